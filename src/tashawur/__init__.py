@@ -1,0 +1,3 @@
+"""Tashawur: participatory regional consultations, from what people say to a traceable diagnosis."""
+
+__version__ = "0.1.0"

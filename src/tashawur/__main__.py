@@ -1,0 +1,5 @@
+import sys
+
+from tashawur.cli import main
+
+sys.exit(main())

@@ -1,0 +1,65 @@
+"""The ``tashawur`` command: demo, serve, worker, synthesize, opinions, manage.
+
+Sub-commands that belong to the pure synthesis library (``synthesize``, ``opinions``) are
+dispatched without configuring Django, so they run anywhere the library runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+# name -> (module, function, one-line help). The function takes argv (without the sub-command).
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "demo": ("tashawur.core.demo_command", "main", "set up and serve the Souss-Massa 2018 demo"),
+    "serve": ("tashawur.core.demo_command", "serve", "serve the site (gunicorn in production)"),
+    "worker": ("tashawur.core.demo_command", "worker", "run a background task worker"),
+    "manage": ("tashawur.cli", "manage", "run a Django management command"),
+    "synthesize": (
+        "tashawur.synthesis.command",
+        "main",
+        "synthesise a file of contributions into themes and findings",
+    ),
+    "opinions": (
+        "tashawur.synthesis.opinions.command",
+        "main",
+        "compute opinion groups, consensus and divisive statements from votes",
+    ),
+}
+
+
+def manage(argv: Sequence[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tashawur.config.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["tashawur manage", *argv])
+    return 0
+
+
+def _usage() -> str:
+    width = max(len(n) for n in COMMANDS)
+    lines = ["usage: tashawur COMMAND [ARGS...]", "", "commands:"]
+    lines += [f"  {name.ljust(width)}  {help_}" for name, (_, _, help_) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(_usage())
+        return 0
+    name, rest = args[0], args[1:]
+    if name not in COMMANDS:
+        print(f"tashawur: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module_name, func_name, _ = COMMANDS[name]
+    func: Callable[[Sequence[str]], int | None] = getattr(
+        importlib.import_module(module_name), func_name
+    )
+    return int(func(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

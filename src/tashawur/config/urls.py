@@ -1,0 +1,15 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("tashawur.api.urls")),
+]
+urlpatterns += i18n_patterns(
+    path("admin/", admin.site.urls),
+    path("", include("tashawur.core.urls")),
+    path("", include("tashawur.consultations.urls")),
+    path("", include("tashawur.contributions.urls")),
+    prefix_default_language=False,
+)
