@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 
 # name -> (module, function, one-line help). The function takes argv (without the sub-command).
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "demo": ("tashawur.core.demo_command", "main", "set up and serve the Souss-Massa 2018 demo"),
-    "serve": ("tashawur.core.demo_command", "serve", "serve the site (gunicorn in production)"),
-    "worker": ("tashawur.core.demo_command", "worker", "run a background task worker"),
+    "demo": ("tashawur.demo.command", "main", "set up and serve the Souss-Massa 2018 demo"),
+    "serve": ("tashawur.demo.command", "serve", "serve the site (gunicorn in production)"),
+    "worker": ("tashawur.demo.command", "worker", "run a background task worker"),
     "manage": ("tashawur.cli", "manage", "run a Django management command"),
     "synthesize": (
         "tashawur.synthesis.command",

@@ -1,0 +1,360 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from tashawur.core.i18n import pick_label
+from tashawur.core.models import TimeStampedModel
+
+
+class Dimension(models.TextChoices):
+    """The facet of a participatory diagnosis every contribution is tagged with."""
+
+    POTENTIAL = "potential", _("Potential")
+    SPECIFICITY = "specificity", _("Specificity")
+    CHALLENGE = "challenge", _("Challenge")
+    PROPOSAL = "proposal", _("Proposal")
+    QUESTION = "question", _("Question")
+    COORDINATION = "coordination", _("Coordination")
+
+
+class Theme(models.Model):
+    """A consultation theme or sub-theme, from the product's seed data (themes.yaml)."""
+
+    slug = models.SlugField(_("identifier"), max_length=64, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("theme"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subthemes",
+    )
+    label_ar = models.CharField(_("label (Arabic)"), max_length=300)
+    label_fr = models.CharField(_("label (French)"), max_length=300)
+    label_en = models.CharField(_("label (English)"), max_length=300)
+    in_taroudant_2018_workshops = models.BooleanField(
+        _("a Taroudant 2018 round table"), default=False
+    )
+    source_refs = models.JSONField(_("sources"), default=list, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+        ordering = ["position", "slug"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return pick_label(ar=self.label_ar, fr=self.label_fr, en=self.label_en)
+
+
+class Strategy(TimeStampedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        CLOSED = "closed", _("Closed")
+
+    slug = models.SlugField(_("identifier"), max_length=100, unique=True)
+    title_ar = models.CharField(_("title (Arabic)"), max_length=300)
+    title_fr = models.CharField(_("title (French)"), max_length=300)
+    description_ar = models.TextField(_("description (Arabic)"), blank=True)
+    description_fr = models.TextField(_("description (French)"), blank=True)
+    territory = models.ForeignKey(
+        "territories.Territory",
+        verbose_name=_("territory"),
+        on_delete=models.PROTECT,
+        related_name="strategies",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+
+    class Meta:
+        verbose_name = _("strategy")
+        verbose_name_plural = _("strategies")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return pick_label(ar=self.title_ar, fr=self.title_fr)
+
+
+class Consultation(TimeStampedModel):
+    """One region's consultation for a strategy."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+        PUBLISHED = "published", _("Published")
+
+    strategy = models.ForeignKey(
+        Strategy, verbose_name=_("strategy"), on_delete=models.PROTECT, related_name="consultations"
+    )
+    region = models.ForeignKey(
+        "territories.Territory",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="consultations",
+    )
+    slug = models.SlugField(_("identifier"), max_length=100, unique=True)
+    title_ar = models.CharField(_("title (Arabic)"), max_length=300)
+    title_fr = models.CharField(_("title (French)"), max_length=300)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    coordinators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("regional coordinators"),
+        blank=True,
+        related_name="coordinated_consultations",
+    )
+
+    class Meta:
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        ordering = ["region__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["strategy", "region"], name="consultation_one_per_region_and_strategy"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return pick_label(ar=self.title_ar, fr=self.title_fr)
+
+
+class Meeting(TimeStampedModel):
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        OPEN = "open", _("Under way")
+        CLOSED = "closed", _("Closed")
+
+    consultation = models.ForeignKey(
+        Consultation,
+        verbose_name=_("consultation"),
+        on_delete=models.PROTECT,
+        related_name="meetings",
+    )
+    slug = models.SlugField(_("identifier"), max_length=100, unique=True)
+    title_ar = models.CharField(_("title (Arabic)"), max_length=300)
+    title_fr = models.CharField(_("title (French)"), max_length=300)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    venue_ar = models.CharField(_("venue (Arabic)"), max_length=300)
+    venue_fr = models.CharField(_("venue (French)"), max_length=300)
+    territory = models.ForeignKey(
+        "territories.Territory",
+        verbose_name=_("province"),
+        on_delete=models.PROTECT,
+        related_name="meetings",
+    )
+    capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PLANNED
+    )
+
+    class Meta:
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="meeting_ends_after_it_starts"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return pick_label(ar=self.title_ar, fr=self.title_fr)
+
+    @property
+    def venue(self) -> str:
+        return pick_label(ar=self.venue_ar, fr=self.venue_fr)
+
+
+class AgendaItem(models.Model):
+    class Kind(models.TextChoices):
+        OPENING = "opening", _("Opening session")
+        PLENARY = "plenary", _("Plenary")
+        WORKSHOPS = "workshops", _("Round tables")
+        BREAK = "break", _("Break")
+        CLOSING = "closing", _("Closing session")
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="agenda_items"
+    )
+    position = models.PositiveSmallIntegerField(_("position"))
+    starts_at = models.TimeField(_("starts at"))
+    ends_at = models.TimeField(_("ends at"), null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    title_ar = models.CharField(_("title (Arabic)"), max_length=300)
+    title_fr = models.CharField(_("title (French)"), max_length=300)
+
+    class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        ordering = ["meeting", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "position"], name="agendaitem_unique_position"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return pick_label(ar=self.title_ar, fr=self.title_fr)
+
+
+class Workshop(TimeStampedModel):
+    """A round table on a theme, with a facilitator, a rapporteur, a roster and a closing report."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.PROTECT, related_name="workshops"
+    )
+    theme = models.ForeignKey(
+        Theme, verbose_name=_("theme"), on_delete=models.PROTECT, related_name="workshops"
+    )
+    position = models.PositiveSmallIntegerField(_("position"))
+    title_ar = models.CharField(_("title (Arabic)"), max_length=300)
+    title_fr = models.CharField(_("title (French)"), max_length=300)
+    question_ar = models.TextField(_("question put to the table (Arabic)"), blank=True)
+    question_fr = models.TextField(_("question put to the table (French)"), blank=True)
+    room = models.CharField(_("room"), max_length=200, blank=True)
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("facilitator"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="facilitated_workshops",
+    )
+    rapporteur = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rapporteur"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reported_workshops",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PLANNED
+    )
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closing_report = models.TextField(_("closing report"), blank=True)
+
+    class Meta:
+        verbose_name = _("workshop")
+        verbose_name_plural = _("workshops")
+        ordering = ["meeting", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "position"], name="workshop_unique_position"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_at__isnull=False),
+                name="workshop_closed_has_closed_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return pick_label(ar=self.title_ar, fr=self.title_fr)
+
+    @property
+    def question(self) -> str:
+        return pick_label(ar=self.question_ar, fr=self.question_fr)
+
+
+class Registration(TimeStampedModel):
+    """A participant's registration to a meeting: at most one per participant and meeting."""
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", _("Registered")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="registrations"
+    )
+    participant = models.ForeignKey(
+        "actors.Participant",
+        verbose_name=_("participant"),
+        on_delete=models.CASCADE,
+        related_name="registrations",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.REGISTERED
+    )
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "participant"], name="registration_one_per_meeting"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} @ {self.meeting}"
+
+
+class Attendance(models.Model):
+    """A participant on a workshop's roster."""
+
+    workshop = models.ForeignKey(
+        Workshop, verbose_name=_("workshop"), on_delete=models.CASCADE, related_name="attendances"
+    )
+    participant = models.ForeignKey(
+        "actors.Participant",
+        verbose_name=_("participant"),
+        on_delete=models.CASCADE,
+        related_name="attendances",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendances")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workshop", "participant"], name="attendance_one_per_workshop"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} @ {self.workshop}"

@@ -1,0 +1,175 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tashawur.consultations.models import Dimension
+from tashawur.core.models import TimeStampedModel
+
+# Longest text a contribution may hold; forms and services check it before anything is stored.
+TEXT_MAX_LENGTH = 2000
+
+
+class Language(models.TextChoices):
+    """Language and, where it matters, script (BCP 47 style)."""
+
+    MSA = "ar", _("Modern Standard Arabic")
+    DARIJA = "ary", _("Darija (Arabic script)")
+    DARIJA_LATIN = "ary-Latn", _("Darija (Latin script)")
+    FRENCH = "fr", _("French")
+    AMAZIGH = "zgh", _("Amazigh (Tifinagh)")
+    AMAZIGH_LATIN = "zgh-Latn", _("Amazigh (Latin script)")
+    ENGLISH = "en", _("English")
+    UNDETERMINED = "und", _("Other or not determined")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web form")
+    FACILITATOR = "facilitator", _("Recorded by the facilitator")
+    IMPORT = "import", _("File import")
+    OFFLINE = "offline", _("Offline capture")
+    API = "api", _("API")
+
+
+class ModerationStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting moderation")
+    PUBLISHED = "published", _("Published")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Contribution(TimeStampedModel):
+    """What someone said or wrote at a consultation."""
+
+    consultation = models.ForeignKey(
+        "consultations.Consultation",
+        verbose_name=_("consultation"),
+        on_delete=models.PROTECT,
+        related_name="contributions",
+    )
+    workshop = models.ForeignKey(
+        "consultations.Workshop",
+        verbose_name=_("workshop"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contributions",
+    )
+    text = models.TextField(_("text"), max_length=TEXT_MAX_LENGTH)
+    translation_fr = models.TextField(_("French translation"), blank=True)
+    language = models.CharField(
+        _("language"), max_length=16, choices=Language.choices, default=Language.UNDETERMINED
+    )
+    dimension = models.CharField(_("dimension"), max_length=16, choices=Dimension.choices)
+    theme = models.ForeignKey(
+        "consultations.Theme",
+        verbose_name=_("theme"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contributions",
+    )
+    territory = models.ForeignKey(
+        "territories.Territory",
+        verbose_name=_("territory concerned"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contributions",
+    )
+    author = models.ForeignKey(
+        "actors.Participant",
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contributions",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recorded_contributions",
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    moderation_status = models.CharField(
+        _("moderation status"),
+        max_length=16,
+        choices=ModerationStatus.choices,
+        default=ModerationStatus.PUBLISHED,
+    )
+    # A client-supplied key (offline capture, API, double-clicked form): a replay returns the
+    # first contribution and stores nothing new.
+    idempotency_key = models.CharField(  # noqa: DJ001 - NULL means no key; unique only when set
+        _("idempotency key"),
+        max_length=64,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    audio = models.FileField(_("voice note"), upload_to="contributions/audio/", blank=True)
+    agree_count = models.PositiveIntegerField(_("agree"), default=0, editable=False)
+    disagree_count = models.PositiveIntegerField(_("disagree"), default=0, editable=False)
+    pass_count = models.PositiveIntegerField(_("pass"), default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("contribution")
+        verbose_name_plural = _("contributions")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="contribution_unique_idempotency_key",
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="contribution_text_not_empty"),
+            models.CheckConstraint(
+                condition=Q(author__isnull=False) | Q(recorded_by__isnull=False),
+                name="contribution_has_author_or_recorder",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["consultation", "dimension"], name="contribution_cons_dim_idx"),
+            models.Index(fields=["workshop", "moderation_status"], name="contribution_ws_mod_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+    @property
+    def is_votable(self) -> bool:
+        return self.dimension == Dimension.PROPOSAL
+
+
+class Vote(TimeStampedModel):
+    """One participant's vote on one statement; a second vote replaces the first."""
+
+    class Value(models.IntegerChoices):
+        AGREE = 1, _("Agree")
+        DISAGREE = -1, _("Disagree")
+        PASS = 0, _("Pass")
+
+    contribution = models.ForeignKey(
+        Contribution, verbose_name=_("statement"), on_delete=models.CASCADE, related_name="votes"
+    )
+    participant = models.ForeignKey(
+        "actors.Participant",
+        verbose_name=_("participant"),
+        on_delete=models.CASCADE,
+        related_name="votes",
+    )
+    value = models.SmallIntegerField(_("vote"), choices=Value.choices)
+
+    class Meta:
+        verbose_name = _("vote")
+        verbose_name_plural = _("votes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contribution", "participant"], name="vote_one_per_participant"
+            ),
+            models.CheckConstraint(condition=Q(value__in=[-1, 0, 1]), name="vote_value_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} {self.get_value_display()} #{self.contribution_id}"
