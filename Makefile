@@ -43,6 +43,11 @@ messages: install
 	cd src/tashawur && ../../$(BIN)/django-admin makemessages --settings=tashawur.config.settings_test -l ar -l fr --no-obsolete --ignore 'synthesis/*'
 	cd src/tashawur && ../../$(BIN)/django-admin compilemessages --settings=tashawur.config.settings_test
 
+## Fetch the vendored front-end files by npm package name and verify their checksums
+## (ARGS=--update rewrites the checksums in VENDOR.md after a version bump)
+vendor:
+	bash scripts/vendor $(ARGS)
+
 ## Everything CI checks, the same locally and in CI
 check: lint
 	$(BIN)/mypy

@@ -1,3 +1,9 @@
+from django.urls import path
+
+from tashawur.api import views
+
 app_name = "api"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("consultations", views.consultation_list, name="consultations"),
+]

@@ -1,0 +1,129 @@
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from tashawur.consultations.models import (
+    AgendaItem,
+    Attendance,
+    Consultation,
+    Meeting,
+    Registration,
+    Strategy,
+    Theme,
+    Workshop,
+)
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    list_display = ("slug", "label_ar", "label_fr", "parent", "in_taroudant_2018_workshops")
+    list_filter = ("in_taroudant_2018_workshops",)
+    search_fields = ("slug", "label_ar", "label_fr", "label_en")
+    autocomplete_fields = ("parent",)
+
+
+@admin.register(Strategy)
+class StrategyAdmin(admin.ModelAdmin):
+    list_display = ("title_ar", "title_fr", "territory", "status")
+    list_filter = ("status",)
+    search_fields = ("slug", "title_ar", "title_fr")
+    autocomplete_fields = ("territory",)
+
+
+class MeetingInline(admin.TabularInline):
+    model = Meeting
+    extra = 0
+    fields = ("title_ar", "starts_at", "venue_ar", "status")
+    show_change_link = True
+
+
+@admin.register(Consultation)
+class ConsultationAdmin(admin.ModelAdmin):
+    list_display = ("title_ar", "title_fr", "region", "status", "meetings_total")
+    list_filter = ("status", "strategy")
+    search_fields = ("slug", "title_ar", "title_fr", "region__name_ar", "region__name_fr")
+    autocomplete_fields = ("strategy", "region", "coordinators")
+    inlines = [MeetingInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Consultation]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("region")
+            .annotate(meetings_total=Count("meetings"))
+        )
+
+    @admin.display(description=_("meetings"), ordering="meetings_total")
+    def meetings_total(self, obj: Consultation) -> int:
+        return obj.meetings_total  # type: ignore[attr-defined]
+
+
+class AgendaItemInline(admin.TabularInline):
+    model = AgendaItem
+    extra = 0
+    fields = ("position", "starts_at", "ends_at", "kind", "title_ar", "title_fr")
+
+
+class WorkshopInline(admin.TabularInline):
+    model = Workshop
+    extra = 0
+    fields = ("position", "title_ar", "theme", "facilitator", "rapporteur", "status")
+    autocomplete_fields = ("theme", "facilitator", "rapporteur")
+    show_change_link = True
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    list_display = ("title_ar", "consultation", "starts_at", "venue_ar", "status")
+    list_filter = ("status", "consultation")
+    search_fields = ("slug", "title_ar", "title_fr", "venue_ar", "venue_fr")
+    date_hierarchy = "starts_at"
+    autocomplete_fields = ("consultation", "territory")
+    inlines = [AgendaItemInline, WorkshopInline]
+
+
+class AttendanceInline(admin.TabularInline):
+    model = Attendance
+    extra = 0
+    fields = ("participant", "recorded_at", "recorded_by")
+    readonly_fields = ("recorded_at",)
+    autocomplete_fields = ("participant", "recorded_by")
+
+
+@admin.register(Workshop)
+class WorkshopAdmin(admin.ModelAdmin):
+    list_display = (
+        "title_ar",
+        "meeting",
+        "theme",
+        "facilitator",
+        "status",
+        "contributions_total",
+    )
+    list_filter = ("status", "meeting", "theme")
+    search_fields = ("title_ar", "title_fr", "question_ar", "question_fr")
+    autocomplete_fields = ("meeting", "theme", "facilitator", "rapporteur")
+    # Opening and closing go through the services (workshop_open, workshop_close), not a field.
+    readonly_fields = ("status", "opened_at", "closed_at", "contributions_total")
+    inlines = [AttendanceInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Workshop]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("meeting", "theme", "facilitator")
+            .annotate(contributions_total=Count("contributions"))
+        )
+
+    @admin.display(description=_("contributions"), ordering="contributions_total")
+    def contributions_total(self, obj: Workshop) -> int:
+        return getattr(obj, "contributions_total", 0)
+
+
+@admin.register(Registration)
+class RegistrationAdmin(admin.ModelAdmin):
+    list_display = ("participant", "meeting", "status", "created_at")
+    list_filter = ("status", "meeting")
+    search_fields = ("participant__display_name",)
+    autocomplete_fields = ("participant", "meeting")

@@ -1,0 +1,127 @@
+"""Public pages of a consultation. Thin: parse → selector → render (STYLE.md)."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from tashawur.consultations import rules, selectors
+from tashawur.consultations.models import Dimension
+from tashawur.contributions import selectors as contribution_selectors
+from tashawur.contributions.forms import ContributionForm
+
+CONTRIBUTIONS_PER_PAGE = 20
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    consultations = selectors.consultation_list_with_counts()
+    return render(request, "consultations/home.html", {"consultations": consultations})
+
+
+@require_safe
+def consultation_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    consultation = selectors.consultation_get_for_user(slug=slug, user=request.user)
+    meetings = (
+        consultation.meetings.select_related("territory")
+        .annotate(workshops_count=Count("workshops", distinct=True))
+        .prefetch_related("workshops__theme")
+        .order_by("starts_at")
+    )
+    counts = selectors.consultation_list_with_counts().filter(pk=consultation.pk).first()
+    return render(
+        request,
+        "consultations/consultation.html",
+        {"consultation": consultation, "meetings": meetings, "counts": counts},
+    )
+
+
+@require_safe
+def meeting_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    meeting = selectors.meeting_get_for_user(slug=slug, user=request.user)
+    workshops = (
+        meeting.workshops.select_related("theme", "facilitator")
+        .annotate(contributions_count=Count("contributions", distinct=True))
+        .order_by("position")
+    )
+    return render(
+        request,
+        "consultations/meeting.html",
+        {
+            "meeting": meeting,
+            "agenda_items": meeting.agenda_items.order_by("position"),
+            "workshops": workshops,
+        },
+    )
+
+
+def _dimension_param(request: HttpRequest) -> str | None:
+    value = request.GET.get("dimension", "")
+    return value if value in Dimension.values else None
+
+
+def workshop_page_context(
+    request: HttpRequest, workshop_id: int, *, form: ContributionForm | None = None
+) -> dict[str, object]:
+    """Everything the workshop page shows; the contribution view reuses it to re-render the page
+    with a bound form when JavaScript is off."""
+    user = request.user
+    workshop = selectors.workshop_get_for_user(workshop_id=workshop_id, user=user)
+    dimension = _dimension_param(request)
+    everything = contribution_selectors.workshop_contributions(workshop=workshop, user=user)
+    per_dimension = dict(everything.order_by().values_list("dimension").annotate(n=Count("id")))
+    contributions = contribution_selectors.workshop_contributions(
+        workshop=workshop, user=user, dimension=dimension
+    ).select_related("author", "recorded_by")
+    page = Paginator(contributions, CONTRIBUTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    # A user without a linked Participant (staff, anonymous) has no votes to show.
+    participant = getattr(user, "participant", None)
+    may_vote = rules.can_vote(user, workshop)
+    votes = (
+        contribution_selectors.participant_votes_on(
+            participant=participant, contributions=page.object_list
+        )
+        if may_vote and participant is not None
+        else {}
+    )
+    may_contribute = rules.can_contribute(user, workshop) or rules.can_record_for_others(
+        user, workshop
+    )
+    filters = [
+        {
+            "value": value,
+            "label": label,
+            "count": per_dimension.get(value, 0),
+            "current": value == dimension,
+        }
+        for value, label in Dimension.choices
+    ]
+    return {
+        "workshop": workshop,
+        "meeting": workshop.meeting,
+        "consultation": workshop.meeting.consultation,
+        "roster": selectors.workshop_roster_by_actor_type(workshop=workshop),
+        "filters": filters,
+        "dimension": dimension,
+        "total_count": sum(per_dimension.values()),
+        "page": page,
+        "votes": votes,
+        "may_vote": may_vote,
+        "may_contribute": may_contribute,
+        "form": form
+        if form is not None
+        else (ContributionForm(initial={"dimension": dimension}) if may_contribute else None),
+    }
+
+
+@require_safe
+def workshop_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    context = workshop_page_context(request, pk)
+    template = "consultations/workshop.html"
+    if request.htmx:
+        # Filter links and the pager swap only the list of contributions.
+        template += "#contribution-list"
+    return render(request, template, context)

@@ -1,0 +1,143 @@
+"""Writes from the workshop page: a contribution and a vote. Each view authorises, calls one
+service and renders a partial of the workshop page (HTMX) or redirects back to it (no JS)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
+
+from tashawur.consultations import rules
+from tashawur.consultations.models import Workshop
+from tashawur.consultations.selectors import workshop_get_for_user
+from tashawur.consultations.views import workshop_page_context
+from tashawur.contributions.forms import ContributionForm, VoteForm
+from tashawur.contributions.models import Channel
+from tashawur.contributions.selectors import contribution_get_for_user, participant_votes_on
+from tashawur.contributions.services import contribution_submit, vote_cast
+from tashawur.core.errors import DomainError
+
+WORKSHOP_PAGE = "consultations/workshop.html"
+UNPROCESSABLE = 422
+
+
+def _workshop_url(workshop_id: int, contribution_id: int | None = None) -> str:
+    url = reverse("consultations:workshop", args=[workshop_id])
+    return f"{url}#c-{contribution_id}" if contribution_id else url
+
+
+# Fields that show their own errors; any other (the hidden idempotency key) shows above the form.
+_VISIBLE_FIELDS = frozenset({"text", "dimension", "language"})
+
+
+def _add_domain_error(form: ContributionForm, error: DomainError) -> None:
+    form.add_error(error.field if error.field in _VISIBLE_FIELDS else None, error.message)
+
+
+@require_POST
+@login_required
+def submit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    workshop = workshop_get_for_user(workshop_id=pk, user=user)
+    participant = getattr(user, "participant", None)
+    if rules.can_record_for_others(user, workshop):
+        author, recorded_by, channel = None, user, Channel.FACILITATOR
+    elif participant is not None and (
+        rules.can_contribute(user, workshop) or workshop.status != Workshop.Status.OPEN
+    ):
+        # A workshop that is not open is refused by the service, whose translated message
+        # tells the participant why; the rule alone would only give a bare 403.
+        author, recorded_by, channel = participant, None, Channel.WEB
+    else:
+        raise PermissionDenied
+
+    form = ContributionForm(request.POST)
+    contribution, created = None, False
+    if form.is_valid():
+        try:
+            submission = contribution_submit(
+                workshop=workshop,
+                text=form.cleaned_data["text"],
+                dimension=form.cleaned_data["dimension"],
+                language=form.cleaned_data["language"] or None,
+                channel=channel,
+                author=author,
+                recorded_by=recorded_by,
+                idempotency_key=form.cleaned_data["idempotency_key"] or None,
+            )
+        except DomainError as error:
+            _add_domain_error(form, error)
+        else:
+            contribution, created = submission.contribution, submission.created
+
+    if contribution is None:
+        # The same page with the errors next to the fields: only the form for HTMX.
+        template = f"{WORKSHOP_PAGE}#contribution-form" if request.htmx else WORKSHOP_PAGE
+        context = workshop_page_context(request, pk, form=form)
+        response = render(request, template, context, status=UNPROCESSABLE)
+    elif request.htmx:
+        context = workshop_page_context(
+            request, pk, form=ContributionForm(initial={"dimension": contribution.dimension})
+        )
+        context.update(contribution=contribution, created=created, votes={})
+        response = render(request, f"{WORKSHOP_PAGE}#contribution-created", context)
+    else:
+        messages.success(request, gettext("Thank you: your contribution is recorded."))
+        response = HttpResponseRedirect(_workshop_url(workshop.pk, contribution.pk))
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_POST
+@login_required
+def vote(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    contribution = contribution_get_for_user(contribution_id=pk, user=user)
+    workshop = contribution.workshop
+    if workshop is None:
+        raise Http404
+    participant = getattr(user, "participant", None)
+    if participant is None:
+        raise PermissionDenied
+    if not rules.can_vote(user, workshop) and workshop.status == Workshop.Status.OPEN:
+        raise PermissionDenied
+
+    form = VoteForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            vote_cast(
+                contribution=contribution, participant=participant, value=form.cleaned_data["value"]
+            )
+        except DomainError as domain_error:
+            error = domain_error.message
+    else:
+        error = form.errors["value"][0]
+
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        response: HttpResponse = HttpResponseRedirect(_workshop_url(workshop.pk, contribution.pk))
+    else:
+        contribution.refresh_from_db()
+        context = {
+            "c": contribution,
+            "workshop": workshop,
+            "may_vote": True,
+            "votes": participant_votes_on(participant=participant, contributions=[contribution]),
+            "vote_error": error,
+        }
+        response = render(
+            request,
+            f"{WORKSHOP_PAGE}#vote",
+            context,
+            status=UNPROCESSABLE if error else 200,
+        )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
