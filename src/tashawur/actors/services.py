@@ -1,0 +1,236 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from tashawur.actors.models import ActorType, Consent, ConsentText, Participant, QualitySign
+from tashawur.core.data import ReferenceLoad, read_package_csv, read_package_yaml, upsert
+from tashawur.core.errors import DomainError
+from tashawur.core.models import User
+
+_PACKAGE = "tashawur.actors"
+# What an erased participant's name becomes: a mark, not a word, so it reads in any language.
+ERASED_NAME = "—"
+
+
+# --- reference data --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def actor_types_load_reference() -> ReferenceLoad:
+    """Load the actor types and their subtypes (slug ``<type>-<subtype>``); idempotent."""
+    data = read_package_yaml(_PACKAGE, "actor_types.yaml")
+    load = ReferenceLoad()
+    for position, item in enumerate(data["actor_types"], start=1):
+        actor_type, status = upsert(
+            ActorType,
+            slug=item["id"],
+            defaults={
+                "category": item["category"],
+                "parent": None,
+                "label_ar": item["label"]["ar"],
+                "label_fr": item["label"]["fr"],
+                "label_en": item["label"]["en"],
+                "legal_basis": item.get("legal_basis", ""),
+                "source": item.get("source", ""),
+                "needs_verification": bool(item.get("verify", False)),
+                "position": position * 100,
+            },
+        )
+        load.count(status)
+        for sub_position, sub in enumerate(item.get("subtypes", []), start=1):
+            _, status = upsert(
+                ActorType,
+                slug=actor_subtype_slug(item["id"], sub["id"]),
+                defaults={
+                    "category": item["category"],
+                    "parent": actor_type,
+                    "label_ar": sub["label"]["ar"],
+                    "label_fr": sub["label"]["fr"],
+                    "label_en": sub["label"]["en"],
+                    "needs_verification": bool(sub.get("verify", False)),
+                    "position": position * 100 + sub_position,
+                },
+            )
+            load.count(status)
+    return load
+
+
+def actor_subtype_slug(type_id: str, subtype_id: str) -> str:
+    return f"{type_id}-{subtype_id}"
+
+
+def _optional_year(value: str) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value else None
+
+
+@transaction.atomic
+def quality_signs_load_reference() -> ReferenceLoad:
+    """Load the distinctive signs of origin and quality, keyed by name; idempotent."""
+    load = ReferenceLoad()
+    for row in read_package_csv(_PACKAGE, "quality_signs.csv"):
+        _, status = upsert(
+            QualitySign,
+            name=row["name"],
+            defaults={
+                "sign_type": row["type"],
+                "product": row["product"],
+                "region_text": row["region"],
+                "area": row["area"],
+                "year": _optional_year(row["year"]),
+                "year_note": row["year_note"],
+                "holder": row["holder_or_applicant"],
+                "status": row["status"],
+                "source": row["source"],
+            },
+        )
+        load.count(status)
+    return load
+
+
+@transaction.atomic
+def consent_texts_load_reference() -> ReferenceLoad:
+    """Publish the shipped consent texts; a published version is never changed afterwards."""
+    load = ReferenceLoad()
+    for item in read_package_yaml(_PACKAGE, "consent_texts.yaml")["consent_texts"]:
+        published_at = parse_datetime(str(item["published_at"]))
+        _, created = ConsentText.objects.get_or_create(
+            purpose=item["purpose"],
+            version=item["version"],
+            defaults={
+                "text_ar": item["text_ar"].strip(),
+                "text_fr": item["text_fr"].strip(),
+                "published_at": published_at,
+            },
+        )
+        load.count("created" if created else "unchanged")
+    return load
+
+
+# --- consent ---------------------------------------------------------------------------------
+
+
+def consent_text_current(*, purpose: str) -> ConsentText | None:
+    """The latest published version of the consent text for ``purpose``."""
+    return (
+        ConsentText.objects.filter(purpose=purpose, published_at__lte=timezone.now())
+        .order_by("-version")
+        .first()
+    )
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    participant: Participant,
+    granted: bool,
+    method: str,
+    purpose: str = ConsentText.Purpose.PARTICIPATION,
+    consent_text: ConsentText | None = None,
+    recorded_by: User | None = None,
+) -> Consent:
+    """Record a participant's answer to a version of a consent text (the current one by default).
+
+    An earlier answer to the same version is marked withdrawn, never deleted: the history of
+    what was agreed, when and how, is kept.
+    """
+    if method not in Consent.Method.values:
+        raise DomainError(
+            _("“%(method)s” is not a way of recording consent.") % {"method": method},
+            code="consent_method_invalid",
+            field="method",
+        )
+    if participant.erased_at is not None:
+        raise DomainError(_("This participant's data has been erased."), code="participant_erased")
+    if consent_text is None:
+        consent_text = consent_text_current(purpose=purpose)
+        if consent_text is None:
+            raise DomainError(
+                _("No consent text has been published for this purpose yet."),
+                code="consent_text_missing",
+            )
+    # Lock the participant so that two simultaneous answers cannot both be "active".
+    Participant.objects.select_for_update().filter(pk=participant.pk).first()
+    now = timezone.now()
+    Consent.objects.filter(
+        participant=participant, consent_text=consent_text, withdrawn_at__isnull=True
+    ).update(withdrawn_at=now)
+    return Consent.objects.create(
+        participant=participant,
+        consent_text=consent_text,
+        granted=granted,
+        method=method,
+        recorded_by=recorded_by,
+    )
+
+
+@transaction.atomic
+def consent_withdraw(*, participant: Participant, purpose: str) -> int:
+    """Withdraw every active consent of ``participant`` for ``purpose``; returns how many."""
+    return Consent.objects.filter(
+        participant=participant,
+        consent_text__purpose=purpose,
+        withdrawn_at__isnull=True,
+    ).update(withdrawn_at=timezone.now())
+
+
+def participant_has_active_consent(
+    *, participant: Participant, purpose: str = ConsentText.Purpose.PARTICIPATION
+) -> bool:
+    """True when the participant's standing answer to the current text for ``purpose`` is yes."""
+    current = consent_text_current(purpose=purpose)
+    if current is None:
+        return False
+    return Consent.objects.filter(
+        participant=participant, consent_text=current, withdrawn_at__isnull=True, granted=True
+    ).exists()
+
+
+# --- erasure (Law 09-08) ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def participant_anonymise(
+    *, participant: Participant, at: dt.datetime | None = None
+) -> Participant:
+    """Clear everything that leads to the person; callers above (``participant_erase`` in
+    contributions) also clear what hangs off their contributions.
+
+    The name, account, organisations, province, gender, age band and language are cleared, the
+    pseudonym is replaced (so earlier open-data exports cannot be joined with later ones) and
+    active consents are withdrawn; the consent history stays as proof of what was agreed.
+    """
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if participant.erased_at is not None:
+        raise DomainError(
+            _("This participant's data has already been erased."),
+            code="participant_already_erased",
+        )
+    now = at or timezone.now()
+    user = participant.user
+    participant.display_name = ERASED_NAME
+    participant.pseudonym = uuid.uuid4()
+    participant.user = None
+    participant.territory = None
+    participant.gender = Participant.Gender.UNDISCLOSED
+    participant.age_band = Participant.AgeBand.UNDISCLOSED
+    participant.preferred_language = ""
+    participant.erased_at = now
+    participant.save()
+    participant.organisations.clear()
+    Consent.objects.filter(participant=participant, withdrawn_at__isnull=True).update(
+        withdrawn_at=now
+    )
+    if user is not None:
+        user.username = f"erased-{user.pk}"
+        user.first_name = user.last_name = user.email = ""
+        user.is_active = False
+        user.set_unusable_password()
+        user.save()
+    return participant

@@ -1,0 +1,120 @@
+"""Reads that need rules. Views call these instead of ``Model.objects.get`` on user input."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from tashawur.actors.models import ActorType
+from tashawur.consultations import rules
+from tashawur.consultations.models import Attendance, Consultation, Meeting, Workshop
+
+
+def _count(queryset: QuerySet[Any], outer: str) -> Coalesce:
+    """An exact count as a correlated subquery: joining several one-to-many relations in one
+    query would multiply rows (and the counts with them)."""
+    counted = (
+        queryset.filter(**{outer: OuterRef("pk")})
+        .order_by()
+        .values(outer)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def consultation_list_with_counts() -> QuerySet[Consultation]:
+    """Consultations open to the public, with exact counts of meetings, workshops, published
+    contributions and votes on them."""
+    # The counts reach up into contributions (the one read here that does): imported late so
+    # that consultations does not depend on contributions at import time.
+    from tashawur.contributions.models import Contribution, ModerationStatus, Vote
+
+    published = Contribution.objects.filter(moderation_status=ModerationStatus.PUBLISHED)
+    return (
+        Consultation.objects.exclude(status=Consultation.Status.DRAFT)
+        .select_related("region", "strategy")
+        .annotate(
+            meetings_count=_count(Meeting.objects.all(), "consultation"),
+            workshops_count=_count(Workshop.objects.all(), "meeting__consultation"),
+            contributions_count=_count(published, "consultation"),
+            votes_count=_count(
+                Vote.objects.filter(contribution__moderation_status=ModerationStatus.PUBLISHED),
+                "contribution__consultation",
+            ),
+        )
+        .order_by("region__code", "pk")
+    )
+
+
+def _consultation_check_visible(user: Any, consultation: Consultation) -> None:
+    if consultation.status == Consultation.Status.DRAFT and not rules.can_manage_consultation(
+        user, consultation
+    ):
+        raise PermissionDenied
+
+
+def consultation_get_for_user(*, slug: str, user: Any) -> Consultation:
+    consultation = (
+        Consultation.objects.select_related("region", "strategy").filter(slug=slug).first()
+    )
+    if consultation is None:
+        raise Http404
+    _consultation_check_visible(user, consultation)
+    return consultation
+
+
+def meeting_get_for_user(*, slug: str, user: Any) -> Meeting:
+    meeting = (
+        Meeting.objects.select_related(
+            "consultation__region", "consultation__strategy", "territory"
+        )
+        .filter(slug=slug)
+        .first()
+    )
+    if meeting is None:
+        raise Http404
+    _consultation_check_visible(user, meeting.consultation)
+    return meeting
+
+
+def workshop_get_for_user(*, workshop_id: int, user: Any) -> Workshop:
+    workshop = (
+        Workshop.objects.select_related(
+            "meeting__consultation__region", "theme", "facilitator", "rapporteur"
+        )
+        .filter(pk=workshop_id)
+        .first()
+    )
+    if workshop is None:
+        raise Http404
+    if not rules.can_view_workshop(user, workshop):
+        raise PermissionDenied
+    return workshop
+
+
+def workshop_roster_by_actor_type(*, workshop: Workshop) -> list[tuple[ActorType, int]]:
+    """How many people on the roster belong to each actor type (subtypes count under their
+    type), most numerous first. A person with organisations of two types counts once in each;
+    a person without an organisation is not counted here."""
+    pairs = set(
+        Attendance.objects.filter(workshop=workshop)
+        .filter(participant__organisations__isnull=False)
+        .values_list(
+            "participant_id",
+            "participant__organisations__actor_type_id",
+            "participant__organisations__actor_type__parent_id",
+        )
+    )
+    per_type = {(participant_id, parent or own) for participant_id, own, parent in pairs}
+    counts = Counter(type_id for _, type_id in per_type)
+    types = ActorType.objects.in_bulk(list(counts))
+    return sorted(
+        ((types[type_id], n) for type_id, n in counts.items()),
+        key=lambda item: (-item[1], item[0].position, item[0].slug),
+    )

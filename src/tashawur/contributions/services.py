@@ -1,0 +1,396 @@
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from tashawur.actors.models import Consent, Participant
+from tashawur.actors.services import (
+    consent_record,
+    participant_anonymise,
+    participant_has_active_consent,
+)
+from tashawur.consultations.models import Dimension, Theme, Workshop
+from tashawur.consultations.services import workshop_not_open_error, workshop_status_locked
+from tashawur.contributions.models import (
+    TEXT_MAX_LENGTH,
+    Channel,
+    Contribution,
+    Language,
+    ModerationStatus,
+    Vote,
+)
+from tashawur.core.errors import DomainError
+from tashawur.core.models import User
+from tashawur.core.text import clean_user_text, contains_bidi_controls
+from tashawur.territories.models import Territory
+
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+_COUNTER_FIELD = {
+    Vote.Value.AGREE: "agree_count",
+    Vote.Value.DISAGREE: "disagree_count",
+    Vote.Value.PASS: "pass_count",
+}
+
+
+@dataclass(frozen=True)
+class Submission:
+    contribution: Contribution
+    created: bool
+
+
+@dataclass(frozen=True)
+class Ballot:
+    vote: Vote
+    created: bool
+    previous_value: int | None
+
+
+def _text_clean(text: str, *, field: str) -> str:
+    if contains_bidi_controls(text):
+        raise DomainError(
+            _(
+                "The text contains invisible direction-control characters (such as U+202E) "
+                "that can disguise what it says; remove them and send it again."
+            ),
+            code="text_bidi_controls",
+            field=field,
+        )
+    cleaned = clean_user_text(text)
+    if len(cleaned) > TEXT_MAX_LENGTH:
+        raise DomainError(
+            ngettext(
+                "The text is too long: %(length)s character, at most %(max)s.",
+                "The text is too long: %(length)s characters, at most %(max)s.",
+                len(cleaned),
+            )
+            % {"length": len(cleaned), "max": TEXT_MAX_LENGTH},
+            code="text_too_long",
+            field=field,
+        )
+    return cleaned
+
+
+def _participant_check_not_erased(participant: Participant) -> None:
+    if participant.erased_at is not None:
+        raise DomainError(_("This participant's data has been erased."), code="participant_erased")
+
+
+def _submission_inputs_check(
+    *, dimension: str, channel: str, language: str | None, idempotency_key: str | None
+) -> None:
+    if dimension not in Dimension.values:
+        raise DomainError(
+            _("“%(dimension)s” is not a dimension of the diagnosis.") % {"dimension": dimension},
+            code="dimension_invalid",
+            field="dimension",
+        )
+    if channel not in Channel.values:
+        raise DomainError(
+            _("“%(channel)s” is not a channel.") % {"channel": channel},
+            code="channel_invalid",
+            field="channel",
+        )
+    if language is not None and language not in Language.values:
+        raise DomainError(
+            _("“%(language)s” is not a language code this platform knows.")
+            % {"language": language},
+            code="language_invalid",
+            field="language",
+        )
+    if idempotency_key is not None and not IDEMPOTENCY_KEY_PATTERN.fullmatch(idempotency_key):
+        raise DomainError(
+            _(
+                "The idempotency key must be 1 to 64 letters, digits, dots, colons, "
+                "hyphens or underscores."
+            ),
+            code="idempotency_key_invalid",
+            field="idempotency_key",
+        )
+
+
+def _replay(*, idempotency_key: str | None, workshop: Workshop) -> Submission | None:
+    if idempotency_key is None:
+        return None
+    first = Contribution.objects.filter(idempotency_key=idempotency_key).first()
+    if first is None:
+        return None
+    if first.workshop_id != workshop.pk:
+        raise DomainError(
+            _("This idempotency key was already used for another workshop."),
+            code="idempotency_key_conflict",
+            field="idempotency_key",
+        )
+    return Submission(contribution=first, created=False)
+
+
+@transaction.atomic
+def contribution_submit(
+    *,
+    workshop: Workshop,
+    text: str,
+    dimension: str,
+    channel: str,
+    author: Participant | None = None,
+    recorded_by: User | None = None,
+    language: str | None = None,
+    translation_fr: str = "",
+    theme: Theme | None = None,
+    territory: Territory | None = None,
+    idempotency_key: str | None = None,
+) -> Submission:
+    """Store what someone said at an open workshop, once.
+
+    A replayed ``idempotency_key`` returns the first contribution and stores nothing new, even
+    when the replay races the original (the unique constraint decides, inside a savepoint).
+    On the web channel the author must hold an active participation consent; on the facilitator
+    channel, the facilitator's recording stands for the author's oral consent and is recorded as
+    such. Without a ``language`` the contribution is stored as undetermined and a background
+    task identifies it after commit.
+    """
+    language = language or None
+    idempotency_key = idempotency_key.strip() if idempotency_key else None
+    _submission_inputs_check(
+        dimension=dimension, channel=channel, language=language, idempotency_key=idempotency_key
+    )
+    cleaned = _text_clean(text, field="text")
+    if not cleaned:
+        raise DomainError(
+            _("The contribution is empty: write or record something first."),
+            code="text_empty",
+            field="text",
+        )
+    cleaned_translation = _text_clean(translation_fr, field="translation_fr")
+
+    replay = _replay(idempotency_key=idempotency_key, workshop=workshop)
+    if replay is not None:
+        return replay
+
+    status = workshop_status_locked(workshop_id=workshop.pk)
+    if status != Workshop.Status.OPEN:
+        raise workshop_not_open_error(status)
+    if theme is not None and theme.pk != workshop.theme_id and theme.parent_id != workshop.theme_id:
+        raise DomainError(
+            _("This theme is not the workshop's theme or one of its sub-themes."),
+            code="theme_invalid",
+            field="theme",
+        )
+    _author_check(author=author, recorded_by=recorded_by, channel=channel)
+
+    try:
+        with transaction.atomic():
+            contribution = Contribution.objects.create(
+                consultation_id=workshop.meeting.consultation_id,
+                workshop=workshop,
+                text=cleaned,
+                translation_fr=cleaned_translation,
+                language=language or Language.UNDETERMINED,
+                dimension=dimension,
+                theme=theme or workshop.theme,
+                territory=territory,
+                author=author,
+                recorded_by=recorded_by,
+                channel=channel,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        # The same key committed by a concurrent request between our check and our insert.
+        replay = _replay(idempotency_key=idempotency_key, workshop=workshop)
+        if replay is None:
+            raise
+        return replay
+
+    if language is None:
+        transaction.on_commit(lambda: _language_identification_enqueue(contribution.pk))
+    return Submission(contribution=contribution, created=True)
+
+
+def _author_check(*, author: Participant | None, recorded_by: User | None, channel: str) -> None:
+    if author is not None:
+        _participant_check_not_erased(author)
+    if channel == Channel.WEB:
+        if author is None:
+            raise DomainError(_("Sign in as a participant to contribute."), code="author_required")
+        if not participant_has_active_consent(participant=author):
+            raise DomainError(
+                _(
+                    "Before contributing, please accept the participation terms "
+                    "(consent to take part and to publish your contributions)."
+                ),
+                code="consent_required",
+            )
+    elif channel == Channel.FACILITATOR:
+        if recorded_by is None:
+            raise DomainError(
+                _("A contribution captured by a facilitator must say who recorded it."),
+                code="recorder_required",
+            )
+        if author is not None and not participant_has_active_consent(participant=author):
+            consent_record(
+                participant=author,
+                granted=True,
+                method=Consent.Method.ORAL,
+                recorded_by=recorded_by,
+            )
+    elif author is None and recorded_by is None:
+        raise DomainError(
+            _("A contribution needs its author or the person who recorded it."),
+            code="author_required",
+        )
+
+
+def _language_identification_enqueue(contribution_id: int) -> None:
+    from tashawur.contributions.tasks import contribution_identify_language
+
+    contribution_identify_language.enqueue(contribution_id)
+
+
+def contribution_language_identify(*, contribution: Contribution) -> str:
+    """Tag an undetermined contribution with its language; a language set by a person stays.
+
+    Returns the contribution's language afterwards.
+    """
+    from tashawur.synthesis import identify_language
+
+    guess = identify_language(contribution.text)
+    language = guess.language if guess.language in Language.values else Language.UNDETERMINED
+    Contribution.objects.filter(pk=contribution.pk, language=Language.UNDETERMINED).update(
+        language=language
+    )
+    return Contribution.objects.values_list("language", flat=True).get(pk=contribution.pk)
+
+
+@transaction.atomic
+def contribution_moderate(*, contribution: Contribution, status: str) -> Contribution:
+    if status not in ModerationStatus.values:
+        raise DomainError(
+            _("“%(status)s” is not a moderation status.") % {"status": status},
+            code="moderation_status_invalid",
+        )
+    Contribution.objects.filter(pk=contribution.pk).update(moderation_status=status)
+    contribution.refresh_from_db()
+    return contribution
+
+
+# --- votes -----------------------------------------------------------------------------------
+
+
+def _vote_value_check(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in Vote.Value.values:
+        raise DomainError(
+            _("A vote is agree (1), disagree (-1) or pass (0)."),
+            code="vote_value_invalid",
+            field="value",
+        )
+    return value
+
+
+@transaction.atomic
+def vote_cast(*, contribution: Contribution, participant: Participant, value: int) -> Ballot:
+    """Record one participant's vote on one proposal; a second vote replaces the first.
+
+    The counters on the contribution move with ``F()`` in the same transaction. Two votes by
+    the same participant racing each other end as one row: the loser of the insert hits the
+    unique constraint (inside a savepoint), then updates the winner's row.
+    """
+    value = _vote_value_check(value)
+    _participant_check_not_erased(participant)
+    if not contribution.is_votable:
+        raise DomainError(_("Only proposals are put to the vote."), code="statement_not_votable")
+    if contribution.moderation_status != ModerationStatus.PUBLISHED:
+        raise DomainError(
+            _("This statement is not published, so it cannot be voted on."),
+            code="statement_not_published",
+        )
+    if contribution.workshop_id is not None:
+        status = workshop_status_locked(workshop_id=contribution.workshop_id)
+        if status != Workshop.Status.OPEN:
+            raise workshop_not_open_error(status)
+
+    for _attempt in range(3):
+        existing = (
+            Vote.objects.select_for_update()
+            .filter(contribution=contribution, participant=participant)
+            .first()
+        )
+        if existing is not None:
+            previous = existing.value
+            if previous != value:
+                existing.value = value
+                existing.save(update_fields=["value", "updated_at"])
+                Contribution.objects.filter(pk=contribution.pk).update(
+                    **{
+                        _COUNTER_FIELD[Vote.Value(previous)]: F(
+                            _COUNTER_FIELD[Vote.Value(previous)]
+                        )
+                        - 1,
+                        _COUNTER_FIELD[Vote.Value(value)]: F(_COUNTER_FIELD[Vote.Value(value)]) + 1,
+                    }
+                )
+            return Ballot(vote=existing, created=False, previous_value=previous)
+        try:
+            with transaction.atomic():
+                vote = Vote.objects.create(
+                    contribution=contribution, participant=participant, value=value
+                )
+                field = _COUNTER_FIELD[Vote.Value(value)]
+                Contribution.objects.filter(pk=contribution.pk).update(**{field: F(field) + 1})
+            return Ballot(vote=vote, created=True, previous_value=None)
+        except IntegrityError:
+            continue  # a concurrent first vote by the same participant won: update it instead
+    raise RuntimeError("vote_cast: the vote row kept changing under us")  # pragma: no cover
+
+
+def contribution_vote_counters_recompute(*, contribution_ids: list[int] | None = None) -> int:
+    """Recount agree/disagree/pass from the votes (after a bulk load); returns rows updated."""
+    from django.db.models import Count, OuterRef, Q, Subquery
+    from django.db.models.functions import Coalesce
+
+    def counted(vote_value: int) -> Coalesce:
+        votes = (
+            Vote.objects.filter(contribution=OuterRef("pk"), value=vote_value)
+            .values("contribution")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return Coalesce(Subquery(votes), 0)
+
+    rows = Contribution.objects.all()
+    if contribution_ids is not None:
+        rows = rows.filter(Q(pk__in=contribution_ids))
+    return rows.update(
+        agree_count=counted(Vote.Value.AGREE),
+        disagree_count=counted(Vote.Value.DISAGREE),
+        pass_count=counted(Vote.Value.PASS),
+    )
+
+
+# --- erasure ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def participant_erase(*, participant: Participant) -> Participant:
+    """Erase a participant (Law 09-08): anonymise the person, keep what they said.
+
+    Lives here rather than in ``actors`` because it reaches the participant's contributions:
+    their voice notes are personal data and go; the texts and votes stay, attached to an
+    anonymous participant.
+    """
+    participant = participant_anonymise(participant=participant)
+    with_audio = Contribution.objects.filter(author=participant).exclude(audio="")
+    names = [name for name in with_audio.values_list("audio", flat=True) if name]
+    with_audio.update(audio="")
+    if names:
+        transaction.on_commit(lambda: _storage_delete(names))
+    return participant
+
+
+def _storage_delete(names: list[str]) -> None:
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        default_storage.delete(name)
