@@ -1,0 +1,187 @@
+"""The opinion map: Pol.is's pipeline from a vote matrix to groups, repness and consensus."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._breakdown import group_breakdowns
+from ._cluster import TwoLevelKMeans
+from ._matrix import (
+    POLIS_MIN_PARTICIPANTS,
+    POLIS_MIN_VOTES,
+    VoteMatrix,
+    polis_participant_filter,
+)
+from ._pca import PolisPCA
+from ._repness import (
+    representative_statements,
+    statement_stats,
+)
+
+
+class OpinionMap:
+    """Opinion groups, representative statements, consensus and divisiveness, as Pol.is.
+
+    Steps: keep the participants Pol.is clusters; project everyone with Pol.is's PCA; cluster
+    the kept ones with Pol.is's two-level k-means; compute each group's statistics.
+
+    Parameters
+    ----------
+    min_votes : int, default=7
+        Votes a participant needs to be clustered (Pol.is: ``min(7, n_statements)``).
+    min_participants : int, default=15
+        The most active participants are added while fewer than this qualify.
+    base_clusters : int, default=100
+    max_groups : int, default=5
+    base_iterations : int, default=100
+    group_iterations : int, default=20
+    confidence : float, default=0.9
+        Confidence of the z-tests that pick representative statements.
+    top_statements : int, default=5
+        Representative statements kept per group.
+    random_state : int or None, default=None
+        Seeds the PCA's start vector; the rest is deterministic, as in Pol.is.
+
+    Attributes
+    ----------
+    participant_ids_ : list of str
+    statement_ids_ : list of str
+    n_votes_ : int
+        Votes in the matrix.
+    kept_ : ndarray of bool, shape (n_participants,)
+        Participants that passed the filter and were clustered.
+    embedding_ : ndarray of shape (n_participants, 2)
+        Pol.is's projection of every participant.
+    pca_ : PolisPCA
+    clusterer_ : TwoLevelKMeans or None
+        None when nobody could be clustered.
+    labels_ : ndarray of int, shape (n_participants,)
+        Group of each participant, -1 when not clustered.
+    n_groups_ : int
+    statements_ : StatementStats
+    representatives_ : dict of int to list of Representative
+    breakdowns_ : list of GroupBreakdown
+        Empty unless participant fields were given to :meth:`fit`.
+    timings_ : dict of str to float
+        Seconds spent in each step.
+    """
+
+    def __init__(
+        self,
+        *,
+        min_votes: int = POLIS_MIN_VOTES,
+        min_participants: int = POLIS_MIN_PARTICIPANTS,
+        base_clusters: int = 100,
+        max_groups: int = 5,
+        base_iterations: int = 100,
+        group_iterations: int = 20,
+        confidence: float = 0.9,
+        top_statements: int = 5,
+        random_state: int | None = None,
+    ) -> None:
+        self.min_votes = min_votes
+        self.min_participants = min_participants
+        self.base_clusters = base_clusters
+        self.max_groups = max_groups
+        self.base_iterations = base_iterations
+        self.group_iterations = group_iterations
+        self.confidence = confidence
+        self.top_statements = top_statements
+        self.random_state = random_state
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's parameters, by name."""
+        return {name: getattr(self, name) for name in _PARAMS}
+
+    def fit(
+        self,
+        matrix: VoteMatrix,
+        participants: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> OpinionMap:
+        """Map the opinions in ``matrix``.
+
+        Parameters
+        ----------
+        matrix : VoteMatrix
+        participants : mapping of participant id to fields, optional
+            ``actor_type``, ``province``, ``gender`` and ``age_band`` are broken down by group.
+
+        Returns
+        -------
+        self
+        """
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        kept = polis_participant_filter(
+            matrix, min_votes=self.min_votes, min_participants=self.min_participants
+        )
+        pca = PolisPCA(random_state=self.random_state).fit(matrix)
+        timings["pca"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        labels: NDArray[np.int64] = np.full(matrix.shape[0], -1, dtype=np.int64)
+        clusterer: TwoLevelKMeans | None = None
+        n_groups = 0
+        if kept.any():
+            clusterer = TwoLevelKMeans(
+                base_clusters=self.base_clusters,
+                max_groups=self.max_groups,
+                base_iterations=self.base_iterations,
+                group_iterations=self.group_iterations,
+            ).fit(pca.embedding_[kept])
+            labels[kept] = clusterer.labels_
+            n_groups = clusterer.n_groups_
+        timings["cluster"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        stats = statement_stats(matrix, labels, n_groups)
+        representatives = representative_statements(
+            stats, confidence=self.confidence, top=self.top_statements
+        )
+        breakdowns = (
+            group_breakdowns(matrix.participant_ids, labels, n_groups, participants)
+            if participants
+            else []
+        )
+        timings["statements"] = time.perf_counter() - start
+
+        self.participant_ids_ = matrix.participant_ids
+        self.statement_ids_ = matrix.statement_ids
+        self.n_votes_ = matrix.n_votes
+        self.kept_ = kept
+        self.pca_ = pca
+        self.embedding_ = pca.embedding_
+        self.clusterer_ = clusterer
+        self.labels_ = labels
+        self.n_groups_ = n_groups
+        self.statements_ = stats
+        self.representatives_ = representatives
+        self.breakdowns_ = breakdowns
+        self.timings_ = timings
+        return self
+
+    def consensus_order(self) -> list[int]:
+        """Statement columns from most to least group-informed consensus."""
+        return [int(j) for j in np.argsort(-self.statements_.consensus, kind="stable")]
+
+    def divisive_order(self) -> list[int]:
+        """Statement columns from most to least divisive."""
+        return [int(j) for j in np.argsort(-self.statements_.divisiveness, kind="stable")]
+
+
+_PARAMS = (
+    "min_votes",
+    "min_participants",
+    "base_clusters",
+    "max_groups",
+    "base_iterations",
+    "group_iterations",
+    "confidence",
+    "top_statements",
+    "random_state",
+)

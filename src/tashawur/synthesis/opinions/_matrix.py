@@ -1,0 +1,274 @@
+"""The participant × statement vote matrix, and which participants Pol.is would cluster.
+
+Votes are 1 (agree), -1 (disagree) and 0 (pass). The matrix is a ``scipy.sparse`` CSR array
+whose sparsity pattern is what each participant has *seen*: passes are stored as explicit zeros,
+so the matrix must never go through ``eliminate_zeros``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+#: Pol.is clusters a participant once they have voted on this many statements.
+POLIS_MIN_VOTES = 7
+#: Pol.is tops the clustered participants up to this many with the most active ones.
+POLIS_MIN_PARTICIPANTS = 15
+
+AGREE, DISAGREE, PASS = 1, -1, 0
+
+
+class VoteError(ValueError):
+    """Votes that cannot make a matrix: an unknown vote value, ids of unequal length."""
+
+
+def _natural_key(value: str) -> tuple[int, int | str]:
+    return (0, int(value)) if value.isdigit() else (1, value)
+
+
+def natural_order(values: Collection[str]) -> list[str]:
+    """Sort ids numerically when they are numbers, then the others alphabetically."""
+    return sorted(values, key=_natural_key)
+
+
+@dataclass(frozen=True, slots=True)
+class VoteMatrix:
+    """Votes of participants (rows) on statements (columns), moderated-out statements removed.
+
+    Rows are in the order Pol.is meets participants: by their first vote when vote times are
+    known, otherwise in the order of the input. Build it with :func:`vote_matrix`.
+
+    Attributes
+    ----------
+    votes : scipy.sparse.csr_array of int8, shape (n_participants, n_statements)
+        1 agree, -1 disagree, 0 pass (stored); absent where the participant did not vote.
+    participant_ids, statement_ids : list of str
+        Row and column labels.
+    vote_counts : ndarray of int64
+        Votes of each participant on every statement, moderated-out ones included (what Pol.is's
+        participant filter counts).
+    n_moderated_out : int
+        Moderated-out statements that received votes. Pol.is zeroes their columns rather than
+        dropping them, which counts them as votes when it scales projections.
+    early_admitted : ndarray of bool
+        Participants Pol.is's incremental filter admits while the conversation is young (see
+        :func:`early_admissions`); all False when vote times are unknown.
+    n_duplicates : int
+        Repeated votes of a participant on a statement that were replaced by a later one.
+    """
+
+    votes: sp.csr_array
+    participant_ids: list[str]
+    statement_ids: list[str]
+    vote_counts: NDArray[np.int64]
+    n_moderated_out: int
+    early_admitted: NDArray[np.bool_]
+    n_duplicates: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n_participants, n_statements)``."""
+        return (len(self.participant_ids), len(self.statement_ids))
+
+    @property
+    def n_votes(self) -> int:
+        """Votes in the matrix (passes included, moderated-out statements excluded)."""
+        return int(self.votes.nnz)
+
+    def counts(self, value: int) -> NDArray[np.int64]:
+        """Per participant, how many votes equal ``value`` (1, -1 or 0)."""
+        mask = self.votes.data == value
+        rows = np.repeat(np.arange(self.shape[0]), np.diff(self.votes.indptr))
+        return np.bincount(rows[mask], minlength=self.shape[0]).astype(np.int64)
+
+
+def early_admissions(
+    participant_codes: NDArray[np.int64],
+    statement_codes: NDArray[np.int64],
+    n_participants: int,
+    *,
+    min_votes: int = POLIS_MIN_VOTES,
+    min_participants: int = POLIS_MIN_PARTICIPANTS,
+) -> NDArray[np.bool_]:
+    """Replay the start of a time-ordered vote stream through Pol.is's participant filter.
+
+    Pol.is keeps a participant for good once they qualify, and it re-applies its filter after
+    every update: a participant qualifies with ``min(min_votes, statements so far)`` votes, and
+    while fewer than ``min_participants`` qualify the most active others are added. Early in a
+    conversation this admits the first voters even if they never vote again. This replays that
+    rule vote by vote until it can no longer admit anyone the final counts would not.
+
+    Parameters
+    ----------
+    participant_codes, statement_codes : ndarray of int64
+        Row and column of every vote event, in time order (repeated votes included).
+    n_participants : int
+        Number of rows.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_participants,)
+    """
+    admitted = np.zeros(n_participants, dtype=bool)
+    counts = np.zeros(n_participants, dtype=np.int64)
+    seen_pairs: set[tuple[int, int]] = set()
+    seen_statements: set[int] = set()
+    n_admitted = 0
+    for p, s in zip(participant_codes.tolist(), statement_codes.tolist(), strict=True):
+        if n_admitted >= min_participants and len(seen_statements) >= min_votes:
+            break  # from here on the rule is "min_votes votes", which the final counts apply
+        if (p, s) not in seen_pairs:
+            seen_pairs.add((p, s))
+            counts[p] += 1
+            seen_statements.add(s)
+        if not admitted[p] and (
+            counts[p] >= min(min_votes, len(seen_statements)) or n_admitted < min_participants
+        ):
+            admitted[p] = True
+            n_admitted += 1
+    return admitted
+
+
+def _codes(
+    labels: Sequence[str] | NDArray[np.generic], order: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], list[str]]:
+    """Integer codes of ``labels[order]``, numbered by first appearance, and the labels."""
+    if isinstance(labels, np.ndarray):
+        distinct, raw = np.unique(labels, return_inverse=True)
+        names = [str(x) for x in distinct.tolist()]
+    else:
+        index: dict[str, int] = {}
+        raw = np.fromiter((index.setdefault(x, len(index)) for x in labels), np.int64, len(labels))
+        names = list(index)
+    raw = raw.astype(np.int64)[order]
+    first = np.unique(raw, return_index=True)[1] if len(raw) else np.zeros(0, np.int64)
+    by_appearance = np.argsort(first, kind="stable")  # distinct codes, in order of appearance
+    used = np.unique(raw)
+    rank = np.zeros(len(names), dtype=np.int64)
+    rank[used[by_appearance]] = np.arange(len(used))
+    return rank[raw], [names[c] for c in used[by_appearance].tolist()]
+
+
+def vote_matrix(
+    participants: Sequence[str] | NDArray[np.generic],
+    statements: Sequence[str] | NDArray[np.generic],
+    votes: Sequence[int] | NDArray[np.integer],
+    *,
+    timestamps: Sequence[float] | NDArray[np.floating] | None = None,
+    moderated_out: Collection[str] = (),
+) -> VoteMatrix:
+    """Build the vote matrix from one row per vote, the latest vote of a pair winning.
+
+    Parameters
+    ----------
+    participants, statements : sequence of str, or ndarray
+        Who voted on what, one entry per vote. Arrays (of integers, say) are the fast path for
+        millions of votes; their values become ids through ``str``.
+    votes : sequence of int
+        1 agree, -1 disagree, 0 pass.
+    timestamps : sequence of float, optional
+        When each vote was cast. The latest vote of a participant on a statement wins (the later
+        row on ties); without times, the later row wins. Times also order the participants as
+        Pol.is meets them and let the participant filter replay the conversation's start.
+    moderated_out : collection of str
+        Statements rejected by moderation: removed from the matrix.
+
+    Returns
+    -------
+    VoteMatrix
+
+    Raises
+    ------
+    VoteError
+        On a vote value other than 1, -1 or 0, or inputs of unequal length.
+    """
+    n = len(participants)
+    if len(statements) != n or len(votes) != n or (timestamps is not None and len(timestamps) != n):
+        raise VoteError("participants, statements, votes and timestamps must have equal lengths")
+    values = np.asarray(votes)
+    if n and not np.isin(values, (AGREE, DISAGREE, PASS)).all():
+        bad = values[~np.isin(values, (AGREE, DISAGREE, PASS))][0]
+        raise VoteError(f"unknown vote value {bad!r}: votes are 1 (agree), -1 (disagree), 0 (pass)")
+    values = values.astype(np.int8)
+    line = np.arange(n)
+    if timestamps is not None:
+        times = np.asarray(timestamps, dtype=np.float64)
+        order = np.lexsort((line, times))  # time order, input order on ties
+    else:
+        order = line
+    p_codes, p_labels = _codes(participants, order)
+    s_codes, s_labels = _codes(statements, order)
+    values = values[order]
+
+    early = (
+        early_admissions(p_codes, s_codes, len(p_labels))
+        if timestamps is not None
+        else np.zeros(len(p_labels), dtype=bool)
+    )
+
+    # Latest vote wins: the last event of each (participant, statement) pair in stream order.
+    pair = p_codes * max(len(s_labels), 1) + s_codes
+    last_first = np.unique(pair[::-1], return_index=True)[1]
+    keep = len(pair) - 1 - last_first
+    n_duplicates = n - len(keep)
+    p_codes, s_codes, values = p_codes[keep], s_codes[keep], values[keep]
+    vote_counts = np.bincount(p_codes, minlength=len(p_labels)).astype(np.int64)
+
+    # Columns: statements not moderated out, in natural id order.
+    rejected = {str(x) for x in moderated_out}
+    kept_labels = natural_order([s for s in s_labels if s not in rejected])
+    n_moderated_out = len(s_labels) - len(kept_labels)
+    column_of = np.full(len(s_labels), -1, dtype=np.int64)
+    label_code = {s: i for i, s in enumerate(s_labels)}
+    for j, s in enumerate(kept_labels):
+        column_of[label_code[s]] = j
+    cols = column_of[s_codes]
+    in_matrix = cols >= 0
+    rows, cols, values = p_codes[in_matrix], cols[in_matrix], values[in_matrix]
+    by_cell = np.lexsort((cols, rows))
+    rows, cols, values = rows[by_cell], cols[by_cell], values[by_cell]
+    indptr = np.zeros(len(p_labels) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=len(p_labels)), out=indptr[1:])
+    matrix = sp.csr_array(
+        (values, cols.astype(np.int32), indptr), shape=(len(p_labels), len(kept_labels))
+    )
+    return VoteMatrix(
+        votes=matrix,
+        participant_ids=p_labels,
+        statement_ids=kept_labels,
+        vote_counts=vote_counts,
+        n_moderated_out=n_moderated_out,
+        early_admitted=early,
+        n_duplicates=int(n_duplicates),
+    )
+
+
+def polis_participant_filter(
+    matrix: VoteMatrix,
+    *,
+    min_votes: int = POLIS_MIN_VOTES,
+    min_participants: int = POLIS_MIN_PARTICIPANTS,
+) -> NDArray[np.bool_]:
+    """Which participants Pol.is clusters.
+
+    A participant is kept with at least ``min(min_votes, n_statements)`` votes (moderated-out
+    statements count, as in Pol.is), or when admitted early (see :func:`early_admissions`);
+    while fewer than ``min_participants`` are kept, the most active others are added (the
+    earlier participant first on equal counts).
+
+    Returns
+    -------
+    ndarray of bool, shape (n_participants,)
+    """
+    n_statements = len(matrix.statement_ids) + matrix.n_moderated_out
+    kept = (matrix.vote_counts >= min(min_votes, n_statements)) | matrix.early_admitted
+    missing = min_participants - int(kept.sum())
+    if missing > 0:
+        candidates = np.flatnonzero(~kept)
+        by_activity = candidates[np.argsort(-matrix.vote_counts[candidates], kind="stable")]
+        kept[by_activity[:missing]] = True
+    return kept
