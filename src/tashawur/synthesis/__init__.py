@@ -1,0 +1,67 @@
+"""Tashawur's synthesis library: contributions in, themes, findings and duplicates out.
+
+Pure Python, no Django (DESIGN.md §4). Start with `Synthesizer`::
+
+    from tashawur.synthesis import Synthesizer
+    result = Synthesizer(n_themes=None, embedder="use", random_state=0).run(records)
+"""
+
+from ._clean import Cleaner, TextCleaner, clean_text
+from ._cluster import (
+    FindingClusterer,
+    LinkageFindings,
+    LinkageThemes,
+    ThemeClusterer,
+    centre_by_language,
+)
+from ._dedup import DuplicateFinder, ThreeLevelDuplicateFinder
+from ._embed import Embedder, EmbeddingCache, LexicalEmbedder, USEEmbedder, make_embedder
+from ._label import ClassTfidfLabeler, Labeler
+from ._language import LanguageGuess, LanguageIdentifier, RuleLanguageIdentifier, identify
+from ._pipeline import ENGINE_VERSION, SynthesisInputError, Synthesizer
+from ._profile import HypergeometricProfiler, Profiler
+from ._types import (
+    DuplicateGroup,
+    Finding,
+    ProfileGroup,
+    Quote,
+    Record,
+    SynthesisResult,
+    Theme,
+)
+
+__all__ = [
+    "ENGINE_VERSION",
+    "ClassTfidfLabeler",
+    "Cleaner",
+    "DuplicateFinder",
+    "DuplicateGroup",
+    "Embedder",
+    "EmbeddingCache",
+    "Finding",
+    "FindingClusterer",
+    "HypergeometricProfiler",
+    "Labeler",
+    "LanguageGuess",
+    "LanguageIdentifier",
+    "LexicalEmbedder",
+    "LinkageFindings",
+    "LinkageThemes",
+    "ProfileGroup",
+    "Profiler",
+    "Quote",
+    "Record",
+    "RuleLanguageIdentifier",
+    "SynthesisInputError",
+    "SynthesisResult",
+    "Synthesizer",
+    "TextCleaner",
+    "Theme",
+    "ThemeClusterer",
+    "ThreeLevelDuplicateFinder",
+    "USEEmbedder",
+    "centre_by_language",
+    "clean_text",
+    "identify",
+    "make_embedder",
+]

@@ -1,0 +1,95 @@
+"""Step 1, clean: a normalised form of each text for analysis (the original stays for display)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+# Bidi controls (LRM, RLM, ALM, embeddings, overrides, isolates), zero-widths and the BOM.
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
+_TATWEEL = "\u0640"
+# Arabic harakat, Quranic marks and superscript alef.
+_ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
+_ALEF = str.maketrans(
+    {
+        "\u0622": "\u0627",  # آ
+        "\u0623": "\u0627",  # أ
+        "\u0625": "\u0627",  # إ
+        "\u0671": "\u0627",  # ٱ
+        "\u0649": "\u064a",  # ى -> ي
+        "\u0629": "\u0647",  # ة -> ه
+        "\u06a9": "\u0643",  # Persian kaf
+        "\u06cc": "\u064a",  # Persian ya
+        # Eastern Arabic digits -> ASCII
+        **{chr(0x0660 + d): str(d) for d in range(10)},
+        **{chr(0x06F0 + d): str(d) for d in range(10)},
+    }
+)
+_SPACES = re.compile(r"\s+")
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+# Digits inside Latin words are Arabizi letters: 3=ع 7=ح 9=ق 5=خ 2=ء 8=ه 6=ط.
+_ARABIZI_DIGITS = str.maketrans(
+    {"2": "ʔ", "3": "ɛ", "5": "x", "6": "ṭ", "7": "ḥ", "8": "h", "9": "q"}
+)
+_ARABIZI_WORD = re.compile(r"\b(?=\w*[a-z])(?=\w*[235679])\w+\b")
+
+
+def strip_invisible(text: str) -> str:
+    """Remove bidi controls, zero-width characters and the byte-order mark."""
+    return _INVISIBLE.sub("", text)
+
+
+def normalise_arabic(text: str) -> str:
+    """Remove tatweel and diacritics and unify alef, ya/alef maqsura and ta marbuta forms."""
+    text = text.replace(_TATWEEL, "")
+    text = _ARABIC_DIACRITICS.sub("", text)
+    return text.translate(_ALEF)
+
+
+def read_arabizi_digits(text: str) -> str:
+    """Read the digits inside Latin words as the Arabic letters they stand for."""
+    return _ARABIZI_WORD.sub(lambda m: m.group(0).translate(_ARABIZI_DIGITS), text)
+
+
+def clean_text(text: str) -> str:
+    """Return the analysis form of one text.
+
+    Unicode NFC, no bidi controls, tatweel or diacritics, unified Arabic letter forms,
+    Arabizi digits read as letters, lower case, punctuation removed, single spaces.
+
+    Parameters
+    ----------
+    text : str
+        The contribution as written.
+
+    Returns
+    -------
+    str
+        The normalised text; empty when ``text`` has no letters or digits.
+    """
+    text = unicodedata.normalize("NFC", strip_invisible(text))
+    text = normalise_arabic(text).casefold()
+    text = read_arabizi_digits(text)
+    text = _PUNCT.sub(" ", text).replace("_", " ")
+    return _SPACES.sub(" ", text).strip()
+
+
+class Cleaner:
+    """Base class of the clean step: ``transform`` maps texts to their analysis form."""
+
+    def fit(self, texts: Sequence[str]) -> Cleaner:
+        """Learn nothing; return ``self`` (the step is stateless)."""
+        return self
+
+    def transform(self, texts: Sequence[str]) -> list[str]:
+        """Return the analysis form of each text."""
+        raise NotImplementedError
+
+
+class TextCleaner(Cleaner):
+    """The default cleaner for Arabic, Darija, French and Amazigh text (see `clean_text`)."""
+
+    def transform(self, texts: Sequence[str]) -> list[str]:
+        """Return ``clean_text(t)`` for each text."""
+        return [clean_text(t) for t in texts]

