@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "tashawur.diagnosis",
     "tashawur.programmes",
     "tashawur.api",
+    "tashawur.demo",
 ]
 
 MIDDLEWARE = [
