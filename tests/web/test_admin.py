@@ -1,0 +1,61 @@
+"""The Django admin speaks Arabic and runs right to left by default."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tashawur.core.models import User
+
+from .conftest import World
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client_ar(world: World) -> Client:
+    client = Client()
+    client.force_login(User.objects.create_superuser("root", password="x-admin-password"))
+    return client
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/",
+        "/admin/consultations/workshop/",
+        "/admin/consultations/meeting/",
+        "/admin/contributions/contribution/",
+        "/admin/actors/participant/",
+    ],
+)
+def test_admin_pages_render_right_to_left(admin_client_ar: Client, path: str) -> None:
+    response = admin_client_ar.get(path)
+    assert response.status_code == 200
+    assert '<html lang="ar" dir="rtl">' in response.content.decode()
+
+
+def test_admin_index_uses_the_arabic_product_name(admin_client_ar: Client) -> None:
+    assert "إدارة تشاور" in admin_client_ar.get("/admin/").content.decode()
+
+
+def test_meeting_change_page_has_agenda_and_workshop_inlines(
+    admin_client_ar: Client, world: World
+) -> None:
+    html = admin_client_ar.get(f"/admin/consultations/meeting/{world.meeting.pk}/change/")
+    text = html.content.decode()
+    assert "الجلسة الافتتاحية" in text
+    assert "الحصول على علامات الجودة" in text
+
+
+def test_contribution_counters_are_read_only(admin_client_ar: Client, world: World) -> None:
+    text = admin_client_ar.get(
+        f"/admin/contributions/contribution/{world.proposal.pk}/change/"
+    ).content.decode()
+    assert 'name="agree_count"' not in text
+    assert 'name="text"' in text
+
+
+def test_admin_in_french_is_left_to_right(admin_client_ar: Client) -> None:
+    html = admin_client_ar.get("/fr/admin/").content.decode()
+    assert '<html lang="fr" dir="ltr">' in html

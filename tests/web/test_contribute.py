@@ -1,0 +1,176 @@
+"""The contribution form: HTMX partials, the no-JS redirect, translated errors, idempotency."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from tashawur.contributions.models import TEXT_MAX_LENGTH, Contribution
+
+from .conftest import World
+
+pytestmark = pytest.mark.django_db
+
+TEXT = "نقترح تكوينًا في التلفيف والتسويق لفائدة التعاونيات النسائية"
+
+
+def _post(client: Client, world: World, headers: dict[str, str] | None = None, **data: str):
+    payload = {"text": TEXT, "dimension": "proposal", "idempotency_key": "", **data}
+    return client.post(f"/w/{world.workshop.pk}/contribute/", payload, headers=headers or {})
+
+
+def _errors(html: str) -> list[str]:
+    return re.findall(
+        r"<li>([^<]+)</li>", "".join(re.findall(r'<ul class="errors"[^>]*>(.*?)</ul>', html))
+    )
+
+
+def test_htmx_submit_stores_and_returns_new_card_and_fresh_form(
+    world: World, participant_client: Client, htmx_headers: dict[str, str]
+) -> None:
+    response = _post(participant_client, world, htmx_headers, idempotency_key="k1")
+    html = response.content.decode()
+    stored = Contribution.objects.get(text=TEXT)
+    assert response.status_code == 200
+    assert stored.author == world.participant
+    assert stored.channel == "web"
+    assert html.lstrip().startswith('<form id="contribution-form"')
+    assert '<ol hx-swap-oob="afterbegin:#contributions">' in html
+    assert f'<li class="card contribution" id="c-{stored.pk}">' in html
+    assert "شكرًا: سُجّلت مساهمتك." in html
+    # The fresh form is empty and carries a new key, so the next submit is a new contribution.
+    assert TEXT not in html.split("<ol hx-swap-oob")[0]
+    assert 'name="idempotency_key" value="k1"' not in html
+
+
+def test_submit_without_javascript_redirects_to_the_new_card(
+    world: World, participant_client: Client
+) -> None:
+    response = _post(participant_client, world)
+    stored = Contribution.objects.get(text=TEXT)
+    assert response.status_code == 302
+    assert response["Location"] == f"/w/{world.workshop.pk}/#c-{stored.pk}"
+
+
+def test_form_renders_a_fresh_idempotency_key_each_time(
+    world: World, participant_client: Client
+) -> None:
+    pattern = r'name="idempotency_key" value="([0-9a-f]{32})"'
+    first = re.search(pattern, participant_client.get(f"/w/{world.workshop.pk}/").content.decode())
+    second = re.search(pattern, participant_client.get(f"/w/{world.workshop.pk}/").content.decode())
+    assert first and second
+    assert first.group(1) != second.group(1)
+
+
+def test_double_submit_with_the_same_key_stores_once(
+    world: World, participant_client: Client, htmx_headers: dict[str, str]
+) -> None:
+    first = _post(participant_client, world, htmx_headers, idempotency_key="same-key")
+    second = _post(participant_client, world, htmx_headers, idempotency_key="same-key")
+    assert Contribution.objects.filter(text=TEXT).count() == 1
+    assert "hx-swap-oob" in first.content.decode()
+    # The replay is acknowledged but adds no second card to the list.
+    assert "hx-swap-oob" not in second.content.decode()
+    assert "شكرًا: سُجّلت مساهمتك." in second.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("   ", "المساهمة فارغة: اكتب أو سجّل شيئًا أولًا."),
+        ("ا" * (TEXT_MAX_LENGTH + 1), "النص طويل جدًا: 2001 حرف، والحد الأقصى 2000."),
+        (
+            "مقترح \u202eمخفي",
+            "يحتوي النص على رموز خفية للتحكم في اتجاه الكتابة (مثل U+202E) قد تُخفي مضمونه؛"
+            " احذفها وأعد الإرسال.",
+        ),
+    ],
+    ids=["empty", "too-long", "bidi-controls"],
+)
+def test_bad_text_gets_the_translated_error_inline(
+    world: World,
+    participant_client: Client,
+    htmx_headers: dict[str, str],
+    text: str,
+    message: str,
+) -> None:
+    response = _post(participant_client, world, htmx_headers, text=text)
+    assert response.status_code == 422
+    assert _errors(response.content.decode()) == [message]
+    assert Contribution.objects.count() == 3
+
+
+def test_too_long_text_error_in_french(
+    world: World, participant_client: Client, htmx_headers: dict[str, str]
+) -> None:
+    response = participant_client.post(
+        f"/fr/w/{world.workshop.pk}/contribute/",
+        {"text": "a" * (TEXT_MAX_LENGTH + 5), "dimension": "question"},
+        headers=htmx_headers,
+    )
+    assert _errors(response.content.decode()) == [
+        "Le texte est trop long : 2005 caractères, au plus 2000."
+    ]
+
+
+def test_missing_dimension_is_asked_for(
+    world: World, participant_client: Client, htmx_headers: dict[str, str]
+) -> None:
+    response = _post(participant_client, world, htmx_headers, dimension="")
+    assert response.status_code == 422
+    assert _errors(response.content.decode()) == ["اختر نوع المساهمة."]
+
+
+def test_errors_keep_what_was_typed(
+    world: World, participant_client: Client, htmx_headers: dict[str, str]
+) -> None:
+    response = _post(participant_client, world, htmx_headers, dimension="")
+    assert f">\n{TEXT}</textarea>" in response.content.decode()
+
+
+def test_closed_workshop_refuses_with_the_translated_message(
+    world: World, participant_client: Client, htmx_headers: dict[str, str]
+) -> None:
+    response = participant_client.post(
+        f"/w/{world.closed_workshop.pk}/contribute/",
+        {"text": TEXT, "dimension": "proposal"},
+        headers=htmx_headers,
+    )
+    assert response.status_code == 422
+    assert _errors(response.content.decode()) == [
+        "هذه الورشة مغلقة: لم تعد تقبل المساهمات ولا التصويت."
+    ]
+    assert not Contribution.objects.filter(workshop=world.closed_workshop).exists()
+
+
+def test_error_without_javascript_renders_the_whole_page(
+    world: World, participant_client: Client
+) -> None:
+    response = _post(participant_client, world, text="")
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert '<html lang="ar" dir="rtl">' in html
+    assert _errors(html) == ["المساهمة فارغة: اكتب أو سجّل شيئًا أولًا."]
+
+
+def test_anonymous_submit_is_sent_to_sign_in(world: World, client: Client) -> None:
+    response = _post(client, world)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=")
+    assert Contribution.objects.count() == 3
+
+
+def test_facilitator_records_for_the_table(world: World, client: Client) -> None:
+    client.force_login(world.facilitator)
+    _post(client, world)
+    stored = Contribution.objects.get(text=TEXT)
+    assert (stored.channel, stored.recorded_by, stored.author) == (
+        "facilitator",
+        world.facilitator,
+        None,
+    )
+    html = client.get(f"/w/{world.workshop.pk}/").content.decode()
+    card = html.split(f'id="c-{stored.pk}"')[1].split("</li>")[0]
+    assert "سجّلها المنشّط" in card

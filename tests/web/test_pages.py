@@ -1,0 +1,128 @@
+"""The public pages: direction and language, counts, the workshop page's filters and partials."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from tashawur.consultations.models import Consultation
+
+from .conftest import World
+
+pytestmark = pytest.mark.django_db
+
+
+def test_arabic_is_the_default_language_and_direction(world: World, client: Client) -> None:
+    html = client.get("/").content.decode()
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "المشاورات الجهوية" in html
+
+
+def test_french_pages_are_left_to_right(world: World, client: Client) -> None:
+    html = client.get("/fr/").content.decode()
+    assert '<html lang="fr" dir="ltr">' in html
+    assert "Concertations régionales" in html
+
+
+def test_home_lists_consultations_with_arabic_plural_counts(world: World, client: Client) -> None:
+    html = client.get("/").content.decode()
+    assert "التشاور الجهوي سوس ماسة" in html
+    # One meeting, two round tables, three contributions, one vote: four Arabic plural forms.
+    assert "<li>لقاء واحد</li>" in html
+    assert "<li>مائدتان مستديرتان</li>" in html
+    assert "<li>3 مساهمات</li>" in html
+    assert "<li>صوت واحد</li>" in html
+
+
+def test_home_hides_draft_consultations(world: World, client: Client) -> None:
+    Consultation.objects.filter(pk=world.consultation.pk).update(status="draft")
+    html = client.get("/").content.decode()
+    assert "التشاور الجهوي سوس ماسة" not in html
+    assert "لا يوجد تشاور مفتوح بعد." in html
+
+
+def test_language_switch_posts_to_set_language(world: World, client: Client) -> None:
+    response = client.post("/i18n/setlang/", {"language": "fr", "next": f"/w/{world.workshop.pk}/"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/fr/w/{world.workshop.pk}/"
+
+
+def test_consultation_page_lists_meetings_and_workshops(world: World, client: Client) -> None:
+    html = client.get(f"/fr/c/{world.consultation.slug}/").content.decode()
+    assert "Rencontre régionale de Taroudant" in html
+    assert f'href="/fr/w/{world.workshop.pk}/"' in html
+    assert "<li>2 tables rondes</li>" in html
+
+
+def test_meeting_page_shows_agenda_with_times_and_workshops(world: World, client: Client) -> None:
+    html = client.get(f"/fr/m/{world.meeting.slug}/").content.decode()
+    assert "Dar INDH, Taroudant" in html
+    assert '<time datetime="09:30">09:30 – 10:30</time>' in html
+    assert "Séance d&#x27;ouverture" in html
+    assert "Obtenir des labels de qualité" in html
+    assert "Éducation financière" in html
+
+
+def test_workshop_page_shows_question_roster_and_facilitator(world: World, client: Client) -> None:
+    html = client.get(f"/w/{world.workshop.pk}/").content.decode()
+    assert "ما الذي يعيق حصول التعاونيات على علامات الجودة؟" in html
+    assert "<li><bdi>تعاونية</bdi> <span>2</span></li>" in html
+    assert "المنشّط: <bdi>Samira</bdi>" in html
+
+
+def test_workshop_cards_carry_language_and_auto_direction(world: World, client: Client) -> None:
+    html = client.get(f"/w/{world.workshop.pk}/").content.decode()
+    assert '<p class="text" lang="zgh" dir="auto">ⴰⵔⴳⴰⵏ ⵏ ⵜⵉⵡⵓⵜ</p>' in html
+    assert '<p class="text" lang="fr" dir="auto">Créer un guichet unique' in html
+
+
+def _card_ids(html: str) -> list[str]:
+    return re.findall(r'<li class="card contribution" id="c-(\d+)">', html)
+
+
+def test_workshop_filters_contributions_by_dimension(world: World, client: Client) -> None:
+    html = client.get(f"/w/{world.workshop.pk}/?dimension=proposal").content.decode()
+    assert _card_ids(html) == [str(world.proposal.pk)]
+    assert 'href="?dimension=proposal" hx-get="?dimension=proposal"' in html
+    assert re.search(r'<a href="\?dimension=proposal"[^>]*aria-current="page"', html)
+
+
+def test_workshop_ignores_an_unknown_dimension(world: World, client: Client) -> None:
+    html = client.get(f"/w/{world.workshop.pk}/?dimension=nonsense").content.decode()
+    assert len(_card_ids(html)) == 3
+
+
+def test_workshop_filter_over_htmx_returns_only_the_list(
+    world: World, client: Client, htmx_headers: dict[str, str]
+) -> None:
+    response = client.get(f"/w/{world.workshop.pk}/?dimension=challenge", headers=htmx_headers)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="contribution-list"')
+    assert "<html" not in html
+    assert _card_ids(html) == [str(world.challenge.pk)]
+
+
+def test_anonymous_visitor_is_invited_to_sign_in(world: World, client: Client) -> None:
+    html = client.get(f"/w/{world.workshop.pk}/").content.decode()
+    assert 'id="contribution-form"' not in html
+    assert f'<a href="/login/?next=/w/{world.workshop.pk}/">سجّل الدخول</a>' in html
+    assert "سجّل الدخول للتصويت" in html
+
+
+def test_closed_workshop_shows_no_form(world: World, participant_client: Client) -> None:
+    html = participant_client.get(f"/w/{world.closed_workshop.pk}/").content.decode()
+    assert 'id="contribution-form"' not in html
+    assert "هذه المائدة المستديرة غير مفتوحة: المساهمات والتصويت مغلقة." in html
+
+
+def test_draft_consultation_workshop_is_forbidden_to_the_public(
+    world: World, client: Client
+) -> None:
+    Consultation.objects.filter(pk=world.consultation.pk).update(status="draft")
+    assert client.get(f"/w/{world.workshop.pk}/").status_code == 403
+
+
+def test_unknown_workshop_is_404(world: World, client: Client) -> None:
+    assert client.get("/w/999999/").status_code == 404
