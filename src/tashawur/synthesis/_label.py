@@ -142,14 +142,25 @@ class ClassTfidfLabeler(Labeler):
             cols = per_group.indices[start:end]
             tf = per_group.data[start:end] / words_per_group[g]
             score = tf * idf[cols]
-            # Ties break on the term itself so results do not depend on hash order.
-            order = sorted(range(len(cols)), key=lambda k: (-score[k], vocabulary[cols[k]]))
+            # On a tie the bigram wins (it says more), then the term itself, so that results
+            # never depend on hash order.
+            order = sorted(
+                range(len(cols)),
+                key=lambda k: (
+                    -round(score[k], 12),
+                    -vocabulary[cols[k]].count(" "),
+                    vocabulary[cols[k]],
+                ),
+            )
             chosen: list[str] = []
+            used: set[str] = set()
             for k in order:
                 phrase = str(vocabulary[cols[k]])
-                if any(phrase in c or c in phrase for c in chosen):
+                words = set(phrase.split())
+                if words & used:
                     continue
                 chosen.append(phrase)
+                used |= words
                 if len(chosen) == self.n_phrases:
                     break
             out[g] = chosen

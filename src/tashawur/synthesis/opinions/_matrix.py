@@ -191,7 +191,7 @@ def vote_matrix(
         raise VoteError("participants, statements, votes and timestamps must have equal lengths")
     values = np.asarray(votes)
     if n and not np.isin(values, (AGREE, DISAGREE, PASS)).all():
-        bad = values[~np.isin(values, (AGREE, DISAGREE, PASS))][0]
+        bad = values[~np.isin(values, (AGREE, DISAGREE, PASS))][0].item()
         raise VoteError(f"unknown vote value {bad!r}: votes are 1 (agree), -1 (disagree), 0 (pass)")
     values = values.astype(np.int8)
     line = np.arange(n)
