@@ -7,7 +7,7 @@ from django.test import Client
 
 from tashawur.consultations.models import Consultation
 
-from .conftest import World
+from .world import World
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.test import Client
 
 from tashawur.contributions.models import TEXT_MAX_LENGTH, Contribution
 
-from .conftest import World
+from .world import World
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from tashawur.consultations.views import CONTRIBUTIONS_PER_PAGE
 from tashawur.contributions.models import Channel
 from tashawur.contributions.services import contribution_submit
 
-from .conftest import World
+from .world import World
 
 STATIC = Path(__file__).resolve().parents[2] / "src/tashawur/core/static"
 VENDOR = STATIC / "vendor"

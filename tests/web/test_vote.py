@@ -9,7 +9,7 @@ from django.test import Client
 
 from tashawur.contributions.models import Contribution, Vote
 
-from .conftest import World
+from .world import World
 
 pytestmark = pytest.mark.django_db
 

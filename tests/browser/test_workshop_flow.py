@@ -1,0 +1,84 @@
+"""A participant's path through the Arabic site in a real chromium: direction, contributing
+through the HTMX form, voting on a proposal, switching to French."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.web.world import PASSWORD, World, build_world
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def world(transactional_db: object) -> World:
+    return build_world()
+
+
+def _html(page: Page) -> tuple[str | None, str | None]:
+    root = page.locator("html")
+    return root.get_attribute("lang"), root.get_attribute("dir")
+
+
+def _sign_in(page: Page) -> None:
+    page.get_by_role("link", name="سجّل الدخول").first.click()
+    page.locator("#id_username").fill("participant")
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="تسجيل الدخول").click()
+
+
+def test_arabic_home_is_right_to_left(live_server: object, world: World, page: Page) -> None:
+    page.goto(f"{live_server.url}/")  # type: ignore[attr-defined]
+    assert _html(page) == ("ar", "rtl")
+    expect(page.get_by_role("heading", level=1)).to_have_text("المشاورات الجهوية")
+    # The page reads right to left: the brand sits at the right edge of the header.
+    box = page.locator(".brand").bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] > 412 / 2
+
+
+def test_participant_contributes_and_votes_through_htmx(
+    live_server: object, world: World, page: Page
+) -> None:
+    page.goto(f"{live_server.url}/")  # type: ignore[attr-defined]
+    page.get_by_role("link", name="التشاور الجهوي سوس ماسة").click()
+    page.get_by_role("link", name="اللقاء الجهوي بتارودانت").click()
+    page.get_by_role("link", name="الحصول على علامات الجودة").first.click()
+    expect(page).to_have_url(re.compile(rf"/w/{world.workshop.pk}/$"))
+    _sign_in(page)
+    expect(page).to_have_url(re.compile(rf"/w/{world.workshop.pk}/$"))
+
+    # A marker on window survives only if the page is not reloaded: the swaps are HTMX's.
+    page.evaluate("window.__stayed = true")
+    text = "نقترح شباكًا وحيدًا لمواكبة التعاونيات نحو علامة الجودة"
+    page.locator("#id_text").fill(text)
+    page.get_by_label("مقترح").check()
+    page.get_by_role("button", name="إرسال").click()
+    first_card = page.locator("#contributions > li").first
+    expect(first_card).to_contain_text(text)
+    expect(page.locator("#contribution-form [role=status]")).to_have_text("شكرًا: سُجّلت مساهمتك.")
+    expect(page.locator("#id_text")).to_have_value("")
+
+    proposal = page.locator(f"#c-{world.proposal.pk}")
+    agree = proposal.get_by_role("button", name=re.compile("^موافق"))
+    expect(agree).to_have_attribute("aria-pressed", "false")
+    expect(agree.locator("b")).to_have_text("1")
+    agree.click()
+    agree = page.locator(f"#c-{world.proposal.pk}").get_by_role("button", name=re.compile("^موافق"))
+    expect(agree.locator("b")).to_have_text("2")
+    expect(agree).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("window.__stayed") is True
+
+
+def test_language_switch_turns_the_page_left_to_right(
+    live_server: object, world: World, page: Page
+) -> None:
+    page.goto(f"{live_server.url}/w/{world.workshop.pk}/")  # type: ignore[attr-defined]
+    assert _html(page) == ("ar", "rtl")
+    page.get_by_role("button", name="Français").click()
+    expect(page).to_have_url(re.compile(rf"/fr/w/{world.workshop.pk}/$"))
+    assert _html(page) == ("fr", "ltr")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Obtenir des labels de qualité")
