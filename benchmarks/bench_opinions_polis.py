@@ -3,7 +3,9 @@
 For every conversation in ``eval-data/polis``: adjusted Rand index between Pol.is's ``group-id``
 (participants-votes.csv) and the groups of tashawur's opinion map and of red-dwarf's Pol.is
 pipeline, on the participants Pol.is clustered (a participant a tool leaves unclustered counts as
-one more group); and the time of each, from the same parsed votes (best of ``--repeat``).
+one more group); and the time of each, from the same parsed votes (best of ``--repeat``), both
+under the same BLAS thread limit (``--threads``, default 1: on a shared 2-core machine more
+threads only make small problems wait on each other).
 
     .venv/bin/python benchmarks/bench_opinions_polis.py [--data DIR] [--repeat 3]
 """
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
+from threadpoolctl import threadpool_limits
 
 from tashawur.synthesis.opinions import OpinionMap, read_statements, read_votes, vote_matrix
 
@@ -98,7 +101,13 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA / "polis")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    with threadpool_limits(limits=args.threads):
+        return _compare(args)
+
+
+def _compare(args: argparse.Namespace) -> int:
     conversations = sorted(p for p in args.data.iterdir() if (p / "votes.csv").exists())
     if not conversations:
         print(f"no conversations under {args.data}", file=sys.stderr)

@@ -141,9 +141,9 @@ def _codes(
         distinct, raw = np.unique(labels, return_inverse=True)
         names = [str(x) for x in distinct.tolist()]
     else:
-        index: dict[str, int] = {}
-        raw = np.fromiter((index.setdefault(x, len(index)) for x in labels), np.int64, len(labels))
-        names = list(index)
+        names = list(dict.fromkeys(labels))
+        index = {name: i for i, name in enumerate(names)}
+        raw = np.fromiter(map(index.__getitem__, labels), np.int64, len(labels))
     raw = raw.astype(np.int64)[order]
     first = np.unique(raw, return_index=True)[1] if len(raw) else np.zeros(0, np.int64)
     by_appearance = np.argsort(first, kind="stable")  # distinct codes, in order of appearance

@@ -14,11 +14,12 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.linalg import LinearOperator, eigsh
+from threadpoolctl import threadpool_limits
 
 from ._matrix import VoteMatrix
 
-#: Below this many statements the covariance is small enough to decompose densely.
-DENSE_LIMIT = 400
+#: Up to this many matrix cells (participants × statements) the PCA is computed densely.
+DENSE_LIMIT = 4_000_000
 
 
 def _centred(matrix: VoteMatrix) -> tuple[sp.csr_array, NDArray[np.float64]]:
@@ -78,9 +79,11 @@ class PolisPCA:
         components = np.zeros((k, n_statements))
         usable = min(k, n_statements)
         if n_statements and centred.nnz:
-            if n_statements <= DENSE_LIMIT or usable >= n_statements:
-                gram = (centred.T @ centred).toarray()
-                values, vectors = np.linalg.eigh(gram)
+            if n_participants * n_statements <= DENSE_LIMIT or usable >= n_statements:
+                dense = centred.toarray()
+                # Threads only cost time at this size, and thrash on a busy machine.
+                with threadpool_limits(limits=1, user_api="blas"):
+                    values, vectors = np.linalg.eigh(dense.T @ dense)
                 values, vectors = values[::-1][:usable], vectors[:, ::-1][:, :usable]
             else:
                 rng = np.random.default_rng(self.random_state)
