@@ -47,16 +47,12 @@ class ConsultationAdmin(admin.ModelAdmin):
     inlines = [MeetingInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Consultation]:
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("region")
-            .annotate(meetings_total=Count("meetings"))
-        )
+        queryset: QuerySet[Consultation] = super().get_queryset(request)
+        return queryset.select_related("region").annotate(meetings_total=Count("meetings"))
 
     @admin.display(description=_("meetings"), ordering="meetings_total")
     def meetings_total(self, obj: Consultation) -> int:
-        return obj.meetings_total  # type: ignore[attr-defined]
+        return int(obj.meetings_total)  # type: ignore[attr-defined]
 
 
 class AgendaItemInline(admin.TabularInline):
@@ -109,11 +105,9 @@ class WorkshopAdmin(admin.ModelAdmin):
     inlines = [AttendanceInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Workshop]:
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("meeting", "theme", "facilitator")
-            .annotate(contributions_total=Count("contributions"))
+        queryset: QuerySet[Workshop] = super().get_queryset(request)
+        return queryset.select_related("meeting", "theme", "facilitator").annotate(
+            contributions_total=Count("contributions")
         )
 
     @admin.display(description=_("contributions"), ordering="contributions_total")

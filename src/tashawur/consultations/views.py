@@ -6,7 +6,9 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
+from django_htmx.middleware import HtmxDetails
 
 from tashawur.consultations import rules, selectors
 from tashawur.consultations.models import Dimension
@@ -14,6 +16,12 @@ from tashawur.contributions import selectors as contribution_selectors
 from tashawur.contributions.forms import ContributionForm
 
 CONTRIBUTIONS_PER_PAGE = 20
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request as django-htmx's middleware leaves it (for the type checker)."""
+
+    htmx: HtmxDetails
 
 
 @require_safe
@@ -118,10 +126,12 @@ def workshop_page_context(
 
 
 @require_safe
-def workshop_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def workshop_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context = workshop_page_context(request, pk)
     template = "consultations/workshop.html"
-    if request.htmx:
+    if request.htmx and not request.htmx.history_restore_request:
         # Filter links and the pager swap only the list of contributions.
         template += "#contribution-list"
-    return render(request, template, context)
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

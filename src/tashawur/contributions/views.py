@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -16,12 +16,13 @@ from django.views.decorators.http import require_POST
 from tashawur.consultations import rules
 from tashawur.consultations.models import Workshop
 from tashawur.consultations.selectors import workshop_get_for_user
-from tashawur.consultations.views import workshop_page_context
+from tashawur.consultations.views import HtmxHttpRequest, workshop_page_context
 from tashawur.contributions.forms import ContributionForm, VoteForm
 from tashawur.contributions.models import Channel
 from tashawur.contributions.selectors import contribution_get_for_user, participant_votes_on
 from tashawur.contributions.services import contribution_submit, vote_cast
 from tashawur.core.errors import DomainError
+from tashawur.core.models import User
 
 WORKSHOP_PAGE = "consultations/workshop.html"
 UNPROCESSABLE = 422
@@ -42,8 +43,9 @@ def _add_domain_error(form: ContributionForm, error: DomainError) -> None:
 
 @require_POST
 @login_required
-def submit(request: HttpRequest, pk: int) -> HttpResponse:
+def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     user = request.user
+    assert isinstance(user, User)  # login_required
     workshop = workshop_get_for_user(workshop_id=pk, user=user)
     participant = getattr(user, "participant", None)
     if rules.can_record_for_others(user, workshop):
@@ -96,7 +98,7 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def vote(request: HttpRequest, pk: int) -> HttpResponse:
+def vote(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     contribution = contribution_get_for_user(contribution_id=pk, user=user)
     workshop = contribution.workshop
@@ -118,7 +120,7 @@ def vote(request: HttpRequest, pk: int) -> HttpResponse:
         except DomainError as domain_error:
             error = domain_error.message
     else:
-        error = form.errors["value"][0]
+        error = str(form.errors["value"][0])
 
     if not request.htmx:
         if error:
