@@ -126,3 +126,16 @@ def test_draft_consultation_workshop_is_forbidden_to_the_public(
 
 def test_unknown_workshop_is_404(world: World, client: Client) -> None:
     assert client.get("/w/999999/").status_code == 404
+
+
+def test_not_found_page_is_translated_and_rtl(world: World, client: Client) -> None:
+    response = client.get("/w/999999/")
+    html = response.content.decode()
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "<h1>الصفحة غير موجودة</h1>" in html
+
+
+def test_forbidden_page_is_translated(world: World, client: Client) -> None:
+    Consultation.objects.filter(pk=world.consultation.pk).update(status="draft")
+    html = client.get(f"/fr/w/{world.workshop.pk}/").content.decode()
+    assert "<h1>Action non autorisée</h1>" in html
