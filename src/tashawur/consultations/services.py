@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tashawur.actors.models import Participant
 from tashawur.consultations.models import Attendance, Meeting, Registration, Theme, Workshop
@@ -183,7 +184,12 @@ def meeting_register(*, meeting: Meeting, participant: Participant) -> Registrat
         ).count()
         if taken >= locked.capacity:
             raise DomainError(
-                _("This meeting is full (%(capacity)s places).") % {"capacity": locked.capacity},
+                ngettext(
+                    "This meeting is full (%(capacity)s place).",
+                    "This meeting is full (%(capacity)s places).",
+                    locked.capacity,
+                )
+                % {"capacity": locked.capacity},
                 code="meeting_full",
             )
     if registration is not None:

@@ -254,14 +254,24 @@ def contribution_language_identify(*, contribution: Contribution) -> str:
 
     Returns the contribution's language afterwards.
     """
-    from tashawur.synthesis import identify_language
-
-    guess = identify_language(contribution.text)
-    language = guess.language if guess.language in Language.values else Language.UNDETERMINED
+    guessed = _language_identify(contribution.text)
+    language = guessed if guessed in Language.values else Language.UNDETERMINED
     Contribution.objects.filter(pk=contribution.pk, language=Language.UNDETERMINED).update(
         language=language
     )
     return Contribution.objects.values_list("language", flat=True).get(pk=contribution.pk)
+
+
+def _language_identify(text: str) -> str:
+    """The synthesis library's guess (imported late: loading its detectors takes a moment)."""
+    try:
+        from tashawur.synthesis import identify_language
+    except ImportError:
+        # Before ``identify_language`` was exported, the library offered ``identify``.
+        from tashawur.synthesis import clean_text, identify
+
+        return str(identify(text, clean_text(text)).language)
+    return str(identify_language(text).language)
 
 
 @transaction.atomic

@@ -1,0 +1,146 @@
+"""Who may do what: every rule × role × workshop state (like adhocracy-plus's rule tests)."""
+
+import itertools
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from tashawur.consultations import rules
+from tashawur.consultations.models import Consultation, Workshop
+from tashawur.core.roles import Role
+from tests.actors.factories import ParticipantFactory, UserFactory
+from tests.consultations.factories import ConsultationFactory, WorkshopFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLES = [*Role.values, "anonymous"]
+STATES = Workshop.Status.values  # planned, open, closed
+NATIONAL, REGIONAL, FACILITATOR, RAPPORTEUR, ANALYST, PARTICIPANT = (
+    Role.NATIONAL_COORDINATOR,
+    Role.REGIONAL_COORDINATOR,
+    Role.FACILITATOR,
+    Role.RAPPORTEUR,
+    Role.ANALYST,
+    Role.PARTICIPANT,
+)
+
+
+def _grid(roles, states):
+    return set(itertools.product(roles, states))
+
+
+# (role, state) pairs allowed; every other pair of ROLES × STATES is refused.
+ALLOWED = {
+    rules.can_view_workshop: _grid(ROLES, STATES),
+    rules.can_contribute: _grid([PARTICIPANT], ["open"]),
+    rules.can_vote: _grid([PARTICIPANT], ["open"]),
+    rules.can_record_for_others: _grid([FACILITATOR, RAPPORTEUR], ["open"]),
+    rules.can_open_workshop: _grid([NATIONAL, REGIONAL, FACILITATOR], ["planned"]),
+    rules.can_close_workshop: _grid([NATIONAL, REGIONAL, FACILITATOR, RAPPORTEUR], ["open"]),
+    rules.can_moderate: _grid([NATIONAL, REGIONAL, FACILITATOR], STATES),
+    rules.can_run_synthesis: _grid([NATIONAL, REGIONAL, ANALYST], STATES),
+}
+
+
+def make_user(role, workshop):
+    """A user in the role, in scope: the regional coordinator coordinates the consultation,
+    the facilitator and rapporteur run the workshop, the participant has a Participant."""
+    if role == "anonymous":
+        return AnonymousUser()
+    user = UserFactory(role=role)
+    if role == REGIONAL:
+        workshop.meeting.consultation.coordinators.add(user)
+    elif role == FACILITATOR:
+        workshop.facilitator = user
+        workshop.save()
+    elif role == RAPPORTEUR:
+        workshop.rapporteur = user
+        workshop.save()
+    elif role == PARTICIPANT:
+        ParticipantFactory(user=user)
+    return user
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("rule", list(ALLOWED), ids=lambda rule: rule.__name__)
+def test_rule_matrix(rule, role, state):
+    workshop = WorkshopFactory(status=state)
+    user = make_user(role, workshop)
+
+    assert rule(user, workshop) is ((role, state) in ALLOWED[rule])
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_can_manage_consultation_matrix(role):
+    workshop = WorkshopFactory()
+    user = make_user(role, workshop)
+
+    assert rules.can_manage_consultation(user, workshop.meeting.consultation) is (
+        role in {NATIONAL, REGIONAL}
+    )
+
+
+def test_a_facilitator_cannot_record_at_another_workshop():
+    workshop = WorkshopFactory()
+    make_user(FACILITATOR, WorkshopFactory())
+    other_facilitator = UserFactory(role=FACILITATOR)
+
+    assert rules.can_record_for_others(other_facilitator, workshop) is False
+    assert rules.can_close_workshop(other_facilitator, workshop) is False
+
+
+def test_a_regional_coordinator_manages_only_their_consultations():
+    coordinator = UserFactory(role=REGIONAL)
+    ConsultationFactory(coordinators=[coordinator])
+    workshop = WorkshopFactory()
+
+    assert rules.can_manage_consultation(coordinator, workshop.meeting.consultation) is False
+    assert rules.can_close_workshop(coordinator, workshop) is False
+
+
+def test_a_superuser_acts_as_national_coordinator():
+    admin = UserFactory(role=PARTICIPANT, is_superuser=True)
+
+    assert rules.can_open_workshop(admin, WorkshopFactory(status="planned")) is True
+
+
+def test_staff_with_a_linked_participant_contribute_and_vote():
+    workshop = WorkshopFactory()
+    analyst = UserFactory(role=ANALYST)
+    ParticipantFactory(user=analyst)
+
+    assert (rules.can_contribute(analyst, workshop), rules.can_vote(analyst, workshop)) == (
+        True,
+        True,
+    )
+
+
+def test_an_erased_participant_can_no_longer_contribute():
+    user = UserFactory(role=PARTICIPANT)
+    ParticipantFactory(user=user, erased_at="2024-01-01T00:00Z")
+
+    assert rules.can_contribute(user, WorkshopFactory()) is False
+
+
+def test_an_inactive_account_can_do_nothing():
+    workshop = WorkshopFactory()
+    user = make_user(FACILITATOR, workshop)
+    user.is_active = False
+    user.save()
+
+    assert [rule(user, workshop) for rule in ALLOWED if rule is not rules.can_view_workshop] == [
+        False
+    ] * (len(ALLOWED) - 1)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_draft_consultation_is_seen_only_by_those_who_run_it(role):
+    workshop = WorkshopFactory(
+        meeting__consultation__status=Consultation.Status.DRAFT, status="planned"
+    )
+    user = make_user(role, workshop)
+
+    assert rules.can_view_workshop(user, workshop) is (
+        role in {NATIONAL, REGIONAL, FACILITATOR, RAPPORTEUR}
+    )

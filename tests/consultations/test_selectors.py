@@ -1,0 +1,116 @@
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from tashawur.consultations.models import Attendance, Consultation
+from tashawur.consultations.selectors import (
+    consultation_get_for_user,
+    consultation_list_with_counts,
+    meeting_get_for_user,
+    workshop_get_for_user,
+    workshop_roster_by_actor_type,
+)
+from tashawur.core.roles import Role
+from tests.actors.factories import (
+    ActorTypeFactory,
+    OrganisationFactory,
+    ParticipantFactory,
+    UserFactory,
+)
+from tests.consultations.factories import ConsultationFactory, MeetingFactory, WorkshopFactory
+from tests.contributions.factories import ContributionFactory, VoteFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_consultation_list_with_counts_counts_exactly_without_join_blow_up():
+    consultation = ConsultationFactory()
+    meetings = [MeetingFactory(consultation=consultation) for _ in range(2)]
+    workshops = [WorkshopFactory(meeting=meetings[0]) for _ in range(3)] + [
+        WorkshopFactory(meeting=meetings[1])
+    ]
+    proposals = [ContributionFactory(workshop=w) for w in workshops[:3]]
+    ContributionFactory(workshop=workshops[3], moderation_status="rejected")
+    for proposal in proposals[:2]:
+        for _ in range(3):
+            VoteFactory(contribution=proposal)
+    ConsultationFactory()  # empty: zero everywhere, not missing
+
+    rows = {
+        c.pk: (c.meetings_count, c.workshops_count, c.contributions_count, c.votes_count)
+        for c in consultation_list_with_counts()
+    }
+
+    assert rows[consultation.pk] == (2, 4, 3, 6)
+    assert sorted(rows.values())[0] == (0, 0, 0, 0)
+    assert len(rows) == 2
+
+
+def test_consultation_list_with_counts_leaves_drafts_out():
+    ConsultationFactory(status=Consultation.Status.DRAFT)
+
+    assert list(consultation_list_with_counts()) == []
+
+
+def test_consultation_get_for_user_returns_an_open_consultation_to_anyone():
+    consultation = ConsultationFactory()
+
+    assert consultation_get_for_user(slug=consultation.slug, user=AnonymousUser()) == consultation
+
+
+def test_consultation_get_for_user_raises_404_for_an_unknown_slug():
+    with pytest.raises(Http404):
+        consultation_get_for_user(slug="nowhere", user=AnonymousUser())
+
+
+def test_a_draft_is_refused_to_the_public_and_shown_to_its_coordinator():
+    coordinator = UserFactory(role=Role.REGIONAL_COORDINATOR)
+    consultation = ConsultationFactory(status="draft", coordinators=[coordinator])
+    meeting = MeetingFactory(consultation=consultation)
+
+    with pytest.raises(PermissionDenied):
+        consultation_get_for_user(slug=consultation.slug, user=AnonymousUser())
+    with pytest.raises(PermissionDenied):
+        meeting_get_for_user(slug=meeting.slug, user=UserFactory())
+    assert meeting_get_for_user(slug=meeting.slug, user=coordinator) == meeting
+
+
+def test_workshop_get_for_user_raises_404_for_an_unknown_id():
+    with pytest.raises(Http404):
+        workshop_get_for_user(workshop_id=424242, user=AnonymousUser())
+
+
+def test_workshop_get_for_user_refuses_a_draft_consultations_workshop():
+    workshop = WorkshopFactory(meeting__consultation__status="draft")
+
+    with pytest.raises(PermissionDenied):
+        workshop_get_for_user(workshop_id=workshop.pk, user=AnonymousUser())
+
+
+def test_workshop_roster_by_actor_type_counts_people_under_the_top_type():
+    cooperative = ActorTypeFactory(slug="cooperative", position=1)
+    argan = ActorTypeFactory(slug="cooperative-argan", parent=cooperative)
+    bank = ActorTypeFactory(slug="bank", position=2)
+    workshop = WorkshopFactory()
+    people = {
+        "argan_member": [OrganisationFactory(actor_type=argan)],
+        "coop_member": [OrganisationFactory(actor_type=cooperative)],
+        "two_coops": [
+            OrganisationFactory(actor_type=cooperative),
+            OrganisationFactory(actor_type=argan),
+        ],
+        "banker": [OrganisationFactory(actor_type=bank)],
+        "no_organisation": [],
+    }
+    for organisations in people.values():
+        participant = ParticipantFactory()
+        participant.organisations.set(organisations)
+        Attendance.objects.create(workshop=workshop, participant=participant)
+    elsewhere = ParticipantFactory()
+    elsewhere.organisations.set([OrganisationFactory(actor_type=bank)])
+    Attendance.objects.create(workshop=WorkshopFactory(), participant=elsewhere)
+
+    roster = workshop_roster_by_actor_type(workshop=workshop)
+
+    assert [(t.slug, n) for t, n in roster] == [("cooperative", 3), ("bank", 1)]
