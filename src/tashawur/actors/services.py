@@ -100,6 +100,8 @@ def consent_texts_load_reference() -> ReferenceLoad:
     load = ReferenceLoad()
     for item in read_package_yaml(_PACKAGE, "consent_texts.yaml")["consent_texts"]:
         published_at = parse_datetime(str(item["published_at"]))
+        if published_at is None:
+            raise ValueError(f"consent_texts.yaml: bad published_at {item['published_at']!r}")
         _, created = ConsentText.objects.get_or_create(
             purpose=item["purpose"],
             version=item["version"],

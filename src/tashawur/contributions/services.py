@@ -264,13 +264,12 @@ def contribution_language_identify(*, contribution: Contribution) -> str:
 
 def _language_identify(text: str) -> str:
     """The synthesis library's guess (imported late: loading its detectors takes a moment)."""
-    try:
-        from tashawur.synthesis import identify_language
-    except ImportError:
-        # Before ``identify_language`` was exported, the library offered ``identify``.
-        from tashawur.synthesis import clean_text, identify
+    import tashawur.synthesis as synthesis
 
-        return str(identify(text, clean_text(text)).language)
+    identify_language = getattr(synthesis, "identify_language", None)
+    if identify_language is None:
+        # The library's older entry point: ``identify(text, cleaned)``.
+        return str(synthesis.identify(text, synthesis.clean_text(text)).language)
     return str(identify_language(text).language)
 
 

@@ -191,8 +191,8 @@ def _sync_by_key(
     if to_create:
         manager.bulk_create(to_create, batch_size=500)
     if to_update:
-        fields = sorted(changed_fields | ({"updated_at"} if has_updated_at else set()))
-        manager.bulk_update(to_update, fields, batch_size=500)
+        update_fields = sorted(changed_fields | ({"updated_at"} if has_updated_at else set()))
+        manager.bulk_update(to_update, update_fields, batch_size=500)
     return {getattr(o, key_field): o for o in manager.filter(**{f"{key_field}__in": list(wanted)})}
 
 
