@@ -29,25 +29,36 @@ CHROMIUM_ARGS = [
 ]
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("TASHAWUR_REQUIRE_BROWSER") == "1":
-        return  # the browser fixture fails loudly instead
-    skip = pytest.mark.skip(
-        reason=f"{CHROMIUM} is missing (apt-get install chromium); the browser tests need it"
+MISSING = f"{CHROMIUM} is missing (apt-get install chromium); the browser tests need it"
+
+
+def browser_plan(*, chromium_present: bool, required: bool) -> str:
+    """``run`` with chromium; without it ``skip``, or ``fail`` when CI requires the browser."""
+    if chromium_present:
+        return "run"
+    return "fail" if required else "skip"
+
+
+def _plan() -> str:
+    return browser_plan(
+        chromium_present=CHROMIUM.exists(),
+        required=os.environ.get("TASHAWUR_REQUIRE_BROWSER") == "1",
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _plan() != "skip":
+        return  # with "fail", the browser fixture fails each browser test loudly
+    skip = pytest.mark.skip(reason=MISSING)
     for item in items:
-        if "browser" in item.keywords:
+        if item.get_closest_marker("browser") is not None:
             item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"TASHAWUR_REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)"
-        )
+    if _plan() == "fail":
+        pytest.fail(f"TASHAWUR_REQUIRE_BROWSER=1 but {MISSING}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
+from django.contrib import admin
+from django.test import Client, RequestFactory
 
 from tashawur.core.models import User
 
@@ -59,3 +60,25 @@ def test_contribution_counters_are_read_only(admin_client_ar: Client, world: Wor
 def test_admin_in_french_is_left_to_right(admin_client_ar: Client) -> None:
     html = admin_client_ar.get("/fr/admin/").content.decode()
     assert '<html lang="fr" dir="ltr">' in html
+
+
+def test_every_registered_admin_page_renders(admin_client_ar: Client, world: World) -> None:
+    """Each model's list (with an Arabic search), add and change pages: a wrong field name in
+    list_display, search_fields or an inline fails here."""
+    request = RequestFactory().get("/admin/")
+    request.user = User.objects.get(username="root")
+    failures = []
+    for model, model_admin in admin.site._registry.items():
+        meta = model._meta
+        base = f"/admin/{meta.app_label}/{meta.model_name}/"
+        pages = [base, f"{base}?q=%D8%B3"]
+        if model_admin.has_add_permission(request):
+            pages.append(f"{base}add/")
+        first = model._default_manager.first()
+        if first is not None:
+            pages.append(f"{base}{first.pk}/change/")
+        for page in pages:
+            status = admin_client_ar.get(page).status_code
+            if status != 200:
+                failures.append((page, status))
+    assert failures == []
