@@ -14,17 +14,41 @@ import numpy as np
 from numpy.typing import NDArray
 
 #: Rows per block when measuring point-to-centre distances, to bound memory.
-_BLOCK = 65_536
+_BLOCK = 8_192
+#: Up to this many point-centre pairs, measuring them all is cheaper than keeping bounds.
+_SMALL = 400_000
 
 
 def _nearest(points: NDArray[np.float64], centers: NDArray[np.float64]) -> NDArray[np.int64]:
-    labels = np.empty(len(points), dtype=np.int64)
-    sq_norms = (centers**2).sum(axis=1)
-    for start in range(0, len(points), _BLOCK):
-        block = points[start : start + _BLOCK]
-        # |p - c|² up to the constant |p|²: enough to pick the nearest centre.
-        labels[start : start + _BLOCK] = np.argmin(sq_norms[None, :] - 2.0 * block @ centers.T, 1)
+    squared = np.zeros((len(points), len(centers)))
+    for j in range(points.shape[1]):
+        squared += (points[:, j, None] - centers[None, :, j]) ** 2
+    labels: NDArray[np.int64] = squared.argmin(axis=1)
     return labels
+
+
+def _nearest_two(
+    points: NDArray[np.float64], centers: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Nearest centre of each point, its distance, and the distance to the second nearest."""
+    n = len(points)
+    labels = np.empty(n, dtype=np.int64)
+    first = np.empty(n)
+    second = np.full(n, np.inf)
+    rows = np.arange(min(n, _BLOCK))
+    for start in range(0, n, _BLOCK):
+        block = points[start : start + _BLOCK]
+        squared = np.zeros((len(block), len(centers)))
+        for j in range(points.shape[1]):
+            squared += (block[:, j, None] - centers[None, :, j]) ** 2
+        nearest = squared.argmin(axis=1)
+        r = rows[: len(block)]
+        labels[start : start + _BLOCK] = nearest
+        first[start : start + _BLOCK] = squared[r, nearest]
+        if len(centers) > 1:
+            squared[r, nearest] = np.inf
+            second[start : start + _BLOCK] = squared.min(axis=1)
+    return labels, np.sqrt(first), np.sqrt(second)
 
 
 def first_distinct(points: NDArray[np.float64], k: int) -> NDArray[np.float64]:
@@ -69,8 +93,20 @@ def polis_kmeans(
     labels = np.zeros(len(points), dtype=np.int64)
     if len(centers) == 0:
         return labels, centers
-    for _ in range(max_iter + 1):
-        labels = _nearest(points, centers)
+    # Lloyd's steps, with Hamerly's bounds so that a point is measured against every centre
+    # only when its nearest centre may have changed: same assignments, far fewer distances.
+    labels, upper, lower = _nearest_two(points, centers)
+    for step in range(max_iter + 1):
+        if step and len(points) * len(centers) <= _SMALL:
+            labels = _nearest(points, centers)
+        elif step:
+            stale = upper > lower
+            if stale.any():
+                gap = points[stale] - centers[labels[stale]]
+                upper[stale] = np.sqrt((gap**2).sum(axis=1))
+                stale &= upper > lower
+            if stale.any():
+                labels[stale], upper[stale], lower[stale] = _nearest_two(points[stale], centers)
         mass = np.bincount(labels, weights=w, minlength=len(centers))
         alive = np.bincount(labels, minlength=len(centers)) > 0
         sums = np.stack(
@@ -81,12 +117,16 @@ def polis_kmeans(
             axis=1,
         )
         new_centers = sums[alive] / mass[alive, None]
-        relabel = np.cumsum(alive) - 1
-        labels = relabel[labels]
+        labels = (np.cumsum(alive) - 1)[labels]
+        shifts = np.sqrt(((new_centers - centers[alive]) ** 2).sum(axis=1))
         converged = len(new_centers) == len(centers) and bool(
             np.all(np.linalg.norm(_lexsorted(centers) - _lexsorted(new_centers), axis=1) < tol)
         )
         centers = new_centers
+        # Moving centres loosen the bounds: a removed centre can only raise the lower one.
+        if len(points) * len(centers) > _SMALL:
+            upper += shifts[labels]
+            lower -= shifts.max(initial=0.0)
         if converged:
             break
     return labels, centers

@@ -138,19 +138,18 @@ def _codes(
 ) -> tuple[NDArray[np.int64], list[str]]:
     """Integer codes of ``labels[order]``, numbered by first appearance, and the labels."""
     if isinstance(labels, np.ndarray):
-        distinct, raw = np.unique(labels, return_inverse=True)
+        distinct, first, raw = np.unique(labels[order], return_index=True, return_inverse=True)
         names = [str(x) for x in distinct.tolist()]
     else:
         names = list(dict.fromkeys(labels))
         index = {name: i for i, name in enumerate(names)}
-        raw = np.fromiter(map(index.__getitem__, labels), np.int64, len(labels))
-    raw = raw.astype(np.int64)[order]
-    first = np.unique(raw, return_index=True)[1] if len(raw) else np.zeros(0, np.int64)
-    by_appearance = np.argsort(first, kind="stable")  # distinct codes, in order of appearance
-    used = np.unique(raw)
-    rank = np.zeros(len(names), dtype=np.int64)
-    rank[used[by_appearance]] = np.arange(len(used))
-    return rank[raw], [names[c] for c in used[by_appearance].tolist()]
+        raw = np.fromiter(map(index.__getitem__, labels), np.int64, len(labels))[order]
+        first = np.full(len(names), len(raw), dtype=np.int64)
+        np.minimum.at(first, raw, np.arange(len(raw)))
+    appearance = np.argsort(first, kind="stable")  # codes, in order of first appearance
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[appearance] = np.arange(len(names))
+    return rank[raw.astype(np.int64)], [names[c] for c in appearance.tolist()]
 
 
 def vote_matrix(
@@ -194,12 +193,11 @@ def vote_matrix(
         bad = values[~np.isin(values, (AGREE, DISAGREE, PASS))][0].item()
         raise VoteError(f"unknown vote value {bad!r}: votes are 1 (agree), -1 (disagree), 0 (pass)")
     values = values.astype(np.int8)
-    line = np.arange(n)
     if timestamps is not None:
         times = np.asarray(timestamps, dtype=np.float64)
-        order = np.lexsort((line, times))  # time order, input order on ties
+        order = np.argsort(times, kind="stable")  # time order, input order on ties
     else:
-        order = line
+        order = np.arange(n)
     p_codes, p_labels = _codes(participants, order)
     s_codes, s_labels = _codes(statements, order)
     values = values[order]
@@ -210,27 +208,29 @@ def vote_matrix(
         else np.zeros(len(p_labels), dtype=bool)
     )
 
-    # Latest vote wins: the last event of each (participant, statement) pair in stream order.
-    pair = p_codes * max(len(s_labels), 1) + s_codes
-    last_first = np.unique(pair[::-1], return_index=True)[1]
-    keep = len(pair) - 1 - last_first
-    n_duplicates = n - len(keep)
-    p_codes, s_codes, values = p_codes[keep], s_codes[keep], values[keep]
-    vote_counts = np.bincount(p_codes, minlength=len(p_labels)).astype(np.int64)
-
-    # Columns: statements not moderated out, in natural id order.
+    # Columns: statements not moderated out, in natural id order; moderated ones after them.
     rejected = {str(x) for x in moderated_out}
     kept_labels = natural_order([s for s in s_labels if s not in rejected])
     n_moderated_out = len(s_labels) - len(kept_labels)
-    column_of = np.full(len(s_labels), -1, dtype=np.int64)
-    label_code = {s: i for i, s in enumerate(s_labels)}
-    for j, s in enumerate(kept_labels):
-        column_of[label_code[s]] = j
+    position = {s: j for j, s in enumerate(kept_labels)}
+    for s in s_labels:
+        position.setdefault(s, len(position))
+    column_of = np.array([position[s] for s in s_labels], dtype=np.int64)
     cols = column_of[s_codes]
-    in_matrix = cols >= 0
-    rows, cols, values = p_codes[in_matrix], cols[in_matrix], values[in_matrix]
-    by_cell = np.lexsort((cols, rows))
-    rows, cols, values = rows[by_cell], cols[by_cell], values[by_cell]
+
+    # One stable sort by (participant, column) groups each pair's votes in stream order, in the
+    # order CSR wants: the last of each run is the latest vote, which wins.
+    cell = p_codes * max(len(s_labels), 1) + cols
+    by_cell = np.argsort(cell, kind="stable")
+    cell = cell[by_cell]
+    last = np.ones(len(cell), dtype=bool)
+    last[:-1] = cell[1:] != cell[:-1]
+    keep = by_cell[last]
+    n_duplicates = n - len(keep)
+    rows, cols, values = p_codes[keep], cols[keep], values[keep]
+    vote_counts = np.bincount(rows, minlength=len(p_labels)).astype(np.int64)
+    in_matrix = cols < len(kept_labels)
+    rows, cols, values = rows[in_matrix], cols[in_matrix], values[in_matrix]
     indptr = np.zeros(len(p_labels) + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=len(p_labels)), out=indptr[1:])
     matrix = sp.csr_array(
