@@ -82,3 +82,16 @@ def test_language_switch_turns_the_page_left_to_right(
     expect(page).to_have_url(re.compile(rf"/fr/w/{world.workshop.pk}/$"))
     assert _html(page) == ("fr", "ltr")
     expect(page.get_by_role("heading", level=1)).to_have_text("Obtenir des labels de qualité")
+
+
+def test_dimension_filter_swaps_the_list_and_updates_the_address(
+    live_server: object, world: World, page: Page
+) -> None:
+    page.goto(f"{live_server.url}/w/{world.workshop.pk}/")  # type: ignore[attr-defined]
+    page.evaluate("window.__stayed = true")
+    expect(page.locator("#contributions > li")).to_have_count(3)
+    page.locator(".filters").get_by_role("link", name=re.compile("^إكراه")).click()
+    expect(page).to_have_url(re.compile(r"\?dimension=challenge$"))
+    expect(page.locator("#contributions > li")).to_have_count(1)
+    expect(page.locator("#contributions > li").first).to_contain_text("شهادة الجودة")
+    assert page.evaluate("window.__stayed") is True

@@ -85,7 +85,7 @@ def _card_ids(html: str) -> list[str]:
 def test_workshop_filters_contributions_by_dimension(world: World, client: Client) -> None:
     html = client.get(f"/w/{world.workshop.pk}/?dimension=proposal").content.decode()
     assert _card_ids(html) == [str(world.proposal.pk)]
-    assert 'href="?dimension=proposal" hx-get="?dimension=proposal"' in html
+    assert 'hx-boost="true" hx-target="#contribution-list" hx-swap="outerHTML"' in html
     assert re.search(r'<a href="\?dimension=proposal"[^>]*aria-current="page"', html)
 
 
