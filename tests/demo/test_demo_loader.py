@@ -18,6 +18,7 @@ from tashawur.contributions.models import Contribution, Vote
 from tashawur.core.models import User
 from tashawur.demo.accounts import DEMO_PASSWORD
 from tashawur.demo.loader import (
+    TIME_ZONE,
     DemoDataError,
     default_data_dir,
     demo_load,
@@ -54,7 +55,7 @@ def test_demo_load_creates_the_meeting_and_its_open_round_tables(loaded):
     assert meeting.consultation.region.code == "09"
     assert meeting.territory.code == "09.541"
     assert meeting.starts_at.isoformat() == "2018-08-04T08:30:00+00:00"  # 09:30 in Taroudant
-    assert AgendaItem.objects.filter(meeting=meeting).count() == 4
+    assert AgendaItem.objects.filter(meeting=meeting).count() == 6
     assert list(Workshop.objects.values_list("theme__slug", "status")) == [
         ("ess_framework", "open"),
         ("financing", "open"),
@@ -137,6 +138,15 @@ def test_demo_load_records_who_captured_what(loaded):
     assert contribution("e-2").translation_fr == "Où est l'argent ?"
     assert contribution("e-1").recorded_by is None
     assert contribution("f-3").language == "ary-Latn"
+
+
+def test_demo_load_dates_contributions_within_their_session(loaded):
+    local = {
+        key: contribution(key).created_at.astimezone(TIME_ZONE).strftime("%H:%M")
+        for key in ("e-1", "e-2", "e-3", "e-4")
+    }
+    # e-1 and e-2 share the morning tables (11:15-13:15), e-3 and e-4 the afternoon (14:30-15:45).
+    assert local == {"e-1": "11:55", "e-2": "12:35", "e-3": "14:55", "e-4": "15:20"}
 
 
 def test_demo_load_votes_come_from_the_table_and_authors_agree(loaded):

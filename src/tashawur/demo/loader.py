@@ -47,6 +47,7 @@ from tashawur.consultations.models import (
     AgendaItem,
     Attendance,
     Consultation,
+    Dimension,
     Meeting,
     Registration,
     Strategy,
@@ -58,6 +59,7 @@ from tashawur.contributions.models import (
     TEXT_MAX_LENGTH,
     Channel,
     Contribution,
+    Language,
     ModerationStatus,
     Vote,
 )
@@ -135,6 +137,7 @@ def demo_load(*, data_dir: Traversable | Path | None = None) -> DemoSummary:
     contributions, authored = _contributions_sync(
         contribution_groups, workshops, participants, users["facilitator"]
     )
+    _contribution_times_sync(contribution_groups, contributions, meeting, meeting_file)
     tables = _tables_from_headings(participants_text)
     attendance = _attendance_sync(workshops, participant_rows, participants, authored, tables)
     votes = _votes_sync(
@@ -510,6 +513,10 @@ def _contributions_sync(
             channel = row["channel"]
             if channel not in Channel.values:
                 raise DemoDataError(f"{where}: unknown channel {channel!r}")
+            if row["language"] not in Language.values:
+                raise DemoDataError(f"{where}: unknown language {row['language']!r}")
+            if row["dimension"] not in Dimension.values:
+                raise DemoDataError(f"{where}: unknown dimension {row['dimension']!r}")
             if author_key:
                 authored[author_key].add(group["theme"])
             wanted[CONTRIBUTION_KEY_PREFIX + row["key"]] = {
@@ -532,6 +539,42 @@ def _contributions_sync(
     stored = _sync_by_key(Contribution, "idempotency_key", wanted)
     by_key = {key.removeprefix(CONTRIBUTION_KEY_PREFIX): c for key, c in stored.items()}
     return by_key, authored
+
+
+# Morning round tables take stock; the afternoon ones turn to proposals (meeting.yaml's agenda).
+_AFTERNOON_DIMENSIONS = {"proposal", "coordination"}
+
+
+def _contribution_times_sync(
+    groups: list[dict[str, Any]],
+    contributions: dict[str, Contribution],
+    meeting: Meeting,
+    meeting_file: dict[str, Any],
+) -> None:
+    """Date each contribution within its round-table session on the day, in file order (the
+    database would otherwise stamp them all with the moment of loading)."""
+    day = meeting.starts_at.astimezone(TIME_ZONE).date()
+    slots = [
+        (_local(day, str(item["starts"])), _local(day, str(item["ends"])))
+        for item in meeting_file.get("agenda", [])
+        if item["kind"] == "workshops" and item.get("ends")
+    ] or [(meeting.starts_at, meeting.ends_at)]
+    morning, afternoon = slots[0], slots[-1]
+    changed = []
+    for group in groups:
+        sessions: dict[bool, list[str]] = {False: [], True: []}
+        for row in group["contributions"]:
+            sessions[row["dimension"] in _AFTERNOON_DIMENSIONS].append(row["key"])
+        for later, keys in sessions.items():
+            start, end = afternoon if later else morning
+            step = (end - start) / (len(keys) + 1)
+            for index, key in enumerate(keys, start=1):
+                contribution = contributions[key]
+                when = start + step * index
+                if contribution.created_at != when:
+                    contribution.created_at = when
+                    changed.append(contribution)
+    Contribution.objects.bulk_update(changed, ["created_at"], batch_size=500)
 
 
 def _tables_from_headings(participants_text: str) -> dict[str, str]:
