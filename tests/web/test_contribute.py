@@ -174,3 +174,13 @@ def test_facilitator_records_for_the_table(world: World, client: Client) -> None
     html = client.get(f"/w/{world.workshop.pk}/").content.decode()
     card = html.split(f'id="c-{stored.pk}"')[1].split("</li>")[0]
     assert "سجّلها المنشّط" in card
+
+
+def test_new_proposal_card_can_be_voted_on_at_once(
+    world: World, participant_client: Client, htmx_headers: dict[str, str]
+) -> None:
+    html = _post(participant_client, world, htmx_headers).content.decode()
+    stored = Contribution.objects.get(text=TEXT)
+    assert f'<form class="vote" id="vote-{stored.pk}"' in html
+    # The fresh form has no dimension chosen: it starts over.
+    assert "checked" not in html.split("<ol hx-swap-oob")[0]

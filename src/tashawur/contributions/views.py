@@ -78,16 +78,25 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         else:
             contribution, created = submission.contribution, submission.created
 
-    if contribution is None:
-        # The same page with the errors next to the fields: only the form for HTMX.
-        template = f"{WORKSHOP_PAGE}#contribution-form" if request.htmx else WORKSHOP_PAGE
+    if contribution is None and not request.htmx:
+        # Without JavaScript: the whole page again, with the errors next to the fields.
         context = workshop_page_context(request, pk, form=form)
-        response = render(request, template, context, status=UNPROCESSABLE)
-    elif request.htmx:
-        context = workshop_page_context(
-            request, pk, form=ContributionForm(initial={"dimension": contribution.dimension})
+        response = render(request, WORKSHOP_PAGE, context, status=UNPROCESSABLE)
+    elif contribution is None:
+        context = {"workshop": workshop, "form": form}
+        response = render(
+            request, f"{WORKSHOP_PAGE}#contribution-form", context, status=UNPROCESSABLE
         )
-        context.update(contribution=contribution, created=created, votes={})
+    elif request.htmx:
+        # A fresh form (new idempotency key) and, when something was stored, its card.
+        context = {
+            "workshop": workshop,
+            "form": ContributionForm(),
+            "contribution": contribution,
+            "created": created,
+            "may_vote": rules.can_vote(user, workshop),
+            "votes": {},
+        }
         response = render(request, f"{WORKSHOP_PAGE}#contribution-created", context)
     else:
         messages.success(request, gettext("Thank you: your contribution is recorded."))
