@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from tashawur.consultations.models import Consultation
+from tashawur.contributions.services import contribution_submit
 
 from .world import World
 
@@ -139,3 +142,26 @@ def test_forbidden_page_is_translated(world: World, client: Client) -> None:
     Consultation.objects.filter(pk=world.consultation.pk).update(status="draft")
     html = client.get(f"/fr/w/{world.workshop.pk}/").content.decode()
     assert "<h1>Action non autorisée</h1>" in html
+
+
+def _queries_for(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    return len(queries.captured_queries)
+
+
+def test_workshop_page_queries_do_not_grow_with_contributions(
+    world: World, participant_client: Client
+) -> None:
+    url = f"/w/{world.workshop.pk}/"
+    before = _queries_for(participant_client, url)
+    for n in range(10):
+        contribution_submit(
+            workshop=world.workshop,
+            text=f"مقترح {n}",
+            dimension="proposal",
+            channel="web",
+            author=world.participant,
+            language="ar",
+        )
+    assert _queries_for(participant_client, url) == before
