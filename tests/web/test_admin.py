@@ -82,3 +82,39 @@ def test_every_registered_admin_page_renders(admin_client_ar: Client, world: Wor
             if status != 200:
                 failures.append((page, status))
     assert failures == []
+
+
+def _action(client: Client, path: str, action: str, pks: list[int]) -> str:
+    response = client.post(
+        path, {"action": action, "_selected_action": [str(pk) for pk in pks]}, follow=True
+    )
+    return response.content.decode()
+
+
+def test_reject_action_goes_through_moderation(admin_client_ar: Client, world: World) -> None:
+    html = _action(
+        admin_client_ar, "/admin/contributions/contribution/", "reject", [world.challenge.pk]
+    )
+    world.challenge.refresh_from_db()
+    assert world.challenge.moderation_status == "rejected"
+    assert "رُفضت مساهمة واحدة." in html
+
+
+def test_close_action_needs_a_closing_report(admin_client_ar: Client, world: World) -> None:
+    html = _action(
+        admin_client_ar, "/admin/consultations/workshop/", "close_workshops", [world.workshop.pk]
+    )
+    world.workshop.refresh_from_db()
+    assert world.workshop.status == "open"
+    assert "اكتب التقرير الختامي قبل إغلاق الورشة." in html
+
+
+def test_close_action_closes_with_the_report(admin_client_ar: Client, world: World) -> None:
+    world.workshop.closing_report = "توصيات المائدة: شباك وحيد للتعاونيات."
+    world.workshop.save(update_fields=["closing_report"])
+    html = _action(
+        admin_client_ar, "/admin/consultations/workshop/", "close_workshops", [world.workshop.pk]
+    )
+    world.workshop.refresh_from_db()
+    assert world.workshop.status == "closed"
+    assert "أُغلقت ورشة واحدة." in html

@@ -1,8 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from tashawur.consultations import rules
 from tashawur.consultations.models import (
     AgendaItem,
     Attendance,
@@ -13,6 +15,8 @@ from tashawur.consultations.models import (
     Theme,
     Workshop,
 )
+from tashawur.consultations.services import workshop_close, workshop_open
+from tashawur.core.errors import DomainError
 
 
 @admin.register(Theme)
@@ -113,6 +117,58 @@ class WorkshopAdmin(admin.ModelAdmin):
     @admin.display(description=_("contributions"), ordering="contributions_total")
     def contributions_total(self, obj: Workshop) -> int:
         return getattr(obj, "contributions_total", 0)
+
+    actions = ["open_workshops", "close_workshops"]
+
+    @admin.action(description=_("Open the selected workshops"))
+    def open_workshops(self, request: HttpRequest, queryset: QuerySet[Workshop]) -> None:
+        opened = 0
+        for workshop in queryset:
+            if not rules.can_open_workshop(request.user, workshop):
+                self.message_user(
+                    request,
+                    _("You may not open “%(workshop)s”.") % {"workshop": workshop},
+                    messages.WARNING,
+                )
+                continue
+            try:
+                workshop_open(workshop=workshop)
+            except DomainError as error:
+                self.message_user(request, f"{workshop}: {error.message}", messages.WARNING)
+            else:
+                opened += 1
+        if opened:
+            self.message_user(
+                request,
+                ngettext("%(count)s workshop opened.", "%(count)s workshops opened.", opened)
+                % {"count": opened},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Close the selected workshops with their closing report"))
+    def close_workshops(self, request: HttpRequest, queryset: QuerySet[Workshop]) -> None:
+        closed = 0
+        for workshop in queryset:
+            if not rules.can_close_workshop(request.user, workshop):
+                self.message_user(
+                    request,
+                    _("You may not close “%(workshop)s”.") % {"workshop": workshop},
+                    messages.WARNING,
+                )
+                continue
+            try:
+                workshop_close(workshop=workshop, closing_report=workshop.closing_report)
+            except DomainError as error:
+                self.message_user(request, f"{workshop}: {error.message}", messages.WARNING)
+            else:
+                closed += 1
+        if closed:
+            self.message_user(
+                request,
+                ngettext("%(count)s workshop closed.", "%(count)s workshops closed.", closed)
+                % {"count": closed},
+                messages.SUCCESS,
+            )
 
 
 @admin.register(Registration)

@@ -1,8 +1,32 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from tashawur.contributions.models import Contribution, Vote
+from tashawur.consultations import rules
+from tashawur.contributions.models import Contribution, ModerationStatus, Vote
+from tashawur.contributions.services import contribution_moderate
+from tashawur.core.errors import DomainError
+
+
+def _moderate(
+    request: HttpRequest, queryset: QuerySet[Contribution], status: str
+) -> tuple[int, int]:
+    """Moderate through the service, one contribution at a time, where the user may."""
+    done = refused = 0
+    for contribution in queryset.select_related("workshop__meeting__consultation"):
+        workshop = contribution.workshop
+        if workshop is None or not rules.can_moderate(request.user, workshop):
+            refused += 1
+            continue
+        try:
+            contribution_moderate(contribution=contribution, status=status)
+        except DomainError:
+            refused += 1
+        else:
+            done += 1
+    return done, refused
 
 
 @admin.register(Contribution)
@@ -31,7 +55,9 @@ class ContributionAdmin(admin.ModelAdmin):
     )
     date_hierarchy = "created_at"
     # Counters move only with votes (F() in vote_cast); the key only comes from the client.
+    actions = ["publish", "reject"]
     readonly_fields = (
+        "moderation_status",
         "agree_count",
         "disagree_count",
         "pass_count",
@@ -41,7 +67,45 @@ class ContributionAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Contribution]:
-        return super().get_queryset(request).select_related("workshop")
+        queryset: QuerySet[Contribution] = super().get_queryset(request)
+        return queryset.select_related("workshop")
+
+    def _report(self, request: HttpRequest, done: int, refused: int, message: str) -> None:
+        if done:
+            self.message_user(request, message % {"count": done}, messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)s contribution was left as it was: you may not moderate it.",
+                    "%(count)s contributions were left as they were: you may not moderate them.",
+                    refused,
+                )
+                % {"count": refused},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Publish the selected contributions"))
+    def publish(self, request: HttpRequest, queryset: QuerySet[Contribution]) -> None:
+        done, refused = _moderate(request, queryset, ModerationStatus.PUBLISHED)
+        self._report(
+            request,
+            done,
+            refused,
+            ngettext(
+                "%(count)s contribution published.", "%(count)s contributions published.", done
+            ),
+        )
+
+    @admin.action(description=_("Reject the selected contributions"))
+    def reject(self, request: HttpRequest, queryset: QuerySet[Contribution]) -> None:
+        done, refused = _moderate(request, queryset, ModerationStatus.REJECTED)
+        self._report(
+            request,
+            done,
+            refused,
+            ngettext("%(count)s contribution rejected.", "%(count)s contributions rejected.", done),
+        )
 
 
 @admin.register(Vote)
