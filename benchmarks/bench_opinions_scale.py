@@ -6,10 +6,11 @@ process limited to two BLAS threads; we report its wall time (vote matrix + fit,
 memory), its peak resident memory, and the adjusted Rand index against the planted groups on the
 participants it clustered. The peer, red-dwarf 0.4.0, builds a dense pandas matrix, so it is
 timed on a slice (``--peer-participants`` × ``--peer-statements``) and compared with us on the
-same slice.
+same slice. With ``--cli``, the same votes are also written as a ``participant,statement,vote``
+CSV and run through ``tashawur opinions`` end to end (parsing and writing included).
 
     .venv/bin/python benchmarks/bench_opinions_scale.py [--participants 100000]
-        [--statements 5000] [--votes-per-participant 50] [--groups 3]
+        [--statements 5000] [--votes-per-participant 50] [--groups 3] [--cli]
 """
 
 from __future__ import annotations
@@ -120,6 +121,35 @@ def _run_child(kind: str, folder: Path) -> dict[str, float]:
     return result
 
 
+def _run_cli(folder: Path, arrays: tuple[np.ndarray, ...]) -> tuple[float, float]:
+    """Write the votes as CSV, run ``tashawur opinions`` on it; return seconds and peak MiB."""
+    import resource
+
+    participants, statements, votes, _ = arrays
+    path = folder / "votes.csv"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("participant,statement,vote\n")
+        for start in range(0, len(votes), 1_000_000):
+            block = slice(start, start + 1_000_000)
+            rows = np.char.add(
+                np.char.add(participants[block].astype(str), ","),
+                np.char.add(
+                    np.char.add(statements[block].astype(str), ","), votes[block].astype(str)
+                ),
+            )
+            handle.write("\n".join(rows.tolist()) + "\n")
+    command = Path(sys.executable).with_name("tashawur")
+    start = time.perf_counter()
+    subprocess.run(
+        [str(command), "opinions", str(path), "--out", str(folder / "out")],
+        env={**os.environ, **THREADS},
+        check=True,
+        capture_output=True,
+    )
+    seconds = time.perf_counter() - start
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def _save(folder: Path, arrays: tuple[np.ndarray, ...]) -> None:
     for name, array in zip(("participants", "statements", "votes", "group"), arrays, strict=True):
         np.save(folder / f"{name}.npy", array)
@@ -134,6 +164,7 @@ def main() -> int:
     parser.add_argument("--peer-participants", type=int, default=10_000)
     parser.add_argument("--peer-statements", type=int, default=1_000)
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--cli", action="store_true", help="also time the command end to end")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -163,6 +194,12 @@ def main() -> int:
             f"  targets: <= 30 s: {'yes' if ours['seconds'] <= 30 else 'NO'}; "
             f"<= 4 GB: {'yes' if ours['peak_mib'] <= 4096 else 'NO'}"
         )
+        if args.cli:
+            seconds, peak = _run_cli(folder, data)
+            print(
+                f"  tashawur opinions (CSV in, groups/statements/report out): {seconds:.1f} s, "
+                f"peak {peak:,.0f} MiB"
+            )
         if args.no_peer:
             return 0
         slice_data = synthetic_votes(

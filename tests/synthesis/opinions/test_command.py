@@ -193,6 +193,10 @@ def _fails(args, capsys) -> str:
             "participant,statement,vote,timestamp\na,s,1,yesterday\n",
             "line 2: timestamp 'yesterday' is not a number",
         ),
+        (
+            "participant,statement,vote,timestamp\na,s,1,nan\n",
+            "vote 1 has a timestamp that is not a number",
+        ),
         ("participant,statement,vote\na,s\n", "line 2: expected at least 3 columns, found 2"),
         ("who,what\na,b\n", "unrecognised header 'who, what'"),
     ],

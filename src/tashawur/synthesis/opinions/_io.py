@@ -139,20 +139,37 @@ def _read_long(
     i_time = names.index("timestamp") if "timestamp" in names else None
     width = max(i_who, i_what, i_vote, -1 if i_time is None else i_time) + 1
     votes = Votes(timestamps=[] if i_time is not None else None, format=format_)
+    participants, statements, values = votes.participants, votes.statements, votes.values
+    timestamps = votes.timestamps
+    words = _VOTE_WORDS
     for line, row in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        where = f"{label} {path} line {line}"
+        # The common case stays cheap: messages are only built for a bad row.
         if len(row) < width:
+            if not any(cell.strip() for cell in row):
+                continue
+            where = f"{label} {path} line {line}"
             raise InputError(f"{where}: expected at least {width} columns, found {len(row)}")
         participant, statement = row[i_who].strip(), row[i_what].strip()
         if not participant or not statement:
+            if not any(cell.strip() for cell in row):
+                continue
+            where = f"{label} {path} line {line}"
             raise InputError(f"{where}: blank {who if not participant else what}")
-        votes.participants.append(participant)
-        votes.statements.append(statement)
-        votes.values.append(_vote(row[i_vote], where))
-        if votes.timestamps is not None and i_time is not None:
-            votes.timestamps.append(_timestamp(row[i_time], where))
+        value = words.get(row[i_vote])
+        participants.append(participant)
+        statements.append(statement)
+        values.append(
+            value if value is not None else _vote(row[i_vote], f"{label} {path} line {line}")
+        )
+        if timestamps is not None and i_time is not None:
+            cell = row[i_time]
+            try:
+                timestamps.append(float(cell))
+            except ValueError:
+                timestamps.append(_timestamp(cell, f"{label} {path} line {line}"))
+    if timestamps is not None and not all(map(math.isfinite, timestamps)):
+        bad = next(i for i, t in enumerate(timestamps) if not math.isfinite(t))
+        raise InputError(f"{label} {path}: vote {bad + 1} has a timestamp that is not a number")
     return votes
 
 

@@ -144,8 +144,7 @@ def _codes(
         names = list(dict.fromkeys(labels))
         index = {name: i for i, name in enumerate(names)}
         raw = np.fromiter(map(index.__getitem__, labels), np.int64, len(labels))[order]
-        first = np.full(len(names), len(raw), dtype=np.int64)
-        np.minimum.at(first, raw, np.arange(len(raw)))
+        first = np.unique(raw, return_index=True)[1]  # every code occurs: indexed by code
     appearance = np.argsort(first, kind="stable")  # codes, in order of first appearance
     rank = np.empty(len(names), dtype=np.int64)
     rank[appearance] = np.arange(len(names))
