@@ -2,9 +2,11 @@
 
 import pytest
 
-from tashawur.consultations.models import Dimension
+from tashawur.consultations.models import Dimension, Workshop
+from tashawur.consultations.services import workshop_close
 from tashawur.contributions.models import Channel, Contribution, Language, Vote
 from tashawur.contributions.services import contribution_submit, vote_cast
+from tashawur.core.errors import DomainError
 from tests.actors.factories import ConsentTextFactory, ParticipantFactory
 from tests.consultations.factories import WorkshopFactory
 from tests.contributions.factories import ContributionFactory
@@ -72,3 +74,29 @@ def test_contribution_submit_racing_replays_of_one_key_store_it_once():
     assert sum(submission.created for submission in results) == 1
     stored = Contribution.objects.get()
     assert {submission.contribution.pk for submission in results} == {stored.pk}
+
+
+def test_nothing_lands_in_a_workshop_after_it_closed():
+    ConsentTextFactory()
+    workshop = WorkshopFactory()
+    authors = [ParticipantFactory(consented=True) for _ in range(THREADS - 1)]
+
+    def act(i):
+        if i == 0:
+            return workshop_close(workshop=workshop, closing_report="Rapport de la table.")
+        return contribution_submit(
+            workshop=workshop,
+            text=f"نقترح رقم {i}",
+            dimension=Dimension.PROPOSAL,
+            channel=Channel.WEB,
+            author=authors[i - 1],
+            language=Language.MSA,
+        )
+
+    results = run_concurrently(act, THREADS)
+
+    refused = [r for r in results[1:] if isinstance(r, DomainError)]
+    assert {r.code for r in refused} <= {"workshop_not_open"}
+    assert len(refused) + Contribution.objects.count() == THREADS - 1
+    closed_at = Workshop.objects.get().closed_at
+    assert all(c.created_at < closed_at for c in Contribution.objects.all())

@@ -12,7 +12,7 @@ from tashawur.contributions.models import (
     ModerationStatus,
     Vote,
 )
-from tashawur.contributions.services import contribution_submit, vote_cast
+from tashawur.contributions.services import contribution_moderate, contribution_submit, vote_cast
 from tashawur.core.errors import DomainError
 from tests.actors.factories import ConsentTextFactory, ParticipantFactory, UserFactory
 from tests.consultations.factories import ThemeFactory, WorkshopFactory
@@ -472,4 +472,25 @@ def test_vote_cast_rejects_an_erased_participant(proposal):
         contribution=proposal,
         participant=voter,
         value=1,
+    )
+
+
+# --- contribution_moderate ---------------------------------------------------------------------
+
+
+def test_contribution_moderate_changes_the_status():
+    contribution = ContributionFactory()
+
+    contribution_moderate(contribution=contribution, status=ModerationStatus.REJECTED)
+
+    assert Contribution.objects.get().moderation_status == "rejected"
+
+
+def test_contribution_moderate_rejects_an_unknown_status():
+    assert_rejected(
+        "moderation_status_invalid",
+        "“hidden” is not a moderation status.",
+        contribution_moderate,
+        contribution=ContributionFactory(),
+        status="hidden",
     )
