@@ -165,3 +165,8 @@ def test_workshop_page_queries_do_not_grow_with_contributions(
             language="ar",
         )
     assert _queries_for(participant_client, url) == before
+
+
+def test_region_name_shows_in_tifinagh_too(world: World, client: Client) -> None:
+    html = client.get("/").content.decode()
+    assert '<bdi>سوس ماسة</bdi> <span lang="zgh">ⵙⵓⵙ ⵎⴰⵙⵙⴰ</span>' in html
