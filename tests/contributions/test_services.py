@@ -324,6 +324,25 @@ def test_contribution_submit_by_a_facilitator_records_the_authors_oral_consent(w
     assert Contribution.objects.get().recorded_by == facilitator
 
 
+def test_contribution_submit_by_a_facilitator_respects_a_declined_consent(workshop):
+    facilitator = UserFactory(role="facilitator")
+    speaker = ParticipantFactory(reads=False)
+    consent_record(participant=speaker, granted=False, method=Consent.Method.PAPER)
+
+    assert_rejected(
+        "consent_declined",
+        "This participant declined to take part: their words cannot be recorded unless they "
+        "give their consent.",
+        submit,
+        workshop,
+        speaker,
+        channel=Channel.FACILITATOR,
+        recorded_by=facilitator,
+    )
+    assert Contribution.objects.count() == 0
+    assert list(Consent.objects.values_list("granted", flat=True)) == [False]
+
+
 def test_contribution_submit_by_a_facilitator_for_nobody_in_particular(workshop):
     facilitator = UserFactory(role="facilitator")
 

@@ -182,16 +182,28 @@ def consent_withdraw(*, participant: Participant, purpose: str) -> int:
     ).update(withdrawn_at=timezone.now())
 
 
+def participant_consent_answer(
+    *, participant: Participant, purpose: str = ConsentText.Purpose.PARTICIPATION
+) -> bool | None:
+    """The participant's standing answer to the current text for ``purpose``: ``True`` (yes),
+    ``False`` (declined) or ``None`` (never asked, withdrawn, or asked an older version)."""
+    current = consent_text_current(purpose=purpose)
+    if current is None:
+        return None
+    return (
+        Consent.objects.filter(
+            participant=participant, consent_text=current, withdrawn_at__isnull=True
+        )
+        .values_list("granted", flat=True)
+        .first()
+    )
+
+
 def participant_has_active_consent(
     *, participant: Participant, purpose: str = ConsentText.Purpose.PARTICIPATION
 ) -> bool:
     """True when the participant's standing answer to the current text for ``purpose`` is yes."""
-    current = consent_text_current(purpose=purpose)
-    if current is None:
-        return False
-    return Consent.objects.filter(
-        participant=participant, consent_text=current, withdrawn_at__isnull=True, granted=True
-    ).exists()
+    return participant_consent_answer(participant=participant, purpose=purpose) is True
 
 
 # --- erasure (Law 09-08) ---------------------------------------------------------------------

@@ -12,6 +12,7 @@ from tashawur.actors.models import Consent, Participant
 from tashawur.actors.services import (
     consent_record,
     participant_anonymise,
+    participant_consent_answer,
     participant_has_active_consent,
 )
 from tashawur.consultations.models import Dimension, Theme, Workshop
@@ -205,7 +206,10 @@ def contribution_submit(
         return replay
 
     if language is None:
-        transaction.on_commit(lambda: _language_identification_enqueue(contribution.pk))
+        # robust: a queue that is down must not turn a stored contribution into an error page.
+        transaction.on_commit(
+            lambda: _language_identification_enqueue(contribution.pk), robust=True
+        )
     return Submission(contribution=contribution, created=True)
 
 
@@ -229,7 +233,16 @@ def _author_check(*, author: Participant | None, recorded_by: User | None, chann
                 _("A contribution captured by a facilitator must say who recorded it."),
                 code="recorder_required",
             )
-        if author is not None and not participant_has_active_consent(participant=author):
+        answer = None if author is None else participant_consent_answer(participant=author)
+        if answer is False:
+            raise DomainError(
+                _(
+                    "This participant declined to take part: their words cannot be recorded "
+                    "unless they give their consent."
+                ),
+                code="consent_declined",
+            )
+        if author is not None and answer is None:
             consent_record(
                 participant=author,
                 granted=True,
