@@ -7,7 +7,7 @@ one more group); and the time of each, from the same parsed votes (best of ``--r
 under the same BLAS thread limit (``--threads``, default 1: on a shared 2-core machine more
 threads only make small problems wait on each other).
 
-    .venv/bin/python benchmarks/bench_opinions_polis.py [--data DIR] [--repeat 3]
+    .venv/bin/python benchmarks/bench_opinions_polis.py [--data DIR] [--repeat 10]
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def best_time(func, repeat: int):  # type: ignore[no-untyped-def]
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA / "polis")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()

@@ -14,9 +14,20 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.linalg import LinearOperator, eigsh
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ._matrix import VoteMatrix
+
+_controller: ThreadpoolController | None = None
+
+
+def _blas_controller() -> ThreadpoolController:
+    # Scanning the loaded BLAS libraries costs milliseconds: do it once.
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller
+
 
 #: Up to this many matrix cells (participants × statements) the PCA is computed densely.
 DENSE_LIMIT = 4_000_000
@@ -82,7 +93,7 @@ class PolisPCA:
             if n_participants * n_statements <= DENSE_LIMIT or usable >= n_statements:
                 dense = centred.toarray()
                 # Threads only cost time at this size, and thrash on a busy machine.
-                with threadpool_limits(limits=1, user_api="blas"):
+                with _blas_controller().limit(limits=1, user_api="blas"):
                     values, vectors = np.linalg.eigh(dense.T @ dense)
                 values, vectors = values[::-1][:usable], vectors[:, ::-1][:, :usable]
             else:
