@@ -18,15 +18,24 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
-from tashawur.synthesis.opinions import OpinionMap, read_statements, read_votes, vote_matrix
+from tashawur.synthesis.opinions import (
+    OpinionMap,
+    Votes,
+    read_statements,
+    read_votes,
+    vote_matrix,
+)
 
 REPO = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 DEFAULT_DATA = Path(os.environ.get("TASHAWUR_EVAL_DATA", REPO.parent / "shared" / "eval-data"))
 
 
@@ -44,7 +53,7 @@ def agreement(reference: dict[str, int], labels: dict[str, int]) -> float:
     return float(adjusted_rand_score([reference[p] for p in ids], [labels.get(p, -1) for p in ids]))
 
 
-def run_tashawur(votes, moderated_out, seed: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def run_tashawur(votes: Votes, moderated_out: set[str], seed: int) -> dict[str, int]:
     matrix = vote_matrix(
         votes.participants,
         votes.statements,
@@ -58,8 +67,9 @@ def run_tashawur(votes, moderated_out, seed: int) -> dict[str, int]:  # type: ig
     }
 
 
-def red_dwarf_votes(votes) -> list[dict[str, int]]:  # type: ignore[no-untyped-def]
+def red_dwarf_votes(votes: Votes) -> list[dict[str, int]]:
     """Votes as red-dwarf takes them: one per participant and statement, the latest."""
+    assert votes.timestamps is not None, "Pol.is votes.csv carries timestamps"
     latest: dict[tuple[int, int], dict[str, int]] = {}
     order = np.argsort(np.asarray(votes.timestamps), kind="stable")
     for i in order.tolist():
@@ -73,7 +83,9 @@ def red_dwarf_votes(votes) -> list[dict[str, int]]:  # type: ignore[no-untyped-d
     return list(latest.values())
 
 
-def run_red_dwarf(rd_votes, moderated_out, seed: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def run_red_dwarf(
+    rd_votes: list[dict[str, int]], moderated_out: set[str], seed: int
+) -> dict[str, int]:
     from reddwarf.implementations.polis import run_pipeline
 
     with warnings.catch_warnings():
@@ -87,8 +99,8 @@ def run_red_dwarf(rd_votes, moderated_out, seed: int) -> dict[str, int]:  # type
     return {str(p): int(g) for p, g in labels.items()}
 
 
-def best_time(func, repeat: int):  # type: ignore[no-untyped-def]
-    best, value = float("inf"), None
+def best_time(func: Callable[[], T], repeat: int) -> tuple[float, T]:
+    best, value = float("inf"), func()
     for _ in range(repeat):
         start = time.perf_counter()
         value = func()
