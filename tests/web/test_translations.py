@@ -1,0 +1,86 @@
+"""Every message of the project has its Arabic and French translation, Arabic with its six
+plural forms, and the compiled catalogues are the ones Django loads."""
+
+from __future__ import annotations
+
+import ast
+import gettext
+import re
+from pathlib import Path
+
+import pytest
+from django.utils import translation
+
+LOCALE = Path(__file__).resolve().parents[2] / "src/tashawur/locale"
+ARABIC_PLURALS = (
+    "nplurals=6; plural=n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : "
+    "n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5;"
+)
+
+
+def _entries(language: str) -> list[dict[str, object]]:
+    """A small reader for the .po format: msgid, msgid_plural, msgstr[n], flags."""
+    entries: list[dict[str, object]] = []
+    current: dict[str, object] = {}
+    key = ""
+    lines = (LOCALE / language / "LC_MESSAGES/django.po").read_text().splitlines()
+    for line in [*lines, ""]:
+        if not line.strip():
+            if current:
+                entries.append(current)
+            current, key = {}, ""
+        elif line.startswith("#,"):
+            current["flags"] = line[2:].strip()
+        elif line.startswith("#"):
+            continue
+        elif line.startswith('"'):
+            current[key] = str(current[key]) + ast.literal_eval(line)
+        else:
+            key, _, value = line.partition(" ")
+            current[key] = ast.literal_eval(value)
+    return [e for e in entries if e.get("msgid") != ""]
+
+
+@pytest.mark.parametrize("language", ["ar", "fr"])
+def test_every_message_is_translated(language: str) -> None:
+    forms = 6 if language == "ar" else 2
+    untranslated = []
+    for entry in _entries(language):
+        if "msgid_plural" in entry:
+            strings = [entry.get(f"msgstr[{n}]", "") for n in range(forms)]
+        else:
+            strings = [entry.get("msgstr", "")]
+        if not all(strings) or "fuzzy" in str(entry.get("flags", "")):
+            untranslated.append(entry["msgid"])
+    assert untranslated == []
+
+
+@pytest.mark.parametrize("language", ["ar", "fr"])
+def test_translations_use_only_the_placeholders_they_are_given(language: str) -> None:
+    """A placeholder the code does not pass would raise KeyError when the page renders."""
+    placeholder = re.compile(r"%\((\w+)\)s")
+    broken = []
+    for entry in _entries(language):
+        given = set(placeholder.findall(f"{entry['msgid']} {entry.get('msgid_plural', '')}"))
+        for key, value in entry.items():
+            if key.startswith("msgstr") and not set(placeholder.findall(str(value))) <= given:
+                broken.append((entry["msgid"], key))
+    assert broken == []
+
+
+def test_arabic_catalogue_declares_six_plural_forms() -> None:
+    with (LOCALE / "ar/LC_MESSAGES/django.mo").open("rb") as mo:
+        catalogue = gettext.GNUTranslations(mo)
+    assert catalogue.info()["plural-forms"] == ARABIC_PLURALS
+    assert [
+        catalogue.ngettext("%(counter)s contribution", "%(counter)s contributions", n)
+        % {"counter": n}
+        for n in (0, 1, 2, 3, 11, 100)
+    ] == ["لا مساهمات", "مساهمة واحدة", "مساهمتان", "3 مساهمات", "11 مساهمة", "100 مساهمة"]
+
+
+def test_django_uses_the_compiled_catalogue() -> None:
+    with translation.override("fr"):
+        assert translation.gettext("Contribute") == "Contribuer"
+    with translation.override("ar"):
+        assert translation.gettext("Contribute") == "ساهِم"
