@@ -53,6 +53,12 @@ def test_participant_contributes_and_votes_through_htmx(
 
     # A marker on window survives only if the page is not reloaded: the swaps are HTMX's.
     page.evaluate("window.__stayed = true")
+    # An empty contribution: the translated error shows inline (a 422 that HTMX swaps in).
+    page.get_by_label("مقترح").check()
+    page.get_by_role("button", name="إرسال").click()
+    expect(page.locator("#contribution-form .errors")).to_have_text(
+        "المساهمة فارغة: اكتب أو سجّل شيئًا أولًا."
+    )
     text = "نقترح شباكًا وحيدًا لمواكبة التعاونيات نحو علامة الجودة"
     page.locator("#id_text").fill(text)
     page.get_by_label("مقترح").check()
