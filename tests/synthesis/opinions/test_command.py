@@ -62,8 +62,8 @@ def test_rejected_statements_are_removed_and_noted(polis_export, capsys):
         capsys,
     )
     assert "8" not in {r["statement"] for r in _read(out / "statements.csv")}
-    assert "1 statements rejected by moderation were removed." in err
-    assert "1 statements received no vote and are not mapped." in err
+    assert "1 statement rejected by moderation removed." in err
+    assert "1 statement with no vote, not mapped." in err
 
 
 def test_formula_cells_are_escaped(polis_export, capsys):
@@ -102,9 +102,7 @@ def test_latest_vote_wins_in_polis_votes(tmp_path, capsys):
         tmp_path / "votes.csv", ["timestamp", "datetime", "comment-id", "voter-id", "vote"], rows
     )
     err = _run_ok([tmp_path / "votes.csv", "--out", tmp_path / "out"], capsys)
-    assert (
-        "1 repeated votes of a participant on a statement were replaced by the latest one." in err
-    )
+    assert "1 repeated vote of a participant on a statement replaced by the latest one." in err
     rows_out = {r["statement"]: r for r in _read(tmp_path / "out" / "statements.csv")}
     agree_0 = sum(int(rows_out["0"][f"group_{g}_agree"]) for g in (0, 1))
     assert agree_0 == sum(
@@ -244,6 +242,6 @@ def test_duplicate_votes_without_times_keep_the_last_row(tmp_path, capsys):
         tmp_path / "v.csv", ["participant", "statement", "vote"], [["a", "s", 1], ["a", "s", -1]]
     )
     err = _run_ok([votes, "--out", tmp_path / "out"], capsys)
-    assert "1 repeated votes of a participant on a statement were replaced by the last one." in err
+    assert "1 repeated vote of a participant on a statement replaced by the last one." in err
     row = _read(tmp_path / "out" / "statements.csv")[0]
     assert (row["group_0_agree"], row["group_0_disagree"]) == ("0", "1")

@@ -180,7 +180,8 @@ def write_report(
         colour = _COLOURS[g % len(_COLOURS)]
         parts.append(
             f'<h2><span class="swatch" style="background:{colour}"></span>'
-            f"Group {group_name(g)} ({int(sizes[g])} participants)</h2>"
+            f"Group {group_name(g)}: {int(sizes[g])} participants "
+            f"<small>(group {g} in the CSV files)</small></h2>"
         )
         representatives = result.representatives_.get(g, [])
         if representatives:

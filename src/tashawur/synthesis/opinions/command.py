@@ -70,15 +70,21 @@ def _run(args: argparse.Namespace) -> int:
     if matrix.n_duplicates:
         kept = "latest" if votes.timestamps is not None else "last"
         notes.append(
-            f"{matrix.n_duplicates} repeated votes of a participant on a statement were "
-            f"replaced by the {kept} one."
+            f"{matrix.n_duplicates} repeated vote{'s' if matrix.n_duplicates != 1 else ''} of a "
+            f"participant on a statement replaced by the {kept} one."
         )
     if matrix.n_moderated_out:
-        notes.append(f"{matrix.n_moderated_out} statements rejected by moderation were removed.")
+        notes.append(
+            f"{matrix.n_moderated_out} statement{'s' if matrix.n_moderated_out != 1 else ''} "
+            "rejected by moderation removed."
+        )
     if statements and statements.text:
         unvoted = set(statements.text) - set(matrix.statement_ids) - statements.moderated_out
         if unvoted:
-            notes.append(f"{len(unvoted)} statements received no vote and are not mapped.")
+            notes.append(
+                f"{len(unvoted)} statement{'s' if len(unvoted) != 1 else ''} with no vote, "
+                "not mapped."
+            )
     if matrix.n_votes == 0:
         raise InputError("no votes left once the statements rejected by moderation are removed")
 
@@ -106,6 +112,7 @@ def _run(args: argparse.Namespace) -> int:
     n_clustered = int((result.labels_ >= 0).sum())
     print(
         f"{matrix.shape[0]} participants, {matrix.shape[1]} statements, {matrix.n_votes} votes; "
-        f"{n_clustered} participants clustered in {result.n_groups_} groups; written to {out}"
+        f"{n_clustered} participants clustered in {result.n_groups_} "
+        f"group{'s' if result.n_groups_ != 1 else ''}; written to {out}"
     )
     return 0
