@@ -114,3 +114,13 @@ def test_workshop_roster_by_actor_type_counts_people_under_the_top_type():
     roster = workshop_roster_by_actor_type(workshop=workshop)
 
     assert [(t.slug, n) for t, n in roster] == [("cooperative", 3), ("bank", 1)]
+
+
+def test_consultation_list_with_counts_takes_one_query(django_assert_num_queries):
+    for _ in range(3):
+        ContributionFactory(workshop__meeting__consultation=ConsultationFactory())
+
+    with django_assert_num_queries(1):
+        rows = [(c.region.code, c.contributions_count) for c in consultation_list_with_counts()]
+
+    assert rows == [("09", 1)] * 3
