@@ -30,9 +30,10 @@ def test_class_tfidf_prefers_words_that_set_a_group_apart():
         "route douar goudronnée",
     ]
     labels = np.array([0, 0, 1, 1])
-    labeler = ClassTfidfLabeler(n_phrases=2).fit(["", "", "", ""], french, labels, 2)
-    assert labeler.key_phrases_fr_ == [["eau potable", "coupée"], ["goudronnée", "route"]]
-    assert labeler.key_phrases_ar_ == [[], []]
+    labeler = ClassTfidfLabeler(n_phrases=2).fit(["", "", "", ""], french)
+    arabic, french_phrases = labeler.key_phrases(labels, 2)
+    assert french_phrases == [["eau potable", "coupée"], ["goudronnée", "route"]]
+    assert arabic == [[], []]
 
 
 def test_representative_indices_prefer_new_languages_near_the_centre():

@@ -46,9 +46,13 @@ def centre_by_language(
 
 def centroids(vectors: FloatArray, labels: IntArray, n_labels: int) -> FloatArray:
     """Return the L2-normalised mean of each label's rows (zero for empty labels)."""
-    sums = np.zeros((n_labels, vectors.shape[1]), dtype=np.float64)
-    np.add.at(sums, labels, vectors)
-    return l2_normalise(sums)
+    from scipy import sparse
+
+    member = sparse.csr_matrix(
+        (np.ones(len(labels), dtype=np.float32), (labels, np.arange(len(labels)))),
+        shape=(n_labels, len(labels)),
+    )
+    return l2_normalise(np.asarray(member @ vectors))
 
 
 def nearest(
@@ -215,10 +219,18 @@ class LinkageFindings(FindingClusterer):
 
     def fit(self, vectors: FloatArray) -> LinkageFindings:
         """Group ``vectors`` into findings; return ``self``."""
-        from scipy.cluster.hierarchy import fcluster
+        from threadpoolctl import threadpool_limits
 
         n = len(vectors)
         labels = np.zeros(n, dtype=np.int64)
+        with threadpool_limits(1, user_api="blas"):
+            self._fit_blocks(vectors, labels)
+        self.labels_ = _relabel_by_first_seen(labels) if n else labels
+        return self
+
+    def _fit_blocks(self, vectors: FloatArray, labels: IntArray) -> None:
+        from scipy.cluster.hierarchy import fcluster
+
         next_label = 0
         for block in self._blocks(vectors):
             if len(block) == 1:
@@ -230,22 +242,52 @@ class LinkageFindings(FindingClusterer):
             local = _relabel_by_first_seen(local - 1)
             labels[block] = local + next_label
             next_label += int(local.max()) + 1
-        self.labels_ = _relabel_by_first_seen(labels) if n else labels
-        return self
 
     def _blocks(self, vectors: FloatArray) -> list[IntArray]:
-        n = len(vectors)
-        if n <= self.block_size:
-            return [np.arange(n, dtype=np.int64)] if n else []
-        from sklearn.cluster import MiniBatchKMeans
-        from sklearn.decomposition import PCA
+        return split_into_blocks(vectors, self.block_size, random_state=self.random_state)
 
-        n_blocks = math.ceil(n / self.block_size)
-        reduced = PCA(n_components=min(32, vectors.shape[1]), random_state=self.random_state)
-        sample = vectors[:: max(1, n // 20000)]
-        low = reduced.fit(sample).transform(vectors)
-        km = MiniBatchKMeans(
-            n_clusters=n_blocks, random_state=self.random_state, n_init=1, batch_size=4096
-        )
-        block_of = km.fit_predict(low)
-        return [np.nonzero(block_of == b)[0] for b in range(n_blocks) if np.any(block_of == b)]
+
+def split_into_blocks(
+    vectors: FloatArray, block_size: int, *, random_state: int = 0
+) -> list[IntArray]:
+    """Split rows into blocks of at most ``block_size`` rows that tend to be neighbours.
+
+    A random-projection tree: each node is cut at the median of the rows' projection on a
+    random direction, until blocks are small enough. Linear in the rows per level, so the
+    whole split costs O(n log n), and neighbours mostly share a block.
+
+    Parameters
+    ----------
+    vectors : ndarray of shape (n, dim)
+        The rows to split.
+    block_size : int
+        Largest block.
+    random_state : int
+        Seed of the directions.
+    """
+    n = len(vectors)
+    if n == 0:
+        return []
+    rng = np.random.default_rng(random_state)
+    # Project once on a bank of random directions; each node draws one of them.
+    bank = vectors @ rng.normal(size=(vectors.shape[1], 64)).astype(np.float32)
+    done: list[IntArray] = []
+    todo: list[IntArray] = [np.arange(n, dtype=np.int64)]
+    while todo:
+        node = todo.pop()
+        if len(node) <= block_size:
+            done.append(node)
+            continue
+        projected = bank[node, int(rng.integers(bank.shape[1]))]
+        half = len(node) // 2
+        median = np.partition(projected, half - 1)[half - 1]
+        # Never cut between equal projections: identical rows always share a block.
+        left = projected <= median
+        if left.all():
+            left = projected < median
+            if not left.any():
+                done.append(node)
+                continue
+        todo.append(node[~left])
+        todo.append(node[left])
+    return sorted(done, key=lambda block: int(block.min()))

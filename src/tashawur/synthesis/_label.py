@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,20 +49,47 @@ def _with_bigrams(terms: list[str]) -> list[str]:
 
 
 class Labeler:
-    """Base class of the label step: key phrases per group in Arabic and in French."""
+    """Base class of the label step: key phrases per group in Arabic and in French.
 
-    key_phrases_ar_: list[list[str]]
-    key_phrases_fr_: list[list[str]]
+    ``fit`` reads the texts once; ``key_phrases`` then labels any grouping of them (findings,
+    themes) without reading them again.
+    """
 
-    def fit(
-        self,
-        arabic_texts: Sequence[str],
-        french_texts: Sequence[str],
-        labels: IntArray,
-        n_labels: int,
-    ) -> Labeler:
-        """Learn the key phrases of each of ``n_labels`` groups; return ``self``."""
+    def fit(self, arabic_texts: Sequence[str], french_texts: Sequence[str]) -> Labeler:
+        """Learn what is needed from the texts (one Arabic and one French text per item)."""
         raise NotImplementedError
+
+    def key_phrases(
+        self, labels: IntArray, n_labels: int
+    ) -> tuple[list[list[str]], list[list[str]]]:
+        """Return the Arabic and the French key phrases of each of ``n_labels`` groups."""
+        raise NotImplementedError
+
+
+class _TermCounts:
+    """Unigram and bigram counts of the non-empty texts of one language."""
+
+    def __init__(self, texts: Sequence[str], terms: Callable[[str], list[str]]) -> None:
+        from scipy import sparse
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        self.rows = np.array([i for i, t in enumerate(texts) if t], dtype=np.int64)
+        self.counts: sparse.csr_matrix | None = None
+        self.vocabulary: NDArray[np.str_] = np.array([], dtype=str)
+        if not len(self.rows):
+            return
+
+        def analyse(text: str) -> list[str]:
+            return _with_bigrams(terms(text))
+
+        vectorizer = CountVectorizer(
+            analyzer=analyse, min_df=2 if len(self.rows) > 2000 else 1, max_features=200_000
+        )
+        try:
+            self.counts = vectorizer.fit_transform([texts[i] for i in self.rows.tolist()])
+        except ValueError:  # nothing but stop-words
+            return
+        self.vocabulary = vectorizer.get_feature_names_out()
 
 
 class ClassTfidfLabeler(Labeler):
@@ -77,80 +104,68 @@ class ClassTfidfLabeler(Labeler):
     def __init__(self, *, n_phrases: int = 5) -> None:
         self.n_phrases = n_phrases
 
-    def fit(
-        self,
-        arabic_texts: Sequence[str],
-        french_texts: Sequence[str],
-        labels: IntArray,
-        n_labels: int,
-    ) -> ClassTfidfLabeler:
-        """Learn the key phrases of each group from its Arabic and its French texts.
+    def fit(self, arabic_texts: Sequence[str], french_texts: Sequence[str]) -> ClassTfidfLabeler:
+        """Count the terms of every item's Arabic and French text.
 
         Parameters
         ----------
         arabic_texts, french_texts : sequence of str
-            Per contribution, its Arabic-script and its French text ("" when it has none).
+            Per item, its Arabic-script and its French text ("" when it has none).
+        """
+        self.arabic_ = _TermCounts(arabic_texts, arabic_terms)
+        self.french_ = _TermCounts(french_texts, french_terms)
+        return self
+
+    def key_phrases(
+        self, labels: IntArray, n_labels: int
+    ) -> tuple[list[list[str]], list[list[str]]]:
+        """Return the Arabic and French key phrases of each group.
+
+        Parameters
+        ----------
         labels : ndarray of int
-            The group of each contribution.
+            The group of each item given to `fit`.
         n_labels : int
             Number of groups.
         """
-        self.key_phrases_ar_ = self._phrases(arabic_texts, arabic_terms, labels, n_labels)
-        self.key_phrases_fr_ = self._phrases(french_texts, french_terms, labels, n_labels)
-        return self
-
-    def _phrases(
-        self,
-        texts: Sequence[str],
-        terms: object,
-        labels: IntArray,
-        n_labels: int,
-    ) -> list[list[str]]:
-        from scipy import sparse
-        from sklearn.feature_extraction.text import CountVectorizer
-
-        empty: list[list[str]] = [[] for _ in range(n_labels)]
-        rows = [i for i, t in enumerate(texts) if t]
-        if not rows:
-            return empty
-
-        def analyse(text: str) -> list[str]:
-            return _with_bigrams(terms(text))  # type: ignore[operator]
-
-        vectorizer = CountVectorizer(
-            analyzer=analyse, min_df=2 if len(rows) > 2000 else 1, max_features=200_000
+        return (
+            self._phrases(self.arabic_, labels, n_labels),
+            self._phrases(self.french_, labels, n_labels),
         )
-        try:
-            counts = vectorizer.fit_transform([texts[i] for i in rows])
-        except ValueError:  # nothing but stop-words
-            return empty
+
+    def _phrases(self, terms: _TermCounts, labels: IntArray, n_labels: int) -> list[list[str]]:
+        from scipy import sparse
+
+        out: list[list[str]] = [[] for _ in range(n_labels)]
+        if terms.counts is None:
+            return out
+        rows = terms.rows
         group = sparse.csr_matrix(
             (np.ones(len(rows)), (labels[rows], np.arange(len(rows)))),
             shape=(n_labels, len(rows)),
         )
-        per_group = (group @ counts).tocsr().astype(np.float64)
+        per_group = (group @ terms.counts).tocsr().astype(np.float64)
         frequency = np.asarray(per_group.sum(axis=0)).ravel()
         words_per_group = np.asarray(per_group.sum(axis=1)).ravel()
         average = words_per_group[words_per_group > 0].mean()
         idf = np.log1p(average / np.maximum(frequency, 1.0))
-        vocabulary = vectorizer.get_feature_names_out()
-        out = empty
+        vocabulary = terms.vocabulary
+        shortlist = 8 * self.n_phrases
         for g in range(n_labels):
             start, end = per_group.indptr[g], per_group.indptr[g + 1]
             if start == end:
                 continue
             cols = per_group.indices[start:end]
-            tf = per_group.data[start:end] / words_per_group[g]
-            score = tf * idf[cols]
+            score = np.round(per_group.data[start:end] / words_per_group[g] * idf[cols], 12)
+            if len(cols) > shortlist:
+                cut = -np.partition(-score, shortlist - 1)[shortlist - 1]
+                keep = score >= cut
+                cols, score = cols[keep], score[keep]
             # On a tie the bigram wins (it says more), then the term itself, so that results
             # never depend on hash order.
             order = sorted(
                 range(len(cols)),
-                key=lambda k: (
-                    -round(score[k], 12),
-                    -vocabulary[cols[k]].count(" "),
-                    vocabulary[cols[k]],
-                ),
+                key=lambda k: (-score[k], -vocabulary[cols[k]].count(" "), vocabulary[cols[k]]),
             )
             chosen: list[str] = []
             used: set[str] = set()

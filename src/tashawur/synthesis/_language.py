@@ -18,7 +18,7 @@ _TIFINAGH = re.compile("[\u2d30-\u2d7f]")
 _LATIN = re.compile("[A-Za-z\u00c0-\u024f\u0250-\u02af\u1e00-\u1eff]")
 # Letters of the Amazigh Latin orthography that French and Arabizi do not use.
 _AMAZIGH_LATIN = re.compile("[ɣƔɛƐḍḌṭṬṛṚẓẒṣṢḥḤǧǦčČ]")
-_WORD = re.compile(r"\w+", re.UNICODE)
+_ARABIZI_DIGIT_WORD = re.compile(r"[A-Za-z][2356789]|[2356789][A-Za-z]")
 
 # Darija markers (after clean_text: ة->ه, ى->ي, no hamza on alef).
 DARIJA_MARKERS = frozenset(
@@ -148,11 +148,14 @@ def identify(text: str, cleaned: str) -> LanguageGuess:
     share = latin / letters
     if _AMAZIGH_LATIN.search(text):
         return LanguageGuess("zgh-Latn", "Latn", round(share * 0.8, 3))
+    found = _Detectors.latin_detector().detect(text.replace("\n", " "), model="lite", k=1)
+    lang, score = str(found[0]["lang"]), float(found[0]["score"])
+    if lang in {"fr", "en"} and score >= 0.9 and not _ARABIZI_DIGIT_WORD.search(text):
+        # A confident detector and no digit inside a word: not Arabizi; skip the slower check.
+        return LanguageGuess(lang, "Latn", round(share * score, 3))
     arabizi, voted = _arabizi_share(text)
     if voted and arabizi > 0.5:
         return LanguageGuess("ary-Latn", "Latn", round(share * arabizi, 3))
-    found = _Detectors.latin_detector().detect(text.replace("\n", " "), model="lite", k=1)
-    lang, score = str(found[0]["lang"]), float(found[0]["score"])
     if lang in {"fr", "en"}:
         return LanguageGuess(lang, "Latn", round(share * score, 3))
     if voted and arabizi >= 0.3:

@@ -54,7 +54,7 @@ from ._types import (
 
 ENGINE_VERSION = "tashawur.synthesis 0.1.0"
 #: Inputs at least this large get a local process pool for cleaning when no executor is given.
-POOL_THRESHOLD = 20_000
+POOL_THRESHOLD = 50_000
 _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 _LATIN_LETTER = re.compile("[A-Za-z]")
 _RESERVED = frozenset({"id", "text", "translation"})
@@ -311,10 +311,9 @@ class Synthesizer:
             finding_centres = centroids(member_vectors, finding_of, n_findings)
             arabic, french = _label_texts([records_[i] for i in members.tolist()])
             labeler = self.labeler or ClassTfidfLabeler()
-            labeler.fit(arabic, french, finding_of, n_findings)
-            f_ar, f_fr = labeler.key_phrases_ar_, labeler.key_phrases_fr_
-            labeler.fit(arabic, french, theme_of, n_themes)
-            t_ar, t_fr = labeler.key_phrases_ar_, labeler.key_phrases_fr_
+            labeler.fit(arabic, french)
+            f_ar, f_fr = labeler.key_phrases(finding_of, n_findings)
+            t_ar, t_fr = labeler.key_phrases(theme_of, n_themes)
             usable = np.array(
                 [len(records_[i].analysis_text) >= 12 for i in members.tolist()], dtype=bool
             )

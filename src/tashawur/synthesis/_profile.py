@@ -29,6 +29,7 @@ class HypergeometricProfiler(Profiler):
 
     A group (a value of a field) is over-represented in a finding when its lift is above 1, it
     has at least ``min_count`` contributions there, and the corrected p-value is below ``alpha``.
+    Groups that fail the first two conditions are not tested and report ``p_value`` 1.
 
     Parameters
     ----------
@@ -81,10 +82,17 @@ class HypergeometricProfiler(Profiler):
             per_group = table.sum(axis=1)
             rows, cols = np.nonzero(table)
             k = table[rows, cols]
-            p = hypergeom.sf(k - 1, total, per_value[cols], per_group[rows])
             share = k / per_group[rows]
             overall = per_value[cols] / total
             lift = share / overall
+            # Only cells that could be flagged are tested (scipy's hypergeometric tail is a
+            # Python loop per cell); the others keep p = 1.
+            tested = (lift > 1.0) & (k >= self.min_count)
+            p = np.ones(len(k))
+            if tested.any():
+                p[tested] = hypergeom.sf(
+                    k[tested] - 1, total, per_value[cols[tested]], per_group[rows[tested]]
+                )
             corrected = np.minimum(1.0, p * n_values)
             flag = (lift > 1.0) & (k >= self.min_count) & (corrected < self.alpha)
             for i in np.lexsort((cols, -k, rows)).tolist():
