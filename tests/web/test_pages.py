@@ -170,3 +170,20 @@ def test_workshop_page_queries_do_not_grow_with_contributions(
 def test_region_name_shows_in_tifinagh_too(world: World, client: Client) -> None:
     html = client.get("/").content.decode()
     assert '<bdi>سوس ماسة</bdi> <span lang="zgh">ⵙⵓⵙ ⵎⴰⵙⵙⴰ</span>' in html
+
+
+def test_closed_workshop_tells_anonymous_visitors_it_is_closed(
+    world: World, client: Client
+) -> None:
+    html = client.get(f"/w/{world.closed_workshop.pk}/").content.decode()
+    assert "هذه المائدة المستديرة غير مفتوحة: المساهمات والتصويت مغلقة." in html
+    assert "/login/?next=" not in html.split('<main id="main"')[1]
+
+
+def test_facilitator_is_told_they_record_for_the_table(world: World, client: Client) -> None:
+    client.force_login(world.facilitator)
+    html = client.get(f"/w/{world.workshop.pk}/").content.decode()
+    assert 'id="contribution-form"' in html
+    assert "أنت تسجّل ما تقوله المائدة المستديرة: ستظهر المساهمة على أنها مسجّلة من طرف المنشّط." in (
+        html
+    )

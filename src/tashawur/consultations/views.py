@@ -95,9 +95,8 @@ def workshop_page_context(
         if may_vote and participant is not None
         else {}
     )
-    may_contribute = rules.can_contribute(user, workshop) or rules.can_record_for_others(
-        user, workshop
-    )
+    records_for_table = rules.can_record_for_others(user, workshop)
+    may_contribute = records_for_table or rules.can_contribute(user, workshop)
     filters = [
         {
             "value": value,
@@ -119,6 +118,7 @@ def workshop_page_context(
         "votes": votes,
         "may_vote": may_vote,
         "may_contribute": may_contribute,
+        "records_for_table": records_for_table,
         "form": form
         if form is not None
         else (ContributionForm(initial={"dimension": dimension}) if may_contribute else None),

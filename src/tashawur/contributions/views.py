@@ -83,7 +83,11 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         context = workshop_page_context(request, pk, form=form)
         response = render(request, WORKSHOP_PAGE, context, status=UNPROCESSABLE)
     elif contribution is None:
-        context = {"workshop": workshop, "form": form}
+        context = {
+            "workshop": workshop,
+            "form": form,
+            "records_for_table": channel == Channel.FACILITATOR,
+        }
         response = render(
             request, f"{WORKSHOP_PAGE}#contribution-form", context, status=UNPROCESSABLE
         )
@@ -92,6 +96,7 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         context = {
             "workshop": workshop,
             "form": ContributionForm(),
+            "records_for_table": channel == Channel.FACILITATOR,
             "contribution": contribution,
             "created": created,
             "may_vote": rules.can_vote(user, workshop),
