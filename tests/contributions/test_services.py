@@ -513,3 +513,18 @@ def test_contribution_moderate_rejects_an_unknown_status():
         contribution=ContributionFactory(),
         status="hidden",
     )
+
+
+def test_vote_cast_reads_the_moderation_status_afresh():
+    proposal = ContributionFactory()
+    stale = Contribution.objects.get(pk=proposal.pk)
+    Contribution.objects.filter(pk=proposal.pk).update(moderation_status="rejected")
+
+    assert_rejected(
+        "statement_not_published",
+        "This statement is not published, so it cannot be voted on.",
+        vote_cast,
+        contribution=stale,
+        participant=ParticipantFactory(),
+        value=1,
+    )

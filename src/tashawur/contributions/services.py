@@ -321,6 +321,8 @@ def vote_cast(*, contribution: Contribution, participant: Participant, value: in
     """
     value = _vote_value_check(value)
     _participant_check_not_erased(participant)
+    # Read what the rules depend on afresh: the caller's object may predate a moderation.
+    contribution.refresh_from_db(fields=["dimension", "moderation_status"])
     if not contribution.is_votable:
         raise DomainError(_("Only proposals are put to the vote."), code="statement_not_votable")
     if contribution.moderation_status != ModerationStatus.PUBLISHED:
