@@ -187,3 +187,9 @@ def test_facilitator_is_told_they_record_for_the_table(world: World, client: Cli
     assert "أنت تسجّل ما تقوله المائدة المستديرة: ستظهر المساهمة على أنها مسجّلة من طرف المنشّط." in (
         html
     )
+
+
+def test_only_the_workshop_page_loads_htmx(world: World, client: Client) -> None:
+    assert "htmx.min.js" not in client.get("/").content.decode()
+    assert "htmx.min.js" not in client.get(f"/m/{world.meeting.slug}/").content.decode()
+    assert "htmx.min.js" in client.get(f"/w/{world.workshop.pk}/").content.decode()
