@@ -108,3 +108,20 @@ def test_pages_reference_no_outside_host() -> None:
     templates = Path(__file__).resolve().parents[2] / "src/tashawur"
     for template in templates.rglob("*.html"):
         assert not re.search(r"""(?:src|href)=["']https?://""", template.read_text()), template
+
+
+@pytest.mark.django_db
+def test_home_first_visit_without_any_system_font_stays_under_100_kb(
+    world: World, client: Client
+) -> None:
+    """Worst case for the fonts: a device with neither Arabic nor Tifinagh faces downloads both
+    vendored fonts (the home page shows the region's name in Tifinagh)."""
+    html = client.get("/").content
+    assert "ⵙⵓⵙ ⵎⴰⵙⵙⴰ".encode() in html
+    assets = [
+        "/static/tashawur/site.css",
+        "/static/vendor/fonts/noto-sans-arabic-arabic-400-normal.woff2",
+        "/static/vendor/fonts/noto-sans-tifinagh-tifinagh-400-normal.woff2",
+    ]
+    total = len(html) + sum(_served_size(url) for url in assets)
+    assert total < PAGE_BUDGET, f"{total} bytes"
