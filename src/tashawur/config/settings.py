@@ -31,7 +31,7 @@ if not _secret:
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured("Set TASHAWUR_SECRET_KEY (50+ random characters) in production.")
-    _secret = "insecure-demo-key-" + "x" * 40  # noqa: S105 - demo and tests only
+    _secret = "insecure-demo-key-" + "x" * 40
 SECRET_KEY = _secret
 
 ALLOWED_HOSTS = [

@@ -4,4 +4,4 @@ import os
 
 os.environ["TASHAWUR_ENV"] = "test"
 
-from tashawur.config.settings import *  # noqa: E402, F403
+from tashawur.config.settings import *  # noqa: F403
