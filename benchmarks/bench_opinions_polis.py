@@ -2,10 +2,11 @@
 
 For every conversation in ``eval-data/polis``: adjusted Rand index between Pol.is's ``group-id``
 (participants-votes.csv) and the groups of tashawur's opinion map and of red-dwarf's Pol.is
-pipeline, on the participants Pol.is clustered (a participant a tool leaves unclustered counts as
-one more group); and the time of each, from the same parsed votes (best of ``--repeat``), both
-under the same BLAS thread limit (``--threads``, default 1: on a shared 2-core machine more
-threads only make small problems wait on each other).
+pipeline, on the participants Pol.is clustered, where a participant a tool leaves unclustered
+counts as one more group (a second pair of columns keeps only those the tool clustered too); and
+the time of each, from the same parsed votes, best of ``--repeat``, both under the same BLAS
+thread limit (``--threads``, default 1: on a shared 2-core machine more threads only make small
+problems wait on each other).
 
     .venv/bin/python benchmarks/bench_opinions_polis.py [--data DIR] [--repeat 10]
 """
@@ -48,8 +49,9 @@ def polis_groups(folder: Path) -> dict[str, int]:
         }
 
 
-def agreement(reference: dict[str, int], labels: dict[str, int]) -> float:
-    ids = sorted(reference)
+def agreement(reference: dict[str, int], labels: dict[str, int], *, both: bool = False) -> float:
+    """ARI on the participants Pol.is clustered (``both``: and the tool clustered too)."""
+    ids = sorted(p for p in reference if not both or p in labels)
     return float(adjusted_rand_score([reference[p] for p in ids], [labels.get(p, -1) for p in ids]))
 
 
@@ -126,6 +128,7 @@ def _compare(args: argparse.Namespace) -> int:
         return 1
     print(
         f"{'conversation':30} {'ptpts':>6} {'polis':>6} {'ARI ours':>9} {'ARI rd':>7} "
+        f"{'both-clustered: ours':>21} {'rd':>6} "
         f"{'ours s':>7} {'rd s':>7} {'speed-up':>8}"
     )
     ratios = []
@@ -145,6 +148,8 @@ def _compare(args: argparse.Namespace) -> int:
         print(
             f"{folder.name:30} {len(set(votes.participants)):6d} {len(reference):6d} "
             f"{agreement(reference, ours):9.3f} {agreement(reference, theirs):7.3f} "
+            f"{agreement(reference, ours, both=True):21.3f} "
+            f"{agreement(reference, theirs, both=True):6.3f} "
             f"{ours_s:7.3f} {rd_s:7.3f} {ratio:7.1f}x"
         )
     print(

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial.distance import cdist
 
 #: Rows per block when measuring point-to-centre distances, to bound memory.
-_BLOCK = 8_192
+_BLOCK = 16_384
 #: Up to this many point-centre pairs, measuring them all is cheaper than keeping bounds.
 _SMALL = 400_000
 
 
 def _nearest(points: NDArray[np.float64], centers: NDArray[np.float64]) -> NDArray[np.int64]:
-    squared = np.zeros((len(points), len(centers)))
-    for j in range(points.shape[1]):
-        squared += (points[:, j, None] - centers[None, :, j]) ** 2
-    labels: NDArray[np.int64] = squared.argmin(axis=1)
+    labels = np.empty(len(points), dtype=np.int64)
+    for start in range(0, len(points), _BLOCK):
+        block = points[start : start + _BLOCK]
+        labels[start : start + _BLOCK] = cdist(block, centers, "sqeuclidean").argmin(axis=1)
     return labels
 
 
@@ -37,12 +38,9 @@ def _nearest_two(
     second = np.full(n, np.inf)
     rows = np.arange(min(n, _BLOCK))
     for start in range(0, n, _BLOCK):
-        block = points[start : start + _BLOCK]
-        squared = np.zeros((len(block), len(centers)))
-        for j in range(points.shape[1]):
-            squared += (block[:, j, None] - centers[None, :, j]) ** 2
+        squared = cdist(points[start : start + _BLOCK], centers, "sqeuclidean")
         nearest = squared.argmin(axis=1)
-        r = rows[: len(block)]
+        r = rows[: len(squared)]
         labels[start : start + _BLOCK] = nearest
         first[start : start + _BLOCK] = squared[r, nearest]
         if len(centers) > 1:
