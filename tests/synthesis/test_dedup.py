@@ -13,6 +13,15 @@ def test_find_copies_tells_exact_from_normalised_copies():
     assert level == ["", "exact", "normalised", "", ""]
 
 
+def test_an_exact_copy_of_a_normalised_copy_points_to_the_canonical_item():
+    texts = ["Route coupée", "route coupée !", "route coupée !"]
+    canonical, level = ThreeLevelDuplicateFinder().find_copies(
+        texts, [clean_text(t) for t in texts]
+    )
+    assert canonical.tolist() == [0, 0, 0]
+    assert level == ["", "normalised", "normalised"]
+
+
 def test_find_copies_never_merges_empty_texts():
     canonical, _ = ThreeLevelDuplicateFinder().find_copies(["", "!!"], ["", ""])
     assert canonical.tolist() == [0, 1]

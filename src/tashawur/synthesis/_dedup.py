@@ -97,6 +97,7 @@ class ThreeLevelDuplicateFinder(DuplicateFinder):
         canonical = np.arange(n, dtype=np.int64)
         level = [""] * n
         exact: dict[str, int] = {}
+        exact_first: dict[str, int] = {}
         normalised: dict[str, int] = {}
         for i, (text, clean) in enumerate(zip(texts, cleaned, strict=True)):
             if not clean:
@@ -104,14 +105,19 @@ class ThreeLevelDuplicateFinder(DuplicateFinder):
             key = unicodedata.normalize("NFC", text).strip()
             first = exact.get(key)
             if first is not None:
-                canonical[i], level[i] = first, "exact"
+                # A copy of a copy is as far from the canonical item as the first copy is.
+                earlier = exact_first[key]
+                canonical[i] = first
+                level[i] = "exact" if earlier == first else level[earlier]
                 continue
-            exact[key] = i
+            exact_first[key] = i
             first = normalised.get(clean)
             if first is not None:
                 canonical[i], level[i] = first, "normalised"
-                continue
-            normalised[clean] = i
+            else:
+                normalised[clean] = i
+            # Later exact copies point to the canonical item, never to another copy.
+            exact[key] = int(canonical[i])
         return canonical, level
 
     def find_paraphrases(
