@@ -42,6 +42,7 @@ def test_polis_export_writes_groups_statements_and_report(polis_export, capsys):
     ]  # fmt: skip
     assert sorted(int(r["statement"]) for r in statements) == list(range(N_STATEMENTS))
     assert (out / "report.html").exists()
+    assert (out / "opinions.json").exists()
 
 
 def test_statement_counts_add_up_to_the_clustered_votes(polis_export, capsys):

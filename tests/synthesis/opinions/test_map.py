@@ -90,3 +90,26 @@ def test_get_params_returns_the_constructor_arguments():
         "top_statements": 5,
         "random_state": 7,
     }
+
+
+def test_to_dict_is_json_with_every_participant_and_statement():
+    import json
+
+    result, planted = _fit()
+    data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert data["engine"] == "tashawur.synthesis.opinions"
+    assert data["parameters"]["random_state"] == 0
+    assert {p["id"] for p in data["participants"]} == set(planted)
+    assert [s["id"] for s in data["statements"]] == result.statement_ids_
+    group_of = {p["id"]: p["group"] for p in data["participants"]}
+    assert group_of["p000"] == int(result.labels_[result.participant_ids_.index("p000")])
+    assert set(data["representatives"]) == {"0", "1"}
+
+
+def test_to_dict_turns_missing_representativeness_into_none():
+    import json
+
+    result = OpinionMap().fit(vote_matrix(["a", "a"], ["s", "t"], [1, -1]))
+    data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert data["statements"][0]["groups"][0]["repness"] is None
+    assert data["statements"][0]["groups"][0]["repful_for"] is None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -164,6 +166,78 @@ class OpinionMap:
         self.breakdowns_ = breakdowns
         self.timings_ = timings
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted map as plain JSON-serialisable data (NaN becomes None).
+
+        Returns
+        -------
+        dict
+            ``engine``, ``version``, ``parameters``, ``timings``, ``n_groups``, and per
+            ``participants`` (id, group or None, x, y), ``statements`` (id, consensus,
+            divisiveness, per-group counts and repness), ``representatives`` (per group, by
+            statement id) and ``breakdowns``.
+        """
+        from tashawur import __version__
+
+        stats = self.statements_
+        repness = stats.repness
+        repful = stats.repful_for_agree
+
+        def number(value: float) -> float | None:
+            return None if math.isnan(value) else float(value)
+
+        statements = []
+        for j, statement in enumerate(self.statement_ids_):
+            groups = []
+            for g in range(self.n_groups_):
+                compared = not math.isnan(float(repness[g, j]))
+                groups.append(
+                    {
+                        "agree": int(stats.agree[g, j]),
+                        "disagree": int(stats.disagree[g, j]),
+                        "pass": int(stats.passes[g, j]),
+                        "repness": number(float(repness[g, j])),
+                        "repful_for": ("agree" if repful[g, j] else "disagree")
+                        if compared
+                        else None,
+                    }
+                )
+            statements.append(
+                {
+                    "id": statement,
+                    "consensus": number(float(stats.consensus[j])),
+                    "divisiveness": number(float(stats.divisiveness[j])),
+                    "groups": groups,
+                }
+            )
+        return {
+            "engine": "tashawur.synthesis.opinions",
+            "version": __version__,
+            "parameters": self.get_params(),
+            "timings": dict(self.timings_),
+            "n_groups": self.n_groups_,
+            "participants": [
+                {
+                    "id": participant,
+                    "group": int(group) if group >= 0 else None,
+                    "x": float(x),
+                    "y": float(y),
+                }
+                for participant, group, (x, y) in zip(
+                    self.participant_ids_,
+                    self.labels_.tolist(),
+                    self.embedding_[:, :2].tolist(),
+                    strict=True,
+                )
+            ],
+            "statements": statements,
+            "representatives": {
+                str(g): [{**asdict(r), "statement": self.statement_ids_[r.statement]} for r in reps]
+                for g, reps in self.representatives_.items()
+            },
+            "breakdowns": [asdict(b) for b in self.breakdowns_],
+        }
 
     def consensus_order(self) -> list[int]:
         """Statement columns from most to least group-informed consensus."""

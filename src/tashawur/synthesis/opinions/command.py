@@ -1,8 +1,13 @@
-"""``tashawur opinions VOTES [--comments FILE] [--participants FILE] --out DIR``."""
+"""``tashawur opinions VOTES [--comments FILE] [--participants FILE] --out DIR``.
+
+Writes ``DIR/groups.csv``, ``DIR/statements.csv``, ``DIR/report.html``, ``DIR/opinions.json``
+(everything, for programs) and, with participant fields, ``DIR/breakdowns.csv``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -104,6 +109,9 @@ def _run(args: argparse.Namespace) -> int:
         if result.breakdowns_:
             write_breakdowns(out / "breakdowns.csv", result)
         write_report(out / "report.html", result, texts, notes=notes)
+        (out / "opinions.json").write_text(
+            json.dumps(result.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
     except OSError as exc:
         raise InputError(f"--out {out}: cannot write ({exc.strerror})") from None
 
