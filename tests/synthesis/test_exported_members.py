@@ -33,6 +33,7 @@ EXPECTED = {
     "centre_by_language",
     "clean_text",
     "identify",
+    "identify_language",
     "make_embedder",
 }
 

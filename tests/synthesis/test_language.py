@@ -1,6 +1,6 @@
 import pytest
 
-from tashawur.synthesis import RuleLanguageIdentifier, clean_text, identify
+from tashawur.synthesis import RuleLanguageIdentifier, clean_text, identify, identify_language
 
 from .corpus import IDEAS
 
@@ -32,3 +32,8 @@ def test_identify_reads_english():
 def test_rule_identifier_cleans_when_not_given_cleaned_texts():
     guesses = RuleLanguageIdentifier().transform(["بغينا الما ديال الشرب فالدوار"])
     assert guesses[0].language == "ary"
+
+
+def test_identify_language_cleans_the_text_itself():
+    guess = identify_language("خاصنا طبيب فالسبيطار")
+    assert (guess.language, guess.script) == ("ary", "Arab")

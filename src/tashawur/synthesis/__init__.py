@@ -17,7 +17,13 @@ from ._cluster import (
 from ._dedup import DuplicateFinder, ThreeLevelDuplicateFinder
 from ._embed import Embedder, EmbeddingCache, LexicalEmbedder, USEEmbedder, make_embedder
 from ._label import ClassTfidfLabeler, Labeler
-from ._language import LanguageGuess, LanguageIdentifier, RuleLanguageIdentifier, identify
+from ._language import (
+    LanguageGuess,
+    LanguageIdentifier,
+    RuleLanguageIdentifier,
+    identify,
+    identify_language,
+)
 from ._pipeline import ENGINE_VERSION, SynthesisInputError, Synthesizer
 from ._profile import HypergeometricProfiler, Profiler
 from ._types import (
@@ -63,5 +69,6 @@ __all__ = [
     "centre_by_language",
     "clean_text",
     "identify",
+    "identify_language",
     "make_embedder",
 ]

@@ -68,17 +68,24 @@ def nearest(
     return best, sims
 
 
-def _average_linkage(vectors: FloatArray) -> NDArray[np.float64]:
-    from scipy.cluster.hierarchy import linkage
-
-    # float64 and a clip keep scipy's cosine distances non-negative for identical rows.
+def _cosine_distances(vectors: FloatArray) -> NDArray[np.float64]:
+    # float64 and a clip keep the distances non-negative and exactly zero on the diagonal.
     x = vectors.astype(np.float64)
     dist = np.clip(1.0 - x @ x.T, 0.0, 2.0)
     np.fill_diagonal(dist, 0.0)
+    return dist
+
+
+def _average_linkage_from(dist: NDArray[np.float64]) -> NDArray[np.float64]:
+    from scipy.cluster.hierarchy import linkage
     from scipy.spatial.distance import squareform
 
     tree: NDArray[np.float64] = linkage(squareform(dist, checks=False), method="average")
     return tree
+
+
+def _average_linkage(vectors: FloatArray) -> NDArray[np.float64]:
+    return _average_linkage_from(_cosine_distances(vectors))
 
 
 def _relabel_by_first_seen(labels: IntArray) -> IntArray:
@@ -146,7 +153,6 @@ class LinkageThemes(ThemeClusterer):
 
     def fit(self, vectors: FloatArray) -> LinkageThemes:
         """Group ``vectors`` into themes; return ``self``."""
-        from scipy.cluster.hierarchy import fcluster
 
         n = len(vectors)
         if n < 3 or self.n_themes == 1:
@@ -160,41 +166,69 @@ class LinkageThemes(ThemeClusterer):
         else:
             sample_idx = np.arange(n)
         sample = vectors[sample_idx]
-        tree = _average_linkage(sample)
+        dist = _cosine_distances(sample)
+        tree = _average_linkage_from(dist)
         min_size = min(self.min_size, max(1, len(sample) // 20))
-        wanted = self.n_themes if self.n_themes is not None else self._choose(tree, len(sample))
-        wanted = max(1, min(wanted, len(sample)))
-
-        labels = np.zeros(len(sample), dtype=np.int64)
-        big: IntArray = np.zeros(1, dtype=np.int64)
-        for cut in range(wanted, len(sample) + 1):
-            labels = fcluster(tree, cut, criterion="maxclust").astype(np.int64) - 1
-            sizes = np.bincount(labels)
-            big = np.nonzero(sizes >= min_size)[0]
-            if len(big) >= wanted:
-                break
-        centres = centroids(sample, labels, int(labels.max()) + 1)[big]
-        self.labels_, _ = nearest(vectors, centres)
-        keep = np.isin(labels, big)
-        remap = np.full(int(labels.max()) + 1, -1, dtype=np.int64)
-        remap[big] = np.arange(len(big))
-        self.labels_[sample_idx[keep]] = remap[labels[keep]]
+        if self.n_themes is not None:
+            sample_labels = self._cut(tree, sample, min(self.n_themes, len(sample)), min_size)
+        else:
+            sample_labels = self._choose(tree, sample, dist, min_size)
+        n_themes = int(sample_labels.max()) + 1
+        self.labels_, _ = nearest(vectors, centroids(sample, sample_labels, n_themes))
+        self.labels_[sample_idx] = sample_labels
         self.labels_ = _relabel_by_first_seen(self.labels_)
         self.n_themes_ = int(self.labels_.max()) + 1
         self.centroids_ = centroids(vectors, self.labels_, self.n_themes_)
         return self
 
-    def _choose(self, tree: NDArray[np.float64], n: int) -> int:
-        heights = tree[:, 2]
-        upper = max(2, min(self.max_themes, int(math.sqrt(n / 2))))
-        best_k, best_jump = 1, 0.0
-        for k in range(2, upper + 1):
-            # heights[-k+1] joins the last k groups into k-1
-            above, below = heights[-(k - 1)], heights[-k]
-            jump = (above - below) / max(above, 1e-9)
-            if jump > best_jump * 1.05:
-                best_k, best_jump = k, jump
-        return best_k
+    @staticmethod
+    def _cut(tree: NDArray[np.float64], sample: FloatArray, wanted: int, min_size: int) -> IntArray:
+        """Cut the tree into ``wanted`` groups of at least ``min_size`` rows.
+
+        The tree is cut finer until ``wanted`` groups are large enough; the rows of the groups
+        that are too small join the nearest large one.
+        """
+        from scipy.cluster.hierarchy import fcluster
+
+        labels = np.zeros(len(sample), dtype=np.int64)
+        big: IntArray = np.zeros(1, dtype=np.int64)
+        for cut in range(wanted, len(sample) + 1):
+            labels = fcluster(tree, cut, criterion="maxclust").astype(np.int64) - 1
+            big = np.nonzero(np.bincount(labels) >= min_size)[0]
+            if len(big) >= wanted:
+                break
+        out, _ = nearest(sample, centroids(sample, labels, int(labels.max()) + 1)[big])
+        keep = np.isin(labels, big)
+        remap = np.full(int(labels.max()) + 1, -1, dtype=np.int64)
+        remap[big] = np.arange(len(big))
+        out[keep] = remap[labels[keep]]
+        return out
+
+    def _choose(
+        self,
+        tree: NDArray[np.float64],
+        sample: FloatArray,
+        dist: NDArray[np.float64],
+        min_size: int,
+    ) -> IntArray:
+        """The cut with the best silhouette between a floor and a ceiling that grow with the
+        input: at least ``2 log10(n)`` themes (two for small inputs), at most ``sqrt(n / 2)``
+        and ``max_themes``. Without the floor, average linkage's silhouette often prefers a
+        first split in two, too coarse to read a consultation by."""
+        from sklearn.metrics import silhouette_score
+
+        upper = max(2, min(self.max_themes, int(math.sqrt(len(sample) / 2))))
+        lower = max(2, min(upper, int(2 * math.log10(len(sample)))))
+        best = np.zeros(len(sample), dtype=np.int64)
+        best_score = -np.inf
+        for k in range(lower, upper + 1):
+            labels = self._cut(tree, sample, k, min_size)
+            if len(np.unique(labels)) < 2:
+                continue
+            score = float(silhouette_score(dist, labels, metric="precomputed"))
+            if score > best_score + 1e-9:
+                best, best_score = labels, score
+        return best
 
 
 class LinkageFindings(FindingClusterer):

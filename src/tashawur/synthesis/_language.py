@@ -163,6 +163,13 @@ def identify(text: str, cleaned: str) -> LanguageGuess:
     return LanguageGuess("und", "Latn", round(share * score, 3))
 
 
+def identify_language(text: str) -> LanguageGuess:
+    """Clean ``text`` and identify its language and script (see `identify`)."""
+    from ._clean import clean_text
+
+    return identify(text, clean_text(text))
+
+
 class RuleLanguageIdentifier(LanguageIdentifier):
     """The default identifier: script rules, Darija markers, then shipped detectors."""
 

@@ -1,0 +1,67 @@
+import numpy as np
+
+from tashawur.synthesis import LinkageFindings, LinkageThemes, centre_by_language
+from tashawur.synthesis._cluster import split_into_blocks
+from tashawur.synthesis._embed import l2_normalise
+
+
+def _blobs(n_blobs, per_blob, spread=0.3, dim=32, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(n_blobs, dim))
+    points = np.repeat(centres, per_blob, axis=0) + spread * rng.normal(
+        size=(n_blobs * per_blob, dim)
+    )
+    return l2_normalise(points), np.repeat(np.arange(n_blobs), per_blob)
+
+
+def _same_partition(a, b):
+    pairs = {(int(x), int(y)) for x, y in zip(a, b, strict=True)}
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+def test_the_number_of_themes_is_chosen_from_the_data():
+    vectors, truth = _blobs(6, 80)
+    themes = LinkageThemes(random_state=0).fit(vectors)
+    assert themes.n_themes_ == 6
+    assert _same_partition(themes.labels_, truth)
+
+
+def test_n_themes_forces_the_count():
+    vectors, _ = _blobs(6, 80)
+    assert LinkageThemes(n_themes=3).fit(vectors).n_themes_ == 3
+
+
+def test_themes_on_a_sample_assign_every_row():
+    vectors, truth = _blobs(4, 300)
+    themes = LinkageThemes(n_themes=4, sample_size=200, random_state=0).fit(vectors)
+    assert _same_partition(themes.labels_, truth)
+
+
+def test_findings_cut_at_the_similarity_threshold():
+    vectors, truth = _blobs(5, 10, spread=0.05)
+    assert _same_partition(LinkageFindings(similarity=0.5).fit(vectors).labels_, truth)
+
+
+def test_findings_in_blocks_cover_every_row_once():
+    vectors, _ = _blobs(20, 30, spread=0.05)
+    labels = LinkageFindings(similarity=0.5, block_size=100).fit(vectors).labels_
+    assert labels.shape == (600,)
+    assert labels.min() == 0
+
+
+def test_split_into_blocks_partitions_the_rows_into_small_blocks():
+    vectors, _ = _blobs(10, 100)
+    blocks = split_into_blocks(vectors, 64, random_state=1)
+    assert sorted(np.concatenate(blocks).tolist()) == list(range(1000))
+    assert max(len(b) for b in blocks) <= 64
+
+
+def test_centring_removes_a_language_offset():
+    rng = np.random.default_rng(0)
+    meaning = rng.normal(size=(50, 16))
+    offset = np.zeros(16)
+    offset[0] = 5.0
+    vectors = l2_normalise(np.concatenate([meaning, meaning + offset]))
+    centred = centre_by_language(vectors, ["ar"] * 50 + ["fr"] * 50, shrink=0.0)
+    sims = np.einsum("ij,ij->i", centred[:50], centred[50:])
+    assert sims.min() > 0.9
