@@ -37,7 +37,9 @@ class OpinionMap:
     min_votes : int, default=7
         Votes a participant needs to be clustered (Pol.is: ``min(7, n_statements)``).
     min_participants : int, default=15
-        The most active participants are added while fewer than this qualify.
+        The most active participants are added while fewer than this qualify. Participants
+        admitted early in a time-ordered conversation (``VoteMatrix.early_admitted``, replayed
+        with Pol.is's own 7 and 15) are kept whatever these two are.
     base_clusters : int, default=100
     max_groups : int, default=5
     base_iterations : int, default=100

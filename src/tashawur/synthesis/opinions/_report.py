@@ -175,6 +175,13 @@ def write_report(
     ]
     parts += [f"<p>{_e(note)}</p>" for note in notes]
     parts.append(_map_svg(result))
+    if result.n_groups_:
+        parts.append(
+            "<p>Each disc is a base cluster of participants who voted alike, sized by its members"
+            " and coloured by group. Under each group, the statements that set it apart, as"
+            " Pol.is picks them: <em>repness</em> is the group's smoothed agree (or disagree) rate"
+            " divided by everyone else's.</p>"
+        )
     sizes = np.bincount(result.labels_[result.labels_ >= 0], minlength=result.n_groups_)
     for g in range(result.n_groups_):
         colour = _COLOURS[g % len(_COLOURS)]
@@ -196,13 +203,27 @@ def write_report(
                     f'<td class="n">{r.repness:.2f}</td></tr>'
                 )
             parts.append("</table>")
-    for heading, order, value in (
-        ("Group-informed consensus", result.consensus_order(), stats.consensus),
-        ("Most divisive statements", result.divisive_order(), stats.divisiveness),
+    for heading, explanation, order, value in (
+        (
+            "Group-informed consensus",
+            "The product over groups of each group's smoothed agreement, (agree + 1) / (seen + 2):"
+            " high only when every group agrees.",
+            result.consensus_order(),
+            stats.consensus,
+        ),
+        (
+            "Most divisive statements",
+            "The gap between the most and the least agreeing group's smoothed agreement.",
+            result.divisive_order(),
+            stats.divisiveness,
+        ),
     ):
         if result.n_groups_ == 0:
             break
-        parts.append(f"<h2>{_e(heading)}</h2><table><tr><th>statement</th><th>score</th>")
+        parts.append(
+            f"<h2>{_e(heading)}</h2><p>{_e(explanation)}</p>"
+            "<table><tr><th>statement</th><th>score</th>"
+        )
         parts += [f"<th>agree {group_name(g)}</th>" for g in range(result.n_groups_)]
         parts.append("</tr>")
         for j in order[:top]:
