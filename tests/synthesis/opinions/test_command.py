@@ -246,3 +246,35 @@ def test_duplicate_votes_without_times_keep_the_last_row(tmp_path, capsys):
     assert "1 repeated vote of a participant on a statement replaced by the last one." in err
     row = _read(tmp_path / "out" / "statements.csv")[0]
     assert (row["group_0_agree"], row["group_0_disagree"]) == ("0", "1")
+
+
+def test_semicolon_separated_votes_from_a_french_spreadsheet_are_read(tmp_path, capsys):
+    participants, statements, votes, _ = planted_votes()
+    lines = ["\ufeffparticipant;statement;vote"] + [
+        f"{p};{s};{v}" for p, s, v in zip(participants, statements, votes, strict=True)
+    ]
+    path = tmp_path / "votes.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _run_ok([path, "--out", tmp_path / "out"], capsys)
+    assert len(_read(tmp_path / "out" / "groups.csv")) == 40
+
+
+def test_comments_without_an_id_column_fail_with_a_clear_message(polis_export, tmp_path, capsys):
+    comments = write_csv(tmp_path / "c.csv", ["text"], [["x"]])
+    err = _fails(
+        [polis_export / "votes.csv", "--comments", comments, "--out", tmp_path / "o"], capsys
+    )
+    assert err == (
+        f"tashawur opinions: error: COMMENTS {comments}: expected a comment-id "
+        "(Pol.is comments.csv) or statement column"
+    )
+
+
+def test_participants_without_an_id_column_fail_with_a_clear_message(
+    polis_export, tmp_path, capsys
+):
+    people = write_csv(tmp_path / "p.csv", ["province"], [["Tiznit"]])
+    err = _fails(
+        [polis_export / "votes.csv", "--participants", people, "--out", tmp_path / "o"], capsys
+    )
+    assert err == f"tashawur opinions: error: PARTICIPANTS {people}: expected a participant column"

@@ -10,6 +10,9 @@ Votes come in three shapes, told apart by their header:
 
 Statements come from Pol.is ``comments.csv`` (``comment-id, moderated, comment-body``;
 ``moderated = -1`` is rejected) or a plain ``statement, text[, moderated]`` file.
+
+Files are UTF-8 (a byte-order mark is fine), separated by commas, semicolons or tabs (guessed
+from the header line).
 """
 
 from __future__ import annotations
@@ -74,7 +77,15 @@ def _rows(path: Path, label: str) -> tuple[list[str], Iterator[list[str]]]:
             except csv.Error as exc:
                 raise InputError(f"{label} {path} line {reader.line_num}: {exc}") from None
 
-    reader = csv.reader(handle)
+    try:
+        first_line = handle.readline()
+        handle.seek(0)
+    except UnicodeDecodeError:
+        handle.close()
+        raise InputError(f"{label} {path}: not UTF-8 text") from None
+    # Spreadsheets in French locales save CSV with semicolons; tab-separated files happen too.
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    reader = csv.reader(handle, delimiter=delimiter)
     iterator = rows()
     header = next(iterator, None)
     if header is None or not any(cell.strip() for cell in header):
