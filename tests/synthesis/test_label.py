@@ -13,6 +13,10 @@ def test_arabic_terms_drop_stop_words_diacritics_and_hamza_on_alef():
     ]
 
 
+def test_arabic_stop_words_match_whatever_the_ya_form():
+    assert arabic_terms("ذهبت إلى المدينة على الطريق") == ["ذهبت", "المدينة", "الطريق"]
+
+
 def test_french_terms_drop_stop_words_and_elided_articles():
     assert french_terms("L'eau de la source est polluée dans notre douar") == [
         "eau",

@@ -18,6 +18,8 @@ IntArray = NDArray[np.int64]
 
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u0640]")
 _HAMZA_ALEF = str.maketrans({"\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627"})
+# The stop-word list is written after clean_text's letter unification (ى -> ي, ة -> ه).
+_STOP_KEY = str.maketrans({"\u0649": "\u064a", "\u0629": "\u0647"})
 _ARABIC_WORD = re.compile("[\u0621-\u064a\u066e-\u06d3]{2,}")
 _FRENCH_WORD = re.compile(r"[a-zàâäçéèêëîïôöùûüÿœæ]{2,}(?:['’-][a-zàâäçéèêëîïôöùûüÿœæ]{2,})*")
 _ELISION = re.compile(r"^(?:l|d|qu|j|n|s|c|m|t)['’]")
@@ -27,7 +29,11 @@ def arabic_terms(text: str) -> list[str]:
     """Arabic words of ``text`` without diacritics, tatweel, hamza on alef or stop-words."""
     text = _DIACRITICS.sub("", strip_invisible(unicodedata.normalize("NFC", text)))
     words = _ARABIC_WORD.findall(text.translate(_HAMZA_ALEF))
-    return [w for w in words if w not in ARABIC and _strip_article(w) not in ARABIC]
+    return [w for w in words if not _is_arabic_stop_word(w.translate(_STOP_KEY))]
+
+
+def _is_arabic_stop_word(word: str) -> bool:
+    return word in ARABIC or _strip_article(word) in ARABIC
 
 
 def french_terms(text: str) -> list[str]:
