@@ -11,5 +11,6 @@ urlpatterns += i18n_patterns(
     path("", include("tashawur.core.urls")),
     path("", include("tashawur.consultations.urls")),
     path("", include("tashawur.contributions.urls")),
+    path("", include("tashawur.diagnosis.urls")),
     prefix_default_language=False,
 )

@@ -89,6 +89,11 @@ def can_moderate(user: Any, workshop: Workshop) -> bool:
 
 
 def can_run_synthesis(user: Any, workshop: Workshop) -> bool:
-    if _manages(user, workshop):
+    return can_run_consultation_synthesis(user, workshop.meeting.consultation)
+
+
+def can_run_consultation_synthesis(user: Any, consultation: Consultation) -> bool:
+    """The national coordinator, the consultation's regional coordinators and analysts."""
+    if can_manage_consultation(user, consultation):
         return True
     return _signed_in(user) and user.role == Role.ANALYST

@@ -1,0 +1,122 @@
+"""Admin for synthesis runs and their findings. What a run computed is read-only here: only the
+analyst's curation fields of a finding (title, status, merged into) can be changed."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from tashawur.diagnosis.models import (
+    Finding,
+    FindingContribution,
+    OpinionGroup,
+    StatementStat,
+    SynthesisRun,
+)
+
+_RUN_FIELDS = (
+    "consultation",
+    "status",
+    "created_by",
+    "engine_version",
+    "parameters",
+    "timings",
+    "warnings",
+    "error_code",
+    "error_message",
+    "contributions_count",
+    "votes_count",
+    "started_at",
+    "finished_at",
+)
+
+
+@admin.register(SynthesisRun)
+class SynthesisRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "pk",
+        "consultation",
+        "status",
+        "engine_version",
+        "contributions_count",
+        "votes_count",
+        "created_by",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("status", "consultation")
+    readonly_fields = _RUN_FIELDS
+    fields = _RUN_FIELDS
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Runs are requested from the diagnosis page, through the service.
+        return False
+
+
+class FindingContributionInline(admin.TabularInline):
+    model = FindingContribution
+    fields = ("contribution", "duplicate_of", "is_representative", "rank")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Finding)
+class FindingAdmin(admin.ModelAdmin):
+    list_display = ("key", "__str__", "dimension", "size", "status", "run")
+    list_filter = ("status", "dimension", "run__consultation")
+    search_fields = ("key", "label_ar", "label_fr", "title_override")
+    list_select_related = ("run__consultation",)
+    readonly_fields = (
+        "run",
+        "key",
+        "theme_key",
+        "label_ar",
+        "label_fr",
+        "theme_label_ar",
+        "theme_label_fr",
+        "key_phrases_ar",
+        "key_phrases_fr",
+        "size",
+        "duplicate_count",
+        "dimension",
+        "dimension_counts",
+        "profiles",
+        "position",
+    )
+    raw_id_fields = ("merged_into",)
+    inlines = [FindingContributionInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(OpinionGroup)
+class OpinionGroupAdmin(admin.ModelAdmin):
+    list_display = ("name", "size", "run")
+    list_filter = ("run__consultation",)
+    readonly_fields = ("run", "key", "size", "representative_statement_ids", "representatives")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(StatementStat)
+class StatementStatAdmin(admin.ModelAdmin):
+    list_display = ("contribution", "consensus", "divisiveness", "agree", "disagree", "passes")
+    list_filter = ("run__consultation",)
+    readonly_fields = (
+        "run",
+        "contribution",
+        "consensus",
+        "divisiveness",
+        "agree",
+        "disagree",
+        "passes",
+        "per_group",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

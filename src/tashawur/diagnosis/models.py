@@ -1,0 +1,343 @@
+"""Synthesis runs and what they store: findings that cite contributions, and opinion groups.
+
+A run is written once, in one transaction, by ``services.synthesis_run_execute``; afterwards only
+the analyst's curation fields of a finding change. Every finding cites its contributions through
+``FindingContribution`` rows, so the diagnosis can always be traced back to what people said.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from tashawur.consultations.models import Dimension
+from tashawur.core.i18n import pick_label
+from tashawur.core.models import TimeStampedModel
+
+
+class SynthesisRun(TimeStampedModel):
+    """One run of the synthesis library over a consultation's published contributions."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    consultation = models.ForeignKey(
+        "consultations.Consultation",
+        verbose_name=_("consultation"),
+        on_delete=models.PROTECT,
+        related_name="synthesis_runs",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    engine_version = models.CharField(_("engine version"), max_length=64, blank=True)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    timings = models.JSONField(_("timings (seconds)"), default=dict, blank=True)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    error_code = models.CharField(_("error code"), max_length=32, blank=True)
+    error_message = models.TextField(_("error message"), blank=True)
+    # The library's JSON result without per-contribution assignments: the next run reads it
+    # to keep finding ids stable (incremental update).
+    result = models.JSONField(_("result"), null=True, blank=True, editable=False)
+    contributions_count = models.PositiveIntegerField(_("contributions read"), default=0)
+    votes_count = models.PositiveIntegerField(_("votes read"), default=0)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("synthesis run")
+        verbose_name_plural = _("synthesis runs")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "succeeded", "failed"]),
+                name="synthesisrun_status_valid",
+            ),
+            # At most one run waits or works per consultation: a second request joins it.
+            models.UniqueConstraint(
+                fields=["consultation"],
+                condition=Q(status__in=["queued", "running"]),
+                name="synthesisrun_one_pending_per_consultation",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="queued") | Q(started_at__isnull=False),
+                name="synthesisrun_started_unless_queued",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["succeeded", "failed"]) | Q(finished_at__isnull=False),
+                name="synthesisrun_finished_when_done",
+            ),
+            models.CheckConstraint(
+                condition=Q(finished_at__isnull=True) | Q(finished_at__gte=F("started_at")),
+                name="synthesisrun_finishes_after_it_starts",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="succeeded") | Q(result__isnull=False),
+                name="synthesisrun_succeeded_has_result",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | ~Q(error_code=""),
+                name="synthesisrun_failed_has_error",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["consultation", "status"], name="synthesisrun_cons_status_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.consultation} ({self.status})"
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class Finding(models.Model):
+    """Contributions that say the same thing, as one synthesis run grouped them."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        ACCEPTED = "accepted", _("Accepted")
+        MERGED = "merged", _("Merged")
+        REJECTED = "rejected", _("Rejected")
+
+    run = models.ForeignKey(
+        SynthesisRun,
+        verbose_name=_("synthesis run"),
+        on_delete=models.CASCADE,
+        related_name="findings",
+    )
+    # The library's id ("F12"): stable from one run to the next for the same contributions.
+    key = models.CharField(_("finding key"), max_length=32)
+    theme_key = models.CharField(_("theme key"), max_length=32)
+    label_ar = models.CharField(_("label (Arabic)"), max_length=500, blank=True)
+    label_fr = models.CharField(_("label (French)"), max_length=500, blank=True)
+    theme_label_ar = models.CharField(_("theme label (Arabic)"), max_length=500, blank=True)
+    theme_label_fr = models.CharField(_("theme label (French)"), max_length=500, blank=True)
+    key_phrases_ar = models.JSONField(_("key phrases (Arabic)"), default=list, blank=True)
+    key_phrases_fr = models.JSONField(_("key phrases (French)"), default=list, blank=True)
+    # Contributions carrying the finding: its members plus their duplicates.
+    size = models.PositiveIntegerField(_("size"))
+    duplicate_count = models.PositiveIntegerField(_("duplicates"), default=0)
+    # The dimension most of its contributions carry (the diagnosis reads by dimension).
+    dimension = models.CharField(_("dimension"), max_length=16, choices=Dimension.choices)
+    dimension_counts = models.JSONField(_("contributions per dimension"), default=dict)
+    profiles = models.JSONField(_("breakdowns"), default=dict, blank=True)
+    position = models.PositiveIntegerField(_("position"))
+    # The analyst's curation.
+    title_override = models.CharField(_("title set by the analyst"), max_length=300, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PROPOSED
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_findings",
+    )
+    contributions = models.ManyToManyField(
+        "contributions.Contribution",
+        verbose_name=_("contributions"),
+        through="FindingContribution",
+        through_fields=("finding", "contribution"),
+        related_name="findings",
+    )
+
+    class Meta:
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "key"], name="finding_unique_key_per_run"),
+            models.UniqueConstraint(
+                fields=["run", "position"], name="finding_unique_position_per_run"
+            ),
+            models.CheckConstraint(condition=Q(size__gte=1), name="finding_not_empty"),
+            models.CheckConstraint(
+                condition=Q(duplicate_count__lt=F("size")),
+                name="finding_has_a_member_besides_duplicates",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["proposed", "accepted", "merged", "rejected"]),
+                name="finding_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="merged", merged_into__isnull=False)
+                | (~Q(status="merged") & Q(merged_into__isnull=True)),
+                name="finding_merged_names_its_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.label}"
+
+    @property
+    def label(self) -> str:
+        """What the page shows: the analyst's title, else the label in the active language."""
+        return self.title_override or pick_label(ar=self.label_ar, fr=self.label_fr)
+
+    @property
+    def key_phrases(self) -> list[str]:
+        """Key phrases in the active language (Arabic, else French), falling back to the other."""
+        if pick_label(ar="ar", fr="fr") == "fr" and self.key_phrases_fr:
+            return list(self.key_phrases_fr)
+        return list(self.key_phrases_ar or self.key_phrases_fr)
+
+
+class FindingContribution(models.Model):
+    """A contribution cited by a finding: a member, a duplicate of one, or a representative quote.
+
+    Within one run a contribution belongs to one finding at most (the findings partition the
+    contributions).
+    """
+
+    run = models.ForeignKey(
+        SynthesisRun, verbose_name=_("synthesis run"), on_delete=models.CASCADE, related_name="+"
+    )
+    finding = models.ForeignKey(
+        Finding, verbose_name=_("finding"), on_delete=models.CASCADE, related_name="citations"
+    )
+    contribution = models.ForeignKey(
+        "contributions.Contribution",
+        verbose_name=_("contribution"),
+        on_delete=models.PROTECT,
+        related_name="finding_citations",
+    )
+    duplicate_of = models.ForeignKey(
+        "contributions.Contribution",
+        verbose_name=_("duplicate of"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    is_representative = models.BooleanField(_("representative quote"), default=False)
+    rank = models.PositiveSmallIntegerField(_("rank among the quotes"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cited contribution")
+        verbose_name_plural = _("cited contributions")
+        ordering = ["finding", "rank", "contribution"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["finding", "contribution"], name="findingcontribution_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["run", "contribution"], name="findingcontribution_one_finding_per_run"
+            ),
+            models.UniqueConstraint(
+                fields=["finding", "rank"],
+                condition=Q(rank__isnull=False),
+                name="findingcontribution_unique_rank",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_representative=True, rank__isnull=False)
+                | Q(is_representative=False, rank__isnull=True),
+                name="findingcontribution_rank_iff_representative",
+            ),
+            models.CheckConstraint(
+                condition=Q(duplicate_of__isnull=True) | Q(is_representative=False),
+                name="findingcontribution_quote_is_not_a_duplicate",
+            ),
+            models.CheckConstraint(
+                condition=~Q(duplicate_of=F("contribution")),
+                name="findingcontribution_not_its_own_duplicate",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.finding.key} ← #{self.contribution_id}"
+
+
+class OpinionGroup(models.Model):
+    """A group of participants who voted alike (Pol.is), and the statements that set it apart."""
+
+    run = models.ForeignKey(
+        SynthesisRun,
+        verbose_name=_("synthesis run"),
+        on_delete=models.CASCADE,
+        related_name="opinion_groups",
+    )
+    key = models.PositiveSmallIntegerField(_("group"))
+    size = models.PositiveIntegerField(_("participants"))
+    # Contribution ids, in the library's order (agreements first, then disagreements).
+    representative_statement_ids = models.JSONField(_("representative statements"), default=list)
+    # Per representative statement: id, repful_for ("agree"/"disagree"), n_success, n_trials,
+    # p_success, repness.
+    representatives = models.JSONField(_("representativeness"), default=list)
+
+    class Meta:
+        verbose_name = _("opinion group")
+        verbose_name_plural = _("opinion groups")
+        ordering = ["run", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "key"], name="opiniongroup_unique_key_per_run"),
+            models.CheckConstraint(condition=Q(size__gte=1), name="opiniongroup_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.size})"
+
+    @property
+    def name(self) -> str:
+        """Pol.is names groups by letter: A, B, C …"""
+        return chr(ord("A") + self.key)
+
+
+class StatementStat(models.Model):
+    """How the opinion groups voted on one statement: consensus and divisiveness (Pol.is)."""
+
+    run = models.ForeignKey(
+        SynthesisRun,
+        verbose_name=_("synthesis run"),
+        on_delete=models.CASCADE,
+        related_name="statement_stats",
+    )
+    contribution = models.ForeignKey(
+        "contributions.Contribution",
+        verbose_name=_("statement"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    consensus = models.FloatField(_("group-informed consensus"))
+    divisiveness = models.FloatField(_("divisiveness"))
+    agree = models.PositiveIntegerField(_("agree"))
+    disagree = models.PositiveIntegerField(_("disagree"))
+    passes = models.PositiveIntegerField(_("pass"))
+    # Per group: [agree, disagree, pass] of its members.
+    per_group = models.JSONField(_("votes per group"), default=list)
+
+    class Meta:
+        verbose_name = _("statement statistics")
+        verbose_name_plural = _("statement statistics")
+        ordering = ["run", "-consensus"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "contribution"], name="statementstat_unique_per_run"
+            ),
+            models.CheckConstraint(
+                condition=Q(consensus__gte=0, consensus__lte=1), name="statementstat_consensus_0_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(divisiveness__gte=0, divisiveness__lte=1),
+                name="statementstat_divisiveness_0_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.contribution_id} {self.consensus:.3f}"

@@ -1,0 +1,309 @@
+"""Reads of the diagnosis: what the page of a consultation's diagnosis shows, and who may act.
+
+Everything shown rests on stored rows: labels and key phrases computed by the synthesis, and
+quotes that are the cited contributions' own text (DESIGN.md §6: traceable).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from tashawur.actors.models import ActorType
+from tashawur.consultations import rules
+from tashawur.consultations.models import Consultation, Dimension, Theme
+from tashawur.consultations.selectors import consultation_get_for_user
+from tashawur.contributions.models import Channel, Contribution, Language
+from tashawur.diagnosis.models import (
+    Finding,
+    FindingContribution,
+    OpinionGroup,
+    StatementStat,
+    SynthesisRun,
+)
+from tashawur.territories.models import Territory
+
+#: Values shown per breakdown field (the most frequent first); the finding's page shows all.
+BREAKDOWN_VALUES = 3
+#: Consensus and divisive statements shown.
+STATEMENTS_SHOWN = 5
+#: Findings the page does not show: the analyst set them aside.
+_HIDDEN = (Finding.Status.REJECTED, Finding.Status.MERGED)
+#: Breakdown fields, in the order the page shows them.
+_FIELDS = ("dimension", "actor_type", "province", "language", "channel", "theme")
+
+
+@dataclass(frozen=True)
+class BreakdownValue:
+    label: str
+    count: int
+    share: float
+    over_represented: bool
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    field: str
+    label: str
+    values: list[BreakdownValue]
+
+
+@dataclass
+class FindingItem:
+    finding: Finding
+    quotes: list[Contribution]
+    breakdowns: list[Breakdown]
+
+
+@dataclass
+class DimensionSection:
+    dimension: str
+    label: str
+    findings: list[FindingItem]
+
+    @property
+    def contributions_count(self) -> int:
+        return sum(item.finding.size for item in self.findings)
+
+
+@dataclass(frozen=True)
+class Cited:
+    """A contribution shown on the page, with the finding whose page lists it (its source)."""
+
+    contribution: Contribution
+    finding_id: int | None
+
+
+@dataclass(frozen=True)
+class GroupStatement:
+    cited: Cited
+    agrees: bool
+    share: float  # of the group voting that way (Pol.is's smoothed rate)
+
+    @property
+    def percent(self) -> int:
+        return round(self.share * 100)
+
+
+@dataclass
+class GroupItem:
+    group: OpinionGroup
+    statements: list[GroupStatement]
+
+
+@dataclass
+class Diagnosis:
+    consultation: Consultation
+    run: SynthesisRun | None  # the last successful run: what the page shows
+    latest: SynthesisRun | None  # the last run requested, whatever its status
+    sections: list[DimensionSection] = field(default_factory=list)
+    groups: list[GroupItem] = field(default_factory=list)
+    consensus: list[tuple[Cited, StatementStat]] = field(default_factory=list)
+    divisive: list[tuple[Cited, StatementStat]] = field(default_factory=list)
+    may_request: bool = False
+
+    @property
+    def pending(self) -> bool:
+        return self.latest is not None and self.latest.status in (
+            SynthesisRun.Status.QUEUED,
+            SynthesisRun.Status.RUNNING,
+        )
+
+    @property
+    def findings_count(self) -> int:
+        return sum(len(section.findings) for section in self.sections)
+
+
+def _field_labels() -> dict[str, str]:
+    return {
+        "dimension": _("Dimension"),
+        "actor_type": _("Actor type"),
+        "province": _("Province"),
+        "language": _("Language"),
+        "channel": _("Channel"),
+        "theme": _("Theme"),
+    }
+
+
+class _ValueLabels:
+    """Human labels of the values the profiles carry (slugs, codes), looked up in bulk."""
+
+    def __init__(self, findings: Iterable[Finding]) -> None:
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for finding in findings:
+            for name, groups in (finding.profiles or {}).items():
+                wanted[name].update(str(g["value"]) for g in groups)
+        self.labels: dict[str, dict[str, str]] = {
+            "dimension": {str(v): str(label) for v, label in Dimension.choices},
+            "channel": {str(v): str(label) for v, label in Channel.choices},
+            "language": {str(v): str(label) for v, label in Language.choices},
+            "actor_type": {
+                t.slug: t.label for t in ActorType.objects.filter(slug__in=wanted["actor_type"])
+            },
+            "province": {
+                t.code: t.name for t in Territory.objects.filter(code__in=wanted["province"])
+            },
+            "theme": {t.slug: t.label for t in Theme.objects.filter(slug__in=wanted["theme"])},
+        }
+
+    def __call__(self, name: str, value: str) -> str:
+        return self.labels.get(name, {}).get(value, value)
+
+
+def _breakdowns(
+    finding: Finding, labels: _ValueLabels, *, limit: int | None = BREAKDOWN_VALUES
+) -> list[Breakdown]:
+    names = _field_labels()
+    profiles: dict[str, list[dict[str, Any]]] = finding.profiles or {}
+    out = []
+    for name in _FIELDS:
+        groups = profiles.get(name) or []
+        if not groups:
+            continue
+        shown = groups if limit is None else groups[:limit]
+        out.append(
+            Breakdown(
+                field=name,
+                label=names[name],
+                values=[
+                    BreakdownValue(
+                        label=labels(name, str(g["value"])),
+                        count=int(g["count"]),
+                        share=float(g["share"]),
+                        over_represented=bool(g["over_represented"]),
+                    )
+                    for g in shown
+                ],
+            )
+        )
+    return out
+
+
+def _last_runs(consultation: Consultation) -> tuple[SynthesisRun | None, SynthesisRun | None]:
+    runs = SynthesisRun.objects.filter(consultation=consultation).select_related("created_by")
+    latest = runs.order_by("-created_at", "-pk").first()
+    shown = (
+        runs.filter(status=SynthesisRun.Status.SUCCEEDED).order_by("-finished_at", "-pk").first()
+    )
+    return shown, latest
+
+
+def diagnosis_get_for_user(*, slug: str, user: Any) -> Diagnosis:
+    """The diagnosis of a consultation as its last successful run stored it.
+
+    Raises ``Http404`` or ``PermissionDenied`` as ``consultation_get_for_user`` does.
+    """
+    consultation = consultation_get_for_user(slug=slug, user=user)
+    run, latest = _last_runs(consultation)
+    diagnosis = Diagnosis(
+        consultation=consultation,
+        run=run,
+        latest=latest,
+        may_request=rules.can_run_consultation_synthesis(user, consultation),
+    )
+    if run is None:
+        return diagnosis
+
+    findings = list(run.findings.exclude(status__in=_HIDDEN).order_by("position"))
+    quotes: dict[int, list[Contribution]] = defaultdict(list)
+    for citation in (
+        FindingContribution.objects.filter(finding__in=findings, is_representative=True)
+        .select_related("contribution")
+        .order_by("finding_id", "rank")
+    ):
+        quotes[citation.finding_id].append(citation.contribution)
+    labels = _ValueLabels(findings)
+    by_dimension: dict[str, list[FindingItem]] = defaultdict(list)
+    for finding in findings:
+        by_dimension[finding.dimension].append(
+            FindingItem(
+                finding=finding,
+                quotes=quotes[finding.pk],
+                breakdowns=_breakdowns(finding, labels),
+            )
+        )
+    diagnosis.sections = [
+        DimensionSection(dimension=value, label=str(label), findings=by_dimension[value])
+        for value, label in Dimension.choices
+        if by_dimension.get(value)
+    ]
+
+    groups = list(run.opinion_groups.order_by("key"))
+    stats = list(run.statement_stats.all())
+    statement_ids = {i for g in groups for i in g.representative_statement_ids}
+    statement_ids |= {s.contribution_id for s in stats}
+    contributions = Contribution.objects.in_bulk(list(statement_ids))
+    finding_of = dict(
+        FindingContribution.objects.filter(
+            run=run, contribution_id__in=list(statement_ids)
+        ).values_list("contribution_id", "finding_id")
+    )
+    cited = {
+        pk: Cited(contribution=c, finding_id=finding_of.get(pk)) for pk, c in contributions.items()
+    }
+    for group in groups:
+        diagnosis.groups.append(
+            GroupItem(
+                group=group,
+                statements=[
+                    GroupStatement(
+                        cited=cited[rep["id"]],
+                        agrees=rep["repful_for"] == "agree",
+                        share=float(rep["p_success"]),
+                    )
+                    for rep in group.representatives
+                    if rep["id"] in cited
+                ],
+            )
+        )
+    if groups:
+        by_consensus = sorted(stats, key=lambda s: (-s.consensus, s.contribution_id))
+        diagnosis.consensus = [
+            (cited[s.contribution_id], s) for s in by_consensus[:STATEMENTS_SHOWN]
+        ]
+        by_division = sorted(stats, key=lambda s: (-s.divisiveness, s.contribution_id))
+        diagnosis.divisive = [
+            (cited[s.contribution_id], s)
+            for s in by_division[:STATEMENTS_SHOWN]
+            if s.divisiveness > 0
+        ]
+    return diagnosis
+
+
+@dataclass
+class FindingPage:
+    consultation: Consultation
+    finding: Finding
+    # Each member (quotes first, by rank) with the contributions that repeat it.
+    members: list[tuple[FindingContribution, list[Contribution]]]
+    breakdowns: list[Breakdown]
+
+
+def finding_get_for_user(*, slug: str, finding_id: int, user: Any) -> FindingPage:
+    """A finding of the consultation with every contribution it cites."""
+    consultation = consultation_get_for_user(slug=slug, user=user)
+    finding = (
+        Finding.objects.select_related("run")
+        .filter(pk=finding_id, run__consultation=consultation)
+        .first()
+    )
+    if finding is None:
+        raise Http404
+    citations = list(finding.citations.select_related("contribution").order_by("contribution"))
+    duplicates: dict[int, list[Contribution]] = defaultdict(list)
+    for c in citations:
+        if c.duplicate_of_id is not None:
+            duplicates[c.duplicate_of_id].append(c.contribution)
+    members = [c for c in citations if c.duplicate_of_id is None]
+    members.sort(key=lambda c: (c.rank is None, c.rank or 0, c.contribution_id))
+    return FindingPage(
+        consultation=consultation,
+        finding=finding,
+        members=[(c, duplicates.get(c.contribution_id, [])) for c in members],
+        breakdowns=_breakdowns(finding, _ValueLabels([finding]), limit=None),
+    )

@@ -1,0 +1,477 @@
+"""Writes of the diagnosis: request a synthesis run, execute it, store what it found.
+
+The only module of the project that calls the synthesis library (DESIGN.md §3). A run reads a
+consultation's published contributions and votes, calls ``tashawur.synthesis`` and stores the
+findings (each citing its contributions) and the opinion groups in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tashawur.actors.models import Participant
+from tashawur.consultations import rules
+from tashawur.consultations.models import Consultation, Dimension
+from tashawur.contributions.models import Contribution, Language, ModerationStatus, Vote
+from tashawur.core.errors import DomainError
+from tashawur.diagnosis.models import (
+    Finding,
+    FindingContribution,
+    OpinionGroup,
+    StatementStat,
+    SynthesisRun,
+)
+from tashawur.territories.models import Territory
+
+logger = logging.getLogger(__name__)
+
+#: Embedding backends a run may use; ``TASHAWUR_SYNTHESIS_EMBEDDER`` picks one at call time.
+EMBEDDERS = ("use", "lexical")
+DEFAULT_EMBEDDER = "use"
+#: Seed of every random choice of a run: two runs over the same input give the same result.
+RANDOM_STATE = 0
+#: The opinion map needs at least this many voters and voted statements to be worth drawing.
+OPINION_MIN_PARTICIPANTS = 4
+OPINION_MIN_STATEMENTS = 2
+#: A run still queued or running after this long is taken as abandoned (its worker died) and no
+#: longer blocks a new request.
+PENDING_STALE_AFTER = dt.timedelta(hours=1)
+_PENDING = (SynthesisRun.Status.QUEUED, SynthesisRun.Status.RUNNING)
+_DIMENSION_ORDER = {value: index for index, value in enumerate(Dimension.values)}
+
+
+class SynthesisRunError(Exception):
+    """A run cannot go on; ``code`` is stored with the run and the page explains it."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def synthesis_embedder() -> str:
+    """The embedding backend, read at call time: the ``TASHAWUR_SYNTHESIS_EMBEDDER`` setting,
+    else the environment variable of that name, else ``"use"``."""
+    return str(
+        getattr(settings, "TASHAWUR_SYNTHESIS_EMBEDDER", None)
+        or os.environ.get("TASHAWUR_SYNTHESIS_EMBEDDER")
+        or DEFAULT_EMBEDDER
+    )
+
+
+# -- request ------------------------------------------------------------------------------------
+
+
+def synthesis_run_request(*, consultation: Consultation, user: Any) -> SynthesisRun:
+    """Queue a synthesis run of ``consultation``; the task starts once the transaction commits.
+
+    While a run of the consultation is queued or running, a new request returns that run
+    rather than queueing a second one (one pending run per consultation, a database
+    constraint). A pending run untouched for ``PENDING_STALE_AFTER`` is marked failed first.
+
+    Raises
+    ------
+    DomainError
+        ``synthesis_not_allowed`` when the user may not run the synthesis of the consultation.
+    """
+    if not rules.can_run_consultation_synthesis(user, consultation):
+        raise DomainError(
+            _("You are not allowed to run the synthesis of this consultation."),
+            code="synthesis_not_allowed",
+        )
+    with transaction.atomic():
+        pending = (
+            SynthesisRun.objects.select_for_update()
+            .filter(consultation=consultation, status__in=_PENDING)
+            .first()
+        )
+        if pending is not None:
+            if pending.updated_at > timezone.now() - PENDING_STALE_AFTER:
+                return pending
+            _run_mark_failed(
+                pending.pk,
+                code="abandoned",
+                message="the run was still pending after "
+                f"{PENDING_STALE_AFTER.total_seconds() / 3600:g} h: its worker stopped",
+            )
+        try:
+            with transaction.atomic():
+                run = SynthesisRun.objects.create(
+                    consultation=consultation,
+                    created_by=user if getattr(user, "is_authenticated", False) else None,
+                )
+        except IntegrityError:
+            # Another request queued one between our read and our write: join it.
+            return SynthesisRun.objects.get(consultation=consultation, status__in=_PENDING)
+        run_id = run.pk
+        transaction.on_commit(lambda: _synthesis_run_enqueue(run_id), robust=True)
+    return run
+
+
+def _synthesis_run_enqueue(run_id: int) -> None:
+    from tashawur.diagnosis.tasks import synthesis_run_task
+
+    synthesis_run_task.enqueue(run_id)
+
+
+# -- execute ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    records: list[dict[str, Any]]
+    dimensions: dict[int, str]
+    votes: list[tuple[int, int, int, float]]  # participant, statement, value, timestamp
+
+
+def synthesis_run_execute(*, run_id: int) -> SynthesisRun | None:
+    """Run the synthesis of a queued run and store its result; return the run afterwards.
+
+    Claims the run (queued → running) first, so that a task delivered twice executes once; a
+    run that is not queued is returned as it is. Everything the run finds is stored in one
+    transaction: on any failure nothing of it is stored, and the run is marked failed with the
+    reason. Returns ``None`` when the run does not exist.
+    """
+    claimed = SynthesisRun.objects.filter(pk=run_id, status=SynthesisRun.Status.QUEUED).update(
+        status=SynthesisRun.Status.RUNNING, started_at=timezone.now(), updated_at=timezone.now()
+    )
+    run = SynthesisRun.objects.select_related("consultation").filter(pk=run_id).first()
+    if run is None or not claimed:
+        return run
+    try:
+        inputs = _inputs_read(run.consultation)
+        previous = _previous_result(run)
+        result = _synthesize(inputs.records, previous)
+        opinions = _opinion_map(inputs.votes)
+        with transaction.atomic():
+            _result_store(run, inputs, result, opinions)
+    except SynthesisRunError as error:
+        _run_mark_failed(run.pk, code=error.code, message=str(error))
+    except Exception as error:
+        logger.exception("synthesis run %s failed", run.pk)
+        _run_mark_failed(run.pk, code="internal", message=f"{type(error).__name__}: {error}"[:4000])
+    run.refresh_from_db()
+    return run
+
+
+def _run_mark_failed(run_id: int, *, code: str, message: str) -> None:
+    now = timezone.now()
+    SynthesisRun.objects.filter(pk=run_id).update(
+        status=SynthesisRun.Status.FAILED,
+        error_code=code,
+        error_message=message,
+        # A run abandoned while queued never started: it starts and ends now.
+        started_at=Coalesce(F("started_at"), Value(now)),
+        finished_at=now,
+        updated_at=now,
+    )
+
+
+def _province_code(territory: Territory | None) -> str:
+    while territory is not None and territory.level == Territory.Level.COMMUNE:
+        territory = territory.parent
+    if territory is None or territory.level != Territory.Level.PROVINCE:
+        return ""
+    return territory.code
+
+
+def _actor_types(participant_ids: set[int]) -> dict[int, str]:
+    """Each author's actor type (the type, not the subtype) from their first organisation."""
+    links = (
+        Participant.organisations.through.objects.filter(participant_id__in=participant_ids)
+        .order_by("participant_id", "organisation__name", "organisation_id")
+        .values_list(
+            "participant_id",
+            "organisation__actor_type__slug",
+            "organisation__actor_type__parent__slug",
+        )
+    )
+    actor_types: dict[int, str] = {}
+    for participant_id, own, parent in links:
+        actor_types.setdefault(participant_id, parent or own)
+    return actor_types
+
+
+def _inputs_read(consultation: Consultation) -> _Inputs:
+    contributions = list(
+        Contribution.objects.filter(
+            consultation=consultation, moderation_status=ModerationStatus.PUBLISHED
+        )
+        .select_related("theme", "territory__parent", "author__territory__parent")
+        .order_by("pk")
+    )
+    if not contributions:
+        raise SynthesisRunError(
+            "the consultation has no published contribution", code="no_contributions"
+        )
+    actor_types = _actor_types({c.author_id for c in contributions if c.author_id})
+    records: list[dict[str, Any]] = []
+    for c in contributions:
+        territory = c.territory or (c.author.territory if c.author else None)
+        record: dict[str, Any] = {
+            "id": str(c.pk),
+            "text": c.text,
+            "translation": c.translation_fr or None,
+            "dimension": c.dimension,
+            "theme": c.theme.slug if c.theme else "",
+            "actor_type": actor_types.get(c.author_id or 0, ""),
+            "province": _province_code(territory),
+            "channel": c.channel,
+        }
+        if c.language != Language.UNDETERMINED:
+            # A language a person set or the language task found; the library's own guess
+            # profiles the others.
+            record["language"] = c.language
+        records.append(record)
+    votes = [
+        (participant_id, contribution_id, value, updated_at.timestamp())
+        for participant_id, contribution_id, value, updated_at in Vote.objects.filter(
+            contribution__consultation=consultation,
+            contribution__moderation_status=ModerationStatus.PUBLISHED,
+        )
+        .order_by("pk")
+        .values_list("participant_id", "contribution_id", "value", "updated_at")
+    ]
+    return _Inputs(
+        records=records, dimensions={c.pk: c.dimension for c in contributions}, votes=votes
+    )
+
+
+def _previous_result(run: SynthesisRun) -> dict[str, Any] | None:
+    """The result of the consultation's last successful run, for an incremental update."""
+    result: dict[str, Any] | None = (
+        SynthesisRun.objects.filter(
+            consultation_id=run.consultation_id, status=SynthesisRun.Status.SUCCEEDED
+        )
+        .exclude(pk=run.pk)
+        .order_by("-finished_at", "-pk")
+        .values_list("result", flat=True)
+        .first()
+    )
+    return result or None
+
+
+def _synthesize(records: list[dict[str, Any]], previous: dict[str, Any] | None) -> Any:
+    from tashawur.synthesis import SynthesisInputError, Synthesizer
+
+    embedder = synthesis_embedder()
+    if embedder not in EMBEDDERS:
+        raise SynthesisRunError(
+            f"TASHAWUR_SYNTHESIS_EMBEDDER is {embedder!r}; expected one of {', '.join(EMBEDDERS)}",
+            code="embedder_invalid",
+        )
+    try:
+        return Synthesizer(embedder=embedder, random_state=RANDOM_STATE).run(
+            records, previous=previous
+        )
+    except SynthesisInputError as error:
+        raise SynthesisRunError(str(error), code="input_invalid") from error
+
+
+def _opinion_map(votes: Sequence[tuple[int, int, int, float]]) -> Any | None:
+    """Pol.is's opinion map of the votes, or ``None`` when there are too few to draw one."""
+    from tashawur.synthesis.opinions import OpinionMap, vote_matrix
+
+    if (
+        len({v[0] for v in votes}) < OPINION_MIN_PARTICIPANTS
+        or len({v[1] for v in votes}) < OPINION_MIN_STATEMENTS
+    ):
+        return None
+    matrix = vote_matrix(
+        [str(v[0]) for v in votes],
+        [str(v[1]) for v in votes],
+        [v[2] for v in votes],
+        timestamps=[v[3] for v in votes],
+    )
+    return OpinionMap(random_state=RANDOM_STATE).fit(matrix)
+
+
+def _key_order(key: str) -> tuple[str, int]:
+    """Library keys in number order: "F9" before "F10"."""
+    match = re.fullmatch(r"([A-Za-z]*)(\d+)", key)
+    return (match.group(1), int(match.group(2))) if match else (key, 0)
+
+
+def _dominant_dimension(counts: Mapping[str, int]) -> str:
+    return min(counts, key=lambda d: (-counts[d], _DIMENSION_ORDER.get(d, len(_DIMENSION_ORDER))))
+
+
+def _result_store(
+    run: SynthesisRun, inputs: _Inputs, result: Any, opinions: Any | None
+) -> SynthesisRun:
+    """Write the findings, their citations and the opinion map, and close the run."""
+    themes = {t.id: t for t in result.themes}
+    canonical_of: dict[str, str] = {}
+    for group in result.duplicates:
+        for duplicate in group.duplicate_ids:
+            canonical_of[duplicate] = group.canonical_id
+    duplicates_of: dict[str, list[str]] = defaultdict(list)
+    for duplicate, canonical in canonical_of.items():
+        duplicates_of[canonical].append(duplicate)
+
+    planned = []
+    for f in result.findings:
+        cited = [int(i) for i in f.member_ids]
+        cited += [int(d) for m in f.member_ids for d in duplicates_of.get(m, [])]
+        counts = Counter(inputs.dimensions[c] for c in cited)
+        if len(cited) != f.size:
+            raise SynthesisRunError(
+                f"finding {f.id} has size {f.size} but cites {len(cited)} contributions",
+                code="result_inconsistent",
+            )
+        planned.append((f, dict(counts), _dominant_dimension(counts)))
+    # The diagnosis reads by dimension, then by weight: the most carried finding first.
+    planned.sort(key=lambda p: (_DIMENSION_ORDER[p[2]], -p[0].size, _key_order(p[0].id)))
+
+    findings = Finding.objects.bulk_create(
+        Finding(
+            run=run,
+            key=f.id,
+            theme_key=f.theme,
+            label_ar=f.label_ar[:500],
+            label_fr=f.label_fr[:500],
+            theme_label_ar=themes[f.theme].label_ar[:500] if f.theme in themes else "",
+            theme_label_fr=themes[f.theme].label_fr[:500] if f.theme in themes else "",
+            key_phrases_ar=list(f.key_phrases_ar),
+            key_phrases_fr=list(f.key_phrases_fr),
+            size=f.size,
+            duplicate_count=f.duplicate_count,
+            dimension=dimension,
+            dimension_counts=counts,
+            profiles={
+                field: [_profile_group(g) for g in groups] for field, groups in f.profiles.items()
+            },
+            position=position,
+        )
+        for position, (f, counts, dimension) in enumerate(planned, start=1)
+    )
+    citations: list[FindingContribution] = []
+    for finding, (f, _counts, _dimension) in zip(findings, planned, strict=True):
+        rank = {cid: k for k, cid in enumerate(f.representative_ids, start=1)}
+        for member in f.member_ids:
+            citations.append(
+                FindingContribution(
+                    run=run,
+                    finding=finding,
+                    contribution_id=int(member),
+                    is_representative=member in rank,
+                    rank=rank.get(member),
+                )
+            )
+            citations.extend(
+                FindingContribution(
+                    run=run,
+                    finding=finding,
+                    contribution_id=int(duplicate),
+                    duplicate_of_id=int(member),
+                )
+                for duplicate in duplicates_of.get(member, [])
+            )
+    FindingContribution.objects.bulk_create(citations, batch_size=1000)
+
+    warnings = list(result.warnings)
+    votes_count = len(inputs.votes)
+    if opinions is None:
+        if inputs.votes:
+            warnings.append(
+                "too few votes for an opinion map: at least "
+                f"{OPINION_MIN_PARTICIPANTS} voters on {OPINION_MIN_STATEMENTS} statements"
+            )
+    else:
+        _opinions_store(run, opinions)
+    now = timezone.now()
+    run.status = SynthesisRun.Status.SUCCEEDED
+    run.engine_version = result.engine_version
+    run.parameters = dict(result.parameters)
+    run.timings = dict(result.timings)
+    run.warnings = warnings
+    run.result = result.to_dict(assignments=False)
+    run.contributions_count = len(inputs.records)
+    run.votes_count = votes_count
+    run.finished_at = now
+    run.save()
+    return run
+
+
+def _profile_group(group: Any) -> dict[str, Any]:
+    return {
+        "value": group.value,
+        "count": group.count,
+        "share": group.share,
+        "overall_share": group.overall_share,
+        "lift": group.lift,
+        "p_value": group.p_value,
+        "over_represented": group.over_represented,
+    }
+
+
+def _opinions_store(run: SynthesisRun, opinions: Any) -> None:
+    import math
+
+    statement_ids = [int(s) for s in opinions.statement_ids_]
+    n_groups = int(opinions.n_groups_)
+    if n_groups >= 2:
+        groups = []
+        for g in range(n_groups):
+            representatives = opinions.representatives_.get(g, [])
+            groups.append(
+                OpinionGroup(
+                    run=run,
+                    key=g,
+                    size=int((opinions.labels_ == g).sum()),
+                    representative_statement_ids=[
+                        statement_ids[r.statement] for r in representatives
+                    ],
+                    representatives=[
+                        {
+                            "id": statement_ids[r.statement],
+                            "repful_for": r.repful_for,
+                            "n_success": r.n_success,
+                            "n_trials": r.n_trials,
+                            "p_success": round(r.p_success, 4),
+                            "repness": round(r.repness, 4),
+                        }
+                        for r in representatives
+                    ],
+                )
+            )
+        OpinionGroup.objects.bulk_create(groups)
+    if n_groups < 1:
+        return
+    stats = opinions.statements_
+    rows = []
+    for j, statement in enumerate(statement_ids):
+        consensus = float(stats.consensus[j])
+        divisiveness = float(stats.divisiveness[j])
+        if math.isnan(consensus) or math.isnan(divisiveness):
+            continue
+        per_group = [
+            [int(stats.agree[g, j]), int(stats.disagree[g, j]), int(stats.passes[g, j])]
+            for g in range(n_groups)
+        ]
+        rows.append(
+            StatementStat(
+                run=run,
+                contribution_id=statement,
+                consensus=consensus,
+                divisiveness=divisiveness,
+                agree=sum(p[0] for p in per_group),
+                disagree=sum(p[1] for p in per_group),
+                passes=sum(p[2] for p in per_group),
+                per_group=per_group,
+            )
+        )
+    StatementStat.objects.bulk_create(rows, batch_size=1000)
