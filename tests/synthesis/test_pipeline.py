@@ -240,3 +240,23 @@ def test_bad_records_raise_a_clear_error(rows, message):
 def test_an_embedder_instance_can_be_passed():
     result = Synthesizer(embedder=LexicalEmbedder(dim=8)).run(records(("fr",)))
     assert result.parameters["embedder"] == "lexical"
+
+
+def test_progress_shows_each_map_step_on_stderr(capsys):
+    Synthesizer(embedder="lexical", progress=True).run(records(("fr",)))
+    err = capsys.readouterr().err
+    assert "clean: 100%" in err
+    assert "embed: 100%" in err
+
+
+def test_timings_cover_every_step(use_result):
+    assert set(use_result.timings) == {
+        "clean_identify",
+        "duplicates",
+        "embed",
+        "group",
+        "label",
+        "profile",
+        "assemble",
+        "total",
+    }

@@ -292,6 +292,7 @@ class Synthesizer:
                 vectors[keep], [g for g, k in zip(groups, keep, strict=True) if k]
             )
             member_langs = [records_[i].language for i in members.tolist()]
+            del vectors  # the centred copy is all that is needed from here on
 
         with self._timed(timings, "group"):
             similarity = self.finding_similarity or float(
