@@ -14,6 +14,7 @@ from django.utils.timezone import localtime
 
 from tashawur.consultations.models import Consultation
 from tashawur.diagnosis.models import FindingContribution, SynthesisRun
+from tashawur.diagnosis.selectors import FINDINGS_PER_DIMENSION
 from tashawur.diagnosis.services import synthesis_run_execute
 from tests.actors.factories import UserFactory
 
@@ -29,8 +30,8 @@ def run_now(corpus: Corpus) -> SynthesisRun:
     return done
 
 
-def page(client: Client, corpus: Corpus, prefix: str = "") -> str:
-    response = client.get(f"{prefix}/c/{corpus.consultation.slug}/diagnosis/")
+def page(client: Client, corpus: Corpus, prefix: str = "", query: str = "") -> str:
+    response = client.get(f"{prefix}/c/{corpus.consultation.slug}/diagnosis/{query}")
     assert response.status_code == 200
     return response.content.decode()
 
@@ -39,34 +40,55 @@ def test_page_renders_in_arabic_with_quotes_and_their_citations(
     corpus: Corpus, client: Client
 ) -> None:
     run = run_now(corpus)
-
-    html = page(client, corpus)
-
-    assert '<html lang="ar" dir="rtl">' in html
     quotes = FindingContribution.objects.filter(run=run, is_representative=True).select_related(
-        "contribution"
+        "contribution", "finding"
     )
     assert quotes.exists()
-    for quote in quotes:
-        contribution = quote.contribution
-        assert f'dir="auto">{escape(contribution.text)}</blockquote>' in html
-        assert (
-            f'href="/c/{corpus.consultation.slug}/diagnosis/findings/{quote.finding_id}/'
-            f'#c-{contribution.pk}"' in html
-        )
+
+    for dimension in {q.finding.dimension for q in quotes}:
+        html = page(client, corpus, query=f"?dimension={dimension}")
+
+        assert '<html lang="ar" dir="rtl">' in html
+        for quote in quotes.filter(finding__dimension=dimension):
+            contribution = quote.contribution
+            assert f'dir="auto">{escape(contribution.text)}</blockquote>' in html
+            assert (
+                f'href="/c/{corpus.consultation.slug}/diagnosis/findings/{quote.finding_id}/'
+                f'#c-{contribution.pk}"' in html
+            )
 
 
-def test_page_shows_each_finding_with_its_arabic_label_and_size(
+def test_a_dimension_view_shows_each_of_its_findings_with_its_arabic_label(
     corpus: Corpus, client: Client
 ) -> None:
     run = run_now(corpus)
 
-    html = page(client, corpus)
+    html = page(client, corpus, query="?dimension=challenge")
 
-    for finding in run.findings.all():
-        if finding.label_ar:
-            assert escape(finding.label_ar) in html
+    findings = run.findings.filter(dimension="challenge")
+    assert findings.count() > FINDINGS_PER_DIMENSION
+    for finding in findings:
         assert f'id="finding-{finding.key}"' in html
+        if finding.label_ar:
+            assert f"<bdi>{escape(finding.label_ar)}</bdi>" in html
+    assert 'id="finding-' not in html.split('id="dimension-challenge"', 1)[0]
+    assert 'id="opinions-title"' not in html
+
+
+def test_overview_shows_the_heaviest_findings_of_each_dimension_and_links_to_all(
+    corpus: Corpus, client: Client
+) -> None:
+    run = run_now(corpus)
+
+    html = page(client, corpus, "/en")
+
+    challenges = list(run.findings.filter(dimension="challenge").order_by("position"))
+    shown = [f for f in challenges if f'id="finding-{f.key}"' in html]
+    assert shown == challenges[:FINDINGS_PER_DIMENSION]
+    assert (
+        f'<a href="?dimension=challenge">All {len(challenges)} findings of this dimension</a>'
+        in html
+    )
 
 
 def test_page_in_french_shows_french_labels(corpus: Corpus, client: Client) -> None:

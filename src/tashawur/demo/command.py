@@ -47,12 +47,41 @@ def _stop(process: subprocess.Popen[bytes], name: str) -> None:
     print(f"{name} stopped.", flush=True)
 
 
-def _logins_text(url: str) -> str:
+def _synthesis_request() -> str | None:
+    """Queue a synthesis run of the demo consultation unless one has succeeded; return the
+    path of its diagnosis page when one was queued."""
+    from django.urls import reverse
+
+    from tashawur.consultations.models import Consultation
+    from tashawur.core.models import User
+    from tashawur.demo.loader import CONSULTATION_SLUG
+    from tashawur.diagnosis.models import SynthesisRun
+    from tashawur.diagnosis.services import synthesis_run_request
+
+    consultation = Consultation.objects.get(slug=CONSULTATION_SLUG)
+    if SynthesisRun.objects.filter(
+        consultation=consultation, status=SynthesisRun.Status.SUCCEEDED
+    ).exists():
+        return None
+    synthesis_run_request(consultation=consultation, user=User.objects.get(username="analyst"))
+    return reverse("diagnosis:consultation", args=[consultation.slug])
+
+
+def _logins_text(url: str, diagnosis_path: str | None = None) -> str:
     width = max(len(name) for name in DEMO_USERS)
     lines = [
         "",
         f"Tashawur demo: {url}",
         "",
+    ]
+    if diagnosis_path:
+        diagnosis_url = f"{url.rstrip('/')}{diagnosis_path}"
+        lines += [
+            "A synthesis run of the Souss-Massa consultation is queued; the background worker",
+            f"runs it and its diagnosis appears in a few seconds: {diagnosis_url}",
+            "",
+        ]
+    lines += [
         f"Demo logins (password for each: {DEMO_PASSWORD}; demo only):",
     ]
     lines += [f"  {name.ljust(width)}  {role}" for name, (role, _, _) in DEMO_USERS.items()]
@@ -73,6 +102,7 @@ def main(argv: Sequence[str]) -> int:
     call_command("load_demo")
     if not getattr(settings, "WHITENOISE_USE_FINDERS", False):
         call_command("collectstatic", interactive=False, verbosity=0)
+    diagnosis_path = _synthesis_request()
 
     signal.signal(signal.SIGTERM, _raise_system_exit)
     # No autoreload: a reloading worker forks a child that would outlive our stop.
@@ -82,7 +112,7 @@ def main(argv: Sequence[str]) -> int:
     print(f"Background worker started (pid {worker.pid}).", flush=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        print(_logins_text(url), flush=True)
+        print(_logins_text(url, diagnosis_path), flush=True)
         server = subprocess.Popen(  # noqa: S603 - our own interpreter
             _manage_command("runserver", "--noreload", f"127.0.0.1:{port}", *argv)
         )

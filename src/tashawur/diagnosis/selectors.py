@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Count
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -28,8 +29,11 @@ from tashawur.diagnosis.models import (
 )
 from tashawur.territories.models import Territory
 
-#: Values shown per breakdown field (the most frequent first); the finding's page shows all.
+#: Values shown per breakdown field (the most frequent first) where a limit applies: the
+#: diagnosis page shows only the over-represented values, a finding's page shows all.
 BREAKDOWN_VALUES = 3
+#: Findings the overview shows per dimension (the heaviest); a dimension's own view shows all.
+FINDINGS_PER_DIMENSION = 5
 #: Consensus and divisive statements shown.
 STATEMENTS_SHOWN = 5
 #: Findings the page does not show: the analyst set them aside.
@@ -65,10 +69,19 @@ class DimensionSection:
     dimension: str
     label: str
     findings: list[FindingItem]
+    total: int  # findings of the dimension, shown or not
 
     @property
-    def contributions_count(self) -> int:
-        return sum(item.finding.size for item in self.findings)
+    def more(self) -> bool:
+        return self.total > len(self.findings)
+
+
+@dataclass(frozen=True)
+class DimensionFilter:
+    value: str
+    label: str
+    count: int
+    current: bool
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,8 @@ class Diagnosis:
     consultation: Consultation
     run: SynthesisRun | None  # the last successful run: what the page shows
     latest: SynthesisRun | None  # the last run requested, whatever its status
+    dimension: str | None = None  # the one dimension shown, or None for the overview
+    filters: list[DimensionFilter] = field(default_factory=list)
     sections: list[DimensionSection] = field(default_factory=list)
     groups: list[GroupItem] = field(default_factory=list)
     consensus: list[tuple[Cited, StatementStat]] = field(default_factory=list)
@@ -116,7 +131,7 @@ class Diagnosis:
 
     @property
     def findings_count(self) -> int:
-        return sum(len(section.findings) for section in self.sections)
+        return sum(f.count for f in self.filters)
 
 
 def _field_labels() -> dict[str, str]:
@@ -156,13 +171,19 @@ class _ValueLabels:
 
 
 def _breakdowns(
-    finding: Finding, labels: _ValueLabels, *, limit: int | None = BREAKDOWN_VALUES
+    finding: Finding,
+    labels: _ValueLabels,
+    *,
+    limit: int | None = BREAKDOWN_VALUES,
+    over_represented_only: bool = False,
 ) -> list[Breakdown]:
     names = _field_labels()
     profiles: dict[str, list[dict[str, Any]]] = finding.profiles or {}
     out = []
     for name in _FIELDS:
         groups = profiles.get(name) or []
+        if over_represented_only:
+            groups = [g for g in groups if g["over_represented"]]
         if not groups:
             continue
         shown = groups if limit is None else groups[:limit]
@@ -193,23 +214,46 @@ def _last_runs(consultation: Consultation) -> tuple[SynthesisRun | None, Synthes
     return shown, latest
 
 
-def diagnosis_get_for_user(*, slug: str, user: Any) -> Diagnosis:
+def diagnosis_get_for_user(*, slug: str, user: Any, dimension: str | None = None) -> Diagnosis:
     """The diagnosis of a consultation as its last successful run stored it.
 
-    Raises ``Http404`` or ``PermissionDenied`` as ``consultation_get_for_user`` does.
+    The overview (``dimension`` None) shows the heaviest findings of each dimension and the
+    opinion groups; a dimension's view shows all its findings. Raises ``Http404`` or
+    ``PermissionDenied`` as ``consultation_get_for_user`` does.
     """
     consultation = consultation_get_for_user(slug=slug, user=user)
     run, latest = _last_runs(consultation)
+    if dimension not in Dimension.values:
+        dimension = None
     diagnosis = Diagnosis(
         consultation=consultation,
         run=run,
         latest=latest,
+        dimension=dimension,
         may_request=rules.can_run_consultation_synthesis(user, consultation),
     )
     if run is None:
         return diagnosis
 
-    findings = list(run.findings.exclude(status__in=_HIDDEN).order_by("position"))
+    visible = run.findings.exclude(status__in=_HIDDEN)
+    per_dimension = dict(visible.order_by().values_list("dimension").annotate(n=Count("pk")))
+    diagnosis.filters = [
+        DimensionFilter(
+            value=value,
+            label=str(label),
+            count=per_dimension.get(value, 0),
+            current=value == dimension,
+        )
+        for value, label in Dimension.choices
+        if per_dimension.get(value)
+    ]
+    chosen = visible if dimension is None else visible.filter(dimension=dimension)
+    by_dimension: dict[str, list[Finding]] = defaultdict(list)
+    for finding in chosen.order_by("position"):
+        shown = by_dimension[finding.dimension]
+        if dimension is not None or len(shown) < FINDINGS_PER_DIMENSION:
+            shown.append(finding)
+    findings = [f for shown in by_dimension.values() for f in shown]
     quotes: dict[int, list[Contribution]] = defaultdict(list)
     for citation in (
         FindingContribution.objects.filter(finding__in=findings, is_representative=True)
@@ -218,20 +262,25 @@ def diagnosis_get_for_user(*, slug: str, user: Any) -> Diagnosis:
     ):
         quotes[citation.finding_id].append(citation.contribution)
     labels = _ValueLabels(findings)
-    by_dimension: dict[str, list[FindingItem]] = defaultdict(list)
-    for finding in findings:
-        by_dimension[finding.dimension].append(
-            FindingItem(
-                finding=finding,
-                quotes=quotes[finding.pk],
-                breakdowns=_breakdowns(finding, labels),
-            )
-        )
     diagnosis.sections = [
-        DimensionSection(dimension=value, label=str(label), findings=by_dimension[value])
+        DimensionSection(
+            dimension=value,
+            label=str(label),
+            findings=[
+                FindingItem(
+                    finding=finding,
+                    quotes=quotes[finding.pk],
+                    breakdowns=_breakdowns(finding, labels, over_represented_only=True),
+                )
+                for finding in by_dimension[value]
+            ],
+            total=per_dimension.get(value, 0),
+        )
         for value, label in Dimension.choices
         if by_dimension.get(value)
     ]
+    if dimension is not None:
+        return diagnosis
 
     groups = list(run.opinion_groups.order_by("key"))
     stats = list(run.statement_stats.all())

@@ -23,7 +23,9 @@ PENDING_REFRESH_SECONDS = 5
 
 @require_safe
 def consultation_diagnosis(request: HttpRequest, slug: str) -> HttpResponse:
-    diagnosis = selectors.diagnosis_get_for_user(slug=slug, user=request.user)
+    diagnosis = selectors.diagnosis_get_for_user(
+        slug=slug, user=request.user, dimension=request.GET.get("dimension") or None
+    )
     return render(
         request,
         "diagnosis/consultation.html",
