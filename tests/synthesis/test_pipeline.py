@@ -260,3 +260,39 @@ def test_timings_cover_every_step(use_result):
         "assemble",
         "total",
     }
+
+
+class _CountingEmbedder:
+    name = "counting"
+    dim = 4
+
+    def __init__(self):
+        self.embedded = 0
+
+    def embed(self, texts, languages):
+        import numpy as np
+
+        self.embedded += len(texts)
+        rng = np.random.default_rng(len(texts))
+        vectors = rng.normal(size=(len(texts), 4)).astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_the_embedding_cache_spares_a_second_run_any_embedding(tmp_path):
+    from tashawur.synthesis import EmbeddingCache
+
+    embedder = _CountingEmbedder()
+    cache = EmbeddingCache()
+    rows = records(("ar", "fr"))
+    Synthesizer(embedder=embedder, cache=cache).run(rows)
+    assert embedder.embedded == len(rows)
+    Synthesizer(embedder=embedder, cache=cache).run(rows)
+    assert embedder.embedded == len(rows)
+
+
+def test_a_cache_directory_is_reused_by_a_later_run(tmp_path):
+    embedder = _CountingEmbedder()
+    rows = records(("fr",))
+    Synthesizer(embedder=embedder, cache=str(tmp_path)).run(rows)
+    Synthesizer(embedder=embedder, cache=str(tmp_path)).run([*rows, {"id": "n", "text": "Route"}])
+    assert embedder.embedded == len(rows) + 1

@@ -19,7 +19,7 @@ IntArray = NDArray[np.int64]
 
 
 def centre_by_language(
-    vectors: FloatArray, languages: Sequence[str], *, shrink: float = 5.0
+    vectors: FloatArray, languages: Sequence[str], *, shrink: float = 5.0, copy: bool = True
 ) -> FloatArray:
     """Subtract each language's mean vector, then re-normalise.
 
@@ -34,14 +34,19 @@ def centre_by_language(
         The language of each row.
     shrink : float
         Pseudo-count of the shrinkage.
+    copy : bool
+        ``False`` works in place on a float32 ``vectors`` (large inputs: no second copy).
     """
-    out = np.array(vectors, dtype=np.float32, copy=True)
+    out = np.array(vectors, dtype=np.float32, copy=copy)
     langs = np.asarray(languages)
     for lang in np.unique(langs):
         mask = langs == lang
         count = int(mask.sum())
-        out[mask] -= vectors[mask].mean(axis=0) * (count / (count + shrink))
-    return l2_normalise(out)
+        out[mask] -= out[mask].mean(axis=0) * (count / (count + shrink))
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    out /= norms
+    return out
 
 
 def centroids(vectors: FloatArray, labels: IntArray, n_labels: int) -> FloatArray:

@@ -152,8 +152,11 @@ class Synthesizer:
         local process pool for cleaning large inputs, the rest in this process.
     progress : bool
         Show progress bars on standard error.
-    cache_dir : str or None
-        Directory of the embedding cache (by content hash); ``None`` caches in memory only.
+    cache : EmbeddingCache, str or None
+        Embeddings by content hash, reused across runs: an `EmbeddingCache` (kept in memory,
+        e.g. shared by the runs of one process) or a directory (read at the start of a run,
+        new vectors written at its end). ``None``: no cache (within a run, identical texts
+        are embedded once anyway).
     finding_similarity : float or None
         Average cosine similarity (after per-language centring) from which contributions say
         the same thing; ``None`` takes the embedder's ``same_idea_similarity`` or 0.35.
@@ -174,7 +177,7 @@ class Synthesizer:
         random_state: int = 0,
         executor: Executor | None = None,
         progress: bool = False,
-        cache_dir: str | None = None,
+        cache: EmbeddingCache | str | None = None,
         finding_similarity: float | None = None,
         paraphrase_similarity: float | None = None,
         chunk_size: int = 2048,
@@ -191,7 +194,7 @@ class Synthesizer:
         self.random_state = random_state
         self.executor = executor
         self.progress = progress
-        self.cache_dir = cache_dir
+        self.cache = cache
         self.finding_similarity = finding_similarity
         self.paraphrase_similarity = paraphrase_similarity
         self.chunk_size = chunk_size
@@ -288,11 +291,12 @@ class Synthesizer:
                     canonical[i] = target
             keep = roots == np.arange(len(firsts))
             members = firsts[keep]
+            member_vectors = vectors[keep]
+            del vectors  # the members' rows are all that is needed from here on
             member_vectors = centre_by_language(
-                vectors[keep], [g for g, k in zip(groups, keep, strict=True) if k]
+                member_vectors, [g for g, k in zip(groups, keep, strict=True) if k], copy=False
             )
             member_langs = [records_[i].language for i in members.tolist()]
-            del vectors  # the centred copy is all that is needed from here on
 
         with self._timed(timings, "group"):
             similarity = self.finding_similarity or float(
@@ -469,7 +473,7 @@ class Synthesizer:
                 embedder.fit([texts[i] for i in regular])
             cache = None
         else:
-            cache = EmbeddingCache(self.cache_dir)
+            cache = EmbeddingCache(self.cache) if isinstance(self.cache, str) else self.cache
         todo: list[int] = []
         keys: dict[int, str] = {}
         for i in regular:
@@ -491,12 +495,18 @@ class Synthesizer:
         parts = self._map(
             partial(_embed_pairs, embedder), _chunks(chunk_items, self.chunk_size), "embed"
         )
-        done = np.concatenate(parts) if parts else np.zeros((0, embedder.dim), np.float32)
-        by_text = {texts[i]: done[k] for k, i in enumerate(order)}
+        order_array = np.array(order, dtype=np.int64)
+        start = 0
+        for part in parts:
+            vectors[order_array[start : start + len(part)]] = part
+            start += len(part)
+        del parts
         for i in todo:
-            vectors[i] = by_text[texts[i]]
+            first = unique[texts[i]]
+            if first != i:  # the same text embedded once, under another record
+                vectors[i] = vectors[first]
             if cache is not None:
-                cache.put(keys[i], vectors[i])
+                cache.put(keys[i], vectors[i].copy())
         if cache is not None:
             cache.save()
 

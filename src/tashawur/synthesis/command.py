@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             embedder=args.embedder,
             random_state=args.random_state,
             progress=len(records) >= PROGRESS_FROM,
-            cache_dir=args.cache_dir,
+            cache=args.cache_dir,
         ).run(records, previous=previous)
     except (InputFileError, SynthesisInputError) as error:
         return _error(str(error))
