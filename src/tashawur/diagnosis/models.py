@@ -189,7 +189,7 @@ class Finding(models.Model):
     @property
     def label(self) -> str:
         """What the page shows: the analyst's title, else the label in the active language."""
-        return self.title_override or pick_label(ar=self.label_ar, fr=self.label_fr)
+        return self.title_override or pick_label(ar=self.label_ar, fr=self.label_fr) or self.key
 
     @property
     def key_phrases(self) -> list[str]:

@@ -1,0 +1,65 @@
+"""The admin of synthesis runs and findings: readable, and only curation can change."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tashawur.diagnosis.models import Finding, SynthesisRun
+from tashawur.diagnosis.services import synthesis_run_execute
+from tests.actors.factories import UserFactory
+
+from .conftest import Corpus, votes_cast
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(corpus: Corpus) -> Client:
+    votes_cast(corpus)
+    run = SynthesisRun.objects.create(consultation=corpus.consultation)
+    synthesis_run_execute(run_id=run.pk)
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.mark.parametrize("model", ["synthesisrun", "finding", "opiniongroup", "statementstat"])
+def test_admin_lists_each_model(admin_client: Client, model: str) -> None:
+    response = admin_client.get(f"/admin/diagnosis/{model}/")
+
+    assert response.status_code == 200
+
+
+def test_admin_finding_page_shows_its_citations(admin_client: Client) -> None:
+    finding = Finding.objects.order_by("position").first()
+
+    response = admin_client.get(f"/admin/diagnosis/finding/{finding.pk}/change/")
+
+    assert response.status_code == 200
+    assert f"/admin/contributions/contribution/{finding.citations.first().contribution_id}/" in (
+        response.content.decode()
+    )
+
+
+def test_admin_cannot_add_a_run(admin_client: Client) -> None:
+    assert admin_client.get("/admin/diagnosis/synthesisrun/add/").status_code == 403
+
+
+def test_admin_curates_a_finding_title_and_status(admin_client: Client) -> None:
+    finding = Finding.objects.order_by("position").first()
+
+    response = admin_client.post(
+        f"/admin/diagnosis/finding/{finding.pk}/change/",
+        {
+            "title_override": "Accès à l'eau",
+            "status": "accepted",
+            "merged_into": "",
+            "citations-TOTAL_FORMS": "0",
+            "citations-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    finding.refresh_from_db()
+    assert (finding.title_override, finding.status) == ("Accès à l'eau", "accepted")
