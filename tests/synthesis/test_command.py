@@ -111,6 +111,21 @@ def test_utf8_with_bom_and_cp1256_are_read(tmp_path, capsys):
             assert next(csv.reader(handle))[0] == "id"
 
 
+def test_semicolons_and_tabs_are_read_as_delimiters(tmp_path, capsys):
+    for name, delimiter in (("semi.csv", ";"), ("tabs.tsv", "\t")):
+        lines = ["id" + delimiter + "text"] + [r["id"] + delimiter + r["text"] for r in ROWS]
+        (tmp_path / name).write_text("\n".join(lines), encoding="utf-8")
+        code, err = _run(capsys, *_lexical(tmp_path, tmp_path / name))
+        assert code == 0, err
+
+
+def test_a_file_whose_delimiter_cannot_be_sniffed_is_read_with_commas(tmp_path, capsys):
+    rows = [{"id": str(i), "text": "a; b; c; d, e; f; g; " + r["text"]} for i, r in enumerate(ROWS)]
+    source = _write_csv(tmp_path / "in.csv", rows)
+    code, err = _run(capsys, *_lexical(tmp_path, source))
+    assert code == 0, err
+
+
 def test_previous_keeps_finding_ids(tmp_path, capsys):
     source = _write_csv(tmp_path / "in.csv", ROWS)
     assert _run(capsys, *_lexical(tmp_path, source))[0] == 0

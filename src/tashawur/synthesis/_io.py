@@ -68,21 +68,33 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _rows_csv(text: str) -> tuple[list[str], list[dict[str, str]]]:
-    sample = text[:8192]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
+def _rows_csv(text: str, wanted: Sequence[str]) -> tuple[list[str], list[dict[str, str]]]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
     try:
-        header = next(reader)
-    except StopIteration:
-        return [], []
-    header = [h.strip() for h in header]
+        sniffed = csv.Sniffer().sniff(text[:8192], delimiters=",;\t").delimiter
+    except csv.Error:
+        sniffed = ","
+    # The sniffer can be fooled by punctuation inside texts: prefer a delimiter whose header
+    # names every wanted column.
+    best: tuple[str, list[str]] | None = None
+    for delimiter in dict.fromkeys((sniffed, ",", ";", "\t")):
+        header = _header(text, delimiter)
+        if best is None:
+            best = (delimiter, header)
+        if all(column in header for column in wanted):
+            best = (delimiter, header)
+            break
+    assert best is not None
+    delimiter, header = best
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    next(reader, None)
     rows = [dict(zip(header, row, strict=False)) for row in reader if any(c.strip() for c in row)]
     return header, rows
+
+
+def _header(text: str, delimiter: str) -> list[str]:
+    first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    return [h.strip() for h in first]
 
 
 def _rows_jsonl(text: str) -> tuple[list[str], list[dict[str, str]]]:
@@ -160,6 +172,9 @@ def read_records(
         When the file is missing, empty, of an unknown type, badly encoded or lacks a column.
     """
     path = Path(path)
+    wanted = [id_column, text_column, *meta_columns]
+    if translation_column:
+        wanted.append(translation_column)
     if not path.is_file():
         raise InputFileError(f"{path} does not exist or is not a file")
     suffix = path.suffix.lower()
@@ -170,14 +185,14 @@ def read_records(
         if not data.strip():
             raise InputFileError(f"{path.name} is empty")
         text = decode(data, path.name)
-        header, rows = (_rows_jsonl if suffix in {".jsonl", ".ndjson"} else _rows_csv)(text)
+        if suffix in {".jsonl", ".ndjson"}:
+            header, rows = _rows_jsonl(text)
+        else:
+            header, rows = _rows_csv(text, wanted)
     else:
         raise InputFileError(f"{path.name}: unsupported file type (use .csv, .xlsx or .jsonl)")
     if not header and not rows:
         raise InputFileError(f"{path.name} is empty")
-    wanted = [id_column, text_column, *meta_columns]
-    if translation_column:
-        wanted.append(translation_column)
     missing = [c for c in wanted if c not in header]
     if missing:
         names = ", ".join(repr(m) for m in missing)
