@@ -401,3 +401,24 @@ def test_one_run_with_the_default_embedder_groups_each_idea_across_languages(
         ids = [c.pk for k, c in corpus.by_key.items() if k.startswith(f"{idea}-")]
         assert len({key_of[i] for i in ids}) == 1, idea
     assert len(set(key_of.values())) == len(IDEAS)
+
+
+def test_a_run_marked_abandoned_while_it_ran_stores_nothing(
+    corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = SynthesisRun.objects.create(consultation=corpus.consultation)
+    synthesize = services._synthesize
+
+    def slow_worker(records, previous):
+        # Meanwhile a new request took this run for abandoned.
+        services._run_mark_failed(run.pk, code="abandoned", message="its worker stopped")
+        return synthesize(records, previous)
+
+    monkeypatch.setattr(services, "_synthesize", slow_worker)
+
+    done = synthesis_run_execute(run_id=run.pk)
+
+    assert done is not None
+    assert (done.status, done.error_code) == (SynthesisRun.Status.FAILED, "abandoned")
+    assert done.error_message == "the run was marked failed while it was running"
+    assert Finding.objects.count() == 0

@@ -393,16 +393,21 @@ def _result_store(
     else:
         _opinions_store(run, opinions)
     now = timezone.now()
-    run.status = SynthesisRun.Status.SUCCEEDED
-    run.engine_version = result.engine_version
-    run.parameters = dict(result.parameters)
-    run.timings = dict(result.timings)
-    run.warnings = warnings
-    run.result = result.to_dict(assignments=False)
-    run.contributions_count = len(inputs.records)
-    run.votes_count = votes_count
-    run.finished_at = now
-    run.save()
+    closed = SynthesisRun.objects.filter(pk=run.pk, status=SynthesisRun.Status.RUNNING).update(
+        status=SynthesisRun.Status.SUCCEEDED,
+        engine_version=result.engine_version,
+        parameters=dict(result.parameters),
+        timings=dict(result.timings),
+        warnings=warnings,
+        result=result.to_dict(assignments=False),
+        contributions_count=len(inputs.records),
+        votes_count=votes_count,
+        finished_at=now,
+        updated_at=now,
+    )
+    if not closed:
+        # Taken for abandoned (and marked failed) while it ran: its findings go with it.
+        raise SynthesisRunError("the run was marked failed while it was running", code="abandoned")
     return run
 
 
