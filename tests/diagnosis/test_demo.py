@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from tashawur.consultations.models import Consultation
 from tashawur.contributions.models import Contribution, ModerationStatus
 from tashawur.demo.command import _logins_text, _synthesis_request
 from tashawur.demo.loader import CONSULTATION_SLUG
@@ -61,3 +62,19 @@ def test_startup_message_gives_the_diagnosis_address() -> None:
         "runs it and its diagnosis appears in a few seconds: "
         "http://127.0.0.1:8000/c/souss-massa-2018/diagnosis/"
     ) in text
+
+
+def test_demo_start_replaces_a_run_left_running_by_a_stopped_demo(
+    demo, django_capture_on_commit_callbacks
+) -> None:
+    consultation = Consultation.objects.get(slug=CONSULTATION_SLUG)
+    left = SynthesisRun.objects.create(consultation=consultation)
+    SynthesisRun.objects.filter(pk=left.pk).update(status="running", started_at=left.created_at)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        path = _synthesis_request()
+
+    assert path == f"/c/{CONSULTATION_SLUG}/diagnosis/"
+    assert len(callbacks) == 1
+    assert SynthesisRun.objects.get(pk=left.pk).status == SynthesisRun.Status.FAILED
+    assert SynthesisRun.objects.exclude(pk=left.pk).get().status == SynthesisRun.Status.QUEUED

@@ -422,3 +422,16 @@ def test_a_run_marked_abandoned_while_it_ran_stores_nothing(
     assert (done.status, done.error_code) == (SynthesisRun.Status.FAILED, "abandoned")
     assert done.error_message == "the run was marked failed while it was running"
     assert Finding.objects.count() == 0
+
+
+def test_abandon_pending_fails_queued_and_running_runs_only(corpus: Corpus) -> None:
+    done = run_now(corpus)
+    stuck = SynthesisRun.objects.create(consultation=corpus.consultation)
+    SynthesisRun.objects.filter(pk=stuck.pk).update(status="running", started_at=timezone.now())
+
+    count = services.synthesis_runs_abandon_pending(consultation=corpus.consultation)
+
+    assert count == 1
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.error_code) == (SynthesisRun.Status.FAILED, "abandoned")
+    assert SynthesisRun.objects.get(pk=done.pk).status == SynthesisRun.Status.SUCCEEDED

@@ -56,9 +56,11 @@ def _synthesis_request() -> str | None:
     from tashawur.core.models import User
     from tashawur.demo.loader import CONSULTATION_SLUG
     from tashawur.diagnosis.models import SynthesisRun
-    from tashawur.diagnosis.services import synthesis_run_request
+    from tashawur.diagnosis.services import synthesis_run_request, synthesis_runs_abandon_pending
 
     consultation = Consultation.objects.get(slug=CONSULTATION_SLUG)
+    # No worker runs yet: a run still pending was left by a demo stopped mid-run.
+    synthesis_runs_abandon_pending(consultation=consultation)
     if SynthesisRun.objects.filter(
         consultation=consultation, status=SynthesisRun.Status.SUCCEEDED
     ).exists():

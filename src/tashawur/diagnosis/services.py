@@ -121,6 +121,22 @@ def synthesis_run_request(*, consultation: Consultation, user: Any) -> Synthesis
     return run
 
 
+def synthesis_runs_abandon_pending(*, consultation: Consultation) -> int:
+    """Mark the consultation's queued and running runs failed (``abandoned``); return how many.
+
+    For a start-up that knows no worker is alive yet (``tashawur demo``): a run left pending
+    by a worker stopped mid-run would otherwise block new requests for ``PENDING_STALE_AFTER``.
+    """
+    pending = list(
+        SynthesisRun.objects.filter(consultation=consultation, status__in=_PENDING).values_list(
+            "pk", flat=True
+        )
+    )
+    for run_id in pending:
+        _run_mark_failed(run_id, code="abandoned", message="its worker stopped before the end")
+    return len(pending)
+
+
 def _synthesis_run_enqueue(run_id: int) -> None:
     from tashawur.diagnosis.tasks import synthesis_run_task
 
