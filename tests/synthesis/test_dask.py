@@ -1,4 +1,5 @@
-"""The map steps on a Dask distributed LocalCluster executor (kept small: one thread worker)."""
+"""The map steps on other executors: a Dask distributed LocalCluster (kept small: one thread
+worker) and a local process pool."""
 
 import pytest
 
@@ -23,3 +24,13 @@ def test_map_steps_run_on_a_dask_local_cluster_with_the_same_result():
         )
     assert remote.assignments == local.assignments
     assert [f.member_ids for f in remote.findings] == [f.member_ids for f in local.findings]
+
+
+def test_map_steps_run_on_a_process_pool_with_the_same_result():
+    from concurrent.futures import ProcessPoolExecutor
+
+    rows = records(("ar", "fr"))
+    local = Synthesizer(embedder="lexical", chunk_size=3).run(rows)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        pooled = Synthesizer(embedder="lexical", chunk_size=3, executor=pool).run(rows)
+    assert pooled.assignments == local.assignments
