@@ -296,3 +296,17 @@ def test_a_cache_directory_is_reused_by_a_later_run(tmp_path):
     Synthesizer(embedder=embedder, cache=str(tmp_path)).run(rows)
     Synthesizer(embedder=embedder, cache=str(tmp_path)).run([*rows, {"id": "n", "text": "Route"}])
     assert embedder.embedded == len(rows) + 1
+
+
+def test_a_paraphrase_and_its_exact_copy_fold_into_the_first_wording():
+    rows = [
+        *records(("ar", "fr")),
+        {"id": "p1", "text": "L'eau est coupée dans le village depuis une semaine"},
+        {"id": "p2", "text": "L'eau est coupée dans notre village depuis une semaine déjà"},
+        {"id": "p3", "text": "L'eau est coupée dans notre village depuis une semaine déjà"},
+    ]
+    result = Synthesizer(random_state=0).run(rows)
+    by_id = {a["id"]: a for a in result.assignments}
+    assert (by_id["p2"]["duplicate_of"], by_id["p3"]["duplicate_of"]) == ("p1", "p1")
+    group = next(d for d in result.duplicates if d.canonical_id == "p1")
+    assert (group.duplicate_ids, group.levels) == (("p2", "p3"), ("paraphrase", "paraphrase"))

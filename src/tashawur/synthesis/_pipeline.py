@@ -259,19 +259,10 @@ class Synthesizer:
         if skipped:
             warnings.append(f"{skipped} contribution(s) without any letter or digit were left out")
 
+        finder = self.duplicate_finder or ThreeLevelDuplicateFinder(random_state=self.random_state)
+        live = np.nonzero(analysable)[0]
         with self._timed(timings, "duplicates"):
-            finder = self.duplicate_finder or ThreeLevelDuplicateFinder(
-                random_state=self.random_state
-            )
-            live = np.nonzero(analysable)[0]
-            copy_of, level = finder.find_copies(
-                [records_[i].text for i in live], [records_[i].analysis_text for i in live]
-            )
-            canonical = np.arange(len(records_), dtype=np.int64)
-            canonical[live] = live[copy_of]
-            levels = [""] * len(records_)
-            for k, i in enumerate(live.tolist()):
-                levels[i] = level[k]
+            canonical, levels = _fold_copies(finder, records_, live)
 
         embedder = make_embedder(self.embedder, random_state=self.random_state)
         with self._timed(timings, "embed"):
@@ -283,12 +274,7 @@ class Synthesizer:
                 getattr(embedder, "paraphrase_similarity", 0.9)
             )
             roots = finder.find_paraphrases(vectors, groups, threshold)
-            root_of = dict(zip(firsts.tolist(), firsts[roots].tolist(), strict=True))
-            for i in live.tolist():
-                target = root_of[int(canonical[i])]
-                if target != canonical[i]:
-                    levels[i] = "paraphrase"
-                    canonical[i] = target
+            _fold_paraphrases(canonical, levels, live, firsts, roots)
             keep = roots == np.arange(len(firsts))
             members = firsts[keep]
             member_vectors = vectors[keep]
@@ -327,17 +313,13 @@ class Synthesizer:
             )
 
         with self._timed(timings, "profile"):
-            finding_of_record = np.full(len(records_), -1, dtype=np.int64)
-            finding_of_record[members] = finding_of
+            # Duplicates count where their canonical item is: each is someone's contribution.
             position = np.full(len(records_), -1, dtype=np.int64)
             position[members] = np.arange(len(members))
-            for i in live.tolist():
-                finding_of_record[i] = finding_of[position[canonical[i]]]
-            fields: dict[str, list[str | None]] = {"language": [r.language for r in records_]}
-            for key in sorted({k for r in records_ for k in r.metadata}):
-                fields[key] = [r.metadata.get(key) for r in records_]
+            finding_of_record = np.full(len(records_), -1, dtype=np.int64)
+            finding_of_record[live] = finding_of[position[canonical[live]]]
             profiler = self.profiler or HypergeometricProfiler()
-            profiler.fit(fields, finding_of_record, n_findings)
+            profiler.fit(_profile_fields(records_), finding_of_record, n_findings)
 
         with self._timed(timings, "assemble"):
             result = self._assemble(
@@ -709,6 +691,42 @@ class Synthesizer:
             timings={},
             engine_version=ENGINE_VERSION,
         )
+
+
+def _fold_copies(
+    finder: DuplicateFinder, records: Sequence[Record], live: IntArray
+) -> tuple[IntArray, list[str]]:
+    """Canonical index and duplicate level of every record, by exact and normalised copy."""
+    copy_of, level = finder.find_copies(
+        [records[i].text for i in live], [records[i].analysis_text for i in live]
+    )
+    canonical = np.arange(len(records), dtype=np.int64)
+    canonical[live] = live[copy_of]
+    levels = [""] * len(records)
+    for k, i in enumerate(live.tolist()):
+        levels[i] = level[k]
+    return canonical, levels
+
+
+def _fold_paraphrases(
+    canonical: IntArray, levels: list[str], live: IntArray, firsts: IntArray, roots: IntArray
+) -> None:
+    """Point every copy of a paraphrase to the paraphrase group's canonical item, in place."""
+    root_of = np.arange(len(canonical), dtype=np.int64)
+    root_of[firsts] = firsts[roots]
+    target = root_of[canonical[live]]
+    moved = target != canonical[live]
+    for i in live[moved].tolist():
+        levels[i] = "paraphrase"
+    canonical[live] = target
+
+
+def _profile_fields(records: Sequence[Record]) -> dict[str, list[str | None]]:
+    """The language and every metadata field of the records, by field name."""
+    fields: dict[str, list[str | None]] = {"language": [r.language for r in records]}
+    for key in sorted({k for r in records for k in r.metadata}):
+        fields[key] = [r.metadata.get(key) for r in records]
+    return fields
 
 
 def _embed_pairs(embedder: Embedder, items: Sequence[tuple[str, str]]) -> FloatArray:
