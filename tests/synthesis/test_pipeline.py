@@ -310,3 +310,14 @@ def test_a_paraphrase_and_its_exact_copy_fold_into_the_first_wording():
     assert (by_id["p2"]["duplicate_of"], by_id["p3"]["duplicate_of"]) == ("p1", "p1")
     group = next(d for d in result.duplicates if d.canonical_id == "p1")
     assert (group.duplicate_ids, group.levels) == (("p2", "p3"), ("paraphrase", "paraphrase"))
+
+
+def test_incremental_update_drops_findings_whose_members_are_all_gone(
+    use_result, trilingual_records
+):
+    jobs = {a["finding"] for a in use_result.assignments if a["id"].startswith("jobs-")}
+    kept = [r for r in trilingual_records if not r["id"].startswith("jobs-")]
+    updated = Synthesizer(random_state=0).run(kept, previous=use_result)
+    assert not jobs & {f.id for f in updated.findings}
+    before = {a["id"]: a["finding"] for a in use_result.assignments}
+    assert all(a["finding"] == before[a["id"]] for a in updated.assignments)
