@@ -493,17 +493,22 @@ class Synthesizer:
             cache.save()
 
         if bridged:
-            bridge = amazigh_bridge()
+            bridge = amazigh_bridge() if embedder.name == "use" and embedder.dim == 512 else None
             amazigh_texts = [texts[i] for i in bridged]
-            if bridge is not None and embedder.dim == 512 and embedder.name == "use":
+            if bridge is not None:
                 vectors[bridged] = bridge.transform(amazigh_texts)
             else:
                 fallback = LexicalEmbedder(dim=embedder.dim, random_state=self.random_state)
                 vectors[bridged] = fallback.embed(amazigh_texts, [groups[i] for i in bridged])
+                why = (
+                    "the Amazigh bridge is not available"
+                    if embedder.name == "use"
+                    else "the Amazigh bridge maps into the 'use' embedder's space only"
+                )
                 warnings.append(
                     f"{len(bridged)} Amazigh contribution(s) without a translation were embedded "
-                    "by spelling only (the Amazigh bridge is not available): they group among "
-                    "themselves, not with their Arabic or French equivalents"
+                    f"by spelling only ({why}): they group among themselves, not with their "
+                    "Arabic or French equivalents"
                 )
         return vectors, groups
 
