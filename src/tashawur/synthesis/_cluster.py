@@ -51,13 +51,25 @@ def centre_by_language(
 
 def centroids(vectors: FloatArray, labels: IntArray, n_labels: int) -> FloatArray:
     """Return the L2-normalised mean of each label's rows (zero for empty labels)."""
+    return l2_normalise(means(vectors, labels, n_labels))
+
+
+def means(vectors: FloatArray, labels: IntArray, n_labels: int) -> FloatArray:
+    """Return the mean of each label's rows, not normalised (zero for empty labels).
+
+    A row's dot product with a label's mean is its average cosine similarity to that label's
+    rows: the quantity that average linkage cuts at.
+    """
     from scipy import sparse
 
+    counts = np.bincount(labels, minlength=n_labels).astype(np.float32)
     member = sparse.csr_matrix(
-        (np.ones(len(labels), dtype=np.float32), (labels, np.arange(len(labels)))),
+        (1.0 / counts[labels], (labels, np.arange(len(labels)))),
         shape=(n_labels, len(labels)),
+        dtype=np.float32,
     )
-    return l2_normalise(np.asarray(member @ vectors))
+    out: FloatArray = np.asarray(member @ vectors, dtype=np.float32)
+    return out
 
 
 def nearest(
@@ -228,7 +240,8 @@ class LinkageThemes(ThemeClusterer):
         best_score = -np.inf
         for k in range(lower, upper + 1):
             labels = self._cut(tree, sample, k, min_size)
-            if len(np.unique(labels)) < 2:
+            # The silhouette needs 2 to n - 1 groups; a cut refined past ties can give n.
+            if not 2 <= len(np.unique(labels)) < len(sample):
                 continue
             score = float(silhouette_score(dist, labels, metric="precomputed"))
             if score > best_score + 1e-9:
@@ -330,3 +343,172 @@ def split_into_blocks(
         todo.append(node[~left])
         todo.append(node[left])
     return sorted(done, key=lambda block: int(block.min()))
+
+
+def mutual_neighbour_groups(
+    vectors: FloatArray, groups: Sequence[str], *, similarity: float = 0.3
+) -> IntArray:
+    """Join rows of different languages that are each other's nearest neighbour.
+
+    For every pair of languages, a row whose most similar row in the other language has it as
+    its own most similar row (and a cosine of at least ``similarity``) is joined to it: mostly
+    translations and close paraphrases, which then reinforce each other as one point.
+
+    Returns
+    -------
+    ndarray of int
+        The group of each row, numbered from 0 (rows joined to nothing are alone).
+    """
+    n = len(vectors)
+    parent = np.arange(n)
+
+    def root(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = int(parent[a])
+        return a
+
+    langs = np.asarray(groups)
+    kinds = np.unique(langs)
+    members = [np.nonzero(langs == kind)[0] for kind in kinds]
+    for a in range(len(kinds)):
+        for b in range(a + 1, len(kinds)):
+            left, right = members[a], members[b]
+            sims = vectors[left] @ vectors[right].T
+            best_right = sims.argmax(axis=1)
+            best_left = sims.argmax(axis=0)
+            for p, q in enumerate(best_right.tolist()):
+                if best_left[q] == p and sims[p, q] >= similarity:
+                    parent[root(int(left[p]))] = root(int(right[q]))
+    roots = np.array([root(i) for i in range(n)], dtype=np.int64)
+    out: IntArray = np.unique(roots, return_inverse=True)[1].astype(np.int64)
+    return out
+
+
+class MutualNeighbourThemes(ThemeClusterer):
+    """Themes by k-means over cross-language mutual neighbours, refined from a finer cut.
+
+    1. Rows of different languages that are mutual nearest neighbours become one weighted
+       point (`mutual_neighbour_groups`): a sentence and its translations vote together.
+    2. k-means cuts these points into ``n_fine`` small groups, whose centres average linkage
+       merges into the themes; a weighted k-means started from the merged centres refines them.
+       The best of ``n_restarts`` seeds by k-means inertia is kept.
+    3. The number of themes, when not forced, is the one `LinkageThemes` chooses.
+
+    Chosen on SIB-200 *train* in MSA, Darija and French (7 topics, 2,103 sentences): NMI against
+    the topics 0.35 with `LinkageThemes`, 0.45 with this (0.92 of a sentence's translations in
+    one theme). On the small dev split (297) it does not gain: 0.42 against 0.38–0.40.
+
+    Parameters
+    ----------
+    n_themes : int or None
+        Number of themes; ``None`` chooses it from the data.
+    max_themes, min_size : int
+        Passed to `LinkageThemes` when the number is chosen from the data.
+    n_fine : int
+        Number of small groups merged into themes.
+    n_restarts : int
+        Seeds tried; the lowest inertia wins.
+    neighbour_similarity : float
+        Least cosine for two mutual neighbours to be joined.
+    random_state : int
+        Seed of the restarts.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_themes: int | None = None,
+        max_themes: int = 12,
+        min_size: int = 3,
+        sample_size: int = 4000,
+        n_fine: int = 30,
+        n_restarts: int = 5,
+        neighbour_similarity: float = 0.3,
+        random_state: int = 0,
+    ) -> None:
+        self.n_themes = n_themes
+        self.max_themes = max_themes
+        self.min_size = min_size
+        self.sample_size = sample_size
+        self.n_fine = n_fine
+        self.n_restarts = n_restarts
+        self.neighbour_similarity = neighbour_similarity
+        self.random_state = random_state
+
+    def fit(
+        self, vectors: FloatArray, groups: Sequence[str] | None = None
+    ) -> MutualNeighbourThemes:
+        """Group ``vectors`` (rows in the languages ``groups``) into themes; return ``self``."""
+        n = len(vectors)
+        if self.n_themes is None:
+            wanted = (
+                LinkageThemes(
+                    max_themes=self.max_themes,
+                    min_size=self.min_size,
+                    sample_size=self.sample_size,
+                    random_state=self.random_state,
+                )
+                .fit(vectors)
+                .n_themes_
+            )
+        else:
+            wanted = self.n_themes
+        point_of = mutual_neighbour_groups(
+            vectors,
+            groups if groups is not None else [""] * n,
+            similarity=self.neighbour_similarity,
+        )
+        n_points = int(point_of.max()) + 1 if n else 0
+        wanted = min(wanted, n_points)
+        if wanted <= 1 or n < 3:
+            labels = np.zeros(n, dtype=np.int64)
+        else:
+            weights = np.bincount(point_of, minlength=n_points).astype(np.float64)
+            points = l2_normalise(means(vectors, point_of, n_points))
+            labels = self._partition(points, weights, wanted)[point_of]
+        self.labels_ = _relabel_by_first_seen(labels) if n else labels
+        self.n_themes_ = int(self.labels_.max()) + 1 if n else 0
+        self.centroids_ = centroids(vectors, self.labels_, max(self.n_themes_, 1))
+        return self
+
+    def _partition(self, points: FloatArray, weights: NDArray[np.float64], k: int) -> IntArray:
+        import warnings
+
+        from scipy.cluster.hierarchy import fcluster
+        from sklearn.cluster import KMeans
+        from sklearn.exceptions import ConvergenceWarning
+        from threadpoolctl import threadpool_limits
+
+        n_fine = max(k, min(self.n_fine, len(points) // 2))
+        best: IntArray = np.zeros(len(points), dtype=np.int64)
+        best_inertia = np.inf
+        with threadpool_limits(1, user_api="blas"), warnings.catch_warnings():
+            # Fewer distinct points than small groups (tiny inputs): k-means says so and
+            # leaves some empty, which the merge below skips.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for restart in range(self.n_restarts):
+                seed = self.random_state * 1000 + restart
+                fine = KMeans(n_fine, n_init=1, random_state=seed).fit(
+                    points, sample_weight=weights
+                )
+                fine_labels = fine.labels_.astype(np.int64)
+                centres = centroids(points, fine_labels, n_fine)
+                used = np.unique(fine_labels)
+                if len(used) <= k:
+                    merged = np.zeros(n_fine, dtype=np.int64)
+                    merged[used] = np.arange(len(used))
+                else:
+                    tree = _average_linkage(centres[used])
+                    cut = fcluster(tree, k, criterion="maxclust").astype(np.int64) - 1
+                    merged = np.zeros(n_fine, dtype=np.int64)
+                    merged[used] = cut
+                coarse = merged[fine_labels]
+                n_coarse = int(coarse.max()) + 1
+                start = means(points * weights[:, None].astype(np.float32), coarse, n_coarse)
+                refined = KMeans(
+                    n_coarse, init=l2_normalise(start), n_init=1, random_state=seed
+                ).fit(points, sample_weight=weights)
+                if refined.inertia_ < best_inertia - 1e-9:
+                    best, best_inertia = refined.labels_.astype(np.int64), refined.inertia_
+        return best

