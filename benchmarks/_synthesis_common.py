@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tashawur.synthesis import ThreeLevelDuplicateFinder, USEEmbedder
+from tashawur.synthesis import USEEmbedder
 from tashawur.synthesis._embed import MAX_EMBED_CHARS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,27 +101,3 @@ class PeakMemory:
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, _tree_rss(os.getpid()))
-
-
-class ChainSafeDuplicateFinder(ThreeLevelDuplicateFinder):
-    """The default duplicate finder, with copy-of-a-copy chains resolved to their root.
-
-    Works around a bug of ``ThreeLevelDuplicateFinder.find_copies`` (an exact copy of a text
-    that is itself a normalised copy points to that text, not to the root, and the pipeline
-    then fails with a KeyError); resolving the chain costs a few array lookups.
-    """
-
-    def find_copies(
-        self, texts: Sequence[str], cleaned: Sequence[str]
-    ) -> tuple[np.ndarray, list[str]]:
-        canonical, level = super().find_copies(texts, cleaned)
-        while True:
-            deeper = canonical[canonical]
-            if np.array_equal(deeper, canonical):
-                return canonical, level
-            canonical = deeper
-
-
-def has_copy_chains(texts: Sequence[str], cleaned: Sequence[str]) -> bool:
-    canonical, _ = ThreeLevelDuplicateFinder().find_copies(texts, cleaned)
-    return bool((canonical[canonical] != canonical).any())

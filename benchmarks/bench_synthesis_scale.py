@@ -11,8 +11,7 @@ Each size runs in a fresh process (so that peak memory is its own): the whole sy
 the default USE embedder, then, in another fresh process, USE alone over the same distinct texts
 (the least any embedding-based synthesis must do). Peak memory is the summed resident memory of
 the process and its workers, sampled every 0.2 s. The figure is the ratio whole run / embedding
-alone. The run uses `ChainSafeDuplicateFinder` (the default finder with copy-of-a-copy chains
-resolved), because the default one fails on such chains, which resampled text is full of.
+alone.
 
     .venv/bin/python benchmarks/bench_synthesis_scale.py [--sizes 10000,100000,1000000]
 """
@@ -28,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from _synthesis_common import DEFAULT_DATA, ChainSafeDuplicateFinder, PeakMemory, read_table
+from _synthesis_common import DEFAULT_DATA, PeakMemory, read_table
 
 PROVINCES = ("Agadir Ida-Outanane", "Inezgane Aït Melloul", "Chtouka Aït Baha", "Taroudant")
 PROVINCES += ("Tiznit", "Tata")
@@ -88,8 +87,7 @@ def measure(mode: str, n: int, data: Path) -> dict[str, object]:
         if mode == "synthesis":
             from tashawur.synthesis import Synthesizer
 
-            finder = ChainSafeDuplicateFinder(random_state=0)
-            result = Synthesizer(random_state=0, duplicate_finder=finder).run(records)
+            result = Synthesizer(random_state=0).run(records)
             extra: dict[str, object] = {
                 "timings": result.timings,
                 "themes": len(result.themes),
