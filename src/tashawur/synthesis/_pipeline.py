@@ -550,18 +550,21 @@ class Synthesizer:
         else:
             fit_themes(slice(None))
             theme_of = themes.labels_.copy()
-        finding_of = np.zeros(n, dtype=np.int64)
-        next_label = 0
-        for t in range(int(theme_of.max()) + 1 if n else 0):
-            idx = np.nonzero(theme_of == t)[0]
-            if not len(idx):
-                continue
-            findings = self.finding_clusterer or LinkageFindings(
-                similarity=similarity, random_state=self.random_state
-            )
-            local = findings.fit(vectors[idx]).labels_
-            finding_of[idx] = local + next_label
-            next_label += int(local.max()) + 1
+        # Findings are cut over all contributions, not inside each theme: a theme boundary
+        # would split an idea whose wordings straddle it. Each finding then takes the theme
+        # most of its members were given, so that themes stay unions of findings. Blocks are
+        # as large as the theme sample: with 1,500-row blocks, SIB-200 train (2,050 rows) had
+        # 0.57 of a sentence's translations in one finding, against 0.93 in one block.
+        findings = self.finding_clusterer or LinkageFindings(
+            similarity=similarity, block_size=sample_size, random_state=self.random_state
+        )
+        finding_of = findings.fit(vectors).labels_.astype(np.int64) if n else np.zeros(0, np.int64)
+        if n:
+            n_f, n_t = int(finding_of.max()) + 1, int(theme_of.max()) + 1
+            votes = np.zeros((n_f, n_t), dtype=np.int64)
+            np.add.at(votes, (finding_of, theme_of), 1)
+            theme_of = votes.argmax(axis=1)[finding_of]
+            theme_of = np.unique(theme_of, return_inverse=True)[1].astype(np.int64)
         return _number_groups(theme_of, finding_of, {}, {}, 1, 1)
 
     def _group_incremental(
