@@ -6,7 +6,12 @@ from scipy import sparse
 
 import tashawur.synthesis._embed as embed
 from tashawur.synthesis import USEEmbedder
-from tashawur.synthesis._cluster import MutualNeighbourThemes, means, mutual_neighbour_groups
+from tashawur.synthesis._cluster import (
+    LinkageThemes,
+    MutualNeighbourThemes,
+    means,
+    mutual_neighbour_groups,
+)
 from tashawur.synthesis._embed import GramSVD, l2_normalise
 
 
@@ -67,3 +72,10 @@ def test_use_runs_one_blas_thread_per_process_by_default(monkeypatch):
     monkeypatch.setattr(embed, "_USE_MODELS", {})
     USEEmbedder().embed(["bonjour"], ["fr"])
     assert list(embed._USE_MODELS) == [1]
+
+
+def test_themes_of_three_rows_skip_a_cut_into_three_groups():
+    # Two orthogonal rows and a zero row (a text without n-grams): every cut into two groups
+    # is refined to three, which the silhouette cannot score.
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]], dtype=np.float32)
+    assert LinkageThemes().fit(vectors).n_themes_ == 1
