@@ -483,7 +483,9 @@ class MutualNeighbourThemes(ThemeClusterer):
         n_fine = max(k, min(self.n_fine, len(points) // 2))
         best: IntArray = np.zeros(len(points), dtype=np.int64)
         best_inertia = np.inf
-        with threadpool_limits(1, user_api="blas"), warnings.catch_warnings():
+        # One thread for BLAS and OpenMP alike: k-means' OpenMP threads, like BLAS's, crawl on
+        # two cores as soon as another process is busy.
+        with threadpool_limits(1), warnings.catch_warnings():
             # Fewer distinct points than small groups (tiny inputs): k-means says so and
             # leaves some empty, which the merge below skips.
             warnings.simplefilter("ignore", ConvergenceWarning)
