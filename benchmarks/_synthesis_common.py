@@ -55,8 +55,21 @@ def embed_table(texts: Sequence[str]) -> tuple[dict[str, np.ndarray], float]:
     return dict(zip(distinct, vectors, strict=True)), time.perf_counter() - started
 
 
-def _tree_rss(root: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes (Linux /proc)."""
+def _memory(pid: int, page: int, rss_pages: int) -> int:
+    # Proportional set size: pages shared with forked workers count once in all, not once per
+    # process as resident set sizes would.
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return rss_pages * page
+
+
+def _tree_memory(root: int) -> int:
+    """Memory of a process and all its descendants, in bytes (Linux /proc; PSS where readable)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     page = os.sysconf("SC_PAGE_SIZE")
@@ -70,17 +83,18 @@ def _tree_rss(root: int) -> int:
             continue
         pid, parent = int(entry), int(fields[1])
         children.setdefault(parent, []).append(pid)
-        rss[pid] = int(fields[21]) * page
+        rss[pid] = int(fields[21])
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        if pid in rss:
+            total += _memory(pid, page, rss[pid])
         stack.extend(children.get(pid, []))
     return total
 
 
 class PeakMemory:
-    """Samples the summed RSS of this process and its children (process pools) every 0.2 s."""
+    """Samples the summed PSS of this process and its children (process pools) every 0.2 s."""
 
     def __init__(self, interval: float = 0.2) -> None:
         self.interval = interval
@@ -90,7 +104,7 @@ class PeakMemory:
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, _tree_rss(os.getpid()))
+            self.peak = max(self.peak, _tree_memory(os.getpid()))
             self._stop.wait(self.interval)
 
     def __enter__(self) -> PeakMemory:
@@ -100,4 +114,4 @@ class PeakMemory:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, _tree_rss(os.getpid()))
+        self.peak = max(self.peak, _tree_memory(os.getpid()))

@@ -9,8 +9,9 @@ profiles. Seeded: the same sizes give the same contributions.
 
 Each size runs in a fresh process (so that peak memory is its own): the whole synthesis with
 the default USE embedder, then, in another fresh process, USE alone over the same distinct texts
-(the least any embedding-based synthesis must do). Peak memory is the summed resident memory of
-the process and its workers, sampled every 0.2 s. The figure is the ratio whole run / embedding
+(the least any embedding-based synthesis must do). Peak memory is the summed proportional set
+size (PSS: pages shared with forked workers counted once) of the process and its workers, sampled
+every 0.2 s. The figure is the ratio whole run / embedding
 alone.
 
     .venv/bin/python benchmarks/bench_synthesis_scale.py [--sizes 10000,100000,1000000]
