@@ -10,18 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
+from tashawur.synthesis._io import escape_formula
+
 from ._map import OpinionMap
 from ._matrix import natural_order
 
-#: Cells starting with these are formulas to a spreadsheet (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Colours of groups in the map (colour-blind safe, Okabe-Ito).
 _COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9")
-
-
-def escape_cell(value: str) -> str:
-    """Neutralise a text cell a spreadsheet would run as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _number(value: float, digits: int = 4) -> str:
@@ -41,7 +36,7 @@ def write_groups(path: Path, result: OpinionMap) -> None:
         writer.writerow(["participant", "group"])
         for participant in natural_order(label):
             group = label[participant]
-            writer.writerow([escape_cell(participant), "" if group < 0 else str(group)])
+            writer.writerow([escape_formula(participant), "" if group < 0 else str(group)])
 
 
 def write_statements(path: Path, result: OpinionMap, texts: Mapping[str, str]) -> None:
@@ -59,8 +54,8 @@ def write_statements(path: Path, result: OpinionMap, texts: Mapping[str, str]) -
         for j in result.consensus_order():
             statement = result.statement_ids_[j]
             row = [
-                escape_cell(statement),
-                escape_cell(texts.get(statement, "")),
+                escape_formula(statement),
+                escape_formula(texts.get(statement, "")),
                 _number(float(stats.consensus[j]), 6),
                 _number(float(stats.divisiveness[j])),
             ]
@@ -85,7 +80,7 @@ def write_breakdowns(path: Path, result: OpinionMap) -> None:
             writer.writerow(
                 [
                     b.field,
-                    escape_cell(b.value),
+                    escape_formula(b.value),
                     b.group,
                     b.count,
                     _number(b.share),
