@@ -6,6 +6,11 @@
    (``language="multilingual"``, ``nr_topics=7``, UMAP warmed up first), KMeans(7) on USE
    centred per language (the reference of issue 3), and TF-IDF (characters 2–4) + KMeans(7).
    Times exclude embedding, which is shared: tashawur's is its whole run after embedding.
+   On 99 sentences one seed says little, so tashawur also runs with ``--seeds`` seeds (mean,
+   spread). Two reference lines bound what the embedding allows: KMeans(7) on the *English*
+   sentences alone (the language SIB-200's topics were given in), and on ``dev`` a supervised
+   ceiling — logistic regression trained on SIB-200 train's topics (MSA + Darija + French, same
+   centred USE vectors) predicting dev — which no unsupervised grouping is expected to reach.
 2. Cross-language retrieval — Flores-200 dev (907 sentences), top-1 nearest in the other
    language: MSA↔French, Darija↔French; Tifinagh→MSA through the Amazigh bridge on the 47
    Flores rows it was not trained on. Peer: TF-IDF characters 2–4.
@@ -14,6 +19,7 @@
    tuned on the even-numbered pairs, for TF-IDF words 1–2 and for USE (all F1 on the odd pairs).
 
     .venv/bin/python benchmarks/bench_synthesis_quality.py [--data DIR] [--mawdoo3-pairs N]
+        [--seeds N] [--only themes|retrieval|duplicates]
 """
 
 from __future__ import annotations
@@ -73,7 +79,7 @@ def warm_up_umap() -> float:
     return time.perf_counter() - started
 
 
-def themes(data: Path) -> None:
+def themes(data: Path, seeds: int) -> None:
     print("== Themes: SIB-200, MSA + Darija + French, 7 themes")
     print(f"(UMAP warm-up, not counted: {warm_up_umap():.1f} s)")
     for split in ("dev", "train+dev"):
@@ -116,6 +122,40 @@ def themes(data: Path) -> None:
             + f"; embedder misses {embedder.misses}"
         )
         print(f"  tashawur theme sizes: {sorted((t.size for t in result.themes), reverse=True)}")
+        seed_nmi, seed_share = [figures["tashawur"][0]], [figures["tashawur"][1]]
+        for seed in range(1, seeds):
+            result = Synthesizer(n_themes=7, embedder=embedder, random_state=seed).run(
+                [{"id": i, "text": t} for i, t, _, _ in rows]
+            )
+            theme_of = {a["id"]: a["theme"] for a in result.assignments}
+            labels = [theme_of[r[0]] for r in rows]
+            seed_nmi.append(normalized_mutual_info_score(topics, labels))
+            seed_share.append(one_theme_share(labels, sentence_of))
+        print(
+            f"  tashawur over {len(seed_nmi)} seeds: NMI mean {np.mean(seed_nmi):.3f}"
+            f" sd {np.std(seed_nmi):.3f} (min {min(seed_nmi):.3f}, max {max(seed_nmi):.3f});"
+            f" one-theme share mean {np.mean(seed_share):.3f}"
+        )
+        english = [
+            r
+            for part in split.split("+")
+            for r in read_table(data / "sib200" / "eng_Latn" / f"{part}.tsv")
+        ]
+        english_table, _ = embed_table([r["text"] for r in english])
+        english_vectors = np.stack([english_table[r["text"]] for r in english])
+        english_nmi = [
+            normalized_mutual_info_score(
+                [r["category"] for r in english],
+                KMeans(7, n_init=10, random_state=seed).fit_predict(english_vectors),
+            )
+            for seed in range(5)
+        ]
+        print(
+            f"  reference, English sentences alone, USE + KMeans(7), 5 seeds: NMI mean"
+            f" {np.mean(english_nmi):.3f} sd {np.std(english_nmi):.3f}"
+        )
+        if split == "dev":
+            print(f"  reference, supervised ceiling: {supervised_ceiling(data):s}")
 
         started = time.perf_counter()
         labels_int = run_bertopic(texts, vectors, 7)
@@ -148,6 +188,16 @@ def themes(data: Path) -> None:
             one_theme_share(labels_int, sentence_of),
             time.perf_counter() - started,
         )
+        kmeans_nmi = [
+            normalized_mutual_info_score(
+                topics, KMeans(7, n_init=10, random_state=seed).fit_predict(centred)
+            )
+            for seed in range(seeds)
+        ]
+        print(
+            f"  USE centred + KMeans over {seeds} seeds: NMI mean {np.mean(kmeans_nmi):.3f}"
+            f" sd {np.std(kmeans_nmi):.3f} (min {min(kmeans_nmi):.3f}, max {max(kmeans_nmi):.3f})"
+        )
 
         started = time.perf_counter()
         tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
@@ -174,6 +224,40 @@ def themes(data: Path) -> None:
             f"  grouping step alone: tashawur {group_s:.2f} s; BERTopic nr_topics=7 is "
             f"{ratio(bertopic_s, group_s)} its time"
         )
+
+
+def centred_by(vectors: np.ndarray, languages: list[str]) -> np.ndarray:
+    out = vectors.copy()
+    for lang in set(languages):
+        mask = np.array([g == lang for g in languages])
+        out[mask] = unit(vectors[mask] - vectors[mask].mean(axis=0))
+    return out
+
+
+def supervised_ceiling(data: Path) -> str:
+    """Logistic regression on SIB-200 train's topics, scored on dev: what the vectors carry."""
+    from sklearn.linear_model import LogisticRegression
+
+    parts: dict[str, tuple[list[str], list[str], list[str]]] = {}
+    for split in ("train", "dev"):
+        texts, topics, languages = [], [], []
+        for lang in THEME_LANGUAGES:
+            for r in read_table(data / "sib200" / lang / f"{split}.tsv"):
+                texts.append(r["text"])
+                topics.append(r["category"])
+                languages.append(lang)
+        parts[split] = (texts, topics, languages)
+    table, _ = embed_table(parts["train"][0] + parts["dev"][0])
+
+    def features(split: str) -> np.ndarray:
+        texts, _, languages = parts[split]
+        return centred_by(np.stack([table[t] for t in texts]), languages)
+
+    model = LogisticRegression(max_iter=2000).fit(features("train"), parts["train"][1])
+    predicted = model.predict(features("dev"))
+    accuracy = float(np.mean(predicted == np.array(parts["dev"][1])))
+    nmi = normalized_mutual_info_score(parts["dev"][1], predicted)
+    return f"NMI {nmi:.3f} (accuracy {accuracy:.3f}), trained with the topic labels of train"
 
 
 def top1(queries: np.ndarray, pool: np.ndarray) -> float:
@@ -287,11 +371,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--mawdoo3-pairs", type=int, default=None, help="sample this many pairs")
+    parser.add_argument("--seeds", type=int, default=5, help="tashawur theme runs (seeds)")
     parser.add_argument("--only", choices=("themes", "retrieval", "duplicates"), default=None)
     args = parser.parse_args()
     started = time.perf_counter()
     if args.only in (None, "themes"):
-        themes(args.data)
+        themes(args.data, args.seeds)
     if args.only in (None, "retrieval"):
         retrieval(args.data)
     if args.only in (None, "duplicates"):
