@@ -6,10 +6,12 @@ from __future__ import annotations
 import ast
 import gettext
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
 from django.utils import translation
+from django.utils.formats import date_format
 
 LOCALE = Path(__file__).resolve().parents[2] / "src/tashawur/locale"
 ARABIC_PLURALS = (
@@ -84,3 +86,17 @@ def test_django_uses_the_compiled_catalogue() -> None:
         assert translation.gettext("Contribute") == "Contribuer"
     with translation.override("ar"):
         assert translation.gettext("Contribute") == "ساهِم"
+
+
+def test_dates_use_moroccan_month_names_in_arabic() -> None:
+    meeting_day = date(2018, 8, 4)
+    with translation.override("ar"):
+        arabic = date_format(meeting_day, "DATE_FORMAT")
+        arabic_alt = date_format(meeting_day, "E")
+        december = date_format(date(2018, 12, 1), "F")
+    with translation.override("fr"):
+        french = date_format(meeting_day, "DATE_FORMAT")
+    assert "غشت" in arabic and "أغسطس" not in arabic
+    assert arabic_alt == "غشت"
+    assert december == "دجنبر"
+    assert french == "4 août 2018"
