@@ -3,13 +3,14 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from tashawur.consultations.models import Attendance, Consultation
+from tashawur.consultations.models import Attendance, Consultation, Registration
 from tashawur.consultations.selectors import (
     consultation_get_for_user,
     consultation_list_with_counts,
     meeting_get_for_user,
     workshop_get_for_user,
     workshop_roster_by_actor_type,
+    workshop_speakers,
 )
 from tashawur.core.roles import Role
 from tests.actors.factories import (
@@ -124,3 +125,53 @@ def test_consultation_list_with_counts_takes_one_query(django_assert_num_queries
         rows = [(c.region.code, c.contributions_count) for c in consultation_list_with_counts()]
 
     assert rows == [("09", 1)] * 3
+
+
+def test_workshop_speakers_lists_the_table_first_then_the_meetings_registered():
+    workshop = WorkshopFactory()
+    attending_b = ParticipantFactory(display_name="ب مشارك في المائدة")
+    attending_a = ParticipantFactory(display_name="أ مشارك في المائدة")
+    registered = ParticipantFactory(display_name="آ مسجّل في اللقاء")
+    for person in (attending_a, attending_b):
+        Attendance.objects.create(workshop=workshop, participant=person)
+    # Registered and attending: listed once, with the table.
+    Registration.objects.create(meeting=workshop.meeting, participant=attending_b)
+    Registration.objects.create(meeting=workshop.meeting, participant=registered)
+
+    assert [(p.display_name, p.attends) for p in workshop_speakers(workshop=workshop)] == [
+        ("أ مشارك في المائدة", True),
+        ("ب مشارك في المائدة", True),
+        ("آ مسجّل في اللقاء", False),
+    ]
+
+
+def test_workshop_speakers_leaves_out_the_erased_the_cancelled_and_other_tables():
+    workshop = WorkshopFactory()
+    erased = ParticipantFactory(erased_at="2024-01-01T00:00Z")
+    Attendance.objects.create(workshop=workshop, participant=erased)
+    cancelled = ParticipantFactory()
+    Registration.objects.create(
+        meeting=workshop.meeting, participant=cancelled, status=Registration.Status.CANCELLED
+    )
+    next_table = ParticipantFactory()
+    Attendance.objects.create(
+        workshop=WorkshopFactory(meeting=workshop.meeting), participant=next_table
+    )
+    other_meeting = ParticipantFactory()
+    Registration.objects.create(meeting=MeetingFactory(), participant=other_meeting)
+    at_the_table = ParticipantFactory()
+    Attendance.objects.create(workshop=workshop, participant=at_the_table)
+
+    assert list(workshop_speakers(workshop=workshop)) == [at_the_table]
+
+
+def test_workshop_speakers_takes_one_query(django_assert_num_queries):
+    workshop = WorkshopFactory()
+    for _ in range(3):
+        Attendance.objects.create(workshop=workshop, participant=ParticipantFactory())
+        Registration.objects.create(meeting=workshop.meeting, participant=ParticipantFactory())
+
+    with django_assert_num_queries(1):
+        names = [str(p) for p in workshop_speakers(workshop=workshop)]
+
+    assert len(names) == 6

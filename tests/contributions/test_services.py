@@ -3,7 +3,7 @@ from django.utils import translation
 
 from tashawur.actors.models import Consent
 from tashawur.actors.services import consent_record
-from tashawur.consultations.models import Dimension, Workshop
+from tashawur.consultations.models import Attendance, Dimension, Registration, Workshop
 from tashawur.contributions.models import (
     TEXT_MAX_LENGTH,
     Channel,
@@ -15,7 +15,7 @@ from tashawur.contributions.models import (
 from tashawur.contributions.services import contribution_moderate, contribution_submit, vote_cast
 from tashawur.core.errors import DomainError
 from tests.actors.factories import ConsentTextFactory, ParticipantFactory, UserFactory
-from tests.consultations.factories import ThemeFactory, WorkshopFactory
+from tests.consultations.factories import MeetingFactory, ThemeFactory, WorkshopFactory
 from tests.contributions.factories import ContributionFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +53,13 @@ def submit(workshop, author, **overrides):
     }
     kwargs.update(overrides)
     return contribution_submit(**kwargs)
+
+
+def at_the_table(workshop, **kwargs):
+    """A participant on the workshop's roster, as a facilitator may name them."""
+    participant = ParticipantFactory(**kwargs)
+    Attendance.objects.create(workshop=workshop, participant=participant)
+    return participant
 
 
 def assert_rejected(code, message, call, *args, **kwargs):
@@ -311,7 +318,7 @@ def test_contribution_submit_by_a_facilitator_needs_the_recorder(workshop):
 
 def test_contribution_submit_by_a_facilitator_records_the_authors_oral_consent(workshop):
     facilitator = UserFactory(role="facilitator")
-    speaker = ParticipantFactory(reads=False)
+    speaker = at_the_table(workshop, reads=False)
 
     submit(workshop, speaker, channel=Channel.FACILITATOR, recorded_by=facilitator)
 
@@ -321,15 +328,20 @@ def test_contribution_submit_by_a_facilitator_records_the_authors_oral_consent(w
         Consent.Method.ORAL,
         facilitator,
     )
-    assert Contribution.objects.get().recorded_by == facilitator
+    contribution = Contribution.objects.get()
+    assert (contribution.author, contribution.recorded_by, contribution.channel) == (
+        speaker,
+        facilitator,
+        Channel.FACILITATOR,
+    )
 
 
 def test_contribution_submit_by_a_facilitator_respects_a_declined_consent(workshop):
     facilitator = UserFactory(role="facilitator")
-    speaker = ParticipantFactory(reads=False)
+    speaker = at_the_table(workshop, reads=False)
     consent_record(participant=speaker, granted=False, method=Consent.Method.PAPER)
 
-    assert_rejected(
+    error = assert_rejected(
         "consent_declined",
         "This participant declined to take part: their words cannot be recorded unless they "
         "give their consent.",
@@ -339,6 +351,7 @@ def test_contribution_submit_by_a_facilitator_respects_a_declined_consent(worksh
         channel=Channel.FACILITATOR,
         recorded_by=facilitator,
     )
+    assert error.field == "author"
     assert Contribution.objects.count() == 0
     assert list(Consent.objects.values_list("granted", flat=True)) == [False]
 
@@ -354,9 +367,85 @@ def test_contribution_submit_by_a_facilitator_for_nobody_in_particular(workshop)
     )
 
 
+def test_contribution_submit_by_a_facilitator_names_someone_registered_for_the_meeting(workshop):
+    facilitator = UserFactory(role="facilitator")
+    speaker = ParticipantFactory()
+    Registration.objects.create(meeting=workshop.meeting, participant=speaker)
+
+    submission = submit(workshop, speaker, channel=Channel.FACILITATOR, recorded_by=facilitator)
+
+    assert (submission.contribution.author, submission.contribution.recorded_by) == (
+        speaker,
+        facilitator,
+    )
+
+
+def test_contribution_submit_by_a_facilitator_refuses_someone_not_at_the_workshop_in_arabic(
+    workshop,
+):
+    facilitator = UserFactory(role="facilitator")
+    stranger = ParticipantFactory()
+    # At the next table of the same meeting, and registered for another meeting: neither counts.
+    Attendance.objects.create(
+        workshop=WorkshopFactory(meeting=workshop.meeting), participant=stranger
+    )
+    Registration.objects.create(meeting=MeetingFactory(), participant=stranger)
+
+    with translation.override("ar"):
+        error = assert_rejected(
+            "author_not_at_workshop",
+            "هذا المشارك ليس حاضرًا في هذه المائدة المستديرة ولا مسجّلًا في لقائها: "
+            "لا يمكن تسجيل كلامه هنا.",
+            submit,
+            workshop,
+            stranger,
+            channel=Channel.FACILITATOR,
+            recorded_by=facilitator,
+        )
+    assert error.field == "author"
+    assert Contribution.objects.count() == 0
+    assert Consent.objects.filter(participant=stranger).count() == 0
+
+
+def test_contribution_submit_by_a_facilitator_refuses_a_cancelled_registration(workshop):
+    facilitator = UserFactory(role="facilitator")
+    speaker = ParticipantFactory()
+    Registration.objects.create(
+        meeting=workshop.meeting, participant=speaker, status=Registration.Status.CANCELLED
+    )
+
+    assert_rejected(
+        "author_not_at_workshop",
+        "This participant is neither at this round table nor registered for its meeting: "
+        "their words cannot be recorded here.",
+        submit,
+        workshop,
+        speaker,
+        channel=Channel.FACILITATOR,
+        recorded_by=facilitator,
+    )
+
+
+def test_contribution_submit_by_a_facilitator_refuses_an_erased_attendee(workshop):
+    facilitator = UserFactory(role="facilitator")
+    speaker = at_the_table(workshop, erased_at="2024-01-01T00:00Z")
+
+    error = assert_rejected(
+        "participant_erased",
+        "This participant's data has been erased.",
+        submit,
+        workshop,
+        speaker,
+        channel=Channel.FACILITATOR,
+        recorded_by=facilitator,
+    )
+    assert error.field == "author"
+    assert Contribution.objects.count() == 0
+
+
 def test_contribution_submit_crash_after_the_oral_consent_leaves_nothing(workshop, monkeypatch):
     facilitator = UserFactory(role="facilitator")
-    speaker = ParticipantFactory(reads=False)
+    speaker = at_the_table(workshop, reads=False)
 
     def crash(**kwargs):
         raise RuntimeError("disk full")

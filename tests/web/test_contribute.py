@@ -7,6 +7,9 @@ import re
 import pytest
 from django.test import Client
 
+from tashawur.actors.models import Consent, Participant
+from tashawur.actors.services import consent_record
+from tashawur.consultations.models import Attendance, Registration
 from tashawur.contributions.models import TEXT_MAX_LENGTH, Contribution
 
 from .world import World
@@ -25,6 +28,23 @@ def _errors(html: str) -> list[str]:
     return re.findall(
         r"<li>([^<]+)</li>", "".join(re.findall(r'<ul class="errors"[^>]*>(.*?)</ul>', html))
     )
+
+
+def _field_errors(html: str, name: str) -> list[str]:
+    """The errors shown inside the field that holds the input called ``name``."""
+    fields = re.findall(r'<div class="field has-error">(.*?)</div>', html, flags=re.DOTALL)
+    inside = [field for field in fields if f'name="{name}"' in field]
+    return re.findall(r"<li>([^<]+)</li>", "".join(inside))
+
+
+def _speaker_options(html: str) -> list[str]:
+    select = re.search(r'<select name="author"[^>]*>(.*?)</select>', html, flags=re.DOTALL)
+    assert select, "no speaker choice in the form"
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select.group(1))
+
+
+def _ahmed() -> Participant:
+    return Participant.objects.get(display_name="Ahmed B.")
 
 
 def test_htmx_submit_stores_and_returns_new_card_and_fresh_form(
@@ -184,3 +204,102 @@ def test_new_proposal_card_can_be_voted_on_at_once(
     assert f'<form class="vote" id="vote-{stored.pk}"' in html
     # The fresh form has no dimension chosen: it starts over.
     assert "checked" not in html.split("<ol hx-swap-oob")[0]
+
+
+def test_facilitator_names_who_is_speaking(world: World, client: Client) -> None:
+    client.force_login(world.facilitator)
+    speaker = Participant.objects.create(display_name="حسن م.")
+    Attendance.objects.create(workshop=world.workshop, participant=speaker)
+
+    response = _post(client, world, author=str(speaker.pk))
+
+    stored = Contribution.objects.get(text=TEXT)
+    assert response.status_code == 302
+    assert (stored.channel, stored.recorded_by, stored.author) == (
+        "facilitator",
+        world.facilitator,
+        speaker,
+    )
+    consent = Consent.objects.get(participant=speaker)
+    assert (consent.granted, consent.method) == (True, Consent.Method.ORAL)
+    html = client.get(f"/w/{world.workshop.pk}/").content.decode()
+    card = html.split(f'id="c-{stored.pk}"')[1].split("</li>")[0]
+    assert "<bdi>حسن م.</bdi>" in card
+    assert "سجّلها المنشّط" in card
+
+
+def test_facilitator_names_a_speaker_through_htmx_and_gets_a_fresh_unnamed_form(
+    world: World, client: Client, htmx_headers: dict[str, str]
+) -> None:
+    client.force_login(world.facilitator)
+    ahmed = _ahmed()
+
+    html = _post(client, world, htmx_headers, author=str(ahmed.pk)).content.decode()
+
+    assert Contribution.objects.get(text=TEXT).author == ahmed
+    form, card = html.split("<ol hx-swap-oob")
+    assert "<bdi>Ahmed B.</bdi>" in card
+    speaker_choice = form.split('<select name="author"')[1].split("</select>")[0]
+    assert re.findall(r"<option[^>]*selected[^>]*>([^<]*)<", speaker_choice) == ["غير محدد"]
+
+
+def test_facilitators_form_lists_the_table_then_the_meetings_registered(
+    world: World, client: Client, htmx_headers: dict[str, str]
+) -> None:
+    registered = Participant.objects.create(display_name="آمنة ر.")
+    Registration.objects.create(meeting=world.meeting, participant=registered)
+    erased = Participant.objects.create(display_name="محو", erased_at="2024-01-01T00:00Z")
+    Attendance.objects.create(workshop=world.workshop, participant=erased)
+    Participant.objects.create(display_name="غريب")
+    client.force_login(world.facilitator)
+
+    # A refused submission brings the facilitator's form back, with its choices.
+    html = _post(client, world, htmx_headers, text="").content.decode()
+
+    options = _speaker_options(html)
+    assert options[0] == "غير محدد"
+    assert sorted(options[1:3]) == sorted(["Ahmed B.", "فاطمة أ."])
+    assert options[3:] == ["آمنة ر."]
+    assert "من المتحدث؟" in html
+
+
+def test_facilitator_naming_someone_off_the_list_is_refused_next_to_the_field(
+    world: World, client: Client, htmx_headers: dict[str, str]
+) -> None:
+    stranger = Participant.objects.create(display_name="غريب")
+    client.force_login(world.facilitator)
+
+    response = _post(client, world, htmx_headers, author=str(stranger.pk))
+
+    assert response.status_code == 422
+    assert _field_errors(response.content.decode(), "author") == [
+        "اختر شخصًا من القائمة، أو اترك الخانة على «غير محدد»."
+    ]
+    assert not Contribution.objects.filter(text=TEXT).exists()
+
+
+def test_facilitator_naming_someone_who_declined_gets_the_reason_next_to_the_field(
+    world: World, client: Client, htmx_headers: dict[str, str]
+) -> None:
+    declined = Participant.objects.create(display_name="رافض")
+    Attendance.objects.create(workshop=world.workshop, participant=declined)
+    consent_record(participant=declined, granted=False, method=Consent.Method.PAPER)
+    client.force_login(world.facilitator)
+
+    response = _post(client, world, htmx_headers, author=str(declined.pk))
+
+    assert response.status_code == 422
+    assert _field_errors(response.content.decode(), "author") == [
+        "رفض هذا المشارك المشاركة: لا يمكن تسجيل كلامه إلا إذا أعطى موافقته."
+    ]
+    assert not Contribution.objects.filter(text=TEXT).exists()
+
+
+def test_participant_cannot_name_someone_else_as_the_author(
+    world: World, participant_client: Client
+) -> None:
+    response = _post(participant_client, world, author=str(_ahmed().pk))
+
+    stored = Contribution.objects.get(text=TEXT)
+    assert response.status_code == 302
+    assert (stored.author, stored.channel, stored.recorded_by) == (world.participant, "web", None)

@@ -6,13 +6,19 @@ from collections import Counter
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from tashawur.actors.models import ActorType
+from tashawur.actors.models import ActorType, Participant
 from tashawur.consultations import rules
-from tashawur.consultations.models import Attendance, Consultation, Meeting, Workshop
+from tashawur.consultations.models import (
+    Attendance,
+    Consultation,
+    Meeting,
+    Registration,
+    Workshop,
+)
 
 
 def _count(queryset: QuerySet[Any], outer: str) -> Coalesce:
@@ -117,4 +123,22 @@ def workshop_roster_by_actor_type(*, workshop: Workshop) -> list[tuple[ActorType
     return sorted(
         ((types[type_id], n) for type_id, n in counts.items()),
         key=lambda item: (-item[1], item[0].position, item[0].slug),
+    )
+
+
+def workshop_speakers(*, workshop: Workshop) -> QuerySet[Participant]:
+    """Whom a facilitator may name as the speaker of a contribution: the people on the
+    workshop's roster first, then the others registered for its meeting, by name; erased
+    participants are left out. One query, each person once (``attends`` says which group)."""
+    attends = Attendance.objects.filter(workshop=workshop, participant=OuterRef("pk"))
+    registered = Registration.objects.filter(
+        meeting_id=workshop.meeting_id,
+        participant=OuterRef("pk"),
+        status=Registration.Status.REGISTERED,
+    )
+    return (
+        Participant.objects.filter(erased_at__isnull=True)
+        .annotate(attends=Exists(attends))
+        .filter(Q(attends=True) | Exists(registered))
+        .order_by("-attends", "display_name", "pk")
     )

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from tashawur.actors.models import Participant
 from tashawur.consultations.models import Dimension
 from tashawur.contributions.models import Language, Vote
 
@@ -42,11 +45,30 @@ class ContributionForm(forms.Form):
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self, *args: Any, speakers: QuerySet[Participant] | None = None, **kwargs: Any
+    ) -> None:
+        """``speakers``: whom a facilitator may name as the author (``workshop_speakers``). Only
+        a form built with them has the field; a participant's form has none, so a posted
+        ``author`` is ignored there."""
+        super().__init__(*args, **kwargs)
         if not self.is_bound:
             # One key per rendered form: a double submit of the same form stores once.
             self.initial.setdefault("idempotency_key", new_idempotency_key())
+        if speakers is not None:
+            self.fields["author"] = forms.ModelChoiceField(
+                label=_("Who is speaking?"),
+                queryset=speakers,
+                required=False,
+                empty_label=_("Not named"),
+                error_messages={
+                    "invalid_choice": _("Choose someone from the list, or leave it not named.")
+                },
+            )
+
+    @property
+    def names_speaker(self) -> bool:
+        return "author" in self.fields
 
 
 class VoteForm(forms.Form):

@@ -16,6 +16,7 @@ from tashawur.actors.services import (
     participant_has_active_consent,
 )
 from tashawur.consultations.models import Dimension, Theme, Workshop
+from tashawur.consultations.selectors import workshop_speakers
 from tashawur.consultations.services import workshop_not_open_error, workshop_status_locked
 from tashawur.contributions.models import (
     TEXT_MAX_LENGTH,
@@ -76,9 +77,11 @@ def _text_clean(text: str, *, field: str) -> str:
     return cleaned
 
 
-def _participant_check_not_erased(participant: Participant) -> None:
+def _participant_check_not_erased(participant: Participant, *, field: str | None = None) -> None:
     if participant.erased_at is not None:
-        raise DomainError(_("This participant's data has been erased."), code="participant_erased")
+        raise DomainError(
+            _("This participant's data has been erased."), code="participant_erased", field=field
+        )
 
 
 def _submission_inputs_check(
@@ -149,9 +152,10 @@ def contribution_submit(
     A replayed ``idempotency_key`` returns the first contribution and stores nothing new, even
     when the replay races the original (the unique constraint decides, inside a savepoint).
     On the web channel the author must hold an active participation consent; on the facilitator
-    channel, the facilitator's recording stands for the author's oral consent and is recorded as
-    such. Without a ``language`` the contribution is stored as undetermined and a background
-    task identifies it after commit.
+    channel, a named author must be at the workshop or registered for its meeting, and the
+    facilitator's recording stands for their oral consent and is recorded as such. Without a
+    ``language`` the contribution is stored as undetermined and a background task identifies it
+    after commit.
     """
     language = language or None
     idempotency_key = idempotency_key.strip() if idempotency_key else None
@@ -180,7 +184,7 @@ def contribution_submit(
             code="theme_invalid",
             field="theme",
         )
-    _author_check(author=author, recorded_by=recorded_by, channel=channel)
+    _author_check(author=author, recorded_by=recorded_by, channel=channel, workshop=workshop)
 
     try:
         with transaction.atomic():
@@ -213,9 +217,13 @@ def contribution_submit(
     return Submission(contribution=contribution, created=True)
 
 
-def _author_check(*, author: Participant | None, recorded_by: User | None, channel: str) -> None:
+def _author_check(
+    *, author: Participant | None, recorded_by: User | None, channel: str, workshop: Workshop
+) -> None:
+    # On the facilitator channel the author is chosen in the form: errors about them show there.
+    field = "author" if channel == Channel.FACILITATOR else None
     if author is not None:
-        _participant_check_not_erased(author)
+        _participant_check_not_erased(author, field=field)
     if channel == Channel.WEB:
         if author is None:
             raise DomainError(_("Sign in as a participant to contribute."), code="author_required")
@@ -233,6 +241,18 @@ def _author_check(*, author: Participant | None, recorded_by: User | None, chann
                 _("A contribution captured by a facilitator must say who recorded it."),
                 code="recorder_required",
             )
+        if (
+            author is not None
+            and not workshop_speakers(workshop=workshop).filter(pk=author.pk).exists()
+        ):
+            raise DomainError(
+                _(
+                    "This participant is neither at this round table nor registered for its "
+                    "meeting: their words cannot be recorded here."
+                ),
+                code="author_not_at_workshop",
+                field=field,
+            )
         answer = None if author is None else participant_consent_answer(participant=author)
         if answer is False:
             raise DomainError(
@@ -241,6 +261,7 @@ def _author_check(*, author: Participant | None, recorded_by: User | None, chann
                     "unless they give their consent."
                 ),
                 code="consent_declined",
+                field=field,
             )
         if author is not None and answer is None:
             consent_record(

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from tashawur.consultations import rules
 from tashawur.consultations.models import Workshop
-from tashawur.consultations.selectors import workshop_get_for_user
+from tashawur.consultations.selectors import workshop_get_for_user, workshop_speakers
 from tashawur.consultations.views import HtmxHttpRequest, workshop_page_context
 from tashawur.contributions.forms import ContributionForm, VoteForm
 from tashawur.contributions.models import Channel
@@ -34,7 +34,7 @@ def _workshop_url(workshop_id: int, contribution_id: int | None = None) -> str:
 
 
 # Fields that show their own errors; any other (the hidden idempotency key) shows above the form.
-_VISIBLE_FIELDS = frozenset({"text", "dimension", "language"})
+_VISIBLE_FIELDS = frozenset({"text", "dimension", "language", "author"})
 
 
 def _add_domain_error(form: ContributionForm, error: DomainError) -> None:
@@ -48,8 +48,11 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     assert isinstance(user, User)  # login_required
     workshop = workshop_get_for_user(workshop_id=pk, user=user)
     participant = getattr(user, "participant", None)
+    speakers = None
     if rules.can_record_for_others(user, workshop):
+        # The facilitator may name who is speaking; the form offers only those at the workshop.
         author, recorded_by, channel = None, user, Channel.FACILITATOR
+        speakers = workshop_speakers(workshop=workshop)
     elif participant is not None and (
         rules.can_contribute(user, workshop) or workshop.status != Workshop.Status.OPEN
     ):
@@ -59,9 +62,11 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     else:
         raise PermissionDenied
 
-    form = ContributionForm(request.POST)
+    form = ContributionForm(request.POST, speakers=speakers)
     contribution, created = None, False
     if form.is_valid():
+        if form.names_speaker:
+            author = form.cleaned_data["author"]
         try:
             submission = contribution_submit(
                 workshop=workshop,
@@ -95,7 +100,7 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         # A fresh form (new idempotency key) and, when something was stored, its card.
         context = {
             "workshop": workshop,
-            "form": ContributionForm(),
+            "form": ContributionForm(speakers=speakers),
             "records_for_table": channel == Channel.FACILITATOR,
             "contribution": contribution,
             "created": created,
