@@ -9,7 +9,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from tashawur.consultations.models import Consultation
+from tashawur.actors.models import Participant
+from tashawur.consultations.models import Consultation, Registration
 from tashawur.contributions.services import contribution_submit
 
 from .world import World
@@ -187,6 +188,32 @@ def test_facilitator_is_told_they_record_for_the_table(world: World, client: Cli
     assert "أنت تسجّل ما تقوله المائدة المستديرة: ستظهر المساهمة على أنها مسجّلة من طرف المنشّط." in (
         html
     )
+
+
+def test_facilitators_page_asks_who_is_speaking_table_first(world: World, client: Client) -> None:
+    registered = Participant.objects.create(display_name="آمنة ر.")
+    Registration.objects.create(meeting=world.meeting, participant=registered)
+    client.force_login(world.facilitator)
+
+    html = client.get(f"/fr/w/{world.workshop.pk}/").content.decode()
+
+    select = re.search(r'<select name="author"[^>]*>(.*?)</select>', html, flags=re.DOTALL)
+    assert select
+    options = re.findall(r"<option[^>]*>([^<]*)</option>", select.group(1))
+    assert options[0] == "Non précisé"
+    assert sorted(options[1:3]) == sorted(["Ahmed B.", "فاطمة أ."])
+    assert options[3:] == ["آمنة ر."]
+    assert "Qui parle ?" in html
+
+
+def test_participants_page_has_no_speaker_choice(world: World, client: Client) -> None:
+    client.force_login(world.participant_user)
+
+    html = client.get(f"/w/{world.workshop.pk}/").content.decode()
+
+    assert 'id="contribution-form"' in html
+    assert 'name="author"' not in html
+    assert "من المتحدث؟" not in html
 
 
 def test_only_the_workshop_page_loads_htmx(world: World, client: Client) -> None:

@@ -97,6 +97,8 @@ def workshop_page_context(
     )
     records_for_table = rules.can_record_for_others(user, workshop)
     may_contribute = records_for_table or rules.can_contribute(user, workshop)
+    # Only the facilitator's form names who is speaking.
+    speakers = selectors.workshop_speakers(workshop=workshop) if records_for_table else None
     filters = [
         {
             "value": value,
@@ -121,7 +123,11 @@ def workshop_page_context(
         "records_for_table": records_for_table,
         "form": form
         if form is not None
-        else (ContributionForm(initial={"dimension": dimension}) if may_contribute else None),
+        else (
+            ContributionForm(initial={"dimension": dimension}, speakers=speakers)
+            if may_contribute
+            else None
+        ),
     }
 
 
