@@ -33,7 +33,6 @@ EXPECTED = {
     "USEEmbedder",
     "centre_by_language",
     "clean_text",
-    "escape_formula",
     "identify",
     "identify_language",
     "make_embedder",

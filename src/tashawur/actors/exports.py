@@ -10,6 +10,7 @@ import zipfile
 from typing import Any
 
 from tashawur.actors.selectors import EXPORT_SECTIONS
+from tashawur.synthesis._io import escape_formula
 
 # Excel opens a CSV as UTF-8 (and so shows Arabic) only when it starts with a byte order mark.
 CSV_ENCODING = "utf-8-sig"
@@ -25,10 +26,6 @@ def export_json(document: dict[str, Any]) -> bytes:
 
 
 def _cell(value: object) -> str:
-    # Imported here: the synthesis library loads numpy and scikit-learn, which the web
-    # process should only pay for when someone downloads their data.
-    from tashawur.synthesis import escape_formula
-
     if value is None:
         return ""
     if isinstance(value, bool):

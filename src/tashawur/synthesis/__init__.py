@@ -23,7 +23,6 @@ from ._embed import (
     USEEmbedder,
     make_embedder,
 )
-from ._io import escape_formula
 from ._label import ClassTfidfLabeler, Labeler
 from ._language import (
     LanguageGuess,
@@ -77,7 +76,6 @@ __all__ = [
     "USEEmbedder",
     "centre_by_language",
     "clean_text",
-    "escape_formula",
     "identify",
     "identify_language",
     "make_embedder",
