@@ -10,7 +10,7 @@ import zipfile
 from typing import Any
 
 from tashawur.actors.selectors import EXPORT_SECTIONS
-from tashawur.synthesis._io import escape_formula
+from tashawur.core.text import escape_formula
 
 # Excel opens a CSV as UTF-8 (and so shows Arabic) only when it starts with a byte order mark.
 CSV_ENCODING = "utf-8-sig"

@@ -28,3 +28,16 @@ def clean_user_text(text: str) -> str:
     text = _OTHER_CONTROLS.sub("", text)
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formula(value: str) -> str:
+    """Prefix a cell that a spreadsheet would run as a formula with an apostrophe.
+
+    The synthesis library has its own copy (``tashawur.synthesis._io``): it depends on nothing
+    in the project, so that it can run alone.
+    """
+    return "'" + value if value.startswith(_FORMULA_START) else value
