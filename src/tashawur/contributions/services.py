@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from tashawur.actors.models import Consent, Participant
 from tashawur.actors.services import (
@@ -28,7 +27,7 @@ from tashawur.contributions.models import (
 )
 from tashawur.core.errors import DomainError
 from tashawur.core.models import User
-from tashawur.core.text import clean_user_text, contains_bidi_controls
+from tashawur.core.validation import user_text_clean
 from tashawur.territories.models import Territory
 
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
@@ -53,28 +52,7 @@ class Ballot:
 
 
 def _text_clean(text: str, *, field: str) -> str:
-    if contains_bidi_controls(text):
-        raise DomainError(
-            _(
-                "The text contains invisible direction-control characters (such as U+202E) "
-                "that can disguise what it says; remove them and send it again."
-            ),
-            code="text_bidi_controls",
-            field=field,
-        )
-    cleaned = clean_user_text(text)
-    if len(cleaned) > TEXT_MAX_LENGTH:
-        raise DomainError(
-            ngettext(
-                "The text is too long: %(length)s character, at most %(max)s.",
-                "The text is too long: %(length)s characters, at most %(max)s.",
-                len(cleaned),
-            )
-            % {"length": len(cleaned), "max": TEXT_MAX_LENGTH},
-            code="text_too_long",
-            field=field,
-        )
-    return cleaned
+    return user_text_clean(text, field=field, max_length=TEXT_MAX_LENGTH)
 
 
 def _participant_check_not_erased(participant: Participant, *, field: str | None = None) -> None:
