@@ -1,0 +1,261 @@
+"""Reads of an action programme: the measure tree with its progress roll-up, budget totals by
+funding source, and the measures that are late.
+
+Progress rolls up the tree: a measure without sub-measures stands at its latest progress update
+(0 before the first one); a measure with sub-measures stands at the weight-weighted average of
+its sub-measures, the weights normalised by their sum (so they need not add up to 100).
+Cancelled sub-measures leave the average; when every weight is 0 the sub-measures count
+equally. A measure's budget is its own envelope, not counting its sub-measures'.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from tashawur.consultations.selectors import consultation_get_for_user
+from tashawur.diagnosis.models import Finding
+from tashawur.programmes import rules
+from tashawur.programmes.models import (
+    FundingLine,
+    FundingSource,
+    Measure,
+    Programme,
+    ProgressUpdate,
+)
+
+_ZERO = Decimal(0)
+_FINISHED = (Measure.Status.DONE, Measure.Status.CANCELLED)
+
+
+def code_sort_key(code: str) -> tuple[int, ...]:
+    """ "2.10" after "2.9": codes sort by their numbers, not as text."""
+    return tuple(int(part) if part.isdigit() else 0 for part in code.split("."))
+
+
+def weighted_progress(parts: Iterable[tuple[Decimal, Decimal]]) -> Decimal | None:
+    """The weight-weighted average of ``(weight, progress)`` pairs, weights normalised by their
+    sum; equal weights when they are all 0; None when there is nothing to average."""
+    pairs = list(parts)
+    if not pairs:
+        return None
+    total_weight = sum((weight for weight, _progress in pairs), _ZERO)
+    if total_weight == 0:
+        return sum((progress for _weight, progress in pairs), _ZERO) / len(pairs)
+    return sum((weight * progress for weight, progress in pairs), _ZERO) / total_weight
+
+
+def as_percent(progress: Decimal) -> int:
+    """A whole percentage for display, half rounded up."""
+    return int(progress.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@dataclass
+class MeasureNode:
+    measure: Measure
+    depth: int
+    children: list[MeasureNode] = field(default_factory=list)
+    latest_percent: int | None = None  # the latest update's, None before the first one
+    latest_on: dt.date | None = None
+    progress: Decimal = _ZERO
+    late: bool = False
+
+    @property
+    def percent(self) -> int:
+        return as_percent(self.progress)
+
+    @property
+    def subtree_budget(self) -> Decimal:
+        """The measure's budget with its sub-measures' (unset budgets count as 0)."""
+        own = self.measure.budget or _ZERO
+        return own + sum((child.subtree_budget for child in self.children), _ZERO)
+
+    def walk(self) -> Iterable[MeasureNode]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+def _rollup(node: MeasureNode) -> Decimal:
+    counted = [
+        (child.measure.weight, _rollup(child))
+        for child in node.children
+        if child.measure.status != Measure.Status.CANCELLED
+    ]
+    average = weighted_progress(counted)
+    if average is None:
+        # No sub-measure to average (none, or all cancelled): the measure's own latest update.
+        average = Decimal(node.latest_percent or 0)
+    node.progress = average
+    return average
+
+
+@dataclass(frozen=True)
+class SourceTotal:
+    source: str
+    label: str
+    amount: Decimal
+
+
+@dataclass
+class ProgrammeReport:
+    programme: Programme
+    roots: list[MeasureNode]
+    by_source: list[SourceTotal]
+    progress: Decimal
+    today: dt.date
+
+    @property
+    def percent(self) -> int:
+        return as_percent(self.progress)
+
+    @property
+    def measures(self) -> list[MeasureNode]:
+        return [node for root in self.roots for node in root.walk()]
+
+    @property
+    def late(self) -> list[MeasureNode]:
+        return [node for node in self.measures if node.late]
+
+    @property
+    def budget_total(self) -> Decimal:
+        return sum((node.measure.budget or _ZERO for node in self.measures), _ZERO)
+
+    @property
+    def funded_total(self) -> Decimal:
+        return sum((s.amount for s in self.by_source), _ZERO)
+
+
+def is_late(measure: Measure, *, today: dt.date) -> bool:
+    return (
+        measure.ends_on is not None and measure.ends_on < today and measure.status not in _FINISHED
+    )
+
+
+def measures_late(*, programme: Programme, today: dt.date | None = None) -> QuerySet[Measure]:
+    """Measures whose end date has passed and that are neither done nor cancelled."""
+    today = today or timezone.localdate()
+    return (
+        Measure.objects.filter(programme=programme, ends_on__lt=today)
+        .exclude(status__in=_FINISHED)
+        .order_by("ends_on", "code")
+    )
+
+
+def programme_budget_by_source(*, programme: Programme) -> list[SourceTotal]:
+    """What each funding source puts into the programme's measures, in the sources' order;
+    sources that fund nothing are left out. One query."""
+    sums = dict(
+        FundingLine.objects.filter(measure__programme=programme)
+        .order_by()
+        .values_list("source")
+        .annotate(total=Sum("amount"))
+    )
+    return [
+        SourceTotal(source=value, label=str(label), amount=sums[value])
+        for value, label in FundingSource.choices
+        if sums.get(value)
+    ]
+
+
+def _latest(column: str) -> Subquery:
+    latest = ProgressUpdate.objects.filter(measure=OuterRef("pk")).order_by(
+        "-on", "-created_at", "-id"
+    )
+    return Subquery(latest.values(column)[:1])
+
+
+def measure_tree(
+    *, programme: Programme, today: dt.date | None = None
+) -> tuple[list[MeasureNode], Decimal]:
+    """The programme's measures as a tree, sorted by code, with their progress rolled up, and
+    the programme's own progress (its top-level measures rolled up the same way).
+
+    Four queries whatever the size: measures with owners and latest updates, then partners,
+    funding lines and findings.
+    """
+    today = today or timezone.localdate()
+    measures = (
+        Measure.objects.filter(programme=programme)
+        .select_related("owner")
+        .annotate(latest_percent=_latest("percent"), latest_on=_latest("on"))
+        .prefetch_related(
+            "partners",
+            Prefetch("funding_lines", queryset=FundingLine.objects.order_by("source")),
+            Prefetch("findings", queryset=Finding.objects.order_by("position", "pk")),
+        )
+    )
+    nodes: dict[int, MeasureNode] = {}
+    children: dict[int | None, list[Measure]] = defaultdict(list)
+    for measure in measures:
+        children[measure.parent_id].append(measure)
+
+    def build(measure: Measure, depth: int) -> MeasureNode:
+        node = MeasureNode(
+            measure=measure,
+            depth=depth,
+            latest_percent=measure.latest_percent,  # type: ignore[attr-defined]
+            latest_on=measure.latest_on,  # type: ignore[attr-defined]
+            late=is_late(measure, today=today),
+        )
+        nodes[measure.pk] = node
+        node.children = [
+            build(child, depth + 1)
+            for child in sorted(children.get(measure.pk, []), key=lambda m: code_sort_key(m.code))
+        ]
+        return node
+
+    roots = [
+        build(m, 0) for m in sorted(children.get(None, []), key=lambda m: code_sort_key(m.code))
+    ]
+    for root in roots:
+        _rollup(root)
+    counted = [
+        (root.measure.weight, root.progress)
+        for root in roots
+        if root.measure.status != Measure.Status.CANCELLED
+    ]
+    return roots, weighted_progress(counted) or _ZERO
+
+
+def programme_report(*, programme: Programme, today: dt.date | None = None) -> ProgrammeReport:
+    today = today or timezone.localdate()
+    roots, progress = measure_tree(programme=programme, today=today)
+    return ProgrammeReport(
+        programme=programme,
+        roots=roots,
+        by_source=programme_budget_by_source(programme=programme),
+        progress=progress,
+        today=today,
+    )
+
+
+def programme_get_for_user(*, slug: str, user: Any) -> Programme:
+    """The consultation's action programme, if this user may read it: ``Http404`` when the
+    consultation has none, ``PermissionDenied`` for a draft the user may not edit."""
+    consultation = consultation_get_for_user(slug=slug, user=user)
+    programme = Programme.objects.filter(consultation=consultation).first()
+    if programme is None:
+        raise Http404
+    programme.consultation = consultation
+    if not rules.can_view_programme(user, programme):
+        raise PermissionDenied
+    return programme
+
+
+def programme_visible_for(*, consultation: Any, user: Any) -> Programme | None:
+    """The consultation's programme when this user may read it, else None (for links)."""
+    programme = Programme.objects.filter(consultation=consultation).first()
+    if programme is None:
+        return None
+    programme.consultation = consultation
+    return programme if rules.can_view_programme(user, programme) else None
