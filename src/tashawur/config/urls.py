@@ -13,5 +13,6 @@ urlpatterns += i18n_patterns(
     path("", include("tashawur.consultations.urls")),
     path("", include("tashawur.contributions.urls")),
     path("", include("tashawur.diagnosis.urls")),
+    path("", include("tashawur.programmes.urls")),
     prefix_default_language=False,
 )
