@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from tashawur.core.models import User
-from tashawur.programmes.models import FundingLine, Measure, Programme
+from tashawur.programmes.models import FundingLine, Measure, Programme, ProgressUpdate
 from tests.programmes.factories import IndicatorFactory, MeasureFactory, ProgrammeFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +95,75 @@ def test_admin_adopts_through_the_service(admin_client_ar: Client) -> None:
     empty.refresh_from_db()
     assert (ready.status, empty.status) == (Programme.Status.ADOPTED, Programme.Status.DRAFT)
     assert "أضف إجراء واحدا على الأقل قبل اعتماد برنامج العمل." in response.content.decode()
+
+
+def test_admin_refuses_a_measure_under_its_own_sub_measure(admin_client_ar: Client) -> None:
+    top = MeasureFactory(code="1")
+    child = MeasureFactory(programme=top.programme, parent=top, code="1.1")
+    form = _measure_form(top, [])
+    form["parent"] = str(child.pk)
+
+    response = admin_client_ar.post(f"/admin/programmes/measure/{top.pk}/change/", form)
+
+    assert response.status_code == 200
+    assert "لا يمكن وضع إجراء تحت نفسه أو تحت أحد إجراءاته الفرعية." in response.content.decode()
+    top.refresh_from_db()
+    assert top.parent is None
+
+
+def test_admin_refuses_a_measure_dated_outside_the_programme(admin_client_ar: Client) -> None:
+    measure = MeasureFactory()
+    form = _measure_form(measure, [])
+    form["ends_on"] = "2030-01-01"
+
+    response = admin_client_ar.post(f"/admin/programmes/measure/{measure.pk}/change/", form)
+
+    assert "يجب أن تقع تواريخ الإجراء داخل فترة البرنامج" in response.content.decode()
+    measure.refresh_from_db()
+    assert measure.ends_on is None
+
+
+def _progress_form(measure: Measure, **changes: str) -> dict[str, str]:
+    return {
+        "measure": str(measure.pk),
+        "on": "2020-05-01",
+        "percent": "30",
+        "note": "",
+        "indicator": "",
+        "indicator_value": "",
+        **changes,
+    }
+
+
+def test_admin_records_progress_with_its_author(admin_client_ar: Client) -> None:
+    measure = MeasureFactory()
+
+    response = admin_client_ar.post(
+        "/admin/programmes/progressupdate/add/", _progress_form(measure)
+    )
+
+    assert response.status_code == 302
+    update = ProgressUpdate.objects.get()
+    assert (update.percent, update.recorded_by.username) == (30, "root")
+
+
+@pytest.mark.parametrize(
+    ("status", "changes", "message"),
+    [
+        ("planned", {"on": "2999-01-01"}, "لا يمكن أن يحمل تحيين التقدم تاريخا في المستقبل."),
+        ("cancelled", {}, "هذا الإجراء ملغى: لم يعد يقبل تحيينات التقدم."),
+        ("planned", {"indicator_value": "4"}, "اختر المؤشر الذي تقيسه هذه القيمة."),
+    ],
+)
+def test_admin_refuses_progress_the_service_refuses(
+    admin_client_ar: Client, status: str, changes: dict[str, str], message: str
+) -> None:
+    measure = MeasureFactory(status=status)
+
+    response = admin_client_ar.post(
+        "/admin/programmes/progressupdate/add/", _progress_form(measure, **changes)
+    )
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not ProgressUpdate.objects.exists()

@@ -6,6 +6,7 @@ through ``services.programme_adopt`` (an action on the list of programmes).
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,11 +17,44 @@ from django.utils.translation import gettext_lazy as _
 
 from tashawur.core.errors import DomainError
 from tashawur.programmes.models import FundingLine, Indicator, Measure, Programme, ProgressUpdate
-from tashawur.programmes.services import programme_adopt
+from tashawur.programmes.services import (
+    measure_check_takes_progress,
+    measure_placement_check,
+    programme_adopt,
+    progress_check,
+)
+
+
+def _add_domain_error(form: forms.BaseForm, error: DomainError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+class MeasureAdminForm(forms.ModelForm):
+    """The placement rules of ``services.measure_add`` and ``measure_move``, for admin edits."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        programme = data.get("programme")
+        if programme is None and self.instance.programme_id is not None:
+            programme = self.instance.programme  # an inline on the programme's page
+        if programme is not None:
+            try:
+                measure_placement_check(
+                    programme=programme,
+                    measure=self.instance if self.instance.pk else None,
+                    parent=data.get("parent"),
+                    starts_on=data.get("starts_on"),
+                    ends_on=data.get("ends_on"),
+                    findings=list(data.get("findings") or []),
+                )
+            except DomainError as error:
+                _add_domain_error(self, error)
+        return data
 
 
 class MeasureInline(admin.TabularInline):
     model = Measure
+    form = MeasureAdminForm
     extra = 0
     fields = ("code", "title_ar", "parent", "owner", "budget", "weight", "status")
     autocomplete_fields = ("owner",)
@@ -89,6 +123,7 @@ class IndicatorInline(admin.TabularInline):
 
 @admin.register(Measure)
 class MeasureAdmin(admin.ModelAdmin):
+    form = MeasureAdminForm
     list_display = ("code", "title_ar", "programme", "owner", "budget", "weight", "status")
     list_filter = ("status", "programme")
     search_fields = ("code", "title_ar", "title_fr")
@@ -120,8 +155,30 @@ class IndicatorAdmin(admin.ModelAdmin):
     autocomplete_fields = ("measure",)
 
 
+class ProgressUpdateAdminForm(forms.ModelForm):
+    """The rules of ``services.progress_record``, for updates entered in the admin."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        measure, on, percent = data.get("measure"), data.get("on"), data.get("percent")
+        if measure is not None and on is not None and percent is not None:
+            try:
+                measure_check_takes_progress(measure)
+                progress_check(
+                    measure=measure,
+                    on=on,
+                    percent=percent,
+                    indicator=data.get("indicator"),
+                    indicator_value=data.get("indicator_value"),
+                )
+            except DomainError as error:
+                _add_domain_error(self, error)
+        return data
+
+
 @admin.register(ProgressUpdate)
 class ProgressUpdateAdmin(admin.ModelAdmin):
+    form = ProgressUpdateAdminForm
     list_display = ("measure", "on", "percent", "indicator", "indicator_value", "recorded_by")
     list_filter = ("measure__programme",)
     list_select_related = ("measure", "indicator", "recorded_by")

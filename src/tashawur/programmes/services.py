@@ -214,16 +214,38 @@ def _parent_check(*, programme: Programme, parent: Measure | None, measure: Meas
         current = parents.get(current)
 
 
-def _findings_check(*, programme: Programme, findings: Iterable[Finding]) -> list[Finding]:
-    chosen = list(findings)
-    foreign = [f for f in chosen if f.run.consultation_id != programme.consultation_id]
-    if foreign:
+def measure_placement_check(
+    *,
+    programme: Programme,
+    measure: Measure | None,
+    parent: Measure | None,
+    starts_on: dt.date | None,
+    ends_on: dt.date | None,
+    findings: Iterable[Finding] = (),
+) -> None:
+    """Where a measure (None for a new one) may sit: under a parent of the same programme and
+    not under itself, dated within the programme's period, answering findings of the same
+    consultation. The admin's measure form runs it too."""
+    _parent_check(programme=programme, parent=parent, measure=measure)
+    _period_check(starts_on, ends_on, field="ends_on")
+    for day, field in ((starts_on, "starts_on"), (ends_on, "ends_on")):
+        if day is not None and not programme.starts_on <= day <= programme.ends_on:
+            raise DomainError(
+                _("The measure's dates must lie within the programme: %(start)s to %(end)s.")
+                % {
+                    "start": date_format(programme.starts_on, "DATE_FORMAT"),
+                    "end": date_format(programme.ends_on, "DATE_FORMAT"),
+                },
+                code="dates_outside_programme",
+                field=field,
+            )
+    consultations = {f.run.consultation_id for f in findings}
+    if consultations - {programme.consultation_id}:
         raise DomainError(
             _("A measure can only answer findings of its own consultation's diagnosis."),
             code="finding_other_consultation",
             field="findings",
         )
-    return chosen
 
 
 @transaction.atomic
@@ -266,7 +288,6 @@ def measure_add(
     description_fr = _text(
         description_fr, field="description_fr", required=False, max_length=NOTE_MAX_LENGTH
     )
-    _parent_check(programme=locked, parent=parent, measure=None)
     checked_budget = None if budget is None else _amount(budget, field="budget")
     checked_weight = _decimal(weight, field="weight")
     if not Decimal(0) <= checked_weight <= Decimal(100):
@@ -275,19 +296,15 @@ def measure_add(
             code="weight_invalid",
             field="weight",
         )
-    _period_check(starts_on, ends_on, field="ends_on")
-    for day, field in ((starts_on, "starts_on"), (ends_on, "ends_on")):
-        if day is not None and not locked.starts_on <= day <= locked.ends_on:
-            raise DomainError(
-                _("The measure's dates must lie within the programme: %(start)s to %(end)s.")
-                % {
-                    "start": date_format(locked.starts_on, "DATE_FORMAT"),
-                    "end": date_format(locked.ends_on, "DATE_FORMAT"),
-                },
-                code="dates_outside_programme",
-                field=field,
-            )
-    chosen = _findings_check(programme=locked, findings=findings)
+    chosen = list(findings)
+    measure_placement_check(
+        programme=locked,
+        measure=None,
+        parent=parent,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        findings=chosen,
+    )
     if Measure.objects.filter(programme=locked, code=code).exists():
         raise DomainError(
             _("Another measure of this programme already has the code %(code)s.") % {"code": code},
@@ -437,6 +454,60 @@ def _replay(*, idempotency_key: str | None, measure: Measure) -> ProgressUpdate 
     return first
 
 
+def measure_check_takes_progress(measure: Measure) -> None:
+    if measure.status == Measure.Status.CANCELLED:
+        raise DomainError(
+            _("This measure is cancelled: it takes no more progress updates."),
+            code="measure_cancelled",
+        )
+
+
+def progress_check(
+    *,
+    measure: Measure,
+    on: dt.date,
+    percent: int,
+    indicator: Indicator | None,
+    indicator_value: Decimal | int | str | None,
+) -> Decimal | None:
+    """What a progress update must be: a whole percentage from 0 to 100, not dated in the
+    future, and an indicator value only with an indicator of the same measure. Returns the
+    value as a Decimal. The admin's progress form runs it too."""
+    if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
+        raise DomainError(
+            _("The progress is a whole percentage from 0 to 100."),
+            code="percent_invalid",
+            field="percent",
+        )
+    if on > timezone.localdate():
+        raise DomainError(
+            _("A progress update cannot be dated in the future."),
+            code="date_in_future",
+            field="on",
+        )
+    if indicator is not None:
+        if indicator.measure_id != measure.pk:
+            raise DomainError(
+                _("This indicator belongs to another measure."),
+                code="indicator_other_measure",
+                field="indicator",
+            )
+        if indicator_value is None:
+            raise DomainError(
+                _("Give the indicator's value."),
+                code="indicator_value_missing",
+                field="indicator_value",
+            )
+        return _decimal(indicator_value, field="indicator_value")
+    if indicator_value is not None:
+        raise DomainError(
+            _("Choose the indicator this value measures."),
+            code="indicator_missing",
+            field="indicator",
+        )
+    return None
+
+
 @transaction.atomic
 def progress_record(
     *,
@@ -467,47 +538,17 @@ def progress_record(
     replay = _replay(idempotency_key=idempotency_key, measure=measure)
     if replay is not None:
         return replay
-    if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
-        raise DomainError(
-            _("The progress is a whole percentage from 0 to 100."),
-            code="percent_invalid",
-            field="percent",
-        )
-    if on > timezone.localdate():
-        raise DomainError(
-            _("A progress update cannot be dated in the future."),
-            code="date_in_future",
-            field="on",
-        )
+    value = progress_check(
+        measure=measure,
+        on=on,
+        percent=percent,
+        indicator=indicator,
+        indicator_value=indicator_value,
+    )
     note = _text(note, field="note", required=False, max_length=NOTE_MAX_LENGTH)
-    value: Decimal | None = None
-    if indicator is not None:
-        if indicator.measure_id != measure.pk:
-            raise DomainError(
-                _("This indicator belongs to another measure."),
-                code="indicator_other_measure",
-                field="indicator",
-            )
-        if indicator_value is None:
-            raise DomainError(
-                _("Give the indicator's value."),
-                code="indicator_value_missing",
-                field="indicator_value",
-            )
-        value = _decimal(indicator_value, field="indicator_value")
-    elif indicator_value is not None:
-        raise DomainError(
-            _("Choose the indicator this value measures."),
-            code="indicator_missing",
-            field="indicator",
-        )
     locked = Measure.objects.select_for_update().select_related("programme").get(pk=measure.pk)
     _programme_check_open(locked.programme)
-    if locked.status == Measure.Status.CANCELLED:
-        raise DomainError(
-            _("This measure is cancelled: it takes no more progress updates."),
-            code="measure_cancelled",
-        )
+    measure_check_takes_progress(locked)
     try:
         with transaction.atomic():
             return ProgressUpdate.objects.create(
