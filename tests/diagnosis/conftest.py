@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
+from django.utils import translation
 
 from tashawur.actors.models import Participant
 from tashawur.consultations.models import Consultation, Dimension, Workshop
@@ -38,6 +39,15 @@ class Corpus:
     @property
     def published(self) -> set[int]:
         return {c.pk for c in self.by_key.values()} | {self.copy.pk}
+
+
+@pytest.fixture(autouse=True)
+def language_kept():
+    """A request to /en/ or /fr/ leaves its language active in the thread: put back the one
+    before, so that a later test's ``reverse`` does not get a prefix."""
+    language = translation.get_language()
+    yield
+    translation.activate(language)
 
 
 @pytest.fixture(autouse=True)

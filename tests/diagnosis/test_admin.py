@@ -52,7 +52,8 @@ def test_admin_curates_a_finding_title_and_status(admin_client: Client) -> None:
     response = admin_client.post(
         f"/admin/diagnosis/finding/{finding.pk}/change/",
         {
-            "title_override": "Accès à l'eau",
+            "title_override_ar": "",
+            "title_override_fr": "Accès à l'eau",
             "status": "accepted",
             "merged_into": "",
             "citations-TOTAL_FORMS": "0",
@@ -62,4 +63,4 @@ def test_admin_curates_a_finding_title_and_status(admin_client: Client) -> None:
 
     assert response.status_code == 302, response.content.decode()[:2000]
     finding.refresh_from_db()
-    assert (finding.title_override, finding.status) == ("Accès à l'eau", "accepted")
+    assert (finding.title_override_fr, finding.status) == ("Accès à l'eau", "accepted")

@@ -113,7 +113,7 @@ def test_page_shows_the_runs_engine_and_date(corpus: Corpus, client: Client) -> 
 def test_analyst_title_replaces_the_computed_label(corpus: Corpus, client: Client) -> None:
     run = run_now(corpus)
     finding = run.findings.first()
-    finding.title_override = "Accès à l'eau potable"
+    finding.title_override_fr = "Accès à l'eau potable"
     finding.save()
 
     html = page(client, corpus, "/fr")

@@ -97,3 +97,9 @@ def can_run_consultation_synthesis(user: Any, consultation: Consultation) -> boo
     if can_manage_consultation(user, consultation):
         return True
     return _signed_in(user) and user.role == Role.ANALYST
+
+
+def can_curate_findings(user: Any, consultation: Consultation) -> bool:
+    """Curating findings (rename, accept, reject, merge, split) is part of running the
+    synthesis: the same people may do it."""
+    return can_run_consultation_synthesis(user, consultation)

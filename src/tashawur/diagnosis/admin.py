@@ -67,7 +67,7 @@ class FindingContributionInline(admin.TabularInline):
 class FindingAdmin(admin.ModelAdmin):
     list_display = ("key", "__str__", "dimension", "size", "status", "run")
     list_filter = ("status", "dimension", "run__consultation")
-    search_fields = ("key", "label_ar", "label_fr", "title_override")
+    search_fields = ("key", "label_ar", "label_fr", "title_override_ar", "title_override_fr")
     list_select_related = ("run__consultation",)
     readonly_fields = (
         "run",

@@ -137,8 +137,14 @@ class Finding(models.Model):
     dimension_counts = models.JSONField(_("contributions per dimension"), default=dict)
     profiles = models.JSONField(_("breakdowns"), default=dict, blank=True)
     position = models.PositiveIntegerField(_("position"))
-    # The analyst's curation.
-    title_override = models.CharField(_("title set by the analyst"), max_length=300, blank=True)
+    # The analyst's curation (services ``finding_rename``, ``finding_status_set``,
+    # ``findings_merge``, ``finding_split``; each recorded as a ``CurationEvent``).
+    title_override_ar = models.CharField(
+        _("title set by the analyst (Arabic)"), max_length=300, blank=True
+    )
+    title_override_fr = models.CharField(
+        _("title set by the analyst (French)"), max_length=300, blank=True
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PROPOSED
     )
@@ -188,8 +194,19 @@ class Finding(models.Model):
 
     @property
     def label(self) -> str:
-        """What the page shows: the analyst's title, else the label in the active language."""
-        return self.title_override or pick_label(ar=self.label_ar, fr=self.label_fr) or self.key
+        """What the page shows, in the active language: the analyst's title, else the label."""
+        return (
+            pick_label(
+                ar=self.title_override_ar or self.label_ar,
+                fr=self.title_override_fr or self.label_fr,
+            )
+            or self.key
+        )
+
+    @property
+    def is_visible(self) -> bool:
+        """Shown in the diagnosis to everyone: neither merged into another nor rejected."""
+        return self.status not in (self.Status.MERGED, self.Status.REJECTED)
 
     @property
     def key_phrases(self) -> list[str]:
@@ -262,6 +279,59 @@ class FindingContribution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.finding.key} ← #{self.contribution_id}"
+
+
+class CurationEvent(models.Model):
+    """One curation action of an analyst on a run's findings: who, when, what (DESIGN.md §1)."""
+
+    class Action(models.TextChoices):
+        RENAME = "rename", _("Renamed")
+        ACCEPT = "accept", _("Accepted")
+        REJECT = "reject", _("Rejected")
+        RESET = "reset", _("Set back to proposed")
+        MERGE = "merge", _("Merged")
+        SPLIT = "split", _("Split")
+
+    run = models.ForeignKey(
+        SynthesisRun,
+        verbose_name=_("synthesis run"),
+        on_delete=models.CASCADE,
+        related_name="curation_events",
+    )
+    # The finding acted on: the renamed one, the merge's target, the split's source.
+    finding = models.ForeignKey(
+        Finding,
+        verbose_name=_("finding"),
+        on_delete=models.CASCADE,
+        related_name="curation_events",
+    )
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+    # What changed: titles before and after, the merged keys and moved contribution ids…
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("curation event")
+        verbose_name_plural = _("curation events")
+        ordering = ["run", "-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=["rename", "accept", "reject", "reset", "merge", "split"]),
+                name="curationevent_action_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["run", "created_at"], name="curationevent_run_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.finding.key} {self.action} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
 class OpinionGroup(models.Model):

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -21,6 +22,7 @@ from tashawur.consultations.models import Consultation, Dimension, Theme
 from tashawur.consultations.selectors import consultation_get_for_user
 from tashawur.contributions.models import Channel, Contribution, Language
 from tashawur.diagnosis.models import (
+    CurationEvent,
     Finding,
     FindingContribution,
     OpinionGroup,
@@ -121,6 +123,11 @@ class Diagnosis:
     consensus: list[tuple[Cited, StatementStat]] = field(default_factory=list)
     divisive: list[tuple[Cited, StatementStat]] = field(default_factory=list)
     may_request: bool = False
+    # Curation, for those allowed: the findings set aside (rejected, hidden from the public)
+    # and how many curation actions the shown run has had.
+    may_curate: bool = False
+    set_aside: list[Finding] = field(default_factory=list)
+    curation_events: int = 0
 
     @property
     def pending(self) -> bool:
@@ -231,9 +238,15 @@ def diagnosis_get_for_user(*, slug: str, user: Any, dimension: str | None = None
         latest=latest,
         dimension=dimension,
         may_request=rules.can_run_consultation_synthesis(user, consultation),
+        may_curate=rules.can_curate_findings(user, consultation),
     )
     if run is None:
         return diagnosis
+    if diagnosis.may_curate:
+        diagnosis.set_aside = list(
+            run.findings.filter(status=Finding.Status.REJECTED).order_by("position")
+        )
+        diagnosis.curation_events = run.curation_events.count()
 
     visible = run.findings.exclude(status__in=_HIDDEN)
     per_dimension = dict(visible.order_by().values_list("dimension").annotate(n=Count("pk")))
@@ -331,18 +344,46 @@ class FindingPage:
     # Each member (quotes first, by rank) with the contributions that repeat it.
     members: list[tuple[FindingContribution, list[Contribution]]]
     breakdowns: list[Breakdown]
+    # The run the diagnosis shows, and whether this finding belongs to it: only its findings
+    # are curated.
+    current_run: SynthesisRun | None = None
+    may_curate: bool = False
+    # The run's other visible findings: what this one may be merged into.
+    merge_targets: list[Finding] = field(default_factory=list)
+    events: list[CurationEvent] = field(default_factory=list)
+
+    @property
+    def is_current(self) -> bool:
+        return self.current_run is not None and self.current_run.pk == self.finding.run_id
 
 
-def finding_get_for_user(*, slug: str, finding_id: int, user: Any) -> FindingPage:
-    """A finding of the consultation with every contribution it cites."""
-    consultation = consultation_get_for_user(slug=slug, user=user)
+def _finding_of_consultation(consultation: Consultation, finding_id: int) -> Finding:
     finding = (
-        Finding.objects.select_related("run")
+        Finding.objects.select_related("run", "merged_into")
         .filter(pk=finding_id, run__consultation=consultation)
         .first()
     )
     if finding is None:
         raise Http404
+    return finding
+
+
+def finding_get_for_curation(*, slug: str, finding_id: int, user: Any) -> Finding:
+    """A finding of the consultation that ``user`` may curate; raises ``Http404`` or
+    ``PermissionDenied``. Whether it may still be curated (its run is the current one, it is
+    not merged) is the services' to say, with a message."""
+    consultation = consultation_get_for_user(slug=slug, user=user)
+    finding = _finding_of_consultation(consultation, finding_id)
+    if not rules.can_curate_findings(user, consultation):
+        raise PermissionDenied
+    return finding
+
+
+def finding_get_for_user(*, slug: str, finding_id: int, user: Any) -> FindingPage:
+    """A finding of the consultation with every contribution it cites, and what its curators
+    need: the findings it may be merged into, its curation history."""
+    consultation = consultation_get_for_user(slug=slug, user=user)
+    finding = _finding_of_consultation(consultation, finding_id)
     citations = list(finding.citations.select_related("contribution").order_by("contribution"))
     duplicates: dict[int, list[Contribution]] = defaultdict(list)
     for c in citations:
@@ -350,9 +391,20 @@ def finding_get_for_user(*, slug: str, finding_id: int, user: Any) -> FindingPag
             duplicates[c.duplicate_of_id].append(c.contribution)
     members = [c for c in citations if c.duplicate_of_id is None]
     members.sort(key=lambda c: (c.rank is None, c.rank or 0, c.contribution_id))
-    return FindingPage(
+    page = FindingPage(
         consultation=consultation,
         finding=finding,
         members=[(c, duplicates.get(c.contribution_id, [])) for c in members],
         breakdowns=_breakdowns(finding, _ValueLabels([finding]), limit=None),
+        current_run=_last_runs(consultation)[0],
+        may_curate=rules.can_curate_findings(user, consultation),
     )
+    if page.may_curate:
+        page.events = list(finding.curation_events.select_related("actor")[:20])
+        if page.is_current and finding.status != Finding.Status.MERGED:
+            page.merge_targets = list(
+                finding.run.findings.exclude(status__in=_HIDDEN)
+                .exclude(pk=finding.pk)
+                .order_by("position")
+            )
+    return page
