@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
+from django_htmx.http import HttpResponseClientRedirect
 
 from tashawur.consultations import rules
 from tashawur.consultations.selectors import consultation_get_for_user
+from tashawur.consultations.views import HtmxHttpRequest
 from tashawur.core.errors import DomainError
-from tashawur.diagnosis import selectors
+from tashawur.diagnosis import selectors, services
+from tashawur.diagnosis.forms import (
+    FindingMergeForm,
+    FindingRenameForm,
+    FindingSplitForm,
+    FindingStatusForm,
+)
+from tashawur.diagnosis.models import Finding
 from tashawur.diagnosis.services import synthesis_run_request
 
 #: While a run is queued or running, the page reloads itself this often (seconds; no script).
 PENDING_REFRESH_SECONDS = 5
+FINDING_PAGE = "diagnosis/finding.html"
+UNPROCESSABLE = 422
 
 
 @require_safe
@@ -55,11 +70,164 @@ def run_request(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("diagnosis:consultation", args=[consultation.slug]))
 
 
+def _finding_context(request: HttpRequest, slug: str, pk: int, **forms: Any) -> dict[str, Any]:
+    """The finding page's context, with fresh curation forms unless bound ones are given."""
+    page = selectors.finding_get_for_user(slug=slug, finding_id=pk, user=request.user)
+    finding = page.finding
+    targets = Finding.objects.filter(pk__in=[f.pk for f in page.merge_targets]).order_by("position")
+    context: dict[str, Any] = {
+        "page": page,
+        "consultation": page.consultation,
+        "finding": finding,
+        "rename_form": FindingRenameForm(
+            initial={"title_ar": finding.title_override_ar, "title_fr": finding.title_override_fr}
+        ),
+        "status_form": FindingStatusForm(),
+        "merge_form": FindingMergeForm(targets=targets),
+        "split_form": FindingSplitForm(),
+    }
+    context.update(forms)
+    return context
+
+
 @require_safe
 def finding_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    page = selectors.finding_get_for_user(slug=slug, finding_id=pk, user=request.user)
-    return render(
-        request,
-        "diagnosis/finding.html",
-        {"page": page, "consultation": page.consultation, "finding": page.finding},
+    return render(request, FINDING_PAGE, _finding_context(request, slug, pk))
+
+
+def _finding_url(slug: str, pk: int) -> str:
+    return reverse("diagnosis:finding", args=[slug, pk])
+
+
+def _add_domain_error(form: forms.Form, error: DomainError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def _invalid(
+    request: HtmxHttpRequest, slug: str, pk: int, *, partial: str, **forms: Any
+) -> HttpResponse:
+    """The page again with the errors next to the fields (or, for HTMX, the part of it that
+    holds the form), as 422."""
+    template = f"{FINDING_PAGE}#{partial}" if request.htmx else FINDING_PAGE
+    response = render(
+        request, template, _finding_context(request, slug, pk, **forms), status=UNPROCESSABLE
     )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _changed(
+    request: HtmxHttpRequest, slug: str, pk: int, message: str, *, location: str | None = None
+) -> HttpResponse:
+    """After a change: HTMX gets the page's head again; without JavaScript, back to the page
+    (or ``location``) with a message."""
+    if request.htmx and location is None:
+        response = render(request, f"{FINDING_PAGE}#head", _finding_context(request, slug, pk))
+    else:
+        messages.success(request, message)
+        url = location or _finding_url(slug, pk)
+        response = HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_POST
+@login_required
+def finding_rename(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    finding = selectors.finding_get_for_curation(slug=slug, finding_id=pk, user=request.user)
+    form = FindingRenameForm(request.POST)
+    if form.is_valid():
+        try:
+            services.finding_rename(
+                finding=finding,
+                user=request.user,
+                title_ar=form.cleaned_data["title_ar"],
+                title_fr=form.cleaned_data["title_fr"],
+            )
+        except DomainError as error:
+            _add_domain_error(form, error)
+        else:
+            return _changed(request, slug, pk, gettext("The finding's title is saved."))
+    return _invalid(request, slug, pk, partial="head", rename_form=form)
+
+
+@require_POST
+@login_required
+def finding_status(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    finding = selectors.finding_get_for_curation(slug=slug, finding_id=pk, user=request.user)
+    form = FindingStatusForm(request.POST)
+    if form.is_valid():
+        try:
+            changed = services.finding_status_set(
+                finding=finding, user=request.user, status=form.cleaned_data["status"]
+            )
+        except DomainError as error:
+            _add_domain_error(form, error)
+        else:
+            if changed.status == Finding.Status.ACCEPTED:
+                message = gettext("The finding is accepted.")
+            elif changed.status == Finding.Status.REJECTED:
+                message = gettext(
+                    "The finding is rejected: the public diagnosis no longer shows it."
+                )
+            else:
+                message = gettext("The finding is proposed again.")
+            location = None
+            if form.cleaned_data["back"] == "diagnosis":
+                url = reverse("diagnosis:consultation", args=[slug])
+                location = f"{url}#finding-{changed.key}"
+            return _changed(request, slug, pk, message, location=location)
+    return _invalid(request, slug, pk, partial="head", status_form=form)
+
+
+@require_POST
+@login_required
+def finding_merge(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    finding = selectors.finding_get_for_curation(slug=slug, finding_id=pk, user=request.user)
+    # Any finding of the consultation parses; the service refuses those of another run, merged
+    # or rejected ones with its own message.
+    form = FindingMergeForm(
+        request.POST, targets=Finding.objects.filter(run__consultation=finding.run.consultation)
+    )
+    if form.is_valid():
+        target = form.cleaned_data["target"]
+        try:
+            services.findings_merge(target=target, sources=[finding], user=request.user)
+        except DomainError as error:
+            _add_domain_error(form, error)
+        else:
+            return _changed(
+                request,
+                slug,
+                pk,
+                gettext("The finding is merged: this finding now cites its contributions."),
+                location=_finding_url(slug, target.pk),
+            )
+    return _invalid(request, slug, pk, partial="head", merge_form=form)
+
+
+@require_POST
+@login_required
+def finding_split(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    finding = selectors.finding_get_for_curation(slug=slug, finding_id=pk, user=request.user)
+    form = FindingSplitForm(request.POST)
+    if form.is_valid():
+        try:
+            new = services.finding_split(
+                finding=finding,
+                user=request.user,
+                contribution_ids=form.cleaned_data["contributions"],
+                title_ar=form.cleaned_data["title_ar"],
+                title_fr=form.cleaned_data["title_fr"],
+            )
+        except DomainError as error:
+            _add_domain_error(form, error)
+        else:
+            return _changed(
+                request,
+                slug,
+                pk,
+                gettext("The chosen contributions now form this new finding."),
+                location=_finding_url(slug, new.pk),
+            )
+    return _invalid(request, slug, pk, partial="members", split_form=form)
