@@ -6,9 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 
 from tashawur.core.models import User
+from tashawur.core.roles import Role
 from tashawur.programmes.models import FundingLine, Measure, Programme, ProgressUpdate
 from tests.programmes.factories import IndicatorFactory, MeasureFactory, ProgrammeFactory
 
@@ -167,3 +169,32 @@ def test_admin_refuses_progress_the_service_refuses(
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not ProgressUpdate.objects.exists()
+
+
+def test_admin_adopts_only_the_programmes_the_user_may_edit() -> None:
+    mine, theirs = ProgrammeFactory(), ProgrammeFactory()
+    MeasureFactory(programme=mine)
+    MeasureFactory(programme=theirs)
+    coordinator = User.objects.create_user(
+        "coordinator", role=Role.REGIONAL_COORDINATOR, is_staff=True
+    )
+    coordinator.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_programme", "change_programme"])
+    )
+    mine.consultation.coordinators.add(coordinator)
+    client = Client()
+    client.force_login(coordinator)
+
+    response = client.post(
+        "/admin/programmes/programme/",
+        {"action": "adopt", "_selected_action": [str(mine.pk), str(theirs.pk)]},
+        follow=True,
+    )
+
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (mine.status, theirs.status) == ("adopted", "draft")
+    assert {str(m) for m in response.context["messages"]} == {
+        f"لا يحق لك اعتماد «{theirs}».",
+        f"تم اعتماد {mine}.",
+    }

@@ -143,7 +143,12 @@ def test_a_draft_programme_is_hidden_from_the_public(client: Client) -> None:
     client.force_login(coordinator)
     html = client.get("/c/draft-one/programme/").content.decode()
     assert "برنامج العمل هذا مسودة" in html
-    assert f"/admin/programmes/programme/{programme.pk}/change/" in html
+    # The programme is edited in the admin: the link shows to coordinators who may enter it.
+    edit = f"/admin/programmes/programme/{programme.pk}/change/"
+    assert edit not in html
+    coordinator.is_staff = True
+    coordinator.save()
+    assert edit in client.get("/c/draft-one/programme/").content.decode()
 
 
 def test_a_consultation_without_programme_has_no_page(client: Client) -> None:

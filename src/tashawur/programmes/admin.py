@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tashawur.core.errors import DomainError
+from tashawur.programmes import rules
 from tashawur.programmes.models import FundingLine, Indicator, Measure, Programme, ProgressUpdate
 from tashawur.programmes.services import (
     measure_check_takes_progress,
@@ -73,7 +74,14 @@ class ProgrammeAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Adopt the selected action programmes"))
     def adopt(self, request: HttpRequest, queryset: QuerySet[Programme]) -> None:
-        for programme in queryset:
+        for programme in queryset.select_related("consultation"):
+            if not rules.can_edit_programme(request.user, programme.consultation):
+                self.message_user(
+                    request,
+                    gettext("You may not adopt “%(programme)s”.") % {"programme": programme},
+                    messages.WARNING,
+                )
+                continue
             try:
                 programme_adopt(programme=programme)
             except DomainError as error:
