@@ -714,3 +714,15 @@ def test_an_adopted_programme_still_takes_measures_and_progress():
     progress_record(measure=measure, on=dt.date(2020, 1, 1), percent=5, recorded_by=None)
 
     assert measure.updates.count() == 1
+
+
+def test_measure_add_refuses_a_description_too_long_with_arabic_plurals():
+    assert_rejected(
+        "text_too_long",
+        "النص طويل جدًا: 5001 حرف، والحد الأقصى 5000.",
+        add,
+        field="description_ar",
+        programme=ProgrammeFactory(),
+        code="1",
+        description_ar="ت" * 5001,
+    )

@@ -4,8 +4,9 @@ funding source, and the measures that are late.
 Progress rolls up the tree: a measure without sub-measures stands at its latest progress update
 (0 before the first one); a measure with sub-measures stands at the weight-weighted average of
 its sub-measures, the weights normalised by their sum (so they need not add up to 100).
-Cancelled sub-measures leave the average; when every weight is 0 the sub-measures count
-equally. A measure's budget is its own envelope, not counting its sub-measures'.
+Cancelled sub-measures leave the average (a measure whose sub-measures are all cancelled
+falls back on its own latest update); when every weight is 0 the sub-measures count equally.
+A measure's budget is its own envelope, not counting its sub-measures'.
 """
 
 from __future__ import annotations
