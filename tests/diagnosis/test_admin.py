@@ -24,7 +24,9 @@ def admin_client(corpus: Corpus) -> Client:
     return client
 
 
-@pytest.mark.parametrize("model", ["synthesisrun", "finding", "opiniongroup", "statementstat"])
+@pytest.mark.parametrize(
+    "model", ["synthesisrun", "finding", "opiniongroup", "statementstat", "curationevent"]
+)
 def test_admin_lists_each_model(admin_client: Client, model: str) -> None:
     response = admin_client.get(f"/admin/diagnosis/{model}/")
 
@@ -64,3 +66,23 @@ def test_admin_curates_a_finding_title_and_status(admin_client: Client) -> None:
     assert response.status_code == 302, response.content.decode()[:2000]
     finding.refresh_from_db()
     assert (finding.title_override_fr, finding.status) == ("Accès à l'eau", "accepted")
+
+
+def test_admin_reads_the_curation_record_and_cannot_change_it(admin_client: Client) -> None:
+    from tashawur.diagnosis.models import CurationEvent
+    from tashawur.diagnosis.services import finding_status_set
+
+    finding = Finding.objects.order_by("position").first()
+    finding_status_set(finding=finding, user=UserFactory(role="analyst"), status="accepted")
+    event = CurationEvent.objects.get()
+
+    page = admin_client.get(f"/admin/diagnosis/curationevent/{event.pk}/change/")
+    posted = admin_client.post(
+        f"/admin/diagnosis/curationevent/{event.pk}/change/", {"action": "reject"}
+    )
+
+    assert page.status_code == 200
+    assert posted.status_code == 403
+    assert admin_client.get("/admin/diagnosis/curationevent/add/").status_code == 403
+    event.refresh_from_db()
+    assert event.action == "accept"

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from tashawur.diagnosis.models import (
+    CurationEvent,
     Finding,
     FindingContribution,
     OpinionGroup,
@@ -119,4 +120,23 @@ class StatementStatAdmin(admin.ModelAdmin):
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(CurationEvent)
+class CurationEventAdmin(admin.ModelAdmin):
+    """The curation record is written by the services only: read here, never changed."""
+
+    list_display = ("created_at", "action", "finding", "actor", "run")
+    list_filter = ("action", "run__consultation")
+    list_select_related = ("finding", "actor", "run__consultation")
+    readonly_fields = ("run", "finding", "action", "actor", "created_at", "details")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

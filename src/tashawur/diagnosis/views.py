@@ -74,7 +74,6 @@ def _finding_context(request: HttpRequest, slug: str, pk: int, **forms: Any) -> 
     """The finding page's context, with fresh curation forms unless bound ones are given."""
     page = selectors.finding_get_for_user(slug=slug, finding_id=pk, user=request.user)
     finding = page.finding
-    targets = Finding.objects.filter(pk__in=[f.pk for f in page.merge_targets]).order_by("position")
     context: dict[str, Any] = {
         "page": page,
         "consultation": page.consultation,
@@ -83,7 +82,8 @@ def _finding_context(request: HttpRequest, slug: str, pk: int, **forms: Any) -> 
             initial={"title_ar": finding.title_override_ar, "title_fr": finding.title_override_fr}
         ),
         "status_form": FindingStatusForm(),
-        "merge_form": FindingMergeForm(targets=targets),
+        # The page lists page.merge_targets itself; the form only parses what is posted.
+        "merge_form": FindingMergeForm(),
         "split_form": FindingSplitForm(),
     }
     context.update(forms)
