@@ -1,4 +1,5 @@
-"""The admin of synthesis runs and findings: readable, and only curation can change."""
+"""The admin of synthesis runs, findings and the curation record: readable, never changed there
+(curation goes through the services, which record it)."""
 
 from __future__ import annotations
 
@@ -48,24 +49,28 @@ def test_admin_cannot_add_a_run(admin_client: Client) -> None:
     assert admin_client.get("/admin/diagnosis/synthesisrun/add/").status_code == 403
 
 
-def test_admin_curates_a_finding_title_and_status(admin_client: Client) -> None:
+def test_admin_does_not_curate_findings_behind_the_services_back(admin_client: Client) -> None:
     finding = Finding.objects.order_by("position").first()
+    other = Finding.objects.order_by("position")[1]
 
     response = admin_client.post(
         f"/admin/diagnosis/finding/{finding.pk}/change/",
         {
-            "title_override_ar": "",
             "title_override_fr": "Accès à l'eau",
-            "status": "accepted",
-            "merged_into": "",
+            "status": "merged",
+            "merged_into": other.pk,
             "citations-TOTAL_FORMS": "0",
             "citations-INITIAL_FORMS": "0",
         },
     )
 
-    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response.status_code == 403
     finding.refresh_from_db()
-    assert (finding.title_override_fr, finding.status) == ("Accès à l'eau", "accepted")
+    assert (finding.title_override_fr, finding.status, finding.merged_into) == (
+        "",
+        "proposed",
+        None,
+    )
 
 
 def test_admin_reads_the_curation_record_and_cannot_change_it(admin_client: Client) -> None:

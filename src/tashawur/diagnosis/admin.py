@@ -1,5 +1,8 @@
-"""Admin for synthesis runs and their findings. What a run computed is read-only here: only the
-analyst's curation fields of a finding (title, status, merged into) can be changed."""
+"""Admin for synthesis runs, their findings and the curation record, all read-only here.
+
+Findings are curated on the diagnosis pages, through the services, which keep the citations a
+partition of the run's contributions and record every action; an edit here would do neither
+(a status set to merged moves no citation)."""
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -86,11 +89,17 @@ class FindingAdmin(admin.ModelAdmin):
         "dimension_counts",
         "profiles",
         "position",
+        "title_override_ar",
+        "title_override_fr",
+        "status",
+        "merged_into",
     )
-    raw_id_fields = ("merged_into",)
     inlines = [FindingContributionInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 
