@@ -117,7 +117,8 @@ def test_programme_create_refuses_an_empty_title():
 def test_programme_create_refuses_bidi_controls():
     assert_rejected(
         "text_bidi_controls",
-        "يحتوي النص على رموز خفية للتحكم في اتجاه الكتابة؛ احذفها.",
+        "يحتوي النص على رموز خفية للتحكم في اتجاه الكتابة (مثل U+202E) قد تُخفي مضمونه؛ "
+        "احذفها وأعد الإرسال.",
         programme_create,
         field="title_fr",
         consultation=ConsultationFactory(),

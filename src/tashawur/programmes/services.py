@@ -15,13 +15,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from tashawur.actors.models import Organisation
 from tashawur.consultations.models import Consultation
 from tashawur.core.errors import DomainError
 from tashawur.core.models import User
-from tashawur.core.text import clean_user_text, contains_bidi_controls
+from tashawur.core.validation import user_text_clean
 from tashawur.diagnosis.models import Finding
 from tashawur.programmes.models import (
     FundingLine,
@@ -45,27 +44,7 @@ MONEY_MAX = Decimal("999999999999.99")
 
 
 def _text(value: str, *, field: str, required: bool, max_length: int) -> str:
-    if contains_bidi_controls(value):
-        raise DomainError(
-            _("The text contains invisible direction-control characters; remove them."),
-            code="text_bidi_controls",
-            field=field,
-        )
-    cleaned = clean_user_text(value)
-    if required and not cleaned:
-        raise DomainError(_("This field is required."), code="text_empty", field=field)
-    if len(cleaned) > max_length:
-        raise DomainError(
-            ngettext(
-                "The text is too long: %(length)s character, at most %(max)s.",
-                "The text is too long: %(length)s characters, at most %(max)s.",
-                len(cleaned),
-            )
-            % {"length": len(cleaned), "max": max_length},
-            code="text_too_long",
-            field=field,
-        )
-    return cleaned
+    return user_text_clean(value, field=field, max_length=max_length, required=required)
 
 
 def _decimal(value: Decimal | int | str, *, field: str) -> Decimal:
