@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tashawur.contributions.forms import ContributionForm, new_idempotency_key
-from tashawur.contributions.services import IDEMPOTENCY_KEY_PATTERN
+from tashawur.core.validation import IDEMPOTENCY_KEY_PATTERN
 
 
 def test_generated_keys_match_the_services_pattern() -> None:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -27,10 +26,9 @@ from tashawur.contributions.models import (
 )
 from tashawur.core.errors import DomainError
 from tashawur.core.models import User
-from tashawur.core.validation import user_text_clean
+from tashawur.core.validation import idempotency_key_clean, user_text_clean
 from tashawur.territories.models import Territory
 
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _COUNTER_FIELD = {
     Vote.Value.AGREE: "agree_count",
     Vote.Value.DISAGREE: "disagree_count",
@@ -84,15 +82,7 @@ def _submission_inputs_check(
             code="language_invalid",
             field="language",
         )
-    if idempotency_key is not None and not IDEMPOTENCY_KEY_PATTERN.fullmatch(idempotency_key):
-        raise DomainError(
-            _(
-                "The idempotency key must be 1 to 64 letters, digits, dots, colons, "
-                "hyphens or underscores."
-            ),
-            code="idempotency_key_invalid",
-            field="idempotency_key",
-        )
+    idempotency_key_clean(idempotency_key)
 
 
 def _replay(*, idempotency_key: str | None, workshop: Workshop) -> Submission | None:

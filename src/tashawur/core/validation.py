@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -39,3 +41,22 @@ def user_text_clean(text: str, *, field: str, max_length: int, required: bool = 
     if required and not cleaned:
         raise DomainError(_("This field is required."), code="text_empty", field=field)
     return cleaned
+
+
+#: What a client may send as an idempotency key: 1 to 64 letters, digits, ``._:-``.
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+
+def idempotency_key_clean(key: str | None) -> str | None:
+    """Return the stripped key (``None`` when absent or blank), or raise a `DomainError`."""
+    key = key.strip() if key else None
+    if key is not None and not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
+        raise DomainError(
+            _(
+                "The idempotency key must be 1 to 64 letters, digits, dots, colons, "
+                "hyphens or underscores."
+            ),
+            code="idempotency_key_invalid",
+            field="idempotency_key",
+        )
+    return key

@@ -20,7 +20,7 @@ from tashawur.actors.models import Organisation
 from tashawur.consultations.models import Consultation
 from tashawur.core.errors import DomainError
 from tashawur.core.models import User
-from tashawur.core.validation import user_text_clean
+from tashawur.core.validation import idempotency_key_clean, user_text_clean
 from tashawur.diagnosis.models import Finding
 from tashawur.programmes.models import (
     FundingLine,
@@ -33,7 +33,6 @@ from tashawur.programmes.models import (
 
 #: "2", "2.1", "2.1.3": numbers joined by dots.
 MEASURE_CODE_PATTERN = re.compile(r"[0-9]{1,4}(\.[0-9]{1,4}){0,5}")
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 TITLE_MAX_LENGTH = 300
 NOTE_MAX_LENGTH = 5_000
 #: The largest amount a money field stores (14 digits, 2 after the point).
@@ -504,16 +503,7 @@ def progress_record(
     A replayed ``idempotency_key`` returns the first update and records nothing new, even when
     the replay races the original (the unique constraint decides, inside a savepoint).
     """
-    idempotency_key = idempotency_key.strip() if idempotency_key else None
-    if idempotency_key is not None and not IDEMPOTENCY_KEY_PATTERN.fullmatch(idempotency_key):
-        raise DomainError(
-            _(
-                "The idempotency key must be 1 to 64 letters, digits, dots, colons, "
-                "hyphens or underscores."
-            ),
-            code="idempotency_key_invalid",
-            field="idempotency_key",
-        )
+    idempotency_key = idempotency_key_clean(idempotency_key)
     replay = _replay(idempotency_key=idempotency_key, measure=measure)
     if replay is not None:
         return replay
