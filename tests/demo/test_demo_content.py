@@ -535,3 +535,89 @@ def test_stances_hold_both_divisive_and_consensual_proposals():
     consensual = [s for s in stances if min(s.values()) >= 0.8]
     assert len(divisive) >= 5
     assert len(consensual) >= 5
+
+
+# --- programme.yaml --------------------------------------------------------------------------
+
+
+def programme_measures() -> dict[str, dict[str, Any]]:
+    return {str(row["code"]): row for row in load("programme.yaml")["measures"]}
+
+
+def children_of(code: str | None) -> list[str]:
+    parent = lambda c: c.rsplit(".", 1)[0] if "." in c else None  # noqa: E731
+    return [c for c in programme_measures() if parent(c) == code]
+
+
+def test_programme_is_adopted_for_2019_to_2023_after_the_meeting():
+    info = load("programme.yaml")["programme"]
+
+    assert (info["starts_on"], info["ends_on"]) == (dt.date(2019, 1, 1), dt.date(2023, 12, 31))
+    assert info["status"] == "adopted"
+    assert dt.date(2018, 8, 4) < info["adopted_on"] <= info["ends_on"]
+    assert info["title_ar"] and info["title_fr"]
+
+
+def test_programme_has_3_to_4_axes_of_2_to_4_measures():
+    axes = children_of(None)
+
+    assert 3 <= len(axes) <= 4
+    for axis in axes:
+        assert 2 <= len(children_of(axis)) <= 4, axis
+        for leaf in children_of(axis):
+            assert children_of(leaf) == [], leaf
+
+
+def test_programme_owners_and_partners_are_demo_organisations():
+    keys = {row["key"] for row in organisations()}
+    for code, row in programme_measures().items():
+        assert row["owner"] in keys, code
+        assert set(row.get("partners", [])) <= keys - {row["owner"]}, code
+
+
+def test_programme_funding_stays_within_each_budget_from_known_sources():
+    sources = {"indh_p3", "regional_council", "ministry", "odco", "partners", "other"}
+    for code, row in programme_measures().items():
+        funding = row.get("funding") or {}
+        assert set(funding) <= sources, code
+        assert sum(funding.values()) <= row["budget"], code
+    used = {s for row in programme_measures().values() for s in row.get("funding") or {}}
+    assert {"indh_p3", "regional_council", "ministry", "odco", "partners"} <= used
+
+
+def test_programme_weights_of_siblings_add_up_to_100():
+    for parent in [None, *children_of(None)]:
+        assert sum(programme_measures()[c]["weight"] for c in children_of(parent)) == 100
+
+
+def test_programme_leaves_are_dated_within_the_programme_and_answer_known_ideas():
+    info = load("programme.yaml")["programme"]
+    ideas = {row["idea"] for row in contributions()}
+    for axis in children_of(None):
+        for code in children_of(axis):
+            row = programme_measures()[code]
+            assert info["starts_on"] <= row["starts_on"] < row["ends_on"] <= info["ends_on"]
+            assert row["ideas"] and set(row["ideas"]) <= ideas, code
+
+
+def test_programme_leaves_have_indicators_and_dated_updates():
+    for axis in children_of(None):
+        for code in children_of(axis):
+            row = programme_measures()[code]
+            indicators = {i["key"]: i for i in row["indicators"]}
+            assert 1 <= len(indicators) <= 2, code
+            for indicator in indicators.values():
+                up = indicator.get("direction", "up") == "up"
+                assert (indicator["target"] > indicator["baseline"]) is up, code
+            days = [u["date"] for u in row["updates"]]
+            assert days == sorted(days) and row["starts_on"] <= days[0], code
+            assert all(u.get("indicator") in (None, *indicators) for u in row["updates"])
+
+
+def test_programme_has_a_few_measures_late_and_most_done():
+    statuses = Counter(
+        programme_measures()[c]["status"] for a in children_of(None) for c in children_of(a)
+    )
+
+    assert statuses["done"] > len(list(statuses.elements())) / 2
+    assert 2 <= statuses["delayed"] + statuses["in_progress"] <= 4

@@ -34,6 +34,7 @@ DEMO_FILES = (
     "participants.yaml",
     "contributions.yaml",
     "votes.yaml",
+    "programme.yaml",
 )
 
 

@@ -4,7 +4,9 @@
 way leaves the database as it was). Rows are keyed by natural keys so that a re-run finds them:
 slugs, the file's keys (organisations' slugs, participants' pseudonyms derived from their key,
 contributions' idempotency keys ``demo-<key>``) and the unique pairs of votes, registrations and
-attendance. Votes are generated from ``votes.yaml`` with ``random.Random(seed)``.
+attendance. Votes are generated from ``votes.yaml`` with ``random.Random(seed)``. The regional
+action programme of ``programme.yaml`` goes through the programmes services (``demo.programme``);
+once a synthesis run has succeeded, its measures cite the findings of the run the diagnosis shows.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -69,6 +70,18 @@ from tashawur.core.models import User
 from tashawur.core.roles import Role
 from tashawur.core.text import clean_user_text, contains_bidi_controls
 from tashawur.demo.accounts import DEMO_PASSWORD, DEMO_USERS
+from tashawur.demo.files import (
+    CONTRIBUTION_KEY_PREFIX,
+    DemoDataError,
+    default_data_dir,
+    read_yaml,
+)
+from tashawur.demo.programme import (
+    demo_ideas_contribution_keys,
+    demo_programme_link_findings,
+    demo_programme_sync,
+)
+from tashawur.diagnosis.models import SynthesisRun
 from tashawur.territories.models import Territory
 from tashawur.territories.services import territories_load_reference
 
@@ -77,16 +90,11 @@ M = TypeVar("M", bound=Model)
 STRATEGY_SLUG = "ess-national-strategy-2018"
 CONSULTATION_SLUG = "souss-massa-2018"
 MEETING_SLUG = "taroudant-2018"
-CONTRIBUTION_KEY_PREFIX = "demo-"
 # Participants' pseudonyms are derived from their key in the file, so a re-run finds them.
 PSEUDONYM_NAMESPACE = uuid.UUID("6f1c3a52-7d0e-4b8a-9a51-2018080409d1")
 TIME_ZONE = zoneinfo.ZoneInfo("Africa/Casablanca")
 
 _TABLE_HEADING = re.compile(r"^#\s*-+\s*table\s+\d+\s*:\s*([a-z_]+)")
-
-
-class DemoDataError(ValueError):
-    """The demo files are inconsistent (an unknown key, an empty or bidi-laden text…)."""
 
 
 @dataclass(frozen=True)
@@ -96,20 +104,14 @@ class DemoSummary:
     workshops: int
     contributions: int
     votes: int
+    measures: int = 0
 
     def __str__(self) -> str:
         return (
             f"demo: {self.organisations} organisations, {self.participants} participants, "
-            f"{self.workshops} workshops, {self.contributions} contributions, {self.votes} votes"
+            f"{self.workshops} workshops, {self.contributions} contributions, {self.votes} votes, "
+            f"{self.measures} programme measures"
         )
-
-
-def default_data_dir() -> Traversable:
-    return resources.files("tashawur.demo").joinpath("data")
-
-
-def _read_yaml(data_dir: Traversable | Path, name: str) -> Any:
-    return yaml.safe_load(data_dir.joinpath(name).read_text(encoding="utf-8"))
 
 
 @transaction.atomic
@@ -123,9 +125,9 @@ def demo_load(*, data_dir: Traversable | Path | None = None) -> DemoSummary:
     themes_load_reference()
 
     users = _users_sync()
-    meeting_file = _read_yaml(data_dir, "meeting.yaml")
+    meeting_file = read_yaml(data_dir, "meeting.yaml")
     meeting, workshops = _meeting_sync(meeting_file, users)
-    organisations = _organisations_sync(_read_yaml(data_dir, "organisations.yaml"))
+    organisations = _organisations_sync(read_yaml(data_dir, "organisations.yaml"))
     participants_text = data_dir.joinpath("participants.yaml").read_text(encoding="utf-8")
     participant_rows = yaml.safe_load(participants_text)
     participants = _participants_sync(participant_rows, organisations)
@@ -133,7 +135,7 @@ def demo_load(*, data_dir: Traversable | Path | None = None) -> DemoSummary:
     _consents_sync(participant_rows, participants, users["facilitator"])
     _registrations_sync(meeting, participants.values())
 
-    contribution_groups = _read_yaml(data_dir, "contributions.yaml")["workshops"]
+    contribution_groups = read_yaml(data_dir, "contributions.yaml")["workshops"]
     contributions, authored = _contributions_sync(
         contribution_groups, workshops, participants, users["facilitator"]
     )
@@ -141,7 +143,7 @@ def demo_load(*, data_dir: Traversable | Path | None = None) -> DemoSummary:
     tables = _tables_from_headings(participants_text)
     attendance = _attendance_sync(workshops, participant_rows, participants, authored, tables)
     votes = _votes_sync(
-        _read_yaml(data_dir, "votes.yaml"),
+        read_yaml(data_dir, "votes.yaml"),
         contribution_groups,
         contributions,
         participant_rows,
@@ -150,12 +152,29 @@ def demo_load(*, data_dir: Traversable | Path | None = None) -> DemoSummary:
         list(workshops),
     )
     contribution_vote_counters_recompute(contribution_ids=[c.pk for c in contributions.values()])
+    consultation = meeting.consultation
+    _programme, measures = demo_programme_sync(
+        read_yaml(data_dir, "programme.yaml"),
+        consultation=consultation,
+        organisations=organisations,
+        ideas=demo_ideas_contribution_keys(contribution_groups),
+        recorded_by=users["regional"],
+    )
+    # The run the diagnosis shows, when there is one: the measures cite its findings.
+    shown = (
+        SynthesisRun.objects.filter(consultation=consultation, status=SynthesisRun.Status.SUCCEEDED)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+    if shown is not None:
+        demo_programme_link_findings(run=shown, data_dir=data_dir)
     return DemoSummary(
         organisations=len(organisations),
         participants=len(participants),
         workshops=len(workshops),
         contributions=len(contributions),
         votes=votes,
+        measures=measures,
     )
 
 
