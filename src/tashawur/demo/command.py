@@ -1,8 +1,16 @@
 """``tashawur demo``, ``tashawur serve`` and ``tashawur worker``.
 
 ``demo`` is the newcomer's one command: it migrates an embedded SQLite database, loads the
-reference data and the Souss-Massa 2018 demo, starts one background worker, prints the address
-and the demo logins, and serves the site until interrupted (then stops the worker).
+reference data and the Souss-Massa 2018 demo (with its regional action programme), runs the first
+synthesis of the demo consultation here and now, links the programme's measures to the findings
+it stored, starts one background worker, prints the address and the demo logins, and serves the
+site until interrupted (then stops the worker).
+
+The first synthesis runs before the site opens, so that the diagnosis and the programme's links
+to it are there on the first visit (a few seconds). Should it fail, the demo starts anyway: the
+error is printed and a fresh run is queued for the worker (analysts can also run it from the
+diagnosis page). Once a run has succeeded, a later start runs nothing: ``load_demo`` links the
+measures to the findings of the run the diagnosis shows.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from types import FrameType
 
@@ -69,20 +78,94 @@ def _synthesis_request() -> str | None:
     return reverse("diagnosis:consultation", args=[consultation.slug])
 
 
-def _logins_text(url: str, diagnosis_path: str | None = None) -> str:
+def _synthesis_run_first() -> tuple[str, bool]:
+    """Run the demo consultation's first synthesis now, unless one has succeeded, and link the
+    programme's measures to its findings. Returns the diagnosis path and whether the diagnosis
+    is there (False: a run is queued for the worker). Never raises: the demo starts anyway."""
+    from django.urls import reverse
+
+    from tashawur.consultations.models import Consultation
+    from tashawur.demo.loader import CONSULTATION_SLUG
+    from tashawur.demo.programme import demo_programme_link_findings
+    from tashawur.diagnosis.models import SynthesisRun
+    from tashawur.diagnosis.services import synthesis_run_execute
+
+    path = reverse("diagnosis:consultation", args=[CONSULTATION_SLUG])
+    started = time.perf_counter()
+    try:
+        if _synthesis_request() is None:
+            return path, True  # a run has succeeded before; load_demo linked its findings
+        print("Running the first synthesis…", flush=True)
+        # Its task stays queued: the worker will find the run done and leave it.
+        queued = SynthesisRun.objects.get(
+            consultation=Consultation.objects.get(slug=CONSULTATION_SLUG),
+            status=SynthesisRun.Status.QUEUED,
+        )
+        run = synthesis_run_execute(run_id=queued.pk)
+        if run is None or run.status != SynthesisRun.Status.SUCCEEDED:
+            raise RuntimeError(f"{run.error_code}: {run.error_message}" if run else "no run")
+    except Exception as error:
+        print(
+            f"The first synthesis failed after {time.perf_counter() - started:.1f} s ({error}).",
+            flush=True,
+        )
+        try:
+            queued_again = _synthesis_request() is not None
+        except Exception as again:
+            print(f"No synthesis run could be queued either ({again}).", flush=True)
+            queued_again = False
+        if queued_again:
+            print("A new run is queued: the background worker will try again.", flush=True)
+        return path, False
+    print(
+        f"First synthesis done in {time.perf_counter() - started:.1f} s: "
+        f"{run.findings.count()} findings.",
+        flush=True,
+    )
+    try:
+        links = demo_programme_link_findings(run=run)
+    except Exception as error:
+        print(f"The action programme could not be linked to the findings ({error}).", flush=True)
+    else:
+        print(f"The action programme's measures cite them ({links} links).", flush=True)
+    return path, True
+
+
+def _programme_path() -> str:
+    from django.urls import reverse
+
+    from tashawur.demo.loader import CONSULTATION_SLUG
+
+    return reverse("programmes:programme", args=[CONSULTATION_SLUG])
+
+
+def _logins_text(
+    url: str,
+    diagnosis_path: str | None = None,
+    *,
+    ready: bool = False,
+    programme_path: str | None = None,
+) -> str:
     width = max(len(name) for name in DEMO_USERS)
+    base = url.rstrip("/")
     lines = [
         "",
         f"Tashawur demo: {url}",
         "",
     ]
-    if diagnosis_path:
-        diagnosis_url = f"{url.rstrip('/')}{diagnosis_path}"
+    if diagnosis_path and ready:
+        lines += [
+            f"Diagnosis of the Souss-Massa consultation: {base}{diagnosis_path}",
+        ]
+    elif diagnosis_path:
         lines += [
             "A synthesis run of the Souss-Massa consultation is queued; the background worker",
-            f"runs it and its diagnosis appears in a few seconds: {diagnosis_url}",
-            "",
+            f"runs it and its diagnosis appears in a few seconds: {base}{diagnosis_path}",
         ]
+    if programme_path:
+        lines.append(f"Its regional action programme: {base}{programme_path}")
+    if diagnosis_path or programme_path:
+        lines.append("")
     lines += [
         f"Demo logins (password for each: {DEMO_PASSWORD}; demo only):",
     ]
@@ -104,7 +187,8 @@ def main(argv: Sequence[str]) -> int:
     call_command("load_demo")
     if not getattr(settings, "WHITENOISE_USE_FINDERS", False):
         call_command("collectstatic", interactive=False, verbosity=0)
-    diagnosis_path = _synthesis_request()
+    diagnosis_path, ready = _synthesis_run_first()
+    programme_path = _programme_path()
 
     signal.signal(signal.SIGTERM, _raise_system_exit)
     # No autoreload: a reloading worker forks a child that would outlive our stop.
@@ -114,7 +198,10 @@ def main(argv: Sequence[str]) -> int:
     print(f"Background worker started (pid {worker.pid}).", flush=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        print(_logins_text(url, diagnosis_path), flush=True)
+        print(
+            _logins_text(url, diagnosis_path, ready=ready, programme_path=programme_path),
+            flush=True,
+        )
         server = subprocess.Popen(  # noqa: S603 - our own interpreter
             _manage_command("runserver", "--noreload", f"127.0.0.1:{port}", *argv)
         )
