@@ -71,3 +71,39 @@ def finding_make(consultation: Consultation, *, label_ar: str, label_fr: str = "
         dimension_counts={"challenge": 3},
         position=position,
     )
+
+
+def run_make(consultation: Consultation, *, finished_at: dt.datetime) -> SynthesisRun:
+    """A succeeded synthesis run of the consultation, finished at ``finished_at``."""
+    return SynthesisRun.objects.create(
+        consultation=consultation,
+        status=SynthesisRun.Status.SUCCEEDED,
+        started_at=finished_at - dt.timedelta(minutes=1),
+        finished_at=finished_at,
+        result={},
+    )
+
+
+def finding_in(
+    run: SynthesisRun,
+    key: str,
+    *,
+    label_ar: str = "",
+    status: str = Finding.Status.PROPOSED,
+    merged_into: Finding | None = None,
+) -> Finding:
+    """A finding of ``run`` with the library's stable ``key`` ("F3")."""
+    position = run.findings.count() + 1
+    return Finding.objects.create(
+        run=run,
+        key=key,
+        theme_key="T1",
+        label_ar=label_ar or f"خلاصة {key}",
+        label_fr=f"Constat {key}",
+        size=3,
+        dimension=Dimension.CHALLENGE,
+        dimension_counts={"challenge": 3},
+        position=position,
+        status=status,
+        merged_into=merged_into,
+    )

@@ -12,10 +12,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from tashawur.core.roles import Role
+from tashawur.diagnosis.models import Finding
 from tashawur.programmes.models import FundingLine, Measure, Programme, ProgressUpdate
 from tashawur.programmes.templatetags.programmes import mad
 from tests.actors.factories import OrganisationFactory, UserFactory
-from tests.programmes.factories import MeasureFactory, ProgrammeFactory, finding_make
+from tests.programmes.factories import (
+    MeasureFactory,
+    ProgrammeFactory,
+    finding_in,
+    finding_make,
+    run_make,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +121,34 @@ def test_each_measure_links_to_the_findings_it_answers(client: Client) -> None:
     assert client.get(f"/c/souss-massa/diagnosis/findings/{finding.pk}/").status_code == 200
 
 
+def test_a_measure_links_to_the_finding_the_diagnosis_now_shows(client: Client) -> None:
+    programme = adopted_programme()
+    fair = programme.measures.get(code="1.1")
+    cited = fair.findings.get()  # key F1 of the first run
+    first_run = cited.run
+    first_run.started_at = first_run.finished_at = dt.datetime(2020, 3, 1, 10, tzinfo=dt.UTC)
+    first_run.save()
+    gone = finding_in(first_run, "F7", label_ar="غياب التمويل الأولي")
+    rejected = finding_in(first_run, "F8", label_ar="خلاصة مستبعدة", status=Finding.Status.REJECTED)
+    fair.findings.add(gone, rejected)
+    newer_run = run_make(programme.consultation, finished_at=timezone.now())
+    newer = finding_in(newer_run, "F1", label_ar="التسويق ما زال صعبا")
+    finding_in(newer_run, "F8", label_ar="خلاصة مستبعدة", status=Finding.Status.REJECTED)
+
+    card = measure_card(client.get("/c/souss-massa/programme/").content.decode(), fair)
+
+    assert f'href="/c/souss-massa/diagnosis/findings/{newer.pk}/"' in card
+    assert f'href="/c/souss-massa/diagnosis/findings/{cited.pk}/"' not in card
+    assert f'href="/c/souss-massa/diagnosis/findings/{gone.pk}/"' in card
+    assert "من عملية توليف سابقة (1 مارس، 2020)" in card
+    assert "استبعدها المحلل" in card
+    assert list(fair.findings.all()) == [cited, gone, rejected]  # the citation stays as stored
+
+    french = client.get("/fr/c/souss-massa/programme/").content.decode()
+    assert "d'une exécution antérieure de la synthèse (1 mars 2020)" in french
+    assert "écarté par l'analyste" in french
+
+
 def test_late_measures_are_flagged(client: Client) -> None:
     programme = adopted_programme()
 
@@ -183,8 +218,8 @@ def test_the_page_takes_the_same_queries_whatever_the_size(client: Client) -> No
         html = client.get("/c/souss-massa/programme/").content.decode()
     assert html.count('class="card measure"') == 3 + 5 * 4
     # Consultation, programme, measures with owners and latest updates, partners, funding lines,
-    # findings, totals by source.
-    assert len(large.captured_queries) == len(small.captured_queries) == 7
+    # findings, the current runs and the findings they resolve to, totals by source.
+    assert len(large.captured_queries) == len(small.captured_queries) == 9
 
 
 def test_amounts_keep_their_centimes_only_when_they_have_some() -> None:
