@@ -6,4 +6,14 @@ app_name = "api"
 
 urlpatterns = [
     path("consultations", views.consultation_list, name="consultations"),
+    path(
+        "consultations/<slug:slug>/open-data.zip",
+        views.open_data_archive,
+        name="open-data",
+    ),
+    path(
+        "consultations/<slug:slug>/contributions.json",
+        views.open_data_contributions_page,
+        name="contributions",
+    ),
 ]

@@ -1,12 +1,57 @@
-"""The read-only JSON API. ``GET /api/consultations`` lists the public consultations with counts."""
+"""The read-only JSON API.
+
+``GET /api/consultations``
+    The public consultations with counts.
+
+``GET /api/consultations/<slug>/open-data.zip``
+    The pseudonymised open data of a public (non-draft) consultation, as a ZIP holding
+    ``contributions.csv``, ``votes.csv`` (aggregated per proposal), ``findings.csv`` (the latest
+    successful synthesis run), ``datapackage.json`` (a Frictionless Data Package descriptor:
+    licence CC BY 4.0, one schema per CSV, field descriptions in English and French) and
+    ``README.txt`` (Arabic and French: what is published, how authors are pseudonymised, the
+    limits). CSVs are UTF-8 with a byte order mark and every cell is formula-escaped.
+
+``GET /api/consultations/<slug>/contributions.json?page=N``
+    The rows of ``contributions.csv`` as JSON, ``PAGE_SIZE`` per page, oldest first, with
+    ``count``, ``page``, ``pages``, ``next`` and ``previous``.
+
+Which contributions are published and how authors are pseudonymised is decided in
+``tashawur.api.selectors`` (moderation, erasure, consent; keyed-hash pseudonyms per
+consultation; actor type and province dropped below ``TASHAWUR_OPEN_DATA_K`` authors). Both
+open-data responses are ``Cache-Control: public, max-age=300`` and carry a dated file name in
+``Content-Disposition``; a draft or unknown consultation, or a page past the last, answers 404
+with ``{"error": {"code", "message"}}``, a page that is not a whole number 400.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+import math
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
+from tashawur.api.opendata import file_stem, open_data_day, open_data_zip
+from tashawur.api.selectors import (
+    OpenData,
+    open_data_author_profiles,
+    open_data_build,
+    open_data_consultation_get,
+    open_data_contribution_rows,
+    open_data_contribution_values,
+    open_data_contributions,
+)
+from tashawur.consultations.models import Consultation
 from tashawur.consultations.selectors import consultation_list_with_counts
+
+PAGE_SIZE = 100
+CACHE_SECONDS = 300
+_JSON = {"ensure_ascii": False}
 
 
 # Read-only: exempt from CSRF so that a write gets the honest 405 instead of a CSRF 403.
@@ -28,4 +73,91 @@ def consultation_list(request: HttpRequest) -> JsonResponse:
         }
         for c in consultation_list_with_counts()
     ]
-    return JsonResponse({"consultations": consultations}, json_dumps_params={"ensure_ascii": False})
+    return JsonResponse({"consultations": consultations}, json_dumps_params=_JSON)
+
+
+def _error(request: HttpRequest, status: int, code: str, message: Promise) -> JsonResponse:
+    # /api/ lies outside i18n_patterns, where the middleware always picks Arabic: an API client
+    # says which language it reads with Accept-Language.
+    with translation.override(translation.get_language_from_request(request)):
+        body = {"error": {"code": code, "message": str(message)}}
+    return JsonResponse(body, status=status, json_dumps_params=_JSON)
+
+
+def _consultation_not_found(request: HttpRequest) -> JsonResponse:
+    return _error(
+        request, 404, "consultation_not_found", _("No public consultation has this identifier.")
+    )
+
+
+def _public(response: HttpResponse, *, disposition: str, file_name: str) -> HttpResponse:
+    patch_cache_control(response, public=True, max_age=CACHE_SECONDS)
+    response["Content-Disposition"] = f'{disposition}; filename="{file_name}"'
+    return response
+
+
+@csrf_exempt
+@require_safe
+def open_data_archive(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        consultation = open_data_consultation_get(slug=slug)
+    except Http404:
+        return _consultation_not_found(request)
+    data: OpenData = open_data_build(consultation=consultation)
+    response = HttpResponse(open_data_zip(data), content_type="application/zip")
+    return _public(
+        response,
+        disposition="attachment",
+        file_name=f"{file_stem(consultation, open_data_day(data))}.zip",
+    )
+
+
+def _page_number(raw: str | None) -> int | None:
+    if raw is None:
+        return 1
+    return int(raw) if raw.isascii() and raw.isdigit() and int(raw) >= 1 else None
+
+
+def _page_url(request: HttpRequest, consultation: Consultation, page: int) -> str:
+    path = reverse("api:contributions", kwargs={"slug": consultation.slug})
+    return request.build_absolute_uri(f"{path}?page={page}")
+
+
+@csrf_exempt
+@require_safe
+def open_data_contributions_page(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        consultation = open_data_consultation_get(slug=slug)
+    except Http404:
+        return _consultation_not_found(request)
+    page = _page_number(request.GET.get("page"))
+    if page is None:
+        return _error(request, 400, "page_invalid", _("The page must be a whole number, from 1."))
+    contributions = open_data_contributions(consultation=consultation)
+    count = contributions.count()
+    pages = max(1, math.ceil(count / PAGE_SIZE))
+    if page > pages:
+        return _error(request, 404, "page_not_found", _("This page is past the last one."))
+    profiles = open_data_author_profiles(consultation=consultation)
+    start = (page - 1) * PAGE_SIZE
+    rows = open_data_contribution_rows(
+        open_data_contribution_values(contributions)[start : start + PAGE_SIZE],
+        profiles=profiles,
+    )
+    body = {
+        "consultation": consultation.slug,
+        "licence": "CC-BY-4.0",
+        "count": count,
+        "page": page,
+        "pages": pages,
+        "next": _page_url(request, consultation, page + 1) if page < pages else None,
+        "previous": _page_url(request, consultation, page - 1) if page > 1 else None,
+        "results": rows,
+    }
+    response = JsonResponse(body, json_dumps_params=_JSON)
+    day = timezone.localdate()
+    return _public(
+        response,
+        disposition="inline",
+        file_name=f"tashawur-{consultation.slug}-contributions-{day.isoformat()}-p{page}.json",
+    )

@@ -5,6 +5,8 @@
 - ``TASHAWUR_DATA_DIR``: where the SQLite file and media live (default ``./var``).
 - ``TASHAWUR_SECRET_KEY``: required in production.
 - ``TASHAWUR_ALLOWED_HOSTS``: comma-separated host names.
+- ``TASHAWUR_OPEN_DATA_K``: open data shows an author's actor type and province only when at
+  least this many published authors of the consultation share them (default 5).
 """
 
 from __future__ import annotations
@@ -183,6 +185,9 @@ TASKS = {
         )
     }
 }
+
+# k-anonymity of the open data's quasi-identifiers (actor type × province); see api/selectors.py.
+TASHAWUR_OPEN_DATA_K = int(os.environ.get("TASHAWUR_OPEN_DATA_K", "5"))
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

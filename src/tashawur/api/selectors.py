@@ -1,0 +1,361 @@
+"""Reads for the open data of a consultation: which contributions may be published, and how
+their authors are pseudonymised (DESIGN.md §6, Law 09-08).
+
+The rules, in one place so that the ZIP and the JSON pages can never disagree:
+
+- the consultation is public (not a draft);
+- a contribution is published by moderation;
+- an authored contribution's author has not been erased and stands by their consent to the
+  current participation text ("taking part and having contributions published"), the same rule
+  ``contributions.services`` applies at submission on the web. It is checked again here because
+  a consent can be withdrawn, a new version published, and the import, offline and API channels
+  do not ask at submission;
+- a contribution without an author (recorded by a facilitator for the room) is published.
+
+No name, e-mail, phone, organisation, gender, age band, recorder or voice note leaves here; the
+author becomes a keyed hash that is stable within a consultation and unlinkable across
+consultations, and their actor type and province are dropped when fewer than
+``TASHAWUR_OPEN_DATA_K`` published authors of the consultation share that combination.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from tashawur.actors.models import Consent, ConsentText, Participant
+from tashawur.consultations.models import Consultation, Dimension
+from tashawur.contributions.models import Contribution, ModerationStatus
+from tashawur.diagnosis.models import Finding, FindingContribution, SynthesisRun
+
+K_ANONYMITY_DEFAULT = 5
+PSEUDONYM_PREFIX = "p_"
+# 16 hex digits (64 bits): no collision among a consultation's participants in practice.
+PSEUDONYM_HEX_DIGITS = 16
+
+# Columns, in order: CSV headers and JSON keys come from here.
+CONTRIBUTION_FIELDS: tuple[str, ...] = (
+    "id",
+    "workshop_id",
+    "theme",
+    "dimension",
+    "language",
+    "channel",
+    "created_on",
+    "text",
+    "translation_fr",
+    "author_pseudonym",
+    "author_actor_type",
+    "author_province",
+    "agree_count",
+    "disagree_count",
+    "pass_count",
+)
+STATEMENT_FIELDS: tuple[str, ...] = (
+    "statement_id",
+    "agree_count",
+    "disagree_count",
+    "pass_count",
+    "vote_count",
+)
+FINDING_FIELDS: tuple[str, ...] = (
+    "finding_key",
+    "dimension",
+    "theme_key",
+    "theme_label_ar",
+    "theme_label_fr",
+    "label_ar",
+    "label_fr",
+    "size",
+    "contribution_ids",
+)
+_HIDDEN_FINDINGS = (Finding.Status.REJECTED, Finding.Status.MERGED)
+
+
+@dataclass(frozen=True)
+class AuthorProfile:
+    pseudonym: str
+    actor_type: str
+    province: str
+
+
+def open_data_k() -> int:
+    """The smallest group of authors whose actor type and province may be shown together."""
+    return int(getattr(settings, "TASHAWUR_OPEN_DATA_K", K_ANONYMITY_DEFAULT))
+
+
+def open_data_consultation_get(*, slug: str) -> Consultation:
+    """A public consultation by slug; a draft and an unknown slug both raise ``Http404``."""
+    consultation = (
+        Consultation.objects.select_related("region")
+        .exclude(status=Consultation.Status.DRAFT)
+        .filter(slug=slug)
+        .first()
+    )
+    if consultation is None:
+        raise Http404
+    return consultation
+
+
+def author_pseudonym(*, consultation_id: int, participant_id: int) -> str:
+    """HMAC-SHA256 of the participant id under a key derived from ``SECRET_KEY`` and the
+    consultation id: stable within a consultation, unlinkable across consultations without the
+    secret (rotating ``SECRET_KEY`` changes every pseudonym)."""
+    digest = salted_hmac(
+        f"tashawur.api.open_data.consultation:{consultation_id}",
+        str(participant_id),
+        algorithm="sha256",
+    ).hexdigest()
+    return PSEUDONYM_PREFIX + digest[:PSEUDONYM_HEX_DIGITS]
+
+
+def _participation_consent_current_id() -> Subquery:
+    return Subquery(
+        ConsentText.objects.filter(
+            purpose=ConsentText.Purpose.PARTICIPATION, published_at__lte=timezone.now()
+        )
+        .order_by("-version")
+        .values("pk")[:1]
+    )
+
+
+def open_data_contributions(*, consultation: Consultation) -> QuerySet[Contribution]:
+    """The contributions of ``consultation`` that open data may publish (rules above),
+    oldest first."""
+    consented = Consent.objects.filter(
+        participant=OuterRef("author"),
+        consent_text=_participation_consent_current_id(),
+        granted=True,
+        withdrawn_at__isnull=True,
+    )
+    return (
+        Contribution.objects.filter(
+            consultation=consultation, moderation_status=ModerationStatus.PUBLISHED
+        )
+        .filter(
+            Q(author__isnull=True)
+            | (Q(author__erased_at__isnull=True) & Q(author__isnull=False) & Exists(consented))
+        )
+        .order_by("created_at", "pk")
+    )
+
+
+def _top_actor_type(slug: str | None, parent_slug: str | None) -> str:
+    # A subtype is generalised to its type: finer classes would mostly be suppressed anyway.
+    return parent_slug or slug or ""
+
+
+def open_data_author_profiles(*, consultation: Consultation) -> dict[int, AuthorProfile]:
+    """Pseudonym, actor type and province of every author published in open data, with the
+    small cells suppressed (two queries, whatever the number of authors).
+
+    The actor type is that of the participant's first organisation by name (as
+    ``Participant.primary_organisation``), generalised from subtype to type. When fewer than
+    ``open_data_k()`` authors share a (actor type, province) combination, both are dropped for
+    each of them.
+    """
+    authors = open_data_contributions(consultation=consultation).filter(author__isnull=False)
+    author_ids = authors.values("author_id")
+    provinces = dict(
+        Participant.objects.filter(pk__in=author_ids).values_list("pk", "territory__code")
+    )
+    actor_types: dict[int, str] = {}
+    memberships = (
+        Participant.organisations.through.objects.filter(participant_id__in=author_ids)
+        .order_by("participant_id", "organisation__name", "organisation_id")
+        .values_list(
+            "participant_id",
+            "organisation__actor_type__slug",
+            "organisation__actor_type__parent__slug",
+        )
+    )
+    for participant_id, slug, parent_slug in memberships:
+        actor_types.setdefault(participant_id, _top_actor_type(slug, parent_slug))
+
+    combination = {
+        pk: (actor_types.get(pk, ""), province or "") for pk, province in provinces.items()
+    }
+    sizes = Counter(combination.values())
+    k = open_data_k()
+    profiles: dict[int, AuthorProfile] = {}
+    for pk, (actor_type, province) in combination.items():
+        shown = sizes[(actor_type, province)] >= k
+        profiles[pk] = AuthorProfile(
+            pseudonym=author_pseudonym(consultation_id=consultation.pk, participant_id=pk),
+            actor_type=actor_type if shown else "",
+            province=province if shown else "",
+        )
+    return profiles
+
+
+def _created_on(created_at: dt.datetime) -> str:
+    return timezone.localtime(created_at).date().isoformat()
+
+
+_CONTRIBUTION_COLUMNS = (
+    "pk",
+    "workshop_id",
+    "theme__slug",
+    "dimension",
+    "language",
+    "channel",
+    "created_at",
+    "text",
+    "translation_fr",
+    "author_id",
+    "agree_count",
+    "disagree_count",
+    "pass_count",
+)
+
+
+def open_data_contribution_rows(
+    contributions: Iterable[dict[str, Any]], *, profiles: dict[int, AuthorProfile]
+) -> list[dict[str, Any]]:
+    """Rows keyed by ``CONTRIBUTION_FIELDS`` from ``open_data_contribution_values`` rows."""
+    rows = []
+    for c in contributions:
+        profile = profiles.get(c["author_id"]) if c["author_id"] is not None else None
+        rows.append(
+            {
+                "id": c["pk"],
+                "workshop_id": c["workshop_id"],
+                "theme": c["theme__slug"] or "",
+                "dimension": c["dimension"],
+                "language": c["language"],
+                "channel": c["channel"],
+                "created_on": _created_on(c["created_at"]),
+                "text": c["text"],
+                "translation_fr": c["translation_fr"],
+                "author_pseudonym": profile.pseudonym if profile else "",
+                "author_actor_type": profile.actor_type if profile else "",
+                "author_province": profile.province if profile else "",
+                "agree_count": c["agree_count"],
+                "disagree_count": c["disagree_count"],
+                "pass_count": c["pass_count"],
+            }
+        )
+    return rows
+
+
+def open_data_contribution_values(
+    contributions: QuerySet[Contribution],
+) -> QuerySet[Contribution, dict[str, Any]]:
+    """Only the columns open data may show: nothing else is even read from the database."""
+    values: QuerySet[Contribution, dict[str, Any]] = contributions.values(*_CONTRIBUTION_COLUMNS)
+    return values
+
+
+def open_data_statement_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Votes, aggregated per proposal: no voter-level rows (see the README for why)."""
+    return [
+        {
+            "statement_id": row["id"],
+            "agree_count": row["agree_count"],
+            "disagree_count": row["disagree_count"],
+            "pass_count": row["pass_count"],
+            "vote_count": row["agree_count"] + row["disagree_count"] + row["pass_count"],
+        }
+        for row in rows
+        if row["dimension"] == Dimension.PROPOSAL
+    ]
+
+
+def open_data_run(*, consultation: Consultation) -> SynthesisRun | None:
+    """The latest successful synthesis run, as the diagnosis shows it."""
+    return (
+        SynthesisRun.objects.filter(consultation=consultation, status=SynthesisRun.Status.SUCCEEDED)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+
+
+def open_data_finding_rows(
+    *, run: SynthesisRun | None, published_ids: set[int]
+) -> list[dict[str, Any]]:
+    """The findings the diagnosis shows (neither merged nor rejected) of ``run``; each lists
+    only the contributions that are in open data, while ``size`` is the run's own count."""
+    if run is None:
+        return []
+    findings = list(
+        run.findings.exclude(status__in=_HIDDEN_FINDINGS)
+        .order_by("position")
+        .values(
+            "pk",
+            "key",
+            "dimension",
+            "theme_key",
+            "theme_label_ar",
+            "theme_label_fr",
+            "label_ar",
+            "label_fr",
+            "title_override_ar",
+            "title_override_fr",
+            "size",
+        )
+    )
+    members: dict[int, list[int]] = {f["pk"]: [] for f in findings}
+    for finding_id, contribution_id in (
+        FindingContribution.objects.filter(finding_id__in=members)
+        .order_by("finding_id", "contribution_id")
+        .values_list("finding_id", "contribution_id")
+    ):
+        if contribution_id in published_ids:
+            members[finding_id].append(contribution_id)
+    return [
+        {
+            "finding_key": f["key"],
+            "dimension": f["dimension"],
+            "theme_key": f["theme_key"],
+            "theme_label_ar": f["theme_label_ar"],
+            "theme_label_fr": f["theme_label_fr"],
+            "label_ar": f["title_override_ar"] or f["label_ar"],
+            "label_fr": f["title_override_fr"] or f["label_fr"],
+            "size": f["size"],
+            "contribution_ids": members[f["pk"]],
+        }
+        for f in findings
+    ]
+
+
+@dataclass(frozen=True)
+class OpenData:
+    """Everything the ZIP holds, as plain rows."""
+
+    consultation: Consultation
+    generated_at: dt.datetime
+    k: int
+    run: SynthesisRun | None
+    contributions: list[dict[str, Any]]
+    statements: list[dict[str, Any]]
+    findings: list[dict[str, Any]]
+
+
+def open_data_build(*, consultation: Consultation) -> OpenData:
+    """The open data of ``consultation``, read in a fixed number of queries."""
+    profiles = open_data_author_profiles(consultation=consultation)
+    contributions = open_data_contribution_rows(
+        open_data_contribution_values(open_data_contributions(consultation=consultation)),
+        profiles=profiles,
+    )
+    run = open_data_run(consultation=consultation)
+    return OpenData(
+        consultation=consultation,
+        generated_at=timezone.now(),
+        k=open_data_k(),
+        run=run,
+        contributions=contributions,
+        statements=open_data_statement_rows(contributions),
+        findings=open_data_finding_rows(
+            run=run, published_ids={row["id"] for row in contributions}
+        ),
+    )
