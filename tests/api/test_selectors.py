@@ -17,6 +17,7 @@ from tashawur.api.selectors import (
     open_data_build,
     open_data_consultation_get,
     open_data_contributions,
+    open_data_k,
 )
 from tashawur.consultations.models import Consultation
 from tashawur.contributions.models import Channel, ModerationStatus
@@ -197,6 +198,10 @@ def test_drops_actor_type_and_province_shared_by_fewer_than_k_authors(site: Site
     profiles = open_data_author_profiles(consultation=site.consultation)
     assert {(profiles[pk].actor_type, profiles[pk].province) for pk in four} == {("", "")}
     assert all(profiles[pk].pseudonym.startswith("p_") for pk in four)
+
+
+def test_k_defaults_to_five() -> None:
+    assert open_data_k() == 5
 
 
 def test_k_is_a_setting(site: Site, settings: object) -> None:

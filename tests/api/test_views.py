@@ -243,6 +243,8 @@ def test_datapackage_describes_each_csv(site: Site, client: Client) -> None:
     for path, resource in resources.items():
         header = _csv(files[path])[0]
         fields = resource["schema"]["fields"]
+        assert resource["encoding"] == "utf-8"
+        assert files[path].startswith(b"\xef\xbb\xbf")
         assert [f["name"] for f in fields] == header
         assert all(f["type"] and f["description"] and f["description_fr"] for f in fields)
 

@@ -280,7 +280,8 @@ def datapackage(data: OpenData) -> dict[str, Any]:
                 "profile": "tabular-data-resource",
                 "format": "csv",
                 "mediatype": "text/csv",
-                "encoding": CSV_ENCODING,
+                # The IANA name: readers that honour it skip the byte order mark.
+                "encoding": "utf-8",
                 "description": description_en,
                 "description_fr": description_fr,
                 "schema": {
