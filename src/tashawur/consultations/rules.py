@@ -103,3 +103,9 @@ def can_curate_findings(user: Any, consultation: Consultation) -> bool:
     """Curating findings (rename, accept, reject, merge, split) is part of running the
     synthesis: the same people may do it."""
     return can_run_consultation_synthesis(user, consultation)
+
+
+def can_write_diagnosis(user: Any, consultation: Consultation) -> bool:
+    """Writing and publishing the diagnosis rests on the curated findings: those who curate
+    them write it. Its publications are read by whoever may see the consultation."""
+    return can_curate_findings(user, consultation)

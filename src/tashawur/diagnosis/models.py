@@ -411,3 +411,155 @@ class StatementStat(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.contribution_id} {self.consensus:.3f}"
+
+
+class DiagnosisDimension(models.TextChoices):
+    """The four parts of a written diagnosis (DESIGN.md §2), with the contributions' values."""
+
+    POTENTIAL = Dimension.POTENTIAL.value, Dimension.POTENTIAL.label
+    SPECIFICITY = Dimension.SPECIFICITY.value, Dimension.SPECIFICITY.label
+    CHALLENGE = Dimension.CHALLENGE.value, Dimension.CHALLENGE.label
+    PROPOSAL = Dimension.PROPOSAL.value, Dimension.PROPOSAL.label
+
+
+class Diagnosis(TimeStampedModel):
+    """The analyst's written reading of a consultation: entries that each name their sources.
+
+    Readers never see the entries themselves: they read the latest ``DiagnosisPublication``,
+    a snapshot taken when the diagnosis was published (``services.diagnosis_publish``).
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    consultation = models.OneToOneField(
+        "consultations.Consultation",
+        verbose_name=_("consultation"),
+        on_delete=models.PROTECT,
+        related_name="written_diagnosis",
+    )
+    # Draft while the entries differ from the last publication (or none was made yet).
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    version = models.PositiveIntegerField(_("version"), default=0)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("diagnosis")
+        verbose_name_plural = _("diagnoses")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "published"]), name="diagnosis_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(version=0, published_at__isnull=True)
+                | Q(version__gte=1, published_at__isnull=False),
+                name="diagnosis_published_has_a_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(version__gte=1),
+                name="diagnosis_published_has_a_version",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consultation} v{self.version} ({self.status})"
+
+
+class DiagnosisEntry(models.Model):
+    """One statement of the diagnosis, resting on findings and/or contributions (at least one
+    source: the services refuse an entry without)."""
+
+    diagnosis = models.ForeignKey(
+        Diagnosis, verbose_name=_("diagnosis"), on_delete=models.CASCADE, related_name="entries"
+    )
+    dimension = models.CharField(_("dimension"), max_length=16, choices=DiagnosisDimension.choices)
+    # Order within the dimension; not unique, so that a reorder rewrites it in one pass.
+    position = models.PositiveIntegerField(_("position"), default=0)
+    statement_ar = models.TextField(_("statement (Arabic)"), blank=True)
+    statement_fr = models.TextField(_("statement (French)"), blank=True)
+    findings = models.ManyToManyField(
+        Finding, verbose_name=_("findings"), blank=True, related_name="diagnosis_entries"
+    )
+    contributions = models.ManyToManyField(
+        "contributions.Contribution",
+        verbose_name=_("contributions"),
+        blank=True,
+        related_name="diagnosis_entries",
+    )
+
+    class Meta:
+        verbose_name = _("diagnosis entry")
+        verbose_name_plural = _("diagnosis entries")
+        ordering = ["diagnosis", "position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(dimension__in=["potential", "specificity", "challenge", "proposal"]),
+                name="diagnosisentry_dimension_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(statement_ar="") | ~Q(statement_fr=""),
+                name="diagnosisentry_has_a_statement",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.statement[:80]
+
+    @property
+    def statement(self) -> str:
+        """The statement in the active language, falling back to the other."""
+        return pick_label(ar=self.statement_ar, fr=self.statement_fr)
+
+
+class DiagnosisPublication(models.Model):
+    """What readers read: the entries as they were when published, with their sources' keys,
+    labels and quotes copied, so that later curation or runs never change a published text."""
+
+    diagnosis = models.ForeignKey(
+        Diagnosis,
+        verbose_name=_("diagnosis"),
+        on_delete=models.CASCADE,
+        related_name="publications",
+    )
+    version = models.PositiveIntegerField(_("version"))
+    published_at = models.DateTimeField(_("published at"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # {"entries": [{"dimension", "position", "statement_ar", "statement_fr",
+    #   "findings": [{"id", "key", "run", "label_ar", "label_fr",
+    #                 "quotes": [{"id", "workshop", "language", "text"}]}],
+    #   "contributions": [{"id", "workshop", "language", "text"}]}]}
+    snapshot = models.JSONField(_("snapshot"), editable=False)
+
+    class Meta:
+        verbose_name = _("diagnosis publication")
+        verbose_name_plural = _("diagnosis publications")
+        ordering = ["diagnosis", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["diagnosis", "version"], name="diagnosispublication_unique_version"
+            ),
+            models.CheckConstraint(
+                condition=Q(version__gte=1), name="diagnosispublication_version_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.diagnosis.consultation} v{self.version}"
