@@ -1,6 +1,6 @@
-"""Input shape of the curation forms only: the rules on titles (bidi controls, length) and on
-findings (same run, not merged, members of the finding) live in the services, whose translated
-errors the views show next to the fields."""
+"""Input shape of the curation and writing forms only: the rules on titles and statements (bidi
+controls, length), on findings (same run, not merged, members of the finding) and on an entry's
+sources live in the services, whose translated errors the views show next to the fields."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from tashawur.diagnosis.models import Finding
+from tashawur.diagnosis.models import DiagnosisDimension, Finding
 
 
 class FindingRenameForm(forms.Form):
@@ -101,3 +101,67 @@ class FindingSplitForm(forms.Form):
         if not self.is_bound:
             return set()
         return {int(v) for v in self["contributions"].value() or [] if str(v).isdigit()}
+
+
+class DiagnosisEntryForm(forms.Form):
+    dimension = forms.ChoiceField(
+        label=_("Dimension"),
+        choices=DiagnosisDimension.choices,
+        error_messages={
+            "required": _("Choose potential, specificity, challenge or proposal."),
+            "invalid_choice": _("Choose potential, specificity, challenge or proposal."),
+        },
+    )
+    statement_ar = forms.CharField(
+        label=_("Statement in Arabic"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"dir": "rtl", "lang": "ar", "rows": 3}),
+    )
+    statement_fr = forms.CharField(
+        label=_("Statement in French"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"dir": "ltr", "lang": "fr", "rows": 3}),
+    )
+    # Whether the findings are of this consultation, of the latest run and shown is the
+    # service's to say, with the keys at fault.
+    findings = _ContributionIds(
+        label=_("Findings it rests on"),
+        coerce=int,
+        required=False,
+        error_messages={"invalid_choice": _("Choose findings from the list.")},
+    )
+    contributions = forms.CharField(
+        label=_("Contributions it rests on"),
+        required=False,
+        help_text=_("Contribution numbers, separated by spaces or commas: 12, 15"),
+        widget=forms.TextInput(attrs={"dir": "ltr", "inputmode": "numeric"}),
+    )
+
+    def clean_contributions(self) -> list[int]:
+        raw = self.cleaned_data["contributions"].replace("#", " ").replace("،", ",")
+        parts = [p for p in raw.replace(",", " ").split() if p]
+        if not all(p.isdigit() for p in parts):
+            raise forms.ValidationError(
+                _("Write contribution numbers separated by spaces or commas."),
+                code="contributions_invalid",
+            )
+        return sorted({int(p) for p in parts})
+
+    @property
+    def chosen_findings(self) -> set[int]:
+        """The finding ids ticked (posted, or those of the entry being edited)."""
+        if self.is_bound:
+            return {int(v) for v in self["findings"].value() or [] if str(v).isdigit()}
+        return {int(v) for v in self.initial.get("findings", [])}
+
+
+class DiagnosisEntryMoveForm(forms.Form):
+    direction = forms.ChoiceField(
+        choices=[("up", "up"), ("down", "down")],
+        error_messages={
+            "required": _("Choose to move the entry up or down."),
+            "invalid_choice": _("Choose to move the entry up or down."),
+        },
+    )

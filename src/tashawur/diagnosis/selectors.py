@@ -21,14 +21,19 @@ from tashawur.consultations import rules
 from tashawur.consultations.models import Consultation, Dimension, Theme
 from tashawur.consultations.selectors import consultation_get_for_user
 from tashawur.contributions.models import Channel, Contribution, Language
+from tashawur.core.i18n import pick_label
 from tashawur.diagnosis.models import (
     CurationEvent,
+    DiagnosisDimension,
+    DiagnosisEntry,
+    DiagnosisPublication,
     Finding,
     FindingContribution,
     OpinionGroup,
     StatementStat,
     SynthesisRun,
 )
+from tashawur.diagnosis.models import Diagnosis as WrittenDiagnosis
 from tashawur.territories.models import Territory
 
 #: Values shown per breakdown field (the most frequent first) where a limit applies: the
@@ -128,6 +133,8 @@ class Diagnosis:
     may_curate: bool = False
     set_aside: list[Finding] = field(default_factory=list)
     curation_events: int = 0
+    # The written diagnosis: its latest publication (what the public reads), if any.
+    publication: DiagnosisPublication | None = None
 
     @property
     def pending(self) -> bool:
@@ -239,6 +246,10 @@ def diagnosis_get_for_user(*, slug: str, user: Any, dimension: str | None = None
         dimension=dimension,
         may_request=rules.can_run_consultation_synthesis(user, consultation),
         may_curate=rules.can_curate_findings(user, consultation),
+        publication=DiagnosisPublication.objects.filter(diagnosis__consultation=consultation)
+        .order_by("-version")
+        .defer("snapshot")
+        .first(),
     )
     if run is None:
         return diagnosis
@@ -407,4 +418,180 @@ def finding_get_for_user(*, slug: str, finding_id: int, user: Any) -> FindingPag
                 .exclude(pk=finding.pk)
                 .order_by("position")
             )
+    return page
+
+
+# -- the written diagnosis ----------------------------------------------------------------------
+
+
+@dataclass
+class EntrySection:
+    dimension: str
+    label: str
+    entries: list[DiagnosisEntry]
+
+
+@dataclass
+class DiagnosisEditor:
+    """What the writers' page shows: the entries by dimension, the findings they may cite and
+    where the diagnosis stands (its status, its last publication)."""
+
+    consultation: Consultation
+    diagnosis: WrittenDiagnosis | None
+    run: SynthesisRun | None  # the latest successful run: entries cite its findings
+    sections: list[EntrySection] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # citable: shown, of ``run``
+    used_finding_ids: set[int] = field(default_factory=set)
+    accepted_unused: int = 0  # accepted findings no entry names: what "propose" would add
+    publication: DiagnosisPublication | None = None
+
+    @property
+    def entries_count(self) -> int:
+        return sum(len(s.entries) for s in self.sections)
+
+
+def diagnosis_consultation_for_writing(*, slug: str, user: Any) -> Consultation:
+    """The consultation whose diagnosis ``user`` may write; ``Http404`` or ``PermissionDenied``."""
+    consultation = consultation_get_for_user(slug=slug, user=user)
+    if not rules.can_write_diagnosis(user, consultation):
+        raise PermissionDenied
+    return consultation
+
+
+def diagnosis_entry_get_for_writing(*, slug: str, entry_id: int, user: Any) -> DiagnosisEntry:
+    """An entry of the consultation's diagnosis that ``user`` may write."""
+    consultation = diagnosis_consultation_for_writing(slug=slug, user=user)
+    entry = (
+        DiagnosisEntry.objects.select_related("diagnosis__consultation")
+        .filter(pk=entry_id, diagnosis__consultation=consultation)
+        .first()
+    )
+    if entry is None:
+        raise Http404
+    return entry
+
+
+def diagnosis_editor_get_for_user(*, slug: str, user: Any) -> DiagnosisEditor:
+    """The writers' view of the diagnosis, drafts included. Raises ``Http404`` or
+    ``PermissionDenied`` for those who may not write it."""
+    consultation = diagnosis_consultation_for_writing(slug=slug, user=user)
+    run, _latest = _last_runs(consultation)
+    diagnosis = WrittenDiagnosis.objects.filter(consultation=consultation).first()
+    editor = DiagnosisEditor(consultation=consultation, diagnosis=diagnosis, run=run)
+    if run is not None:
+        editor.findings = list(run.findings.exclude(status__in=_HIDDEN).order_by("position"))
+    if diagnosis is None:
+        return editor
+    entries = list(
+        diagnosis.entries.prefetch_related("findings", "contributions").order_by("position", "pk")
+    )
+    editor.used_finding_ids = {f.pk for e in entries for f in e.findings.all()}
+    editor.accepted_unused = sum(
+        1
+        for f in editor.findings
+        if f.status == Finding.Status.ACCEPTED
+        and f.pk not in editor.used_finding_ids
+        and f.dimension in DiagnosisDimension.values
+    )
+    editor.sections = [
+        EntrySection(
+            dimension=value,
+            label=str(label),
+            entries=[e for e in entries if e.dimension == value],
+        )
+        for value, label in DiagnosisDimension.choices
+    ]
+    editor.publication = diagnosis.publications.select_related("published_by").first()
+    return editor
+
+
+@dataclass(frozen=True)
+class PublishedSource:
+    """A contribution as the publication copied it: its number, its workshop, its words."""
+
+    id: int
+    workshop_id: int | None
+    language: str
+    text: str
+    translation_fr: str
+
+
+@dataclass(frozen=True)
+class PublishedFinding:
+    id: int
+    key: str
+    label: str
+    quotes: list[PublishedSource]
+
+
+@dataclass(frozen=True)
+class PublishedEntry:
+    statement: str
+    findings: list[PublishedFinding]
+    contributions: list[PublishedSource]
+
+
+@dataclass
+class PublishedSection:
+    dimension: str
+    label: str
+    entries: list[PublishedEntry]
+
+
+@dataclass
+class PublishedDiagnosis:
+    consultation: Consultation
+    publication: DiagnosisPublication | None
+    sections: list[PublishedSection] = field(default_factory=list)
+    may_write: bool = False
+
+
+def _published_source(data: dict[str, Any]) -> PublishedSource:
+    return PublishedSource(
+        id=int(data["id"]),
+        workshop_id=data.get("workshop"),
+        language=str(data.get("language") or ""),
+        text=str(data["text"]),
+        translation_fr=str(data.get("translation_fr") or ""),
+    )
+
+
+def diagnosis_publication_get_for_user(*, slug: str, user: Any) -> PublishedDiagnosis:
+    """The latest publication of the consultation's diagnosis, read from its snapshot only:
+    what was published stays as it was. Anyone who may see the consultation reads it."""
+    consultation = consultation_get_for_user(slug=slug, user=user)
+    publication = (
+        DiagnosisPublication.objects.filter(diagnosis__consultation=consultation)
+        .order_by("-version")
+        .first()
+    )
+    page = PublishedDiagnosis(
+        consultation=consultation,
+        publication=publication,
+        may_write=rules.can_write_diagnosis(user, consultation),
+    )
+    if publication is None:
+        return page
+    by_dimension: dict[str, list[PublishedEntry]] = defaultdict(list)
+    for entry in publication.snapshot.get("entries", []):
+        by_dimension[entry["dimension"]].append(
+            PublishedEntry(
+                statement=pick_label(ar=entry["statement_ar"], fr=entry["statement_fr"]),
+                findings=[
+                    PublishedFinding(
+                        id=int(f["id"]),
+                        key=str(f["key"]),
+                        label=pick_label(ar=f["label_ar"], fr=f["label_fr"]) or str(f["key"]),
+                        quotes=[_published_source(q) for q in f.get("quotes", [])],
+                    )
+                    for f in entry["findings"]
+                ],
+                contributions=[_published_source(c) for c in entry["contributions"]],
+            )
+        )
+    page.sections = [
+        PublishedSection(dimension=value, label=str(label), entries=by_dimension[value])
+        for value, label in DiagnosisDimension.choices
+        if by_dimension.get(value)
+    ]
     return page

@@ -28,4 +28,33 @@ urlpatterns = [
         views.finding_split,
         name="finding_split",
     ),
+    path("c/<slug:slug>/diagnosis/published/", views.diagnosis_published, name="published"),
+    path("c/<slug:slug>/diagnosis/write/", views.diagnosis_editor, name="editor"),
+    path(
+        "c/<slug:slug>/diagnosis/write/entries/",
+        views.diagnosis_entry_create,
+        name="entry_create",
+    ),
+    path(
+        "c/<slug:slug>/diagnosis/write/entries/<int:pk>/",
+        views.diagnosis_entry_edit,
+        name="entry_edit",
+    ),
+    path(
+        "c/<slug:slug>/diagnosis/write/entries/<int:pk>/save/",
+        views.diagnosis_entry_update,
+        name="entry_update",
+    ),
+    path(
+        "c/<slug:slug>/diagnosis/write/entries/<int:pk>/move/",
+        views.diagnosis_entry_move,
+        name="entry_move",
+    ),
+    path(
+        "c/<slug:slug>/diagnosis/write/entries/<int:pk>/delete/",
+        views.diagnosis_entry_delete,
+        name="entry_delete",
+    ),
+    path("c/<slug:slug>/diagnosis/write/propose/", views.diagnosis_propose, name="propose"),
+    path("c/<slug:slug>/diagnosis/write/publish/", views.diagnosis_publish, name="publish"),
 ]

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -22,17 +22,20 @@ from tashawur.consultations.views import HtmxHttpRequest
 from tashawur.core.errors import DomainError
 from tashawur.diagnosis import selectors, services
 from tashawur.diagnosis.forms import (
+    DiagnosisEntryForm,
+    DiagnosisEntryMoveForm,
     FindingMergeForm,
     FindingRenameForm,
     FindingSplitForm,
     FindingStatusForm,
 )
-from tashawur.diagnosis.models import Finding
+from tashawur.diagnosis.models import DiagnosisEntry, Finding
 from tashawur.diagnosis.services import synthesis_run_request
 
 #: While a run is queued or running, the page reloads itself this often (seconds; no script).
 PENDING_REFRESH_SECONDS = 5
 FINDING_PAGE = "diagnosis/finding.html"
+EDITOR_PAGE = "diagnosis/editor.html"
 UNPROCESSABLE = 422
 
 
@@ -231,3 +234,197 @@ def finding_split(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
                 location=_finding_url(slug, new.pk),
             )
     return _invalid(request, slug, pk, partial="members", split_form=form)
+
+
+# -- writing the diagnosis ----------------------------------------------------------------------
+
+
+def _entry_initial(entry: DiagnosisEntry) -> dict[str, Any]:
+    return {
+        "dimension": entry.dimension,
+        "statement_ar": entry.statement_ar,
+        "statement_fr": entry.statement_fr,
+        "findings": [f.pk for f in entry.findings.all()],
+        "contributions": ", ".join(str(c.pk) for c in entry.contributions.order_by("pk")),
+    }
+
+
+def _editor_context(
+    request: HttpRequest,
+    slug: str,
+    *,
+    editing: DiagnosisEntry | None = None,
+    form: DiagnosisEntryForm | None = None,
+    action_error: str = "",
+    notice: str = "",
+) -> dict[str, Any]:
+    editor = selectors.diagnosis_editor_get_for_user(slug=slug, user=request.user)
+    if form is None:
+        form = DiagnosisEntryForm(initial=_entry_initial(editing) if editing else None)
+    return {
+        "editor": editor,
+        "consultation": editor.consultation,
+        "form": form,
+        "editing": editing,
+        "action_error": action_error,
+        "notice": notice,
+    }
+
+
+def _editor_url(slug: str) -> str:
+    return reverse("diagnosis:editor", args=[slug])
+
+
+def _editor_changed(request: HtmxHttpRequest, slug: str, message: str) -> HttpResponse:
+    """After a change: HTMX gets the editor again, with the message; without JavaScript, back
+    to the editor with the message."""
+    if request.htmx:
+        response = render(
+            request, f"{EDITOR_PAGE}#editor", _editor_context(request, slug, notice=message)
+        )
+    else:
+        messages.success(request, message)
+        response = HttpResponseRedirect(_editor_url(slug))
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _editor_invalid(request: HtmxHttpRequest, slug: str, **context: Any) -> HttpResponse:
+    """The editor again with the errors next to the fields (HTMX: the editor part), as 422."""
+    template = f"{EDITOR_PAGE}#editor" if request.htmx else EDITOR_PAGE
+    response = render(
+        request, template, _editor_context(request, slug, **context), status=UNPROCESSABLE
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_safe
+@login_required
+def diagnosis_editor(request: HttpRequest, slug: str) -> HttpResponse:
+    return render(request, EDITOR_PAGE, _editor_context(request, slug))
+
+
+@require_safe
+@login_required
+def diagnosis_entry_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    entry = selectors.diagnosis_entry_get_for_writing(slug=slug, entry_id=pk, user=request.user)
+    return render(request, EDITOR_PAGE, _editor_context(request, slug, editing=entry))
+
+
+@require_POST
+@login_required
+def diagnosis_entry_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    consultation = selectors.diagnosis_consultation_for_writing(slug=slug, user=request.user)
+    form = DiagnosisEntryForm(request.POST)
+    if form.is_valid():
+        try:
+            services.diagnosis_entry_create(
+                consultation=consultation,
+                user=request.user,
+                dimension=form.cleaned_data["dimension"],
+                statement_ar=form.cleaned_data["statement_ar"],
+                statement_fr=form.cleaned_data["statement_fr"],
+                finding_ids=form.cleaned_data["findings"],
+                contribution_ids=form.cleaned_data["contributions"],
+            )
+        except DomainError as error:
+            _add_domain_error(form, error)
+        else:
+            return _editor_changed(request, slug, gettext("The entry is added to the draft."))
+    return _editor_invalid(request, slug, form=form)
+
+
+@require_POST
+@login_required
+def diagnosis_entry_update(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    entry = selectors.diagnosis_entry_get_for_writing(slug=slug, entry_id=pk, user=request.user)
+    form = DiagnosisEntryForm(request.POST)
+    if form.is_valid():
+        try:
+            services.diagnosis_entry_update(
+                entry=entry,
+                user=request.user,
+                dimension=form.cleaned_data["dimension"],
+                statement_ar=form.cleaned_data["statement_ar"],
+                statement_fr=form.cleaned_data["statement_fr"],
+                finding_ids=form.cleaned_data["findings"],
+                contribution_ids=form.cleaned_data["contributions"],
+            )
+        except DomainError as error:
+            _add_domain_error(form, error)
+        else:
+            return _editor_changed(request, slug, gettext("The entry is saved."))
+    return _editor_invalid(request, slug, form=form, editing=entry)
+
+
+@require_POST
+@login_required
+def diagnosis_entry_move(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    entry = selectors.diagnosis_entry_get_for_writing(slug=slug, entry_id=pk, user=request.user)
+    form = DiagnosisEntryMoveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.diagnosis_entry_move(
+                entry=entry, user=request.user, direction=form.cleaned_data["direction"]
+            )
+        except DomainError as error:
+            return _editor_invalid(request, slug, action_error=error.message)
+        return _editor_changed(request, slug, gettext("The entry is moved."))
+    return _editor_invalid(request, slug, action_error=form.errors["direction"][0])
+
+
+@require_POST
+@login_required
+def diagnosis_entry_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    entry = selectors.diagnosis_entry_get_for_writing(slug=slug, entry_id=pk, user=request.user)
+    try:
+        services.diagnosis_entry_delete(entry=entry, user=request.user)
+    except DomainError as error:
+        return _editor_invalid(request, slug, action_error=error.message)
+    return _editor_changed(request, slug, gettext("The entry is deleted from the draft."))
+
+
+@require_POST
+@login_required
+def diagnosis_propose(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    consultation = selectors.diagnosis_consultation_for_writing(slug=slug, user=request.user)
+    try:
+        created = services.diagnosis_entries_propose(consultation=consultation, user=request.user)
+    except DomainError as error:
+        return _editor_invalid(request, slug, action_error=error.message)
+    if created:
+        message = ngettext(
+            "%(count)s entry is proposed from the accepted findings: check its wording.",
+            "%(count)s entries are proposed from the accepted findings: check their wording.",
+            len(created),
+        ) % {"count": len(created)}
+    else:
+        message = gettext("Every accepted finding already has its entry: nothing to propose.")
+    return _editor_changed(request, slug, message)
+
+
+@require_POST
+@login_required
+def diagnosis_publish(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    consultation = selectors.diagnosis_consultation_for_writing(slug=slug, user=request.user)
+    try:
+        publication = services.diagnosis_publish(consultation=consultation, user=request.user)
+    except DomainError as error:
+        return _editor_invalid(request, slug, action_error=error.message)
+    return _editor_changed(
+        request,
+        slug,
+        gettext("Version %(version)s of the diagnosis is published.")
+        % {"version": publication.version},
+    )
+
+
+@require_safe
+def diagnosis_published(request: HttpRequest, slug: str) -> HttpResponse:
+    page = selectors.diagnosis_publication_get_for_user(slug=slug, user=request.user)
+    return render(
+        request,
+        "diagnosis/published.html",
+        {"page": page, "consultation": page.consultation},
+    )
