@@ -6,6 +6,7 @@ app_name = "api"
 
 urlpatterns = [
     path("consultations", views.consultation_list, name="consultations"),
+    path("openapi.json", views.openapi, name="openapi"),
     path(
         "consultations/<slug:slug>/open-data.zip",
         views.open_data_archive,

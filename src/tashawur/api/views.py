@@ -3,6 +3,9 @@
 ``GET /api/consultations``
     The public consultations with counts.
 
+``GET /api/openapi.json``
+    The OpenAPI 3.1 description of these endpoints (``tashawur.api.schema``).
+
 ``GET /api/consultations/<slug>/open-data.zip``
     The pseudonymised open data of a public (non-draft) consultation, as a ZIP holding
     ``contributions.csv``, ``votes.csv`` (aggregated per proposal), ``findings.csv`` (the latest
@@ -37,6 +40,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from tashawur.api.opendata import file_stem, open_data_day, open_data_zip
+from tashawur.api.schema import openapi_document
 from tashawur.api.selectors import (
     OpenData,
     open_data_author_profiles,
@@ -74,6 +78,14 @@ def consultation_list(request: HttpRequest) -> JsonResponse:
         for c in consultation_list_with_counts()
     ]
     return JsonResponse({"consultations": consultations}, json_dumps_params=_JSON)
+
+
+@csrf_exempt
+@require_safe
+def openapi(request: HttpRequest) -> JsonResponse:
+    response = JsonResponse(openapi_document(), json_dumps_params=_JSON)
+    patch_cache_control(response, public=True, max_age=CACHE_SECONDS)
+    return response
 
 
 def _error(request: HttpRequest, status: int, code: str, message: Promise) -> JsonResponse:
