@@ -329,7 +329,8 @@ README = """\
 - النص نفسه قد يكشف هوية صاحبه إن ذكر فيه تفاصيل شخصية؛ يرجى عدم محاولة التعرف على الأشخاص.
 - تتغير المعطيات مع الإشراف وسحب الموافقة ومحو المعطيات: قد يختفي سطر من نسخة إلى أخرى.
 - الأصوات مجمّعة عمدا: أصوات شخص واحد مجتمعة تكشف آراءه وقد تسمح بالتعرف عليه.
-- «الحجم» في findings.csv يعدّ كل ما جمعه التركيب، بما في ذلك ما لم يُنشر هنا.
+- «الحجم» في findings.csv يعدّ كل ما جمعه التركيب، بما في ذلك ما لم يُنشر هنا؛ وعناوين
+  الخلاصات مستخرجة من كل ما قرأه التركيب.
 
 الرخصة: المشاع الإبداعي، نسب المصنف 4.0 (CC BY 4.0)
 https://creativecommons.org/licenses/by/4.0/deed.ar
@@ -372,7 +373,7 @@ Limites
 - Les votes sont agrégés à dessein : l'ensemble des votes d'une personne révèle ses opinions et
   peut permettre de la reconnaître.
 - La « taille » dans findings.csv compte tout ce que la synthèse a regroupé, y compris ce qui
-  n'est pas publié ici.
+  n'est pas publié ici ; les libellés des constats sont tirés de tout ce qu'elle a lu.
 
 Licence : Creative Commons Attribution 4.0 International (CC BY 4.0)
 https://creativecommons.org/licenses/by/4.0/deed.fr
