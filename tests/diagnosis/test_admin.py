@@ -91,3 +91,29 @@ def test_admin_reads_the_curation_record_and_cannot_change_it(admin_client: Clie
     assert admin_client.get("/admin/diagnosis/curationevent/add/").status_code == 403
     event.refresh_from_db()
     assert event.action == "accept"
+
+
+def test_admin_reads_the_written_diagnosis_and_cannot_change_a_publication(
+    admin_client: Client, corpus: Corpus
+) -> None:
+    from tashawur.diagnosis.models import DiagnosisPublication
+    from tashawur.diagnosis.services import diagnosis_entry_create, diagnosis_publish
+
+    analyst = UserFactory(role="analyst")
+    diagnosis_entry_create(
+        consultation=corpus.consultation,
+        user=analyst,
+        dimension="challenge",
+        statement_ar="ندرة الماء",
+        finding_ids=[Finding.objects.order_by("position").first().pk],
+    )
+    publication = diagnosis_publish(consultation=corpus.consultation, user=analyst)
+    base = "/admin/diagnosis/diagnosispublication"
+
+    assert admin_client.get("/admin/diagnosis/diagnosis/").status_code == 200
+    assert admin_client.get(f"{base}/").status_code == 200
+    page = admin_client.get(f"/admin/diagnosis/diagnosis/{publication.diagnosis_id}/change/")
+    assert "ندرة الماء" in page.content.decode()
+    assert admin_client.post(f"{base}/{publication.pk}/change/", {"version": 7}).status_code == 403
+    assert admin_client.post(f"{base}/{publication.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert DiagnosisPublication.objects.get().version == 1

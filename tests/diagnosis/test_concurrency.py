@@ -104,3 +104,38 @@ def test_racing_splits_of_one_finding_take_distinct_keys_and_positions(corpus: C
         FindingContribution.objects.filter(run=run).values_list("contribution_id", flat=True)
     )
     assert sorted(cited) == sorted(corpus.published)
+
+
+def test_racing_first_entries_share_one_diagnosis_and_racing_publications_number_apart(
+    corpus: Corpus,
+) -> None:
+    from tashawur.diagnosis.models import Diagnosis, DiagnosisEntry, DiagnosisPublication
+    from tashawur.diagnosis.services import diagnosis_entry_create, diagnosis_publish
+
+    analyst = UserFactory(role="analyst")
+    water = corpus.by_key["water-ar"].pk
+
+    created = run_concurrently(
+        lambda i: diagnosis_entry_create(
+            consultation=corpus.consultation,
+            user=analyst,
+            dimension="challenge",
+            statement_fr=f"Entrée {i}",
+            contribution_ids=[water],
+        ),
+        THREADS,
+    )
+    published = run_concurrently(
+        lambda i: diagnosis_publish(consultation=corpus.consultation, user=analyst), THREADS
+    )
+
+    assert [type(r).__name__ for r in created] == ["DiagnosisEntry"] * THREADS
+    assert Diagnosis.objects.count() == 1
+    assert sorted(DiagnosisEntry.objects.values_list("position", flat=True)) == list(
+        range(1, THREADS + 1)
+    )
+    assert [type(r).__name__ for r in published] == ["DiagnosisPublication"] * THREADS
+    assert sorted(DiagnosisPublication.objects.values_list("version", flat=True)) == list(
+        range(1, THREADS + 1)
+    )
+    assert Diagnosis.objects.get().version == THREADS

@@ -1,14 +1,19 @@
-"""Admin for synthesis runs, their findings and the curation record, all read-only here.
+"""Admin for synthesis runs, their findings, the curation record and the written diagnosis, all
+read-only here.
 
 Findings are curated on the diagnosis pages, through the services, which keep the citations a
 partition of the run's contributions and record every action; an edit here would do neither
-(a status set to merged moves no citation)."""
+(a status set to merged moves no citation). The diagnosis is written on its own page, whose
+services check every entry's sources; a publication is never changed once made."""
 
 from django.contrib import admin
 from django.http import HttpRequest
 
 from tashawur.diagnosis.models import (
     CurationEvent,
+    Diagnosis,
+    DiagnosisEntry,
+    DiagnosisPublication,
     Finding,
     FindingContribution,
     OpinionGroup,
@@ -140,6 +145,52 @@ class CurationEventAdmin(admin.ModelAdmin):
     list_filter = ("action", "run__consultation")
     list_select_related = ("finding", "actor", "run__consultation")
     readonly_fields = ("run", "finding", "action", "actor", "created_at", "details")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class DiagnosisEntryInline(admin.TabularInline):
+    model = DiagnosisEntry
+    fields = ("dimension", "position", "statement_ar", "statement_fr", "findings", "contributions")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Diagnosis)
+class DiagnosisAdmin(admin.ModelAdmin):
+    """Written and published on the diagnosis pages, through the services: read here."""
+
+    list_display = ("consultation", "status", "version", "published_at", "published_by")
+    list_filter = ("status",)
+    list_select_related = ("consultation", "published_by")
+    readonly_fields = ("consultation", "status", "version", "published_at", "published_by")
+    inlines = (DiagnosisEntryInline,)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(DiagnosisPublication)
+class DiagnosisPublicationAdmin(admin.ModelAdmin):
+    """What readers read: never changed once published."""
+
+    list_display = ("diagnosis", "version", "published_at", "published_by")
+    list_select_related = ("diagnosis__consultation", "published_by")
+    readonly_fields = ("diagnosis", "version", "published_at", "published_by", "snapshot")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
