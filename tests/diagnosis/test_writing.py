@@ -145,7 +145,7 @@ def test_create_refuses_a_dimension_outside_the_diagnosis(
 ) -> None:
     error = assert_refused(
         "entry_dimension_invalid",
-        "اختر مؤهلًا أو خصوصية أو تحديًا أو مقترحًا.",
+        "اختر مؤهِّلًا أو خصوصية أو إكراهًا أو مقترحًا.",
         entry_add,
         corpus=corpus,
         user=analyst,
