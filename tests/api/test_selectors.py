@@ -67,19 +67,35 @@ def test_leaves_out_what_moderation_has_not_published(site: Site, status: str) -
     assert _published_ids(site) == set()
 
 
-def test_leaves_out_an_erased_authors_contributions(site: Site) -> None:
+# The participation text people agree to says that after a withdrawal or an erasure "my
+# contributions stay published, with no link to my identity": kept, without a pseudonym.
+
+
+def _unlinked(site: Site, contribution_id: int, person: Participant) -> bool:
+    profiles = open_data_author_profiles(consultation=site.consultation)
+    return contribution_id in _published_ids(site) and person.pk not in profiles
+
+
+def test_keeps_an_erased_authors_contributions_unlinked(site: Site) -> None:
     erased = author()
-    ContributionFactory(workshop=site.workshop, author=erased)
+    kept = ContributionFactory(workshop=site.workshop, author=erased)
     participant_erase(participant=erased)
-    assert _published_ids(site) == set()
+    assert _unlinked(site, kept.pk, erased)
 
 
-def test_leaves_out_an_erased_author_even_with_a_consent_left_active(site: Site) -> None:
+def test_unlinks_an_erased_author_even_with_a_consent_left_active(site: Site) -> None:
     # Erasure withdraws consents; the rule must not rest on that alone.
     erased = author()
-    ContributionFactory(workshop=site.workshop, author=erased)
+    kept = ContributionFactory(workshop=site.workshop, author=erased)
     Participant.objects.filter(pk=erased.pk).update(erased_at=timezone.now())
-    assert _published_ids(site) == set()
+    assert _unlinked(site, kept.pk, erased)
+
+
+def test_a_linked_author_has_a_profile(site: Site) -> None:
+    person = author()
+    kept = ContributionFactory(workshop=site.workshop, author=person)
+    assert kept.pk in _published_ids(site)
+    assert person.pk in open_data_author_profiles(consultation=site.consultation)
 
 
 def test_leaves_out_an_author_who_never_consented(site: Site) -> None:
@@ -88,11 +104,11 @@ def test_leaves_out_an_author_who_never_consented(site: Site) -> None:
     assert _published_ids(site) == set()
 
 
-def test_leaves_out_an_author_who_withdrew_consent(site: Site) -> None:
+def test_keeps_the_contributions_of_an_author_who_withdrew_consent_unlinked(site: Site) -> None:
     person = author()
-    ContributionFactory(workshop=site.workshop, author=person)
+    kept = ContributionFactory(workshop=site.workshop, author=person)
     consent_withdraw(participant=person, purpose=ConsentText.Purpose.PARTICIPATION)
-    assert _published_ids(site) == set()
+    assert _unlinked(site, kept.pk, person)
 
 
 def test_leaves_out_an_author_who_declined(site: Site) -> None:
@@ -102,10 +118,11 @@ def test_leaves_out_an_author_who_declined(site: Site) -> None:
     assert _published_ids(site) == set()
 
 
-def test_leaves_out_an_author_who_has_not_answered_the_current_consent_text(site: Site) -> None:
-    ContributionFactory(workshop=site.workshop, author=author())  # consented to version 1
+def test_unlinks_an_author_who_has_not_answered_the_current_consent_text(site: Site) -> None:
+    person = author()
+    kept = ContributionFactory(workshop=site.workshop, author=person)  # consented to version 1
     ConsentTextFactory(version=2, published_at=dt.datetime(2019, 1, 1, tzinfo=dt.UTC))
-    assert _published_ids(site) == set()
+    assert _unlinked(site, kept.pk, person)
 
 
 def test_a_consent_to_another_purpose_does_not_cover_publication(site: Site) -> None:

@@ -115,8 +115,9 @@ class Organisation(TimeStampedModel):
 
 
 class Participant(TimeStampedModel):
-    """A person taking part. Data is kept minimal (Law 09-08); ``pseudonym`` is what open data
-    and exports show."""
+    """A person taking part. Data is kept minimal (Law 09-08). ``pseudonym`` is an internal
+    random handle (replaced on erasure); open data shows a keyed hash per consultation instead
+    (``api.selectors.author_pseudonym``), which cannot be linked across consultations."""
 
     class Gender(models.TextChoices):
         FEMALE = "female", _("Woman")

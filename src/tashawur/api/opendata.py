@@ -315,8 +315,10 @@ README = """\
 - datapackage.json: وصف الملفات وحقولها (معيار Frictionless Data Package).
 
 ما الذي يُنشر
-- فقط المساهمات المنشورة بعد الإشراف، لمشاركين لم تُمحَ معطياتهم وما زالت موافقتهم على
-  المشاركة ونشر مساهماتهم قائمة؛ والمساهمات التي دوّنها الميسّر باسم القاعة دون ذكر صاحبها.
+- فقط المساهمات المنشورة بعد الإشراف، لمشاركين وافقوا على المشاركة ونشر مساهماتهم؛ والمساهمات
+  التي دوّنها الميسّر باسم القاعة دون ذكر صاحبها.
+- إذا سحب المشارك موافقته أو طلب محو معطياته، تبقى مساهماته منشورة دون أي رابط بهويته (كما
+  تنص الموافقة): بلا اسم مستعار ولا نوع هيئة ولا إقليم.
 - لا يُنشر أي اسم أو بريد إلكتروني أو هاتف أو اسم هيئة أو جنس أو فئة عمرية أو تسجيل صوتي.
 
 الاسم المستعار
@@ -327,7 +329,8 @@ README = """\
 
 حدود
 - النص نفسه قد يكشف هوية صاحبه إن ذكر فيه تفاصيل شخصية؛ يرجى عدم محاولة التعرف على الأشخاص.
-- تتغير المعطيات مع الإشراف وسحب الموافقة ومحو المعطيات: قد يختفي سطر من نسخة إلى أخرى.
+- تتغير المعطيات مع الإشراف: قد يختفي سطر من نسخة إلى أخرى، ويفقد سطر اسمه المستعار بعد سحب
+  الموافقة أو المحو.
 - الأصوات مجمّعة عمدا: أصوات شخص واحد مجتمعة تكشف آراءه وقد تسمح بالتعرف عليه.
 - «الحجم» في findings.csv يعدّ كل ما جمعه التركيب، بما في ذلك ما لم يُنشر هنا؛ وعناوين
   الخلاصات مستخرجة من كل ما قرأه التركيب.
@@ -351,9 +354,12 @@ Contenu
 - datapackage.json : la description des fichiers et de leurs champs (Frictionless Data Package).
 
 Ce qui est publié
-- Seules les contributions publiées après modération, de participants dont les données n'ont pas
-  été effacées et qui maintiennent leur consentement à participer et à voir leurs contributions
-  publiées ; ainsi que celles notées par l'animateur pour la salle, sans auteur.
+- Seules les contributions publiées après modération, de participants qui ont consenti à
+  participer et à voir leurs contributions publiées ; ainsi que celles notées par l'animateur
+  pour la salle, sans auteur.
+- Si un participant retire son consentement ou fait effacer ses données, ses contributions
+  restent publiées sans aucun lien avec son identité (comme le dit le consentement) : sans
+  pseudonyme, type d'organisation ni province.
 - Aucun nom, courriel, téléphone, nom d'organisation, genre, tranche d'âge ni enregistrement
   vocal n'est publié.
 
@@ -368,8 +374,8 @@ Pseudonyme
 Limites
 - Le texte lui-même peut révéler son auteur s'il y a mis des détails personnels ; merci de ne pas
   chercher à identifier les personnes.
-- Les données évoluent avec la modération, les retraits de consentement et les effacements : une
-  ligne peut disparaître d'une version à l'autre.
+- Les données évoluent avec la modération : une ligne peut disparaître d'une version à l'autre,
+  et perdre son pseudonyme après un retrait de consentement ou un effacement.
 - Les votes sont agrégés à dessein : l'ensemble des votes d'une personne révèle ses opinions et
   peut permettre de la reconnaître.
 - La « taille » dans findings.csv compte tout ce que la synthèse a regroupé, y compris ce qui

@@ -5,11 +5,13 @@ The rules, in one place so that the ZIP and the JSON pages can never disagree:
 
 - the consultation is public (not a draft);
 - a contribution is published by moderation;
-- an authored contribution's author has not been erased and stands by their consent to the
-  current participation text ("taking part and having contributions published"), the same rule
-  ``contributions.services`` applies at submission on the web. It is checked again here because
-  a consent can be withdrawn, a new version published, and the import, offline and API channels
-  do not ask at submission;
+- an authored contribution is published when its author once granted the participation
+  consent ("taking part and having contributions published", the rule ``contributions.services``
+  applies at submission on the web; the import, offline and API channels do not ask, so it is
+  checked here). It carries its author's pseudonym, actor type and province only while the
+  author is not erased and stands by their consent to the current participation text: the text
+  they agreed to says that after a withdrawal or an erasure "my contributions stay published,
+  with no link to my identity", so those contributions stay, unlinked;
 - a contribution without an author (recorded by a facilitator for the room) is published.
 
 No name, e-mail, phone, organisation, gender, age band, recorder or voice note leaves here; the
@@ -131,6 +133,23 @@ def _participation_consent_current_id() -> Subquery:
 def open_data_contributions(*, consultation: Consultation) -> QuerySet[Contribution]:
     """The contributions of ``consultation`` that open data may publish (rules above),
     oldest first."""
+    consented_once = Consent.objects.filter(
+        participant=OuterRef("author"),
+        consent_text__purpose=ConsentText.Purpose.PARTICIPATION,
+        granted=True,
+    )
+    return (
+        Contribution.objects.filter(
+            consultation=consultation, moderation_status=ModerationStatus.PUBLISHED
+        )
+        .filter(Q(author__isnull=True) | Exists(consented_once))
+        .order_by("created_at", "pk")
+    )
+
+
+def open_data_linked_contributions(*, consultation: Consultation) -> QuerySet[Contribution]:
+    """The published contributions whose author open data may still link them to (through a
+    pseudonym): not erased, standing by their consent to the current participation text."""
     consented = Consent.objects.filter(
         participant=OuterRef("author"),
         consent_text=_participation_consent_current_id(),
@@ -138,14 +157,9 @@ def open_data_contributions(*, consultation: Consultation) -> QuerySet[Contribut
         withdrawn_at__isnull=True,
     )
     return (
-        Contribution.objects.filter(
-            consultation=consultation, moderation_status=ModerationStatus.PUBLISHED
-        )
-        .filter(
-            Q(author__isnull=True)
-            | (Q(author__erased_at__isnull=True) & Q(author__isnull=False) & Exists(consented))
-        )
-        .order_by("created_at", "pk")
+        open_data_contributions(consultation=consultation)
+        .filter(author__isnull=False, author__erased_at__isnull=True)
+        .filter(Exists(consented))
     )
 
 
@@ -163,7 +177,7 @@ def open_data_author_profiles(*, consultation: Consultation) -> dict[int, Author
     ``open_data_k()`` authors share a (actor type, province) combination, both are dropped for
     each of them.
     """
-    authors = open_data_contributions(consultation=consultation).filter(author__isnull=False)
+    authors = open_data_linked_contributions(consultation=consultation)
     author_ids = authors.values("author_id")
     provinces = dict(
         Participant.objects.filter(pk__in=author_ids).values_list("pk", "territory__code")
