@@ -18,6 +18,7 @@ from tashawur.diagnosis.services import (
     diagnosis_publish,
     finding_rename,
     finding_status_set,
+    findings_merge,
     synthesis_run_execute,
 )
 from tests.actors.factories import UserFactory
@@ -468,3 +469,27 @@ def test_the_diagnosis_page_links_to_the_published_diagnosis(
 
     assert f'href="{url(corpus, "published/")}"' in html
     assert f'href="{url(corpus, "write/")}"' not in html
+
+
+def test_editor_flags_entries_whose_sources_can_no_longer_be_cited(
+    corpus: Corpus, run: SynthesisRun, client: Client, analyst: Any
+) -> None:
+    first, second = first_two(run)
+    jobs = corpus.by_key["jobs-fr"]
+    fine = entry_add(corpus, analyst, finding_ids=[first.pk])
+    merged = entry_add(corpus, analyst, finding_ids=[second.pk])
+    moderated = entry_add(corpus, analyst, contribution_ids=[jobs.pk])
+    findings_merge(target=first, sources=[second], user=analyst)
+    jobs.moderation_status = "rejected"
+    jobs.save()
+
+    html = client.get(url(corpus, "write/")).content.decode()
+
+    warning = "يستند هذا البند إلى مصدر لم يعد ممكنًا الاستشهاد به"
+
+    def card(entry: DiagnosisEntry) -> str:
+        return html.split(f'id="entry-{entry.pk}"', 1)[1].split("</li>", 1)[0]
+
+    assert warning not in card(fine)
+    assert warning in card(merged)
+    assert warning in card(moderated)

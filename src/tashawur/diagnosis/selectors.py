@@ -20,7 +20,7 @@ from tashawur.actors.models import ActorType
 from tashawur.consultations import rules
 from tashawur.consultations.models import Consultation, Dimension, Theme
 from tashawur.consultations.selectors import consultation_get_for_user
-from tashawur.contributions.models import Channel, Contribution, Language
+from tashawur.contributions.models import Channel, Contribution, Language, ModerationStatus
 from tashawur.core.i18n import pick_label
 from tashawur.diagnosis.models import (
     CurationEvent,
@@ -443,6 +443,8 @@ class DiagnosisEditor:
     findings: list[Finding] = field(default_factory=list)  # citable: shown, of ``run``
     used_finding_ids: set[int] = field(default_factory=set)
     accepted_unused: int = 0  # accepted findings no entry names: what "propose" would add
+    # Entries resting on a source that can no longer be cited: publishing refuses them.
+    stale_entry_ids: set[int] = field(default_factory=set)
     publication: DiagnosisPublication | None = None
 
     @property
@@ -486,6 +488,12 @@ def diagnosis_editor_get_for_user(*, slug: str, user: Any) -> DiagnosisEditor:
         diagnosis.entries.prefetch_related("findings", "contributions").order_by("position", "pk")
     )
     editor.used_finding_ids = {f.pk for e in entries for f in e.findings.all()}
+    editor.stale_entry_ids = {
+        e.pk
+        for e in entries
+        if any(f.run_id != getattr(run, "pk", None) or not f.is_visible for f in e.findings.all())
+        or any(c.moderation_status != ModerationStatus.PUBLISHED for c in e.contributions.all())
+    }
     editor.accepted_unused = sum(
         1
         for f in editor.findings
