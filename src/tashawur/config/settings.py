@@ -208,6 +208,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("TASHAWUR_LOG_LEVEL", "INFO")},
+    # WeasyPrint and fontTools narrate every rendering at INFO ("Step 2 - Fetching and parsing
+    # CSS"…); their warnings still show.
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 if ENV == "test":

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from tashawur.programmes import pdf, rules, selectors
+from tashawur.programmes import rules, selectors
 
 
 @require_safe
@@ -40,6 +40,10 @@ def programme_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     many readers downloaded at once (a cache keyed on the programme's last change would come
     first), or if the PDF had to embed images or charts that take seconds to lay out.
     """
+    # Imported here: WeasyPrint takes ~0.4 s to import (it parses its own style sheets), which
+    # every web and worker process would otherwise pay at start.
+    from tashawur.programmes import pdf
+
     programme = selectors.programme_get_for_user(slug=slug, user=request.user)
     report = selectors.programme_report(programme=programme)
     generated_at = timezone.localtime()
