@@ -76,11 +76,8 @@ from tashawur.demo.files import (
     default_data_dir,
     read_yaml,
 )
-from tashawur.demo.programme import (
-    demo_ideas_contribution_keys,
-    demo_programme_link_findings,
-    demo_programme_sync,
-)
+from tashawur.demo.ideas import demo_ideas_contribution_keys
+from tashawur.demo.programme import demo_programme_link_findings, demo_programme_sync
 from tashawur.diagnosis.models import SynthesisRun
 from tashawur.territories.models import Territory
 from tashawur.territories.services import territories_load_reference

@@ -9,16 +9,15 @@ says so: a measure's status, the adoption date (2019, not the day of loading) an
 synthesis run has succeeded, the findings a measure cites.
 
 ``demo_programme_link_findings()`` links each leaf measure to the findings of a run that are
-mostly about the ideas it answers (``ideas`` in programme.yaml, ``idea`` in contributions.yaml).
+mostly about the ideas it answers (``ideas`` in programme.yaml, ``idea`` in contributions.yaml;
+``demo.ideas`` reads them against the findings).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Mapping
 from decimal import Decimal
-from fractions import Fraction
 from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -28,16 +27,11 @@ from django.utils import timezone
 
 from tashawur.actors.models import Organisation
 from tashawur.consultations.models import Consultation
-from tashawur.contributions.models import Contribution
 from tashawur.core.errors import DomainError
 from tashawur.core.models import User
-from tashawur.demo.files import (
-    CONTRIBUTION_KEY_PREFIX,
-    DemoDataError,
-    default_data_dir,
-    read_yaml,
-)
-from tashawur.diagnosis.models import Finding, FindingContribution, SynthesisRun
+from tashawur.demo.files import DemoDataError, default_data_dir, read_yaml
+from tashawur.demo.ideas import MIN_SHARE, demo_findings_ideas
+from tashawur.diagnosis.models import SynthesisRun
 from tashawur.programmes.models import FundingLine, Indicator, Measure, Programme
 from tashawur.programmes.services import (
     indicator_add,
@@ -51,8 +45,6 @@ from tashawur.programmes.services import (
 
 PROGRAMME_FILE = "programme.yaml"
 UPDATE_KEY_PREFIX = "demo-programme-"
-#: A measure cites a finding when its ideas make up more than this share of what the finding holds.
-MIN_SHARE = Fraction(1, 2)
 
 
 def _date(value: Any) -> dt.date | None:
@@ -70,15 +62,6 @@ def _organisation(organisations: Mapping[str, Organisation], key: str, where: st
         return organisations[key]
     except KeyError:
         raise DemoDataError(f"{where}: unknown organisation {key!r}") from None
-
-
-def demo_ideas_contribution_keys(groups: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """idea -> the keys of the contributions that carry it, in file order."""
-    keys: dict[str, list[str]] = defaultdict(list)
-    for group in groups:
-        for row in group["contributions"]:
-            keys[row["idea"]].append(row["key"])
-    return dict(keys)
 
 
 def demo_programme_sync(
@@ -236,54 +219,33 @@ def demo_programme_link_findings(
     """Make each leaf measure of the demo programme cite the findings of ``run`` that are mostly
     about the ideas it answers, in place of what it cited before; returns the number of links.
 
-    A synthesis groups contributions by meaning, not by the demo's idea labels, so a finding may
-    hold one contribution of an idea among others: the measure cites the findings whose
-    contributions are more than ``MIN_SHARE`` of its ideas, or, when none is, those with the
-    largest share. Merged and rejected findings are left aside. Idempotent; does nothing when
-    the run's consultation has no programme."""
+    A measure cites the findings whose contributions are more than ``MIN_SHARE`` of its ideas
+    (``demo.ideas``), or, when none is, those with the largest share. Merged and rejected
+    findings are left aside. Idempotent; does nothing when the run's consultation has no
+    programme."""
     data_dir = data_dir or default_data_dir()
     programme = Programme.objects.filter(consultation_id=run.consultation_id).first()
     if programme is None:
         return 0
-    keys_of_idea = demo_ideas_contribution_keys(
-        read_yaml(data_dir, "contributions.yaml")["workshops"]
-    )
     measure_ideas = {
         str(row["code"]): row["ideas"]
         for row in read_yaml(data_dir, PROGRAMME_FILE)["measures"]
         if row.get("ideas")
     }
-    contribution_ids = dict(
-        Contribution.objects.filter(
-            consultation_id=run.consultation_id,
-            idempotency_key__startswith=CONTRIBUTION_KEY_PREFIX,
-        ).values_list("idempotency_key", "pk")
-    )
-    findings_of: dict[int, set[int]] = defaultdict(set)
-    size: dict[int, int] = defaultdict(int)
-    for finding_id, contribution_id in (
-        FindingContribution.objects.filter(run=run)
-        .exclude(finding__status__in=[Finding.Status.MERGED, Finding.Status.REJECTED])
-        .values_list("finding_id", "contribution_id")
-    ):
-        findings_of[contribution_id].add(finding_id)
-        size[finding_id] += 1
-    findings = {f.pk: f for f in Finding.objects.filter(run=run).select_related("run")}
+    found = demo_findings_ideas(run=run, data_dir=data_dir)
     links = 0
     for measure in Measure.objects.filter(programme=programme, code__in=list(measure_ideas)):
-        held: dict[int, int] = defaultdict(int)
-        for idea in measure_ideas[measure.code]:
-            for key in keys_of_idea.get(idea, []):
-                pk = contribution_ids.get(CONTRIBUTION_KEY_PREFIX + key)
-                for finding_id in findings_of.get(pk or 0, ()):
-                    held[finding_id] += 1
-        share = {finding_id: Fraction(n, size[finding_id]) for finding_id, n in held.items()}
+        share = {
+            finding_id: part
+            for finding_id, held in found.items()
+            if (part := held.share(measure_ideas[measure.code]))
+        }
         # The findings mostly about the measure's ideas; else those that are the most about them.
         wanted = {finding_id for finding_id, part in share.items() if part > MIN_SHARE}
         if not wanted and share:
             best = max(share.values())
             wanted = {finding_id for finding_id, part in share.items() if part == best}
-        cited = [findings[pk] for pk in sorted(wanted)]
+        cited = [found[pk].finding for pk in sorted(wanted)]
         measure_placement_check(
             programme=programme,
             measure=measure,
