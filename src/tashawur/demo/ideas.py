@@ -75,13 +75,15 @@ def demo_findings_ideas(
             consultation_id=run.consultation_id, idempotency_key__in=list(idea_of_key)
         ).values_list("idempotency_key", "pk")
     }
-    found = {
-        f.pk: FindingIdeas(finding=f)
-        for f in Finding.objects.filter(run=run)
+    found: dict[int, FindingIdeas] = {}
+    for finding in (
+        Finding.objects.filter(run=run)
         .exclude(status__in=[Finding.Status.MERGED, Finding.Status.REJECTED])
-        .select_related("run")
         .order_by("position")
-    }
+    ):
+        # The run itself, not a copy per finding: its stored result is large to read.
+        finding.run = run
+        found[finding.pk] = FindingIdeas(finding=finding)
     for finding_id, contribution_id in FindingContribution.objects.filter(
         finding_id__in=list(found)
     ).values_list("finding_id", "contribution_id"):
