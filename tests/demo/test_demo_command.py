@@ -30,17 +30,19 @@ def test_logins_text_lists_every_demo_account_and_the_password():
         assert f"  {username.ljust(11)}  {role}" in text
 
 
-def test_logins_text_gives_the_diagnosis_and_the_programme_once_the_first_run_is_done():
+def test_logins_text_gives_the_diagnosis_its_publication_and_the_programme_once_run():
     text = _logins_text(
         "http://127.0.0.1:8000/",
         "/c/souss-massa-2018/diagnosis/",
         ready=True,
+        published_path="/c/souss-massa-2018/diagnosis/published/",
         programme_path="/c/souss-massa-2018/programme/",
     )
 
     assert (
         "Diagnosis of the Souss-Massa consultation: "
         "http://127.0.0.1:8000/c/souss-massa-2018/diagnosis/\n"
+        "Its published diagnosis: http://127.0.0.1:8000/c/souss-massa-2018/diagnosis/published/\n"
         "Its regional action programme: http://127.0.0.1:8000/c/souss-massa-2018/programme/\n"
     ) in text
     assert "in a few seconds" not in text
@@ -130,6 +132,10 @@ def test_tashawur_demo_serves_then_stops_its_worker(tmp_path):
     assert status == 200, output
     assert f"Tashawur demo: http://127.0.0.1:{port}/" in output
     assert "Running the first synthesis…\nFirst synthesis done in " in output
+    assert "findings and published the diagnosis: version 1, " in output
+    assert (
+        f"Its published diagnosis: http://127.0.0.1:{port}/c/{CONSULTATION_SLUG}/diagnosis/published/"
+    ) in output
     assert "demo: " in output and " contributions, " in output
     worker_pid = int(output.split("Background worker started (pid ", 1)[1].split(")", 1)[0])
     assert "Background worker stopped." in output

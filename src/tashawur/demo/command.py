@@ -3,14 +3,17 @@
 ``demo`` is the newcomer's one command: it migrates an embedded SQLite database, loads the
 reference data and the Souss-Massa 2018 demo (with its regional action programme), runs the first
 synthesis of the demo consultation here and now, links the programme's measures to the findings
-it stored, starts one background worker, prints the address and the demo logins, and serves the
-site until interrupted (then stops the worker).
+it stored, has the demo's analyst accept the findings mostly about one demo idea and publish the
+written diagnosis from them, starts one background worker, prints the address (with those of the
+diagnosis, the published diagnosis and the programme) and the demo logins, and serves the site
+until interrupted (then stops the worker).
 
 The first synthesis runs before the site opens, so that the diagnosis and the programme's links
 to it are there on the first visit (a few seconds). Should it fail, the demo starts anyway: the
 error is printed and a fresh run is queued for the worker (analysts can also run it from the
 diagnosis page). Once a run has succeeded, a later start runs nothing: ``load_demo`` links the
-measures to the findings of the run the diagnosis shows.
+measures to the findings of the run the diagnosis shows, and publishes the diagnosis from them
+if no version is published yet (never a second version).
 """
 
 from __future__ import annotations
@@ -22,8 +25,12 @@ import sys
 import time
 from collections.abc import Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from tashawur.demo.accounts import DEMO_PASSWORD, DEMO_USERS
+
+if TYPE_CHECKING:
+    from tashawur.diagnosis.models import SynthesisRun
 
 DEFAULT_PORT = "8000"
 
@@ -79,9 +86,10 @@ def _synthesis_request() -> str | None:
 
 
 def _synthesis_run_first() -> tuple[str, bool]:
-    """Run the demo consultation's first synthesis now, unless one has succeeded, and link the
-    programme's measures to its findings. Returns the diagnosis path and whether the diagnosis
-    is there (False: a run is queued for the worker). Never raises: the demo starts anyway."""
+    """Run the demo consultation's first synthesis now, unless one has succeeded, link the
+    programme's measures to its findings and publish the diagnosis the analyst writes from them.
+    Returns the diagnosis path and whether the diagnosis is there (False: a run is queued for
+    the worker). Never raises: the demo starts anyway, and says what failed."""
     from django.urls import reverse
 
     from tashawur.consultations.models import Consultation
@@ -128,7 +136,39 @@ def _synthesis_run_first() -> tuple[str, bool]:
         print(f"The action programme could not be linked to the findings ({error}).", flush=True)
     else:
         print(f"The action programme's measures cite them ({links} links).", flush=True)
+    _diagnosis_publish(run)
     return path, True
+
+
+def _diagnosis_publish(run: SynthesisRun) -> None:
+    """Have the demo's analyst curate ``run``'s findings and publish the diagnosis, and say how
+    it went. Never raises: the demo starts anyway."""
+    from tashawur.demo.diagnosis import demo_diagnosis_publish
+
+    try:
+        published = demo_diagnosis_publish(run=run)
+    except Exception as error:
+        print(f"The diagnosis was not published ({error}).", flush=True)
+    else:
+        print(
+            f"The analyst accepted {published.accepted} findings and published the diagnosis: "
+            f"{published}.",
+            flush=True,
+        )
+
+
+def _published_path() -> str | None:
+    """The published diagnosis's page, once a version is published."""
+    from django.urls import reverse
+
+    from tashawur.demo.loader import CONSULTATION_SLUG
+    from tashawur.diagnosis.models import DiagnosisPublication
+
+    if not DiagnosisPublication.objects.filter(
+        diagnosis__consultation__slug=CONSULTATION_SLUG
+    ).exists():
+        return None
+    return reverse("diagnosis:published", args=[CONSULTATION_SLUG])
 
 
 def _programme_path() -> str:
@@ -144,6 +184,7 @@ def _logins_text(
     diagnosis_path: str | None = None,
     *,
     ready: bool = False,
+    published_path: str | None = None,
     programme_path: str | None = None,
 ) -> str:
     width = max(len(name) for name in DEMO_USERS)
@@ -162,9 +203,11 @@ def _logins_text(
             "A synthesis run of the Souss-Massa consultation is queued; the background worker",
             f"runs it and its diagnosis appears in a few seconds: {base}{diagnosis_path}",
         ]
+    if published_path:
+        lines.append(f"Its published diagnosis: {base}{published_path}")
     if programme_path:
         lines.append(f"Its regional action programme: {base}{programme_path}")
-    if diagnosis_path or programme_path:
+    if diagnosis_path or published_path or programme_path:
         lines.append("")
     lines += [
         f"Demo logins (password for each: {DEMO_PASSWORD}; demo only):",
@@ -188,6 +231,7 @@ def main(argv: Sequence[str]) -> int:
     if not getattr(settings, "WHITENOISE_USE_FINDERS", False):
         call_command("collectstatic", interactive=False, verbosity=0)
     diagnosis_path, ready = _synthesis_run_first()
+    published_path = _published_path()
     programme_path = _programme_path()
 
     signal.signal(signal.SIGTERM, _raise_system_exit)
@@ -199,7 +243,13 @@ def main(argv: Sequence[str]) -> int:
     url = f"http://127.0.0.1:{port}/"
     try:
         print(
-            _logins_text(url, diagnosis_path, ready=ready, programme_path=programme_path),
+            _logins_text(
+                url,
+                diagnosis_path,
+                ready=ready,
+                published_path=published_path,
+                programme_path=programme_path,
+            ),
             flush=True,
         )
         server = subprocess.Popen(  # noqa: S603 - our own interpreter

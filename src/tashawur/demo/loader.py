@@ -6,7 +6,9 @@ slugs, the file's keys (organisations' slugs, participants' pseudonyms derived f
 contributions' idempotency keys ``demo-<key>``) and the unique pairs of votes, registrations and
 attendance. Votes are generated from ``votes.yaml`` with ``random.Random(seed)``. The regional
 action programme of ``programme.yaml`` goes through the programmes services (``demo.programme``);
-once a synthesis run has succeeded, its measures cite the findings of the run the diagnosis shows.
+once a synthesis run has succeeded, its measures cite the findings of the run the diagnosis shows,
+and, unless a version is published already, the demo's analyst curates that run's findings and
+publishes the written diagnosis (``demo.diagnosis``).
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ from tashawur.core.models import User
 from tashawur.core.roles import Role
 from tashawur.core.text import clean_user_text, contains_bidi_controls
 from tashawur.demo.accounts import DEMO_PASSWORD, DEMO_USERS
+from tashawur.demo.diagnosis import demo_diagnosis_publish
 from tashawur.demo.files import (
     CONTRIBUTION_KEY_PREFIX,
     DemoDataError,
@@ -102,13 +105,16 @@ class DemoSummary:
     contributions: int
     votes: int
     measures: int = 0
+    #: What became of the published diagnosis, when a synthesis run has succeeded.
+    diagnosis: str = ""
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"demo: {self.organisations} organisations, {self.participants} participants, "
             f"{self.workshops} workshops, {self.contributions} contributions, {self.votes} votes, "
             f"{self.measures} programme measures"
         )
+        return f"{text}; {self.diagnosis}" if self.diagnosis else text
 
 
 @transaction.atomic
@@ -163,8 +169,10 @@ def demo_load(*, data_dir: Traversable | Path | None = None) -> DemoSummary:
         .order_by("-finished_at", "-pk")
         .first()
     )
+    diagnosis = ""
     if shown is not None:
         demo_programme_link_findings(run=shown, data_dir=data_dir)
+        diagnosis = _diagnosis_sync(shown, users["analyst"], data_dir)
     return DemoSummary(
         organisations=len(organisations),
         participants=len(participants),
@@ -172,7 +180,19 @@ def demo_load(*, data_dir: Traversable | Path | None = None) -> DemoSummary:
         contributions=len(contributions),
         votes=votes,
         measures=measures,
+        diagnosis=diagnosis,
     )
+
+
+def _diagnosis_sync(run: SynthesisRun, analyst: User, data_dir: Traversable | Path) -> str:
+    """Publish the diagnosis from ``run`` unless a version is published; a refusal is said in
+    the summary and leaves the rest of the demo loaded (``demo_diagnosis_publish`` stores
+    nothing then)."""
+    try:
+        published = demo_diagnosis_publish(run=run, analyst=analyst, data_dir=data_dir)
+    except DemoDataError as error:
+        return f"diagnosis not published: {error}"
+    return f"published diagnosis {published}"
 
 
 # --- generic bulk synchronisation ------------------------------------------------------------

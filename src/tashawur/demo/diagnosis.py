@@ -1,0 +1,97 @@
+"""The demo's written diagnosis, curated and published by the demo's analyst.
+
+``demo_diagnosis_publish()`` does what an analyst would do on the diagnosis pages, through the
+same services: accept the findings of the run the diagnosis shows that are mostly about one demo
+idea (``demo.ideas``), propose one entry per accepted finding (its statement the finding's own
+label, nothing written for it), and publish version 1. Once a version is published it writes
+nothing: a second start neither adds entries nor publishes version 2, and what an analyst did
+in the running demo stays as it is.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from importlib.abc import Traversable
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import translation
+
+from tashawur.core.errors import DomainError
+from tashawur.core.models import User
+from tashawur.demo.files import DemoDataError
+from tashawur.demo.ideas import demo_findings_ideas
+from tashawur.diagnosis.models import Diagnosis, DiagnosisDimension, Finding, SynthesisRun
+from tashawur.diagnosis.services import (
+    diagnosis_entries_propose,
+    diagnosis_publish,
+    finding_status_set,
+)
+
+#: The demo's analyst, who curates the findings and writes the diagnosis.
+ANALYST = "analyst"
+
+
+@dataclass(frozen=True)
+class DemoDiagnosis:
+    version: int
+    #: Entries per dimension, in the diagnosis's order.
+    entries: dict[str, int]
+    #: Findings accepted by this call (none when the diagnosis was published before).
+    accepted: int = 0
+
+    def __str__(self) -> str:
+        counts = ", ".join(f"{dimension} {n}" for dimension, n in self.entries.items())
+        return f"version {self.version}, {sum(self.entries.values())} entries ({counts})"
+
+
+def _entry_counts(diagnosis: Diagnosis) -> dict[str, int]:
+    counts = Counter(diagnosis.entries.values_list("dimension", flat=True))
+    return {dimension: counts[dimension] for dimension in DiagnosisDimension.values}
+
+
+@transaction.atomic
+def demo_diagnosis_publish(
+    *, run: SynthesisRun, analyst: User | None = None, data_dir: Traversable | Path | None = None
+) -> DemoDiagnosis:
+    """Curate the findings of ``run`` (the latest succeeded run of the demo consultation), write
+    the diagnosis from the accepted ones and publish it, unless a version is published already.
+
+    Raises ``DemoDataError`` naming what is missing, with nothing stored, when no finding is
+    mostly about one idea or a service refuses (``DomainError`` is its cause).
+    """
+    consultation = run.consultation
+    published = Diagnosis.objects.filter(consultation=consultation, version__gte=1).first()
+    if published is not None:
+        return DemoDiagnosis(version=published.version, entries=_entry_counts(published))
+    analyst = analyst or User.objects.get(username=ANALYST)
+    found = demo_findings_ideas(run=run, data_dir=data_dir)
+    mostly = [held.finding for held in found.values() if held.main_idea is not None]
+    if not mostly:
+        raise DemoDataError(
+            f"no finding of synthesis run #{run.pk} is mostly about one demo idea: "
+            "nothing to write the diagnosis from"
+        )
+    # The demo's own errors are in English, as is all it prints: so are the services' refusals.
+    with translation.override("en"):
+        return _curate_write_publish(run, analyst, mostly)
+
+
+def _curate_write_publish(run: SynthesisRun, analyst: User, mostly: list[Finding]) -> DemoDiagnosis:
+    consultation = run.consultation
+    try:
+        accepted = 0
+        for finding in mostly:
+            if finding.status != Finding.Status.ACCEPTED:
+                finding_status_set(finding=finding, user=analyst, status=Finding.Status.ACCEPTED)
+                accepted += 1
+        diagnosis_entries_propose(consultation=consultation, user=analyst)
+        publication = diagnosis_publish(consultation=consultation, user=analyst)
+    except DomainError as error:
+        raise DemoDataError(str(error.message)) from error
+    return DemoDiagnosis(
+        version=publication.version,
+        entries=_entry_counts(publication.diagnosis),
+        accepted=accepted,
+    )
