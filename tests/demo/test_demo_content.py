@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 import tashawur
+from tashawur.demo.files import read_yaml
 
 PACKAGE = Path(tashawur.__file__).parent
 DATA = PACKAGE / "demo" / "data"
@@ -187,6 +188,11 @@ def seed_csv_column(name: str, column: str) -> set[str]:
 
 
 # --- meeting.yaml ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.yaml")), ids=lambda p: p.name)
+def test_the_loader_reads_each_file_as_yaml_safe_load_does(path):
+    assert read_yaml(DATA, path.name) == yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 def test_meeting_is_the_taroudant_meeting_of_4_august_2018():
