@@ -76,9 +76,14 @@ def test_demo_load_publishes_from_a_run_that_succeeded_before(loaded):
         ("F2", "accepted"),
         ("F3", "proposed"),
     ]
+    # Each statement is a member's words (the analyst titles a finding with its quotes: MSA
+    # before Darija, French before a Tifinagh text's translation), not the key-phrase label.
     assert sorted(DiagnosisEntry.objects.values_list("statement_ar", "statement_fr")) == [
-        ("", "guichet"),
-        ("العيالات", ""),
+        (
+            "اقترح المشاركون إحداث شباك موحد للتعاونيات.",
+            "Créer un guichet unique pour les coopératives dans chaque province.",
+        ),
+        ("العيالات هوما اللي هازين التعاونيات.", ""),
     ]
     assert DiagnosisPublication.objects.get().published_by.username == "analyst"
 
@@ -99,9 +104,10 @@ def test_demo_load_says_why_no_diagnosis_is_published_and_stores_none(loaded):
 
 
 def test_demo_load_undoes_the_curation_when_publishing_is_refused(loaded):
-    # Mostly about idea i3, but without a label: nothing to propose, so nothing to publish.
+    # Mostly about idea i3, but a question: the diagnosis has no place for it, so nothing is
+    # proposed and nothing can be published (the accept and the title are undone too).
     run = _succeeded_run()
-    finding = _finding(run, "F1", 1, ["e-3", "e-4"], dimension="proposal")
+    finding = _finding(run, "F1", 1, ["e-3", "e-4"], dimension="question")
 
     summary = demo_load(data_dir=FIXTURES)
 

@@ -120,10 +120,16 @@ def test_analyst_accepts_the_findings_mostly_about_one_idea_through_curation(sta
         Finding.objects.filter(run=run, status=Finding.Status.ACCEPTED).values_list("pk", flat=True)
     )
     events = CurationEvent.objects.filter(run=run)
+    accepts = events.filter(action="accept")
 
     assert accepted == _mostly_about_one_idea(run)
-    assert sorted(events.values_list("finding_id", flat=True)) == sorted(accepted)
-    assert set(events.values_list("action", "actor__username")) == {("accept", "analyst")}
+    assert sorted(accepts.values_list("finding_id", flat=True)) == sorted(accepted)
+    # Each accepted finding is also titled with its own quotes (one rename event each).
+    assert set(events.filter(action="rename").values_list("finding_id", flat=True)) <= accepted
+    assert set(events.values_list("action", "actor__username")) == {
+        ("accept", "analyst"),
+        ("rename", "analyst"),
+    }
 
 
 def test_every_entry_cites_accepted_findings_of_the_latest_run(started):
@@ -136,10 +142,21 @@ def test_every_entry_cites_accepted_findings_of_the_latest_run(started):
             assert (finding.run_id, finding.status) == (run.pk, Finding.Status.ACCEPTED)
 
 
-def test_every_statement_is_the_label_of_the_finding_it_cites(started):
-    for entry in DiagnosisEntry.objects.prefetch_related("findings"):
+def test_every_statement_is_what_a_member_of_its_finding_said(started):
+    # The analyst titles each accepted finding with its own quotes; the entry's statement is
+    # that title: words a participant said (or a Tifinagh text's recorded translation).
+    for entry in DiagnosisEntry.objects.prefetch_related("findings__contributions"):
         (finding,) = entry.findings.all()
-        assert (entry.statement_ar, entry.statement_fr) == (finding.label_ar, finding.label_fr)
+        said = set()
+        for contribution in finding.contributions.all():
+            said |= {" ".join(contribution.text.split()), contribution.translation_fr}
+        assert entry.statement_ar or entry.statement_fr, entry.pk
+        assert entry.statement_ar in said | {""}, entry.statement_ar
+        assert entry.statement_fr in said | {""}, entry.statement_fr
+        assert (entry.statement_ar, entry.statement_fr) == (
+            finding.title_override_ar or finding.label_ar,
+            finding.title_override_fr or finding.label_fr,
+        )
         assert entry.dimension == finding.dimension
 
 

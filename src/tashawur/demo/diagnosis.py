@@ -2,8 +2,11 @@
 
 ``demo_diagnosis_publish()`` does what an analyst would do on the diagnosis pages, through the
 same services: accept the findings of the run the diagnosis shows that are mostly about one demo
-idea (``demo.ideas``), propose one entry per accepted finding (its statement the finding's own
-label, nothing written for it), and publish version 1. Once a version is published it writes
+idea (``demo.ideas``), title each of them with what participants said — a representative quote
+in Arabic (Modern Standard first) and one in French, word for word, as an analyst picking a
+heading from the finding's own contributions would (key-phrase labels read poorly as
+statements) —, propose one entry per accepted finding (its statement that title: nothing
+written for it), and publish version 1. Once a version is published it writes
 nothing: a second start neither adds entries nor publishes version 2, and what an analyst did
 in the running demo stays as it is.
 """
@@ -22,15 +25,73 @@ from tashawur.core.errors import DomainError
 from tashawur.core.models import User
 from tashawur.demo.files import DemoDataError
 from tashawur.demo.ideas import demo_findings_ideas
-from tashawur.diagnosis.models import Diagnosis, DiagnosisDimension, Finding, SynthesisRun
+from tashawur.diagnosis.models import (
+    Diagnosis,
+    DiagnosisDimension,
+    Finding,
+    FindingContribution,
+    SynthesisRun,
+)
 from tashawur.diagnosis.services import (
     diagnosis_entries_propose,
     diagnosis_publish,
+    finding_rename,
     finding_status_set,
 )
 
 #: The demo's analyst, who curates the findings and writes the diagnosis.
 ANALYST = "analyst"
+#: The longest quote taken as a finding's title (the rename service allows 300 characters).
+TITLE_MAX = 300
+#: The languages whose texts may title a finding in Arabic, in order of preference.
+ARABIC_TITLE_LANGUAGES = ("ar", "ary")
+
+
+def demo_finding_titles(finding: Finding) -> tuple[str, str]:
+    """An Arabic and a French title for ``finding``, each a member's text word for word: its
+    representative quotes first (by rank), then its other members, shortest first; in Arabic a
+    Modern Standard text before a Darija one, in French a French text before a Tifinagh text's
+    recorded French translation. Either may be empty when no member fits."""
+    members = sorted(
+        FindingContribution.objects.filter(finding=finding, duplicate_of__isnull=True)
+        .select_related("contribution")
+        .only(
+            "is_representative",
+            "rank",
+            "contribution__text",
+            "contribution__language",
+            "contribution__translation_fr",
+        ),
+        key=lambda m: (not m.is_representative, m.rank or 0, len(m.contribution.text)),
+    )
+    arabic = ""
+    for language in ARABIC_TITLE_LANGUAGES:
+        arabic = next(
+            (
+                m.contribution.text
+                for m in members
+                if m.contribution.language == language and len(m.contribution.text) <= TITLE_MAX
+            ),
+            "",
+        )
+        if arabic:
+            break
+    french = next(
+        (
+            m.contribution.text
+            for m in members
+            if m.contribution.language == "fr" and len(m.contribution.text) <= TITLE_MAX
+        ),
+        "",
+    ) or next(
+        (
+            m.contribution.translation_fr
+            for m in members
+            if m.contribution.translation_fr and len(m.contribution.translation_fr) <= TITLE_MAX
+        ),
+        "",
+    )
+    return arabic, french
 
 
 @dataclass(frozen=True)
@@ -86,6 +147,14 @@ def _curate_write_publish(run: SynthesisRun, analyst: User, mostly: list[Finding
             if finding.status != Finding.Status.ACCEPTED:
                 finding_status_set(finding=finding, user=analyst, status=Finding.Status.ACCEPTED)
                 accepted += 1
+            title_ar, title_fr = demo_finding_titles(finding)
+            if title_ar or title_fr:
+                finding_rename(
+                    finding=finding,
+                    user=analyst,
+                    title_ar=title_ar or None,
+                    title_fr=title_fr or None,
+                )
         diagnosis_entries_propose(consultation=consultation, user=analyst)
         publication = diagnosis_publish(consultation=consultation, user=analyst)
     except DomainError as error:
