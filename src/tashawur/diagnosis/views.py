@@ -312,6 +312,18 @@ def diagnosis_entry_edit(request: HttpRequest, slug: str, pk: int) -> HttpRespon
     return render(request, EDITOR_PAGE, _editor_context(request, slug, editing=entry))
 
 
+def _entry_fields(form: DiagnosisEntryForm) -> dict[str, Any]:
+    """What the entry form gives the create and update services."""
+    data = form.cleaned_data
+    return {
+        "dimension": data["dimension"],
+        "statement_ar": data["statement_ar"],
+        "statement_fr": data["statement_fr"],
+        "finding_ids": data["findings"],
+        "contribution_ids": data["contributions"],
+    }
+
+
 @require_POST
 @login_required
 def diagnosis_entry_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
@@ -322,11 +334,7 @@ def diagnosis_entry_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             services.diagnosis_entry_create(
                 consultation=consultation,
                 user=request.user,
-                dimension=form.cleaned_data["dimension"],
-                statement_ar=form.cleaned_data["statement_ar"],
-                statement_fr=form.cleaned_data["statement_fr"],
-                finding_ids=form.cleaned_data["findings"],
-                contribution_ids=form.cleaned_data["contributions"],
+                **_entry_fields(form),
             )
         except DomainError as error:
             _add_domain_error(form, error)
@@ -345,11 +353,7 @@ def diagnosis_entry_update(request: HtmxHttpRequest, slug: str, pk: int) -> Http
             services.diagnosis_entry_update(
                 entry=entry,
                 user=request.user,
-                dimension=form.cleaned_data["dimension"],
-                statement_ar=form.cleaned_data["statement_ar"],
-                statement_fr=form.cleaned_data["statement_fr"],
-                finding_ids=form.cleaned_data["findings"],
-                contribution_ids=form.cleaned_data["contributions"],
+                **_entry_fields(form),
             )
         except DomainError as error:
             _add_domain_error(form, error)
