@@ -12,6 +12,8 @@ from django.utils import translation
 from tashawur.actors.models import Participant
 from tashawur.consultations.models import Consultation, Dimension, Workshop
 from tashawur.contributions.models import Contribution, ModerationStatus, Vote
+from tashawur.diagnosis.models import SynthesisRun
+from tashawur.diagnosis.services import synthesis_run_execute
 from tests.actors.factories import ActorTypeFactory, OrganisationFactory, ParticipantFactory
 from tests.consultations.factories import MeetingFactory, WorkshopFactory
 from tests.contributions.factories import ContributionFactory, VoteFactory
@@ -131,3 +133,28 @@ def votes_cast(corpus: Corpus, *, per_camp: int = 5) -> None:
 @pytest.fixture
 def corpus(db) -> Corpus:
     return corpus_build()
+
+
+#: The header HTMX sends with its requests.
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def run_execute(corpus: Corpus) -> SynthesisRun:
+    """Request a synthesis run of the corpus's consultation and execute it now (whatever its
+    outcome)."""
+    run = SynthesisRun.objects.create(consultation=corpus.consultation)
+    done = synthesis_run_execute(run_id=run.pk)
+    assert done is not None
+    return done
+
+
+def run_now(corpus: Corpus) -> SynthesisRun:
+    """A synthesis run of the corpus, executed now, that succeeded."""
+    done = run_execute(corpus)
+    assert done.status == SynthesisRun.Status.SUCCEEDED
+    return done
+
+
+@pytest.fixture
+def run(corpus: Corpus) -> SynthesisRun:
+    return run_now(corpus)

@@ -23,25 +23,12 @@ from tashawur.diagnosis.services import (
     finding_split,
     finding_status_set,
     findings_merge,
-    synthesis_run_execute,
 )
 from tests.actors.factories import UserFactory
 
-from .conftest import Corpus, corpus_build
+from .conftest import Corpus, corpus_build, run_now
 
 pytestmark = pytest.mark.django_db
-
-
-def run_now(corpus: Corpus) -> SynthesisRun:
-    run = SynthesisRun.objects.create(consultation=corpus.consultation)
-    done = synthesis_run_execute(run_id=run.pk)
-    assert done is not None and done.status == SynthesisRun.Status.SUCCEEDED
-    return done
-
-
-@pytest.fixture
-def run(corpus: Corpus) -> SynthesisRun:
-    return run_now(corpus)
 
 
 @pytest.fixture

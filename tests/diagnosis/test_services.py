@@ -23,16 +23,9 @@ from tests.actors.factories import UserFactory
 from tests.contributions.factories import ContributionFactory
 from tests.synthesis.corpus import IDEAS
 
-from .conftest import Corpus, votes_cast
+from .conftest import Corpus, run_execute, votes_cast
 
 pytestmark = pytest.mark.django_db
-
-
-def run_now(corpus: Corpus) -> SynthesisRun:
-    run = SynthesisRun.objects.create(consultation=corpus.consultation)
-    done = synthesis_run_execute(run_id=run.pk)
-    assert done is not None
-    return done
 
 
 def finding_key_of(run: SynthesisRun) -> dict[int, str]:
@@ -42,7 +35,7 @@ def finding_key_of(run: SynthesisRun) -> dict[int, str]:
 
 
 def test_run_succeeds_with_engine_version_parameters_and_timings(corpus: Corpus) -> None:
-    run = run_now(corpus)
+    run = run_execute(corpus)
 
     assert run.status == SynthesisRun.Status.SUCCEEDED
     assert run.engine_version == ENGINE_VERSION
@@ -56,7 +49,7 @@ def test_run_succeeds_with_engine_version_parameters_and_timings(corpus: Corpus)
 
 
 def test_findings_partition_exactly_the_published_contributions(corpus: Corpus) -> None:
-    run = run_now(corpus)
+    run = run_execute(corpus)
 
     cited = list(FindingContribution.objects.filter(run=run).values_list("contribution_id"))
     assert sorted(c for (c,) in cited) == sorted(corpus.published)
@@ -65,7 +58,7 @@ def test_findings_partition_exactly_the_published_contributions(corpus: Corpus) 
 
 
 def test_members_are_the_non_duplicates_and_duplicates_are_recorded(corpus: Corpus) -> None:
-    run = run_now(corpus)
+    run = run_execute(corpus)
 
     citations = FindingContribution.objects.filter(run=run)
     duplicates = {(c.contribution_id, c.duplicate_of_id) for c in citations if c.duplicate_of_id}
@@ -76,7 +69,7 @@ def test_members_are_the_non_duplicates_and_duplicates_are_recorded(corpus: Corp
 
 
 def test_finding_sizes_count_members_and_duplicates(corpus: Corpus) -> None:
-    run = run_now(corpus)
+    run = run_execute(corpus)
 
     for finding in run.findings.all():
         citations = list(finding.citations.all())
@@ -86,7 +79,7 @@ def test_finding_sizes_count_members_and_duplicates(corpus: Corpus) -> None:
 
 
 def test_every_quote_is_a_members_text_verbatim(corpus: Corpus) -> None:
-    run = run_now(corpus)
+    run = run_execute(corpus)
 
     stored = {f["id"]: f for f in run.result["findings"]}
     quotes = FindingContribution.objects.filter(run=run, is_representative=True).select_related(
@@ -100,7 +93,7 @@ def test_every_quote_is_a_members_text_verbatim(corpus: Corpus) -> None:
 
 
 def test_findings_are_ordered_by_dimension_then_size(corpus: Corpus) -> None:
-    run = run_now(corpus)
+    run = run_execute(corpus)
 
     order = ["potential", "specificity", "challenge", "proposal", "question", "coordination"]
     findings = list(run.findings.order_by("position"))
@@ -110,7 +103,7 @@ def test_findings_are_ordered_by_dimension_then_size(corpus: Corpus) -> None:
 
 
 def test_finding_dimension_is_the_one_its_contributions_carry(corpus: Corpus) -> None:
-    run = run_now(corpus)
+    run = run_execute(corpus)
 
     water = FindingContribution.objects.get(run=run, contribution=corpus.by_key["water-fr"])
     doctor = FindingContribution.objects.get(run=run, contribution=corpus.by_key["doctor-fr"])
@@ -119,7 +112,7 @@ def test_finding_dimension_is_the_one_its_contributions_carry(corpus: Corpus) ->
 
 
 def test_profiles_break_findings_down_by_the_stored_metadata(corpus: Corpus) -> None:
-    run = run_now(corpus)
+    run = run_execute(corpus)
 
     finding = FindingContribution.objects.get(
         run=run, contribution=corpus.by_key["water-fr"]
@@ -132,7 +125,7 @@ def test_profiles_break_findings_down_by_the_stored_metadata(corpus: Corpus) -> 
 
 
 def test_second_run_after_new_contributions_keeps_finding_keys(corpus: Corpus) -> None:
-    first = run_now(corpus)
+    first = run_execute(corpus)
     before = finding_key_of(first)
     ContributionFactory(
         workshop=corpus.workshops[0],
@@ -147,7 +140,7 @@ def test_second_run_after_new_contributions_keeps_finding_keys(corpus: Corpus) -
         dimension="proposal",
     )
 
-    second = run_now(corpus)
+    second = run_execute(corpus)
 
     after = finding_key_of(second)
     assert second.parameters["incremental"] is True
@@ -156,18 +149,18 @@ def test_second_run_after_new_contributions_keeps_finding_keys(corpus: Corpus) -
 
 
 def test_a_run_with_nothing_new_reproduces_the_same_findings(corpus: Corpus) -> None:
-    first = run_now(corpus)
-    second = run_now(corpus)
+    first = run_execute(corpus)
+    second = run_execute(corpus)
 
     assert finding_key_of(second) == finding_key_of(first)
 
 
 def test_contributions_rejected_after_a_run_leave_the_next_one(corpus: Corpus) -> None:
-    run_now(corpus)
+    run_execute(corpus)
     gone = corpus.by_key["school-fr"]
     type(gone).objects.filter(pk=gone.pk).update(moderation_status=ModerationStatus.REJECTED)
 
-    second = run_now(corpus)
+    second = run_execute(corpus)
 
     assert second.status == SynthesisRun.Status.SUCCEEDED
     assert gone.pk not in finding_key_of(second)
@@ -184,7 +177,7 @@ def test_a_failure_while_storing_leaves_nothing_and_marks_the_run_failed(
     # The opinion map is stored after the findings and their citations are written.
     monkeypatch.setattr(services, "_opinions_store", broken)
 
-    run = run_now(corpus)
+    run = run_execute(corpus)
 
     assert run.status == SynthesisRun.Status.FAILED
     assert run.error_code == "internal"
@@ -202,9 +195,9 @@ def test_a_failed_run_is_not_the_base_of_the_next_one(
     with monkeypatch.context() as patch:
         patch.setattr(services, "_opinions_store", lambda run, opinions: 1 / 0)
         votes_cast(corpus)
-        run_now(corpus)
+        run_execute(corpus)
 
-    second = run_now(corpus)
+    second = run_execute(corpus)
 
     assert second.status == SynthesisRun.Status.SUCCEEDED
     assert second.parameters["incremental"] is False
@@ -217,7 +210,7 @@ def test_a_consultation_without_published_contributions_fails_with_its_reason(
         moderation_status=ModerationStatus.PENDING
     )
 
-    run = run_now(corpus)
+    run = run_execute(corpus)
 
     assert (run.status, run.error_code) == (SynthesisRun.Status.FAILED, "no_contributions")
     assert run.error_message == "the consultation has no published contribution"
@@ -226,7 +219,7 @@ def test_a_consultation_without_published_contributions_fails_with_its_reason(
 def test_an_unknown_embedder_setting_fails_the_run(corpus: Corpus, settings) -> None:
     settings.TASHAWUR_SYNTHESIS_EMBEDDER = "bert"
 
-    run = run_now(corpus)
+    run = run_execute(corpus)
 
     assert (run.status, run.error_code) == (SynthesisRun.Status.FAILED, "embedder_invalid")
     assert (
@@ -245,7 +238,7 @@ def test_the_embedder_comes_from_the_environment_when_no_setting_names_it(
 
 
 def test_a_run_executes_once_even_when_its_task_is_delivered_twice(corpus: Corpus) -> None:
-    run = run_now(corpus)
+    run = run_execute(corpus)
     findings = run.findings.count()
 
     again = synthesis_run_execute(run_id=run.pk)
@@ -267,7 +260,7 @@ def test_opinion_map_stores_groups_and_statement_stats(corpus: Corpus) -> None:
         for lang in ("ar", "ary", "fr")
     }
 
-    run = run_now(corpus)
+    run = run_execute(corpus)
 
     groups = list(run.opinion_groups.order_by("key"))
     assert [g.size for g in groups] == [5, 5]
@@ -283,7 +276,7 @@ def test_opinion_map_stores_groups_and_statement_stats(corpus: Corpus) -> None:
 def test_too_few_votes_give_no_opinion_groups_and_say_so(corpus: Corpus) -> None:
     votes_cast(corpus, per_camp=1)
 
-    run = run_now(corpus)
+    run = run_execute(corpus)
 
     assert run.status == SynthesisRun.Status.SUCCEEDED
     assert run.opinion_groups.count() == 0
@@ -393,7 +386,7 @@ def test_one_run_with_the_default_embedder_groups_each_idea_across_languages(
 ) -> None:
     settings.TASHAWUR_SYNTHESIS_EMBEDDER = None  # the default: the Universal Sentence Encoder
 
-    run = run_now(corpus)
+    run = run_execute(corpus)
 
     assert run.parameters["embedder"] == "use"
     key_of = finding_key_of(run)
@@ -425,7 +418,7 @@ def test_a_run_marked_abandoned_while_it_ran_stores_nothing(
 
 
 def test_abandon_pending_fails_queued_and_running_runs_only(corpus: Corpus) -> None:
-    done = run_now(corpus)
+    done = run_execute(corpus)
     stuck = SynthesisRun.objects.create(consultation=corpus.consultation)
     SynthesisRun.objects.filter(pk=stuck.pk).update(status="running", started_at=timezone.now())
 

@@ -18,16 +18,9 @@ from tashawur.diagnosis.selectors import FINDINGS_PER_DIMENSION
 from tashawur.diagnosis.services import synthesis_run_execute
 from tests.actors.factories import UserFactory
 
-from .conftest import Corpus, votes_cast
+from .conftest import Corpus, run_now, votes_cast
 
 pytestmark = pytest.mark.django_db
-
-
-def run_now(corpus: Corpus) -> SynthesisRun:
-    run = SynthesisRun.objects.create(consultation=corpus.consultation)
-    done = synthesis_run_execute(run_id=run.pk)
-    assert done is not None and done.status == SynthesisRun.Status.SUCCEEDED
-    return done
 
 
 def page(client: Client, corpus: Corpus, prefix: str = "", query: str = "") -> str:

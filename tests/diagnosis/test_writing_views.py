@@ -19,27 +19,12 @@ from tashawur.diagnosis.services import (
     finding_rename,
     finding_status_set,
     findings_merge,
-    synthesis_run_execute,
 )
 from tests.actors.factories import UserFactory
 
-from .conftest import Corpus
+from .conftest import HTMX, Corpus
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def run_now(corpus: Corpus) -> SynthesisRun:
-    run = SynthesisRun.objects.create(consultation=corpus.consultation)
-    done = synthesis_run_execute(run_id=run.pk)
-    assert done is not None and done.status == SynthesisRun.Status.SUCCEEDED
-    return done
-
-
-@pytest.fixture
-def run(corpus: Corpus) -> SynthesisRun:
-    return run_now(corpus)
 
 
 @pytest.fixture
