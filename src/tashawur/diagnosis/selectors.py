@@ -446,6 +446,10 @@ class DiagnosisEditor:
     # Entries resting on a source that can no longer be cited: publishing refuses them.
     stale_entry_ids: set[int] = field(default_factory=set)
     publication: DiagnosisPublication | None = None
+    # Of ``publication``: how many contributions it quotes or cites moderation has withdrawn
+    # since, and the statements left with no source standing (to revise and publish again).
+    withdrawn_count: int = 0
+    withdrawn_entries: list[PublishedEntry] = field(default_factory=list)
 
     @property
     def entries_count(self) -> int:
@@ -510,18 +514,29 @@ def diagnosis_editor_get_for_user(*, slug: str, user: Any) -> DiagnosisEditor:
         for value, label in DiagnosisDimension.choices
     ]
     editor.publication = diagnosis.publications.select_related("published_by").first()
+    if editor.publication is not None:
+        snapshot = editor.publication.snapshot
+        withdrawn = _withdrawn_ids(snapshot)
+        editor.withdrawn_count = len(withdrawn)
+        editor.withdrawn_entries = [
+            e for _d, e in _published_entries(snapshot, withdrawn) if e.withdrawn
+        ]
     return editor
 
 
 @dataclass(frozen=True)
 class PublishedSource:
-    """A contribution as the publication copied it: its number, its workshop, its words."""
+    """A contribution as the publication copied it: its number, its workshop, its words.
+
+    ``withdrawn``: moderation has since taken it down (or it is gone): the page shows a notice
+    in place of its words, the snapshot keeps them."""
 
     id: int
     workshop_id: int | None
     language: str
     text: str
     translation_fr: str
+    withdrawn: bool = False
 
 
 @dataclass(frozen=True)
@@ -531,12 +546,24 @@ class PublishedFinding:
     label: str
     quotes: list[PublishedSource]
 
+    @property
+    def withdrawn(self) -> bool:
+        """Every quote the publication shows for it was withdrawn (none: it stands)."""
+        return bool(self.quotes) and all(q.withdrawn for q in self.quotes)
+
 
 @dataclass(frozen=True)
 class PublishedEntry:
     statement: str
     findings: list[PublishedFinding]
     contributions: list[PublishedSource]
+
+    @property
+    def withdrawn(self) -> bool:
+        """Nothing the statement shows it rests on still stands: its writers should revise it
+        and publish again."""
+        withdrawn = [f.withdrawn for f in self.findings] + [c.withdrawn for c in self.contributions]
+        return bool(withdrawn) and all(withdrawn)
 
 
 @dataclass
@@ -554,19 +581,71 @@ class PublishedDiagnosis:
     may_write: bool = False
 
 
-def _published_source(data: dict[str, Any]) -> PublishedSource:
+def _snapshot_contribution_ids(snapshot: dict[str, Any]) -> set[int]:
+    return {
+        int(c["id"])
+        for entry in snapshot.get("entries", [])
+        for c in [
+            *entry["contributions"],
+            *(q for f in entry["findings"] for q in f.get("quotes", [])),
+        ]
+    }
+
+
+def _withdrawn_ids(snapshot: dict[str, Any]) -> set[int]:
+    """The contributions a publication quotes or cites that are no longer published, in one
+    query. Asking for the published ones, not the others, fails closed: a contribution that
+    is no longer in the database is withdrawn too."""
+    ids = _snapshot_contribution_ids(snapshot)
+    if not ids:
+        return set()
+    published = Contribution.objects.filter(
+        pk__in=ids, moderation_status=ModerationStatus.PUBLISHED
+    ).values_list("pk", flat=True)
+    return ids - set(published)
+
+
+def _published_source(data: dict[str, Any], withdrawn: set[int]) -> PublishedSource:
     return PublishedSource(
         id=int(data["id"]),
         workshop_id=data.get("workshop"),
         language=str(data.get("language") or ""),
         text=str(data["text"]),
         translation_fr=str(data.get("translation_fr") or ""),
+        withdrawn=int(data["id"]) in withdrawn,
     )
 
 
+def _published_entries(
+    snapshot: dict[str, Any], withdrawn: set[int]
+) -> list[tuple[str, PublishedEntry]]:
+    """The snapshot's entries with their dimension, as read now: withdrawn sources marked."""
+    return [
+        (
+            entry["dimension"],
+            PublishedEntry(
+                statement=pick_label(ar=entry["statement_ar"], fr=entry["statement_fr"]),
+                findings=[
+                    PublishedFinding(
+                        id=int(f["id"]),
+                        key=str(f["key"]),
+                        label=pick_label(ar=f["label_ar"], fr=f["label_fr"]) or str(f["key"]),
+                        quotes=[_published_source(q, withdrawn) for q in f.get("quotes", [])],
+                    )
+                    for f in entry["findings"]
+                ],
+                contributions=[_published_source(c, withdrawn) for c in entry["contributions"]],
+            ),
+        )
+        for entry in snapshot.get("entries", [])
+    ]
+
+
 def diagnosis_publication_get_for_user(*, slug: str, user: Any) -> PublishedDiagnosis:
-    """The latest publication of the consultation's diagnosis, read from its snapshot only:
-    what was published stays as it was. Anyone who may see the consultation reads it."""
+    """The latest publication of the consultation's diagnosis, read from its snapshot: what
+    was published stays as it was, except the words of a contribution that moderation has
+    withdrawn since, which the page no longer shows (the snapshot keeps them). Anyone who may
+    see the consultation reads it."""
     consultation = consultation_get_for_user(slug=slug, user=user)
     publication = (
         DiagnosisPublication.objects.filter(diagnosis__consultation=consultation)
@@ -581,22 +660,9 @@ def diagnosis_publication_get_for_user(*, slug: str, user: Any) -> PublishedDiag
     if publication is None:
         return page
     by_dimension: dict[str, list[PublishedEntry]] = defaultdict(list)
-    for entry in publication.snapshot.get("entries", []):
-        by_dimension[entry["dimension"]].append(
-            PublishedEntry(
-                statement=pick_label(ar=entry["statement_ar"], fr=entry["statement_fr"]),
-                findings=[
-                    PublishedFinding(
-                        id=int(f["id"]),
-                        key=str(f["key"]),
-                        label=pick_label(ar=f["label_ar"], fr=f["label_fr"]) or str(f["key"]),
-                        quotes=[_published_source(q) for q in f.get("quotes", [])],
-                    )
-                    for f in entry["findings"]
-                ],
-                contributions=[_published_source(c) for c in entry["contributions"]],
-            )
-        )
+    withdrawn = _withdrawn_ids(publication.snapshot)
+    for dimension, entry in _published_entries(publication.snapshot, withdrawn):
+        by_dimension[dimension].append(entry)
     page.sections = [
         PublishedSection(dimension=value, label=str(label), entries=by_dimension[value])
         for value, label in DiagnosisDimension.choices
