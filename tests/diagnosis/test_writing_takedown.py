@@ -16,7 +16,11 @@ from django.utils.html import escape
 from tashawur.contributions.models import Contribution, ModerationStatus
 from tashawur.contributions.services import contribution_moderate
 from tashawur.diagnosis.models import DiagnosisEntry, DiagnosisPublication, Finding, SynthesisRun
-from tashawur.diagnosis.services import diagnosis_entry_create, diagnosis_publish
+from tashawur.diagnosis.services import (
+    diagnosis_entry_create,
+    diagnosis_entry_delete,
+    diagnosis_publish,
+)
 from tests.actors.factories import UserFactory
 
 from .conftest import Corpus
@@ -218,3 +222,21 @@ def test_the_takedown_costs_one_query_whatever_is_withdrawn(
     assert len(all_withdrawn) == len(none_withdrawn) <= 4
     contribution_table = Contribution._meta.db_table
     assert sum(contribution_table in q["sql"] for q in all_withdrawn.captured_queries) == 1
+
+
+def test_publishing_again_leaves_out_the_quotes_rejected_since_and_clears_the_flags(
+    corpus: Corpus, client: Client, analyst: Any, published: dict[str, Any]
+) -> None:
+    quote = quotes_of(published["finding"])[0]
+    reject(quote)
+    reject(published["jobs"])
+    diagnosis_entry_delete(
+        entry=DiagnosisEntry.objects.get(statement_ar="التشغيل وحده"), user=analyst
+    )
+
+    again = diagnosis_publish(consultation=corpus.consultation, user=analyst)
+
+    (entry,) = again.snapshot["entries"]
+    assert quote.pk not in [q["id"] for q in entry["findings"][0]["quotes"]]
+    assert NOTICE_AR not in client.get(url(corpus)).content.decode()
+    assert 'id="withdrawn"' not in client.get(url(corpus, "write/")).content.decode()

@@ -1373,8 +1373,14 @@ def diagnosis_publish(*, consultation: Consultation, user: Any) -> DiagnosisPubl
             ) from error
     finding_ids = {f.pk for e in entries for f in e.findings.all()}
     quotes: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    # A run's quotes stay as they were chosen; one moderation has rejected since is not
+    # copied again (readers would not see it, and writers could not clear its flag).
     for citation in (
-        FindingContribution.objects.filter(finding_id__in=finding_ids, is_representative=True)
+        FindingContribution.objects.filter(
+            finding_id__in=finding_ids,
+            is_representative=True,
+            contribution__moderation_status=ModerationStatus.PUBLISHED,
+        )
         .select_related("contribution")
         .order_by("finding_id", "rank")
     ):
