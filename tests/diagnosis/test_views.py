@@ -13,6 +13,8 @@ from django.utils.html import escape
 from django.utils.timezone import localtime
 
 from tashawur.consultations.models import Consultation
+from tashawur.contributions.models import Contribution, ModerationStatus
+from tashawur.contributions.services import contribution_moderate
 from tashawur.diagnosis.models import FindingContribution, SynthesisRun
 from tashawur.diagnosis.selectors import FINDINGS_PER_DIMENSION
 from tashawur.diagnosis.services import synthesis_run_execute
@@ -275,3 +277,33 @@ def test_consultation_page_links_to_its_diagnosis(corpus: Corpus, client: Client
     html = client.get(f"/fr/c/{corpus.consultation.slug}/").content.decode()
 
     assert f'href="/fr/c/{corpus.consultation.slug}/diagnosis/"' in html
+
+
+def test_a_quote_moderation_takes_down_after_the_run_is_no_longer_shown(
+    corpus: Corpus, client: Client
+) -> None:
+    run = run_now(corpus)
+    # A quote whose words appear nowhere else (the corpus repeats some texts as copies and as
+    # a Tifinagh text's French translation).
+    elsewhere = [c.text for c in Contribution.objects.all()]
+    elsewhere += [c.translation_fr for c in Contribution.objects.all()]
+    quote = next(
+        q
+        for q in FindingContribution.objects.filter(run=run, is_representative=True)
+        .select_related("contribution", "finding")
+        .order_by("pk")
+        if elsewhere.count(q.contribution.text) == 1
+    )
+    text = escape(quote.contribution.text)
+    finding_url = f"/c/{corpus.consultation.slug}/diagnosis/findings/{quote.finding_id}/"
+    overview = f"?dimension={quote.finding.dimension}"
+    assert text in page(client, corpus, query=overview)
+    assert text in client.get(finding_url).content.decode()
+
+    contribution_moderate(contribution=quote.contribution, status=ModerationStatus.REJECTED)
+
+    assert text not in page(client, corpus, query=overview)
+    assert text not in client.get(finding_url).content.decode()
+    # Curators still see it on the finding page, where they decide what to do with it.
+    client.force_login(UserFactory(role="analyst"))
+    assert text in client.get(finding_url).content.decode()

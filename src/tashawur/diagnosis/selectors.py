@@ -280,7 +280,12 @@ def diagnosis_get_for_user(*, slug: str, user: Any, dimension: str | None = None
     findings = [f for shown in by_dimension.values() for f in shown]
     quotes: dict[int, list[Contribution]] = defaultdict(list)
     for citation in (
-        FindingContribution.objects.filter(finding__in=findings, is_representative=True)
+        # A quote moderation has taken down since the run is not shown.
+        FindingContribution.objects.filter(
+            finding__in=findings,
+            is_representative=True,
+            contribution__moderation_status=ModerationStatus.PUBLISHED,
+        )
         .select_related("contribution")
         .order_by("finding_id", "rank")
     ):
@@ -310,7 +315,10 @@ def diagnosis_get_for_user(*, slug: str, user: Any, dimension: str | None = None
     stats = list(run.statement_stats.all())
     statement_ids = {i for g in groups for i in g.representative_statement_ids}
     statement_ids |= {s.contribution_id for s in stats}
-    contributions = Contribution.objects.in_bulk(list(statement_ids))
+    # Statements moderation has taken down since the run are left out.
+    contributions = Contribution.objects.filter(
+        moderation_status=ModerationStatus.PUBLISHED
+    ).in_bulk(list(statement_ids))
     finding_of = dict(
         FindingContribution.objects.filter(
             run=run, contribution_id__in=list(statement_ids)
@@ -335,11 +343,12 @@ def diagnosis_get_for_user(*, slug: str, user: Any, dimension: str | None = None
             )
         )
     if groups:
-        by_consensus = sorted(stats, key=lambda s: (-s.consensus, s.contribution_id))
+        shown = [s for s in stats if s.contribution_id in cited]
+        by_consensus = sorted(shown, key=lambda s: (-s.consensus, s.contribution_id))
         diagnosis.consensus = [
             (cited[s.contribution_id], s) for s in by_consensus[:STATEMENTS_SHOWN]
         ]
-        by_division = sorted(stats, key=lambda s: (-s.divisiveness, s.contribution_id))
+        by_division = sorted(shown, key=lambda s: (-s.divisiveness, s.contribution_id))
         diagnosis.divisive = [
             (cited[s.contribution_id], s)
             for s in by_division[:STATEMENTS_SHOWN]
@@ -392,10 +401,15 @@ def finding_get_for_curation(*, slug: str, finding_id: int, user: Any) -> Findin
 
 def finding_get_for_user(*, slug: str, finding_id: int, user: Any) -> FindingPage:
     """A finding of the consultation with every contribution it cites, and what its curators
-    need: the findings it may be merged into, its curation history."""
+    need: the findings it may be merged into, its curation history. Contributions moderation
+    has taken down since the run are shown to curators only."""
     consultation = consultation_get_for_user(slug=slug, user=user)
     finding = _finding_of_consultation(consultation, finding_id)
-    citations = list(finding.citations.select_related("contribution").order_by("contribution"))
+    may_curate = rules.can_curate_findings(user, consultation)
+    cited = finding.citations.select_related("contribution").order_by("contribution")
+    if not may_curate:
+        cited = cited.filter(contribution__moderation_status=ModerationStatus.PUBLISHED)
+    citations = list(cited)
     duplicates: dict[int, list[Contribution]] = defaultdict(list)
     for c in citations:
         if c.duplicate_of_id is not None:
@@ -408,7 +422,7 @@ def finding_get_for_user(*, slug: str, finding_id: int, user: Any) -> FindingPag
         members=[(c, duplicates.get(c.contribution_id, [])) for c in members],
         breakdowns=_breakdowns(finding, _ValueLabels([finding]), limit=None),
         current_run=_last_runs(consultation)[0],
-        may_curate=rules.can_curate_findings(user, consultation),
+        may_curate=may_curate,
     )
     if page.may_curate:
         page.events = list(finding.curation_events.select_related("actor")[:20])
