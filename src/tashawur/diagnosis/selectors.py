@@ -343,12 +343,12 @@ def diagnosis_get_for_user(*, slug: str, user: Any, dimension: str | None = None
             )
         )
     if groups:
-        shown = [s for s in stats if s.contribution_id in cited]
-        by_consensus = sorted(shown, key=lambda s: (-s.consensus, s.contribution_id))
+        standing = [s for s in stats if s.contribution_id in cited]
+        by_consensus = sorted(standing, key=lambda s: (-s.consensus, s.contribution_id))
         diagnosis.consensus = [
             (cited[s.contribution_id], s) for s in by_consensus[:STATEMENTS_SHOWN]
         ]
-        by_division = sorted(shown, key=lambda s: (-s.divisiveness, s.contribution_id))
+        by_division = sorted(standing, key=lambda s: (-s.divisiveness, s.contribution_id))
         diagnosis.divisive = [
             (cited[s.contribution_id], s)
             for s in by_division[:STATEMENTS_SHOWN]
