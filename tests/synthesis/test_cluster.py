@@ -56,6 +56,50 @@ def test_split_into_blocks_partitions_the_rows_into_small_blocks():
     assert max(len(b) for b in blocks) <= 64
 
 
+def _block_of_each_row(blocks, n):
+    owners = [set() for _ in range(n)]
+    for number, block in enumerate(blocks):
+        for row in block.tolist():
+            owners[row].add(number)
+    return owners
+
+
+def test_split_into_blocks_keeps_identical_rows_together_wherever_they_stand():
+    # Copies of one row at other positions of the matrix: BLAS kernels may project them a few
+    # ulps apart (seen with OPENBLAS_CORETYPE=Haswell); hashing splits them as one row.
+    vectors, _ = _blobs(10, 100)
+    vectors = np.concatenate([vectors, vectors[::-1], vectors[::7]]).astype(np.float32)
+    blocks = split_into_blocks(vectors, 16, random_state=3)
+    owners = _block_of_each_row(blocks, len(vectors))
+    assert all(len(o) == 1 for o in owners)  # still a partition
+    for row in range(1000):
+        assert owners[row] == owners[1999 - row]
+    for k, row in enumerate(range(0, 1000, 7)):
+        assert owners[row] == owners[2000 + k]
+
+
+def test_split_into_blocks_with_overlap_never_cuts_near_identical_rows_apart():
+    rng = np.random.default_rng(5)
+    base, _ = _blobs(20, 100, dim=64)
+    twins = l2_normalise(base + 1e-6 * rng.normal(size=base.shape))
+    vectors = np.concatenate([base, twins]).astype(np.float32)
+    for seed in range(3):
+        blocks = split_into_blocks(vectors, 32, random_state=seed, overlap=1e-4)
+        owners = _block_of_each_row(blocks, len(vectors))
+        assert all(owners[i] & owners[i + 2000] for i in range(2000))
+        assert sorted(set(np.concatenate(blocks).tolist())) == list(range(4000))
+        # The band is narrow: blocks stay near their size and rows are rarely copied.
+        assert max(len(b) for b in blocks) <= 2 * 32
+        assert sum(len(b) for b in blocks) < 1.2 * len(vectors)
+
+
+def test_split_into_blocks_keeps_an_uncuttable_node_whole():
+    vectors = np.tile(np.float32([[1.0, 0.0]]), (50, 1))
+    vectors[::2, 1] = 1e-7
+    blocks = split_into_blocks(vectors, 8, overlap=1e-4)
+    assert [b.tolist() for b in blocks] == [list(range(50))]
+
+
 def test_centring_removes_a_language_offset():
     rng = np.random.default_rng(0)
     meaning = rng.normal(size=(50, 16))

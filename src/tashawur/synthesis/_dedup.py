@@ -1,8 +1,9 @@
 """Step 4, near-duplicates: exact, normalised and paraphrase copies folded into one canonical item.
 
 Exact and normalised copies are found by hashing (linear); paraphrases by cosine similarity
-inside blocks of similar items (MiniBatchKMeans on reduced vectors), so no step is quadratic in
-the number of contributions.
+inside blocks of similar items (two random-projection trees with overlapping cuts), so no step is
+quadratic in the number of contributions. Blocking never cuts identical or near-identical
+vectors apart (`split_into_blocks`), on any processor.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from ._types import DuplicateGroup
 
 #: Above this many items a language's paraphrase search is split into blocks.
 BLOCK_SIZE = 256
+
+#: Items closer than this (Euclidean, on unit vectors: a cosine above 1 - 5e-9) always share a
+#: block, whatever the rounding of the projections: near-identical vectors are never cut apart.
+BLOCK_OVERLAP = 1e-4
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +174,9 @@ class ThreeLevelDuplicateFinder(DuplicateFinder):
         return [
             idx[b]
             for seed in (self.random_state, self.random_state + 1)
-            for b in split_into_blocks(vectors[idx], BLOCK_SIZE, random_state=seed)
+            for b in split_into_blocks(
+                vectors[idx], BLOCK_SIZE, random_state=seed, overlap=BLOCK_OVERLAP
+            )
         ]
 
     @staticmethod
