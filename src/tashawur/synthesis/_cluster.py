@@ -342,17 +342,20 @@ def split_into_blocks(
     if n == 0:
         return []
     rows = np.ascontiguousarray(vectors)
-    keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    unique = rows[first]
+    _, first, inverse = np.unique(_row_hashes(rows), return_index=True, return_inverse=True)
     rng = np.random.default_rng(random_state)
     directions = rng.normal(size=(rows.shape[1], 64)).astype(rows.dtype)
     directions /= np.linalg.norm(directions, axis=0, keepdims=True)
-    # Project once on a bank of random directions; each node draws one of them.
-    bank = unique @ directions
-    band = float(overlap) * float(np.sqrt(np.max(np.einsum("ij,ij->i", unique, unique))))
+    # Project once on a bank of random directions; each node draws one of them. Copies of a
+    # row all take the projection of its first copy.
+    bank = (rows @ directions)[first]
+    band = (
+        float(overlap) * float(np.sqrt(np.max(np.einsum("ij,ij->i", rows, rows))))
+        if overlap
+        else 0.0
+    )
     done: list[IntArray] = []
-    todo: list[IntArray] = [np.arange(len(unique), dtype=np.int64)]
+    todo: list[IntArray] = [np.arange(len(first), dtype=np.int64)]
     while todo:
         node = todo.pop()
         if len(node) <= block_size:
@@ -364,6 +367,25 @@ def split_into_blocks(
             continue
         todo.extend(cut)
     return _expand_unique_blocks(done, inverse)
+
+
+def _row_hashes(rows: FloatArray, columns: int = 32) -> NDArray[np.uint64]:
+    """A 64-bit hash of each row, read from a few of its columns' bytes.
+
+    Equal rows always hash equal, which is the promise that matters; two other rows hash equal
+    only when they agree bit for bit on every column read (or by a 2**-64 chance), and then
+    they merely share a block.
+    """
+    words = rows.view(np.uint32) if rows.dtype.itemsize % 4 == 0 else rows.view(np.uint8)
+    picked = np.unique(np.linspace(0, words.shape[1] - 1, num=columns).astype(np.int64))
+    multipliers = np.random.default_rng(0).integers(
+        1, 2**62, size=len(picked), dtype=np.uint64
+    ) * np.uint64(2) + np.uint64(1)
+    # Sums of products wrap modulo 2**64, as a hash wants.
+    hashes: NDArray[np.uint64] = (words[:, picked].astype(np.uint64) * multipliers).sum(
+        axis=1, dtype=np.uint64
+    )
+    return hashes
 
 
 def _cut(
