@@ -23,6 +23,7 @@ from ._embed import (
     USEEmbedder,
     make_embedder,
 )
+from ._io import InputFileError, InputTooLargeError, check_input_size
 from ._label import ClassTfidfLabeler, Labeler
 from ._language import (
     LanguageGuess,
@@ -54,6 +55,8 @@ __all__ = [
     "Finding",
     "FindingClusterer",
     "HypergeometricProfiler",
+    "InputFileError",
+    "InputTooLargeError",
     "Labeler",
     "LanguageGuess",
     "LanguageIdentifier",
@@ -75,6 +78,7 @@ __all__ = [
     "ThreeLevelDuplicateFinder",
     "USEEmbedder",
     "centre_by_language",
+    "check_input_size",
     "clean_text",
     "identify",
     "identify_language",

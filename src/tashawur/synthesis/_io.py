@@ -6,10 +6,12 @@ import csv
 import html
 import io
 import json
+import os
 import sys
+import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ._types import Finding, SynthesisResult
 
@@ -19,8 +21,157 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 REPORT_MEMBER_IDS = 200
 
 
+#: Default cap on what an input may occupy once read: the file itself for CSV and JSONL, the
+#: sum of its members' unpacked sizes for XLSX (a ZIP archive).
+MAX_UNPACKED_MB = 50.0
+#: Default cap on an archive's compression ratio (unpacked / compressed), overall and per large
+#: member. Spreadsheet XML packs 5 to 20 times; a zip bomb packs hundreds to a thousand times.
+MAX_RATIO = 100.0
+#: Members smaller than this are not held to the per-member ratio: a small file of repeated
+#: markup (styles, an empty sheet) can pack very well without being able to hurt.
+_RATIO_MEMBER_FROM = 1 << 20
+_MB = 1 << 20
+#: Suffixes read as ZIP archives.
+ARCHIVE_SUFFIXES = frozenset({".xlsx", ".xlsm", ".zip"})
+#: Suffixes `read_records` reads.
+_READ_SUFFIXES = frozenset({".xlsx", ".xlsm", ".csv", ".tsv", ".txt", ".jsonl", ".ndjson"})
+
+
 class InputFileError(ValueError):
     """The input file cannot be read as contributions; the message says why."""
+
+
+class InputTooLargeError(InputFileError):
+    """The input is over a size or compression-ratio limit; refused before it is parsed.
+
+    Attributes
+    ----------
+    name : str
+        The file's name, as used in the message.
+    limit : str
+        ``"size"`` (unpacked size over ``max_unpacked_mb``) or ``"ratio"`` (compression ratio
+        over ``max_ratio``).
+    unpacked_bytes : int
+        The file's size (CSV, JSONL) or the sum of its members' unpacked sizes (archives).
+    ratio : float
+        The compression ratio that was over the limit (0 for a size refusal).
+    """
+
+    def __init__(
+        self, message: str, *, name: str, limit: str, unpacked_bytes: int, ratio: float = 0.0
+    ) -> None:
+        super().__init__(message)
+        self.name = name
+        self.limit = limit
+        self.unpacked_bytes = unpacked_bytes
+        self.ratio = ratio
+
+
+def _megabytes(size: float) -> str:
+    return f"{size / _MB:,.1f} MB"
+
+
+def check_input_size(
+    source: str | os.PathLike[str] | IO[bytes],
+    *,
+    name: str | None = None,
+    archive: bool | None = None,
+    max_unpacked_mb: float = MAX_UNPACKED_MB,
+    max_ratio: float = MAX_RATIO,
+) -> int:
+    """Refuse an input file that is too large to read, or a ZIP bomb, before parsing it.
+
+    A ZIP archive (XLSX) is judged from its central directory alone, which nothing is unpacked
+    to read: the sum of the members' declared sizes must stay within ``max_unpacked_mb`` and
+    the compression ratio (unpacked / compressed) within ``max_ratio``, overall and for every
+    member of 1 MB or more. Python's ``zipfile``, which openpyxl reads through, never unpacks a
+    member past its declared size (a member that lies fails its CRC check instead), so the
+    declared sizes bound what parsing can unpack. Any other file is held to ``max_unpacked_mb``
+    by its own size.
+
+    Parameters
+    ----------
+    source : path or binary file object
+        The file; a file object (an upload) must be seekable and is left at its start.
+    name : str or None
+        Name used in messages (default: the path's file name).
+    archive : bool or None
+        Whether to read ``source`` as a ZIP archive; by default, when the name ends in
+        ``.xlsx``, ``.xlsm`` or ``.zip``.
+    max_unpacked_mb : float
+        Largest unpacked size accepted, in megabytes of 2**20 bytes.
+    max_ratio : float
+        Largest compression ratio accepted.
+
+    Returns
+    -------
+    int
+        The unpacked size in bytes.
+
+    Raises
+    ------
+    InputTooLargeError
+        Over a limit; the message names the limit and the option that raises it.
+    InputFileError
+        An archive that is not a readable ZIP file.
+    """
+    target: Path | IO[bytes]
+    stream: IO[bytes] | None = None
+    if isinstance(source, str | os.PathLike):
+        target = Path(source)
+        name = name or target.name
+        packed = target.stat().st_size
+    else:
+        target = stream = source
+        name = name or str(getattr(source, "name", "") or "input")
+        packed = stream.seek(0, os.SEEK_END)
+        stream.seek(0)
+    if archive is None:
+        archive = Path(name).suffix.lower() in ARCHIVE_SUFFIXES
+    limit = int(max_unpacked_mb * _MB)
+    size_hint = f"over the limit of {_megabytes(limit)} (--max-unpacked-mb)"
+    if packed > limit:
+        raise InputTooLargeError(
+            f"{name} is {_megabytes(packed)}, {size_hint}",
+            name=name,
+            limit="size",
+            unpacked_bytes=packed,
+        )
+    if not archive:
+        return packed
+    try:
+        with zipfile.ZipFile(target) as book:
+            members = book.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as error:
+        raise InputFileError(f"{name} is not a readable XLSX workbook ({error})") from None
+    finally:
+        if stream is not None:
+            stream.seek(0)
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > limit:
+        raise InputTooLargeError(
+            f"{name} unpacks to {_megabytes(unpacked)}, {size_hint}",
+            name=name,
+            limit="size",
+            unpacked_bytes=unpacked,
+        )
+    compressed = sum(m.compress_size for m in members)
+    ratios = [(unpacked / max(compressed, 1), "")] + [
+        (m.file_size / max(m.compress_size, 1), f" (member {m.filename})")
+        for m in members
+        if m.file_size >= _RATIO_MEMBER_FROM
+    ]
+    ratio, where = max(ratios)
+    if ratio > max_ratio:
+        raise InputTooLargeError(
+            f"{name} is compressed {ratio:,.0f} times{where}, over the limit of "
+            f"{max_ratio:,.0f} (--max-ratio): it looks like a zip bomb",
+            name=name,
+            limit="ratio",
+            unpacked_bytes=unpacked,
+            ratio=ratio,
+        )
+    return unpacked
 
 
 def escape_formula(value: str) -> str:
@@ -115,13 +266,11 @@ def _rows_jsonl(text: str) -> tuple[list[str], list[dict[str, str]]]:
 
 
 def _rows_xlsx(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    from zipfile import BadZipFile
-
     import openpyxl
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (BadZipFile, OSError, KeyError, ValueError) as error:
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
         raise InputFileError(f"{path.name} is not a readable XLSX workbook ({error})") from None
     try:
         sheet = book.worksheets[0]
@@ -136,6 +285,10 @@ def _rows_xlsx(path: Path) -> tuple[list[str], list[dict[str, str]]]:
             if any(c.strip() for c in cells):
                 rows.append(dict(zip(header, cells, strict=False)))
         return header, rows
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, SyntaxError) as error:
+        # A member that unpacks differently from what the archive declares fails its CRC
+        # check here, as does a damaged sheet; SyntaxError covers the XML parsers' errors.
+        raise InputFileError(f"{path.name} is a damaged XLSX workbook ({error})") from None
     finally:
         book.close()
 
@@ -147,6 +300,8 @@ def read_records(
     id_column: str = "id",
     meta_columns: Sequence[str] = (),
     translation_column: str | None = None,
+    max_unpacked_mb: float = MAX_UNPACKED_MB,
+    max_ratio: float = MAX_RATIO,
 ) -> list[dict[str, str]]:
     """Read contributions from a CSV (or TSV), XLSX or JSONL file.
 
@@ -160,6 +315,8 @@ def read_records(
         Columns kept as metadata (profiles break findings down by them).
     translation_column : str or None
         Column holding a translation (used for Amazigh contributions).
+    max_unpacked_mb, max_ratio : float
+        Limits checked by `check_input_size` before the file is parsed.
 
     Returns
     -------
@@ -168,6 +325,8 @@ def read_records(
 
     Raises
     ------
+    InputTooLargeError
+        When the file is over a limit (see `check_input_size`); nothing was parsed.
     InputFileError
         When the file is missing, empty, of an unknown type, badly encoded or lacks a column.
     """
@@ -178,6 +337,8 @@ def read_records(
     if not path.is_file():
         raise InputFileError(f"{path} does not exist or is not a file")
     suffix = path.suffix.lower()
+    if suffix in _READ_SUFFIXES:
+        check_input_size(path, max_unpacked_mb=max_unpacked_mb, max_ratio=max_ratio)
     if suffix in {".xlsx", ".xlsm"}:
         header, rows = _rows_xlsx(path)
     elif suffix in {".csv", ".tsv", ".txt", ".jsonl", ".ndjson"}:

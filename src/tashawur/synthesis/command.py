@@ -8,7 +8,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ._io import InputFileError, read_records, write_assignments, write_findings, write_report
+from ._io import (
+    MAX_RATIO,
+    MAX_UNPACKED_MB,
+    InputFileError,
+    read_records,
+    write_assignments,
+    write_findings,
+    write_report,
+)
 from ._pipeline import SynthesisInputError, Synthesizer
 
 #: From this many contributions on, progress bars are shown.
@@ -22,6 +30,16 @@ def _positive(value: str) -> int:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
     if number < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def _limit(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError("must be a positive number")
     return number
 
 
@@ -57,6 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--cache-dir", default=None, help="directory of the embedding cache")
     parser.add_argument("--out", required=True, type=Path, help="output directory")
+    parser.add_argument(
+        "--max-unpacked-mb",
+        type=_limit,
+        default=MAX_UNPACKED_MB,
+        help="refuse an input larger than this once unpacked (XLSX) or read (CSV, JSONL), "
+        f"in MB (default {MAX_UNPACKED_MB:g})",
+    )
+    parser.add_argument(
+        "--max-ratio",
+        type=_limit,
+        default=MAX_RATIO,
+        help="refuse an XLSX compressed more than this many times, as zip bombs are "
+        f"(default {MAX_RATIO:g})",
+    )
     return parser
 
 
@@ -78,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             id_column=args.id_column,
             meta_columns=_columns(args.meta_columns),
             translation_column=args.translation_column,
+            max_unpacked_mb=args.max_unpacked_mb,
+            max_ratio=args.max_ratio,
         )
         previous = None
         if args.previous is not None:
