@@ -19,3 +19,39 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     test = database.setdefault("TEST", {})
     if database["ENGINE"] == "django.db.backends.sqlite3" and not test.get("NAME"):
         test["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "tashawur-test.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counters and built downloads live in the cache: each test starts without
+    another's (the test settings use a per-process memory cache)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def frozen_rate_windows(monkeypatch):
+    """django-ratelimit counts in fixed windows that end at a time of their own: a test that
+    sends N + 1 requests could straddle an end and see the count start over. Here every window
+    ends 30 seconds after the test starts."""
+    import time
+
+    import django_ratelimit.core
+
+    end = int(time.time()) + 30
+    monkeypatch.setattr(django_ratelimit.core, "_get_window", lambda value, period: end)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request to a /fr/ page leaves French active in the thread (LocaleMiddleware does not
+    undo it): each test starts in the site's default language, whatever ran before."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -34,8 +34,42 @@ def manage(argv: Sequence[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tashawur.config.settings")
     from django.core.management import execute_from_command_line
 
+    # On stderr: what commands print on stdout may be read by a program (dumpdata, a CSV).
+    if "DJANGO_AUTO_COMPLETE" not in os.environ:
+        print(settings_description(), file=sys.stderr, flush=True)
     execute_from_command_line(["tashawur manage", *argv])
     return 0
+
+
+def settings_description() -> str:
+    """Which settings and database ``tashawur manage`` works on, and how to reach the demo's.
+
+    Never raises: settings that cannot load are Django's to report, with its own message."""
+    try:
+        from django.conf import settings
+
+        env = settings.ENV
+        database = settings.DATABASES["default"]
+        engine = str(database["ENGINE"]).rsplit(".", 1)[-1]
+        if engine == "sqlite3":
+            where = f"SQLite {database['NAME']}"
+        else:
+            port = f":{database['PORT']}" if database.get("PORT") else ""
+            where = (
+                f"{engine} {database.get('NAME')} on {database.get('HOST') or 'localhost'}{port}"
+            )
+    except Exception as error:  # ImproperlyConfigured, a missing variable…
+        return f"tashawur manage: settings {os.environ['DJANGO_SETTINGS_MODULE']} ({error})"
+    lines = [
+        f"tashawur manage: settings {os.environ['DJANGO_SETTINGS_MODULE']}, "
+        f"TASHAWUR_ENV={env}, database {where}"
+    ]
+    if env != "demo":
+        lines.append(
+            "  (the demo's data: TASHAWUR_ENV=demo TASHAWUR_DATA_DIR=<the var/ folder where "
+            "`make demo` ran> tashawur manage …)"
+        )
+    return "\n".join(lines)
 
 
 def _usage() -> str:

@@ -2,6 +2,10 @@
 
 Without /usr/bin/chromium the browser tests are skipped with the reason, unless
 TASHAWUR_REQUIRE_BROWSER=1 (CI sets it): then a missing browser is a failure.
+
+Every page runs under the site's Content-Security-Policy: a test fails when the browser reports
+a violation (something inline or from elsewhere that the policy blocked) or when a page of the
+site arrives without the header.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,10 +76,52 @@ def browser() -> Iterator[object]:
             chromium.close()
 
 
+# Installed before any page script runs; reports each violation to the test through a binding
+# (bindings and init scripts are the browser's own, so the policy does not block them).
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__tashawurCspViolation(
+    `${event.effectiveDirective} blocked ${event.blockedURI || "inline"} in ${event.sourceFile}`
+    + `:${event.lineNumber} ${event.sample}`
+  );
+});
+"""
+
+
 @pytest.fixture
-def page(browser: object) -> Iterator[object]:
+def csp_violations() -> list[str]:
+    """What the browser reported against the Content-Security-Policy during the test."""
+    return []
+
+
+@pytest.fixture
+def page(browser: object, csp_violations: list[str]) -> Iterator[object]:
     context = browser.new_context(locale="ar-MA", viewport={"width": 412, "height": 915})  # type: ignore[attr-defined]
+    unprotected: list[str] = []
+    context.expose_binding(
+        "__tashawurCspViolation",
+        lambda source, report: csp_violations.append(f"{source['frame'].url}: {report}"),
+    )
+    context.add_init_script(CSP_LISTENER)
+
+    def on_console(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            csp_violations.append(f"console: {message.text}")
+
+    def on_response(response: Any) -> None:
+        if (
+            response.request.resource_type == "document"
+            and response.status == 200
+            and "content-security-policy" not in response.headers
+        ):
+            unprotected.append(response.url)
+
     try:
-        yield context.new_page()
+        page = context.new_page()
+        page.on("console", on_console)
+        page.on("response", on_response)
+        yield page
     finally:
         context.close()
+    assert csp_violations == [], "the page broke its Content-Security-Policy"
+    assert unprotected == [], "pages served without a Content-Security-Policy"

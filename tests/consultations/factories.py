@@ -11,6 +11,9 @@ from tashawur.consultations.models import (
     Theme,
     Workshop,
 )
+from tashawur.core.models import User
+from tashawur.core.roles import Role
+from tests.actors.factories import UserFactory
 from tests.territories.factories import CountryFactory, ProvinceFactory, RegionFactory
 
 
@@ -53,6 +56,11 @@ class ConsultationFactory(DjangoModelFactory):
         if create and extracted:
             self.coordinators.add(*extracted)
 
+    @factory.post_generation
+    def analysts(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.analysts.add(*extracted)
+
 
 class MeetingFactory(DjangoModelFactory):
     class Meta:
@@ -88,3 +96,10 @@ class WorkshopFactory(DjangoModelFactory):
     closed_at = factory.LazyAttribute(
         lambda o: timezone.now() if o.status == Workshop.Status.CLOSED else None
     )
+
+
+def analyst_of(consultation: Consultation, **kwargs) -> User:
+    """An analyst assigned to ``consultation``: the role alone gives no scope (rules)."""
+    analyst = UserFactory(role=Role.ANALYST, **kwargs)
+    consultation.analysts.add(analyst)
+    return analyst

@@ -44,12 +44,15 @@ ALLOWED = {
 
 def make_user(role, workshop):
     """A user in the role, in scope: the regional coordinator coordinates the consultation,
-    the facilitator and rapporteur run the workshop, the participant has a Participant."""
+    the analyst is assigned to it, the facilitator and rapporteur run the workshop, the
+    participant has a Participant."""
     if role == "anonymous":
         return AnonymousUser()
     user = UserFactory(role=role)
     if role == REGIONAL:
         workshop.meeting.consultation.coordinators.add(user)
+    elif role == ANALYST:
+        workshop.meeting.consultation.analysts.add(user)
     elif role == FACILITATOR:
         workshop.facilitator = user
         workshop.save()
@@ -84,6 +87,72 @@ def test_can_manage_consultation_matrix(role):
     assert rules.can_manage_consultation(user, workshop.meeting.consultation) is (
         role in {NATIONAL, REGIONAL}
     )
+
+
+# The consultation's diagnosis: running the synthesis, curating findings, writing.
+CONSULTATION_RULES = [
+    rules.can_run_consultation_synthesis,
+    rules.can_curate_findings,
+    rules.can_write_diagnosis,
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("rule", CONSULTATION_RULES, ids=lambda rule: rule.__name__)
+def test_consultation_rule_matrix(rule, role):
+    workshop = WorkshopFactory()
+    user = make_user(role, workshop)
+
+    assert rule(user, workshop.meeting.consultation) is (role in {NATIONAL, REGIONAL, ANALYST})
+
+
+def _out_of_scope_analysts():
+    """An analyst assigned nowhere and one assigned to another consultation."""
+    unassigned = UserFactory(role=ANALYST)
+    elsewhere = UserFactory(role=ANALYST)
+    ConsultationFactory(analysts=[elsewhere])
+    return {"unassigned": unassigned, "of another consultation": elsewhere}
+
+
+@pytest.mark.parametrize("rule", CONSULTATION_RULES, ids=lambda rule: rule.__name__)
+def test_an_analyst_acts_only_on_the_consultations_assigned_to_them(rule):
+    consultation = WorkshopFactory().meeting.consultation
+    analysts = _out_of_scope_analysts()
+
+    assert {who: rule(user, consultation) for who, user in analysts.items()} == {
+        "unassigned": False,
+        "of another consultation": False,
+    }
+
+
+def test_an_analyst_out_of_scope_cannot_run_a_workshops_synthesis():
+    workshop = WorkshopFactory()
+
+    assert [rules.can_run_synthesis(u, workshop) for u in _out_of_scope_analysts().values()] == [
+        False,
+        False,
+    ]
+
+
+def test_an_assignment_gives_no_scope_to_another_role():
+    """Only analysts act through ``analysts``: a participant listed there (the admin offers
+    only analysts) gains nothing."""
+    consultation = WorkshopFactory().meeting.consultation
+    participant = UserFactory(role=PARTICIPANT)
+    consultation.analysts.add(participant)
+
+    assert [rule(participant, consultation) for rule in CONSULTATION_RULES] == [False] * 3
+
+
+def test_an_analyst_manages_nothing_of_the_consultation_they_analyse():
+    workshop = WorkshopFactory()
+    analyst = make_user(ANALYST, workshop)
+
+    assert (
+        rules.can_manage_consultation(analyst, workshop.meeting.consultation),
+        rules.can_moderate(analyst, workshop),
+        rules.can_close_workshop(analyst, workshop),
+    ) == (False, False, False)
 
 
 def test_a_facilitator_cannot_record_at_another_workshop():

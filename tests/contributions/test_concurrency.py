@@ -76,6 +76,36 @@ def test_contribution_submit_racing_replays_of_one_key_store_it_once():
     assert {submission.contribution.pk for submission in results} == {stored.pk}
 
 
+def test_contribution_submit_racing_senders_of_one_key_each_store_their_own():
+    """Two participants send the same key at once, each several times: each stores their
+    text once, and nobody's request is answered with the other's contribution."""
+    ConsentTextFactory()
+    workshop = WorkshopFactory()
+    authors = [ParticipantFactory(consented=True), ParticipantFactory(consented=True)]
+
+    def send(i):
+        return contribution_submit(
+            workshop=workshop,
+            text=f"نقترح تبسيط المساطر (المشارك {i % 2})",
+            dimension=Dimension.PROPOSAL,
+            channel=Channel.OFFLINE,
+            author=authors[i % 2],
+            language=Language.MSA,
+            idempotency_key="tablet-3:item-0042",
+        )
+
+    results = run_concurrently(send, THREADS)
+
+    assert [type(r).__name__ for r in results] == ["Submission"] * THREADS
+    assert sum(submission.created for submission in results) == 2
+    assert [r.contribution.author_id for r in results] == [
+        authors[i % 2].pk for i in range(THREADS)
+    ]
+    assert sorted(Contribution.objects.values_list("author_id", "text")) == sorted(
+        (authors[n].pk, f"نقترح تبسيط المساطر (المشارك {n})") for n in (0, 1)
+    )
+
+
 def test_nothing_lands_in_a_workshop_after_it_closed():
     ConsentTextFactory()
     workshop = WorkshopFactory()

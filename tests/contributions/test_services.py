@@ -1,4 +1,5 @@
 import pytest
+from django.db import IntegrityError, transaction
 from django.utils import translation
 
 from tashawur.actors.models import Consent
@@ -269,6 +270,69 @@ def test_contribution_submit_rejects_a_key_reused_for_another_workshop(workshop,
         idempotency_key="offline-7f3c",
     )
     assert Contribution.objects.count() == 1
+
+
+def test_contribution_submit_another_authors_key_stores_their_own_contribution(workshop, author):
+    """A key belongs to its sender: B reusing A's key is told nothing of A's and keeps B's text."""
+    first = submit(workshop, author, idempotency_key="offline-7f3d")
+    other = ParticipantFactory(consented=True)
+
+    second = submit(workshop, other, text="نقترح تكوينا للنساء", idempotency_key="offline-7f3d")
+
+    assert second.created is True
+    assert second.contribution != first.contribution
+    assert sorted(Contribution.objects.values_list("author_id", "text")) == sorted(
+        [(author.pk, "نقترح شباكا موحدا للتعاونيات"), (other.pk, "نقترح تكوينا للنساء")]
+    )
+
+
+def test_contribution_submit_another_authors_key_at_another_workshop_is_not_a_conflict(
+    workshop, author
+):
+    submit(workshop, author, idempotency_key="offline-7f3e")
+
+    elsewhere = submit(
+        WorkshopFactory(), ParticipantFactory(consented=True), idempotency_key="offline-7f3e"
+    )
+
+    assert elsewhere.created is True
+    assert Contribution.objects.count() == 2
+
+
+def test_contribution_submit_keys_of_a_recorder_are_theirs_not_the_speakers(workshop, author):
+    """On the facilitator channel the recorder sends the request: their replay is answered from
+    their own contributions; the speaker's own key, and another recorder's, are others'."""
+    facilitator, colleague = UserFactory(role="facilitator"), UserFactory(role="facilitator")
+    speaker = at_the_table(workshop, consented=True)
+    by_speaker = submit(workshop, speaker, idempotency_key="tab-1", text="قالها المتحدث")
+    recorded = {"channel": Channel.FACILITATOR, "idempotency_key": "tab-1"}
+
+    first = submit(workshop, speaker, recorded_by=facilitator, **recorded)
+    replay = submit(workshop, None, recorded_by=facilitator, text="نص آخر", **recorded)
+    colleagues = submit(workshop, speaker, recorded_by=colleague, **recorded)
+
+    assert (first.created, replay.created, colleagues.created) == (True, False, True)
+    assert replay.contribution == first.contribution
+    assert len({by_speaker.contribution.pk, first.contribution.pk, colleagues.contribution.pk}) == 3
+    assert Contribution.objects.count() == 3
+
+
+def test_contribution_keys_are_unique_per_sender_in_the_database(workshop, author):
+    """The constraints, not only the service: one key per author (when nobody recorded it)
+    and one per recorder; the same key for two senders is allowed."""
+    facilitator = UserFactory(role="facilitator")
+    ContributionFactory(workshop=workshop, author=author, idempotency_key="k-1")
+    ContributionFactory(workshop=workshop, author=ParticipantFactory(), idempotency_key="k-1")
+    ContributionFactory(
+        workshop=workshop, author=author, recorded_by=facilitator, idempotency_key="k-1"
+    )
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ContributionFactory(workshop=WorkshopFactory(), author=author, idempotency_key="k-1")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ContributionFactory(author=None, recorded_by=facilitator, idempotency_key="k-1")
+
+    assert Contribution.objects.count() == 3
 
 
 # --- contribution_submit: authors, channels and consent ----------------------------------------

@@ -15,6 +15,7 @@ from tashawur.consultations.models import (
     Workshop,
 )
 from tashawur.contributions.models import Contribution, Vote
+from tashawur.contributions.services import contribution_submit
 from tashawur.core.models import User
 from tashawur.demo.accounts import DEMO_PASSWORD
 from tashawur.demo.loader import (
@@ -116,6 +117,7 @@ def test_demo_load_creates_one_account_per_role(loaded):
     assert all(u.check_password(DEMO_PASSWORD) for u in users.values())
     assert [name for name, u in users.items() if u.is_superuser] == ["national"]
     assert list(Consultation.objects.get().coordinators.all()) == [users["regional"]]
+    assert list(Consultation.objects.get().analysts.all()) == [users["analyst"]]
     assert set(Workshop.objects.values_list("facilitator__username", "rapporteur__username")) == {
         ("facilitator", "rapporteur")
     }
@@ -201,6 +203,28 @@ def test_demo_load_twice_changes_nothing(loaded):
 
     assert again == loaded
     assert _snapshot() == before
+
+
+def test_demo_load_again_keeps_its_own_row_when_a_visitor_sent_one_of_its_keys(loaded):
+    """Keys are unique per sender: the demo participant may send another author's demo key,
+    which stores their own contribution; loading again neither takes it for the demo's."""
+    demo_row = contribution("e-3")
+    visitor = contribution_submit(
+        workshop=demo_row.workshop,
+        text="نص الزائر",
+        dimension="proposal",
+        channel="web",
+        author=participant("t01"),
+        idempotency_key="demo-e-3",
+    ).contribution
+
+    demo_load(data_dir=FIXTURES)
+
+    rows = Contribution.objects.filter(idempotency_key="demo-e-3").order_by("pk")
+    assert [(c.pk, c.author, c.text) for c in rows] == [
+        (demo_row.pk, participant("t03"), demo_row.text),
+        (visitor.pk, participant("t01"), "نص الزائر"),
+    ]
 
 
 @pytest.mark.django_db(transaction=True)

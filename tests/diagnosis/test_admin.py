@@ -9,6 +9,7 @@ from django.test import Client
 from tashawur.diagnosis.models import Finding, SynthesisRun
 from tashawur.diagnosis.services import synthesis_run_execute
 from tests.actors.factories import UserFactory
+from tests.consultations.factories import analyst_of
 
 from .conftest import Corpus, votes_cast
 
@@ -78,7 +79,9 @@ def test_admin_reads_the_curation_record_and_cannot_change_it(admin_client: Clie
     from tashawur.diagnosis.services import finding_status_set
 
     finding = Finding.objects.order_by("position").first()
-    finding_status_set(finding=finding, user=UserFactory(role="analyst"), status="accepted")
+    finding_status_set(
+        finding=finding, user=analyst_of(finding.run.consultation), status="accepted"
+    )
     event = CurationEvent.objects.get()
 
     page = admin_client.get(f"/admin/diagnosis/curationevent/{event.pk}/change/")
@@ -99,7 +102,7 @@ def test_admin_reads_the_written_diagnosis_and_cannot_change_a_publication(
     from tashawur.diagnosis.models import DiagnosisPublication
     from tashawur.diagnosis.services import diagnosis_entry_create, diagnosis_publish
 
-    analyst = UserFactory(role="analyst")
+    analyst = analyst_of(corpus.consultation)
     diagnosis_entry_create(
         consultation=corpus.consultation,
         user=analyst,

@@ -14,7 +14,7 @@ from tashawur.diagnosis.services import (
     synthesis_run_execute,
     synthesis_run_request,
 )
-from tests.actors.factories import UserFactory
+from tests.consultations.factories import analyst_of
 from tests.contributions.threads import run_concurrently
 
 from .conftest import Corpus
@@ -27,7 +27,7 @@ THREADS = 4
 def test_racing_requests_queue_one_run(corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
     # Queue only: the immediate task backend would otherwise run it inside the race.
     monkeypatch.setattr(services, "_synthesis_run_enqueue", lambda run_id: None)
-    analyst = UserFactory(role="analyst")
+    analyst = analyst_of(corpus.consultation)
 
     results = run_concurrently(
         lambda i: synthesis_run_request(consultation=corpus.consultation, user=analyst), THREADS
@@ -55,7 +55,7 @@ def test_racing_merges_of_two_findings_into_each_other_leave_one_standing(
     run = SynthesisRun.objects.create(consultation=corpus.consultation)
     synthesis_run_execute(run_id=run.pk)
     first, second = Finding.objects.filter(run=run).order_by("position")[:2]
-    analysts = [UserFactory(role="analyst"), UserFactory(role="analyst")]
+    analysts = [analyst_of(corpus.consultation), analyst_of(corpus.consultation)]
     pairs = [(first, second), (second, first)]
 
     results = run_concurrently(
@@ -81,7 +81,7 @@ def test_racing_merges_of_two_findings_into_each_other_leave_one_standing(
 def test_racing_splits_of_one_finding_take_distinct_keys_and_positions(corpus: Corpus) -> None:
     run = SynthesisRun.objects.create(consultation=corpus.consultation)
     synthesis_run_execute(run_id=run.pk)
-    analyst = UserFactory(role="analyst")
+    analyst = analyst_of(corpus.consultation)
     first, second, third = Finding.objects.filter(run=run).order_by("position")[:3]
     findings_merge(target=first, sources=[second, third], user=analyst)
     members = list(
@@ -112,7 +112,7 @@ def test_racing_first_entries_share_one_diagnosis_and_racing_publications_number
     from tashawur.diagnosis.models import Diagnosis, DiagnosisEntry, DiagnosisPublication
     from tashawur.diagnosis.services import diagnosis_entry_create, diagnosis_publish
 
-    analyst = UserFactory(role="analyst")
+    analyst = analyst_of(corpus.consultation)
     water = corpus.by_key["water-ar"].pk
 
     created = run_concurrently(

@@ -25,6 +25,7 @@ from tashawur.diagnosis.services import (
     findings_merge,
 )
 from tests.actors.factories import UserFactory
+from tests.consultations.factories import analyst_of
 
 from .conftest import Corpus, corpus_build, run_now
 
@@ -32,8 +33,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def analyst() -> Any:
-    return UserFactory(role="analyst")
+def analyst(corpus: Corpus) -> Any:
+    return analyst_of(corpus.consultation)
 
 
 def finding_of(run: SynthesisRun, contribution_id: int) -> Finding:

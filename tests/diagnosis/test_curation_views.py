@@ -13,6 +13,7 @@ from django.utils.html import escape
 from tashawur.diagnosis.models import CurationEvent, Finding, FindingContribution, SynthesisRun
 from tashawur.diagnosis.services import findings_merge
 from tests.actors.factories import UserFactory
+from tests.consultations.factories import ConsultationFactory, analyst_of
 
 from .conftest import HTMX, Corpus, run_now
 
@@ -20,8 +21,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def analyst(client: Client) -> Any:
-    user = UserFactory(role="analyst")
+def analyst(client: Client, corpus: Corpus) -> Any:
+    user = analyst_of(corpus.consultation)
     client.force_login(user)
     return user
 
@@ -50,6 +51,8 @@ ALLOWED = {
     "own_regional": True,
     "other_regional": False,
     "analyst": True,
+    "unassigned_analyst": False,
+    "other_analyst": False,  # assigned to another consultation
     "facilitator": False,
     "rapporteur": False,
     "participant": False,
@@ -59,6 +62,8 @@ ROLES = {
     "own_regional": "regional_coordinator",
     "other_regional": "regional_coordinator",
     "analyst": "analyst",
+    "unassigned_analyst": "analyst",
+    "other_analyst": "analyst",
     "facilitator": "facilitator",
     "rapporteur": "rapporteur",
     "participant": "participant",
@@ -69,6 +74,10 @@ def _sign_in(client: Client, corpus: Corpus, who: str) -> None:
     user = UserFactory(role=ROLES[who])
     if who == "own_regional":
         corpus.consultation.coordinators.add(user)
+    if who == "analyst":
+        corpus.consultation.analysts.add(user)
+    if who == "other_analyst":
+        ConsultationFactory(analysts=[user])
     if who == "facilitator":
         corpus.workshops[0].facilitator = user
         corpus.workshops[0].save()
@@ -152,12 +161,15 @@ def test_finding_page_shows_the_curation_forms_to_an_analyst_only(
     client.force_login(UserFactory(role="participant"))
     participant = client.get(url(corpus, finding, prefix="/en")).content.decode()
     client.force_login(UserFactory(role="analyst"))
+    unassigned = client.get(url(corpus, finding, prefix="/en")).content.decode()
+    client.force_login(analyst_of(corpus.consultation))
     html = client.get(url(corpus, finding, prefix="/en")).content.decode()
 
     for form in ("rename-form", "status-form", "merge-form", "split-form"):
         assert f'id="{form}"' in html
         assert f'id="{form}"' not in public
         assert f'id="{form}"' not in participant
+        assert f'id="{form}"' not in unassigned
     assert "htmx.min.js" in html
     assert f"You are curating synthesis run #{run.pk}, the one the diagnosis shows." in html
     for citation in finding.citations.filter(duplicate_of=None):
@@ -470,9 +482,11 @@ def test_diagnosis_page_says_which_run_is_curated(
     corpus: Corpus, run: SynthesisRun, client: Client
 ) -> None:
     public = client.get(f"/en/c/{corpus.consultation.slug}/diagnosis/").content.decode()
-    client.force_login(UserFactory(role="analyst"))
+    client.force_login(analyst_of(corpus.consultation))
     findings_merge(
-        target=first_two(run)[0], sources=[first_two(run)[1]], user=UserFactory(role="analyst")
+        target=first_two(run)[0],
+        sources=[first_two(run)[1]],
+        user=analyst_of(corpus.consultation),
     )
 
     html = client.get(f"/en/c/{corpus.consultation.slug}/diagnosis/").content.decode()

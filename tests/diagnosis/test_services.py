@@ -20,6 +20,7 @@ from tashawur.diagnosis.models import (
 from tashawur.diagnosis.services import synthesis_run_execute, synthesis_run_request
 from tashawur.synthesis import ENGINE_VERSION
 from tests.actors.factories import UserFactory
+from tests.consultations.factories import ConsultationFactory, analyst_of
 from tests.contributions.factories import ContributionFactory
 from tests.synthesis.corpus import IDEAS
 
@@ -288,7 +289,7 @@ def test_too_few_votes_give_no_opinion_groups_and_say_so(corpus: Corpus) -> None
 def test_request_queues_a_run_that_runs_after_commit(
     corpus: Corpus, django_capture_on_commit_callbacks
 ) -> None:
-    analyst = UserFactory(role="analyst")
+    analyst = analyst_of(corpus.consultation)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         run = synthesis_run_request(consultation=corpus.consultation, user=analyst)
@@ -303,7 +304,7 @@ def test_request_queues_a_run_that_runs_after_commit(
 def test_request_while_a_run_is_pending_returns_that_run(
     corpus: Corpus, django_capture_on_commit_callbacks
 ) -> None:
-    analyst = UserFactory(role="analyst")
+    analyst = analyst_of(corpus.consultation)
     first = synthesis_run_request(consultation=corpus.consultation, user=analyst)
 
     with django_capture_on_commit_callbacks() as callbacks:
@@ -314,11 +315,16 @@ def test_request_while_a_run_is_pending_returns_that_run(
     assert SynthesisRun.objects.count() == 1
 
 
-def test_request_after_an_abandoned_run_fails_it_and_queues_a_new_one(corpus: Corpus) -> None:
-    analyst = UserFactory(role="analyst")
+def test_request_after_a_run_whose_worker_stopped_fails_it_and_queues_a_new_one(
+    corpus: Corpus,
+) -> None:
+    analyst = analyst_of(corpus.consultation)
     stale = synthesis_run_request(consultation=corpus.consultation, user=analyst)
+    # Its worker claimed it, then gave no sign of life for longer than the lease (30 s).
     SynthesisRun.objects.filter(pk=stale.pk).update(
-        updated_at=timezone.now() - dt.timedelta(hours=2)
+        status=SynthesisRun.Status.RUNNING,
+        started_at=timezone.now() - dt.timedelta(seconds=40),
+        heartbeat_at=timezone.now() - dt.timedelta(seconds=31),
     )
 
     fresh = synthesis_run_request(consultation=corpus.consultation, user=analyst)
@@ -326,7 +332,7 @@ def test_request_after_an_abandoned_run_fails_it_and_queues_a_new_one(corpus: Co
     stale.refresh_from_db()
     assert fresh.pk != stale.pk
     assert (stale.status, stale.error_code) == (SynthesisRun.Status.FAILED, "abandoned")
-    assert stale.started_at is not None
+    assert stale.finished_at is not None
 
 
 ALLOWED = {
@@ -334,6 +340,8 @@ ALLOWED = {
     "own_regional": True,
     "other_regional": False,
     "analyst": True,
+    "unassigned_analyst": False,
+    "other_analyst": False,  # assigned to another consultation
     "facilitator": False,
     "rapporteur": False,
     "participant": False,
@@ -349,6 +357,8 @@ def _user_for(who: str, corpus: Corpus):
         "own_regional": "regional_coordinator",
         "other_regional": "regional_coordinator",
         "analyst": "analyst",
+        "unassigned_analyst": "analyst",
+        "other_analyst": "analyst",
         "facilitator": "facilitator",
         "rapporteur": "rapporteur",
         "participant": "participant",
@@ -358,6 +368,10 @@ def _user_for(who: str, corpus: Corpus):
     user = UserFactory(role=roles[who])
     if who == "own_regional":
         corpus.consultation.coordinators.add(user)
+    if who == "analyst":
+        corpus.consultation.analysts.add(user)
+    if who == "other_analyst":
+        ConsultationFactory(analysts=[user])
     if who == "facilitator":
         corpus.workshops[0].facilitator = user
         corpus.workshops[0].save()

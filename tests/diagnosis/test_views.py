@@ -19,6 +19,7 @@ from tashawur.diagnosis.models import FindingContribution, SynthesisRun
 from tashawur.diagnosis.selectors import FINDINGS_PER_DIMENSION
 from tashawur.diagnosis.services import synthesis_run_execute
 from tests.actors.factories import UserFactory
+from tests.consultations.factories import ConsultationFactory, analyst_of
 
 from .conftest import Corpus, run_now, votes_cast
 
@@ -172,7 +173,7 @@ def test_a_failed_run_says_why(corpus: Corpus, client: Client) -> None:
 
 
 def test_analyst_sees_the_run_button(corpus: Corpus, client: Client) -> None:
-    client.force_login(UserFactory(role="analyst"))
+    client.force_login(analyst_of(corpus.consultation))
 
     html = page(client, corpus, "/en")
 
@@ -190,7 +191,7 @@ def test_participant_does_not_see_the_run_button(corpus: Corpus, client: Client)
 def test_post_without_htmx_queues_a_run_and_redirects(
     corpus: Corpus, client: Client, django_capture_on_commit_callbacks
 ) -> None:
-    analyst = UserFactory(role="analyst")
+    analyst = analyst_of(corpus.consultation)
     client.force_login(analyst)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -214,6 +215,23 @@ def test_post_by_a_participant_is_forbidden(corpus: Corpus, client: Client) -> N
     assert SynthesisRun.objects.count() == 0
 
 
+@pytest.mark.parametrize("assigned_elsewhere", [False, True], ids=["unassigned", "other"])
+def test_an_analyst_of_no_or_another_consultation_may_not_run_it(
+    corpus: Corpus, client: Client, assigned_elsewhere: bool
+) -> None:
+    analyst = UserFactory(role="analyst")
+    if assigned_elsewhere:
+        ConsultationFactory(analysts=[analyst])
+    client.force_login(analyst)
+
+    html = page(client, corpus, "/en")
+    response = client.post(f"/c/{corpus.consultation.slug}/diagnosis/run/")
+
+    assert "/diagnosis/run/" not in html
+    assert response.status_code == 403
+    assert SynthesisRun.objects.count() == 0
+
+
 def test_post_anonymous_goes_to_sign_in(corpus: Corpus, client: Client) -> None:
     response = client.post(f"/c/{corpus.consultation.slug}/diagnosis/run/")
 
@@ -223,7 +241,7 @@ def test_post_anonymous_goes_to_sign_in(corpus: Corpus, client: Client) -> None:
 
 
 def test_get_on_the_run_url_is_not_allowed(corpus: Corpus, client: Client) -> None:
-    client.force_login(UserFactory(role="analyst"))
+    client.force_login(analyst_of(corpus.consultation))
 
     response = client.get(f"/c/{corpus.consultation.slug}/diagnosis/run/")
 
@@ -305,5 +323,5 @@ def test_a_quote_moderation_takes_down_after_the_run_is_no_longer_shown(
     assert text not in page(client, corpus, query=overview)
     assert text not in client.get(finding_url).content.decode()
     # Curators still see it on the finding page, where they decide what to do with it.
-    client.force_login(UserFactory(role="analyst"))
+    client.force_login(analyst_of(corpus.consultation))
     assert text in client.get(finding_url).content.decode()

@@ -36,6 +36,7 @@ from tashawur.diagnosis.services import (
     findings_merge,
 )
 from tests.actors.factories import UserFactory
+from tests.consultations.factories import ConsultationFactory, analyst_of
 from tests.contributions.factories import ContributionFactory
 
 from .conftest import Corpus, corpus_build, run_now
@@ -44,8 +45,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def analyst() -> Any:
-    return UserFactory(role="analyst")
+def analyst(corpus: Corpus) -> Any:
+    return analyst_of(corpus.consultation)
 
 
 def first_two(run: SynthesisRun) -> tuple[Finding, Finding]:
@@ -271,6 +272,8 @@ WRITERS = {
     "own_regional": True,
     "other_regional": False,
     "analyst": True,
+    "unassigned_analyst": False,
+    "other_analyst": False,  # assigned to another consultation
     "facilitator": False,
     "participant": False,
     "anonymous": False,
@@ -284,6 +287,13 @@ def _user(corpus: Corpus, who: str) -> Any:
         user = UserFactory(role="regional_coordinator")
         if who == "own_regional":
             corpus.consultation.coordinators.add(user)
+        return user
+    if who in ("analyst", "unassigned_analyst", "other_analyst"):
+        user = UserFactory(role="analyst")
+        if who == "analyst":
+            corpus.consultation.analysts.add(user)
+        if who == "other_analyst":
+            ConsultationFactory(analysts=[user])
         return user
     user = UserFactory(role=who)
     if who == "facilitator":

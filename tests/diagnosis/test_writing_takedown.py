@@ -21,7 +21,7 @@ from tashawur.diagnosis.services import (
     diagnosis_entry_delete,
     diagnosis_publish,
 )
-from tests.actors.factories import UserFactory
+from tests.consultations.factories import analyst_of
 
 from .conftest import Corpus
 
@@ -36,8 +36,8 @@ FLAG_FR = (
 
 
 @pytest.fixture
-def analyst(client: Client) -> Any:
-    user = UserFactory(role="analyst")
+def analyst(client: Client, corpus: Corpus) -> Any:
+    user = analyst_of(corpus.consultation)
     client.force_login(user)
     return user
 

@@ -21,6 +21,7 @@ from tashawur.diagnosis.services import (
     findings_merge,
 )
 from tests.actors.factories import UserFactory
+from tests.consultations.factories import ConsultationFactory, analyst_of
 
 from .conftest import HTMX, Corpus
 
@@ -28,8 +29,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def analyst(client: Client) -> Any:
-    user = UserFactory(role="analyst")
+def analyst(client: Client, corpus: Corpus) -> Any:
+    user = analyst_of(corpus.consultation)
     client.force_login(user)
     return user
 
@@ -56,6 +57,8 @@ WRITERS = {
     "own_regional": True,
     "other_regional": False,
     "analyst": True,
+    "unassigned_analyst": False,
+    "other_analyst": False,  # assigned to another consultation
     "facilitator": False,
     "participant": False,
 }
@@ -64,6 +67,8 @@ ROLES = {
     "own_regional": "regional_coordinator",
     "other_regional": "regional_coordinator",
     "analyst": "analyst",
+    "unassigned_analyst": "analyst",
+    "other_analyst": "analyst",
     "facilitator": "facilitator",
     "participant": "participant",
 }
@@ -73,6 +78,10 @@ def _sign_in(client: Client, corpus: Corpus, who: str) -> Any:
     user = UserFactory(role=ROLES[who])
     if who == "own_regional":
         corpus.consultation.coordinators.add(user)
+    if who == "analyst":
+        corpus.consultation.analysts.add(user)
+    if who == "other_analyst":
+        ConsultationFactory(analysts=[user])
     if who == "facilitator":
         corpus.workshops[0].facilitator = user
         corpus.workshops[0].save()
@@ -82,7 +91,7 @@ def _sign_in(client: Client, corpus: Corpus, who: str) -> Any:
 
 @pytest.mark.parametrize("who", sorted(WRITERS))
 def test_editor_and_writes_rights(corpus: Corpus, run: SynthesisRun, client: Client, who: str):
-    writer = UserFactory(role="analyst")
+    writer = analyst_of(corpus.consultation)
     entry = entry_add(corpus, writer, finding_ids=[first_two(run)[0].pk])
     _sign_in(client, corpus, who)
     expected = 200 if WRITERS[who] else 403
@@ -126,6 +135,7 @@ def test_the_entry_of_another_consultation_is_not_found(
     from .conftest import corpus_build
 
     other = corpus_build()
+    other.consultation.analysts.add(analyst)  # so that they may write the entry there
     stranger = entry_add(other, analyst, contribution_ids=[other.by_key["water-ar"].pk])
 
     assert client.get(url(corpus, f"write/entries/{stranger.pk}/")).status_code == 404

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -69,11 +70,21 @@ def test_meeting_page_shows_agenda_with_times_and_workshops(world: World, client
     assert "Éducation financière" in html
 
 
-def test_workshop_page_shows_question_roster_and_facilitator(world: World, client: Client) -> None:
+def test_workshop_page_shows_question_roster_and_facilitator(
+    world: World, client: Client, settings: Any
+) -> None:
+    settings.TASHAWUR_OPEN_DATA_K = 2
     html = client.get(f"/w/{world.workshop.pk}/").content.decode()
     assert "ما الذي يعيق حصول التعاونيات على علامات الجودة؟" in html
     assert "<li><bdi>تعاونية</bdi> <span>2</span></li>" in html
     assert "المنشّط: <bdi>Samira</bdi>" in html
+
+
+def test_workshop_roster_counts_actor_types_under_k_together(world: World, client: Client) -> None:
+    html = client.get(f"/fr/w/{world.workshop.pk}/").content.decode()
+    roster = html.split('<ul class="roster">')[1].split("</ul>")[0]
+    assert "Coopérative" not in roster
+    assert "<li>Autres types d’acteurs, chacun moins de 5 personnes <span>2</span></li>" in roster
 
 
 def test_workshop_cards_carry_language_and_auto_direction(world: World, client: Client) -> None:

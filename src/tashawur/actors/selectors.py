@@ -7,8 +7,10 @@ both renderers, JSON and CSV, and the two always say the same thing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -111,6 +113,26 @@ EXPORT_SECTIONS: dict[str, tuple[str, ...]] = {
 def _when(value: dt.datetime | None) -> str | None:
     """ISO 8601 with the offset, in the platform's time zone (Morocco's)."""
     return timezone.localtime(value).isoformat() if value is not None else None
+
+
+def participants_actor_type(participant_ids: Iterable[int] | QuerySet[Any]) -> dict[int, str]:
+    """Each participant's actor type as the diagnosis and open data describe them: that of
+    their first organisation by name (as ``Participant.primary_organisation``), generalised from
+    subtype to type (finer classes would mostly be suppressed anyway). Participants without an
+    organisation are left out. One query."""
+    memberships = (
+        Participant.organisations.through.objects.filter(participant_id__in=participant_ids)
+        .order_by("participant_id", "organisation__name", "organisation_id")
+        .values_list(
+            "participant_id",
+            "organisation__actor_type__slug",
+            "organisation__actor_type__parent__slug",
+        )
+    )
+    actor_types: dict[int, str] = {}
+    for participant_id, slug, parent_slug in memberships:
+        actor_types.setdefault(participant_id, parent_slug or slug or "")
+    return actor_types
 
 
 def participant_get_for_export(*, user: Any) -> Participant:

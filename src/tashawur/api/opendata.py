@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import zipfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
@@ -396,6 +398,37 @@ def readme(data: OpenData) -> str:
         k=data.k,
         attribution_ar=credit["ar"],
         attribution_fr=credit["fr"],
+    )
+
+
+# Part of the ZIP's cache key: an upgrade that changes how the files are written must not be
+# answered with a ZIP written by the previous code.
+_RENDERER_SOURCE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def open_data_fingerprint(data: OpenData) -> str:
+    """Everything ``open_data_zip`` writes, but the time of day: equal fingerprints, equal
+    files. The ZIP is cached under its hash (``api.views``), so a change in the data (a
+    contribution, a vote, a moderation, a consent, a run), the day or this code gives a new
+    ZIP at once."""
+    c = data.consultation
+    return json.dumps(
+        {
+            "renderer": _RENDERER_SOURCE,
+            "day": open_data_day(data).isoformat(),
+            "consultation": {f.attname: getattr(c, f.attname) for f in c._meta.concrete_fields},
+            "region": c.region.code,
+            "k": data.k,
+            "run": None
+            if data.run is None
+            else [data.run.pk, data.run.engine_version, data.run.finished_at],
+            "contributions": data.contributions,
+            "statements": data.statements,
+            "findings": data.findings,
+        },
+        sort_keys=True,
+        default=str,
+        ensure_ascii=False,
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from tashawur.api.opendata import CONTRIBUTION_SCHEMA, LICENCE
 from tashawur.api.selectors import CONTRIBUTION_FIELDS
+from tashawur.core.validation import PAGE_MAX
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1"
@@ -109,7 +110,13 @@ def openapi_document() -> dict[str, Any]:
                             "name": "page",
                             "in": "query",
                             "required": False,
-                            "schema": {"type": "integer", "minimum": 1, "default": 1},
+                            "description": "ASCII digits only.",
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": PAGE_MAX,
+                                "default": 1,
+                            },
                         },
                     ],
                     "responses": {
@@ -122,7 +129,9 @@ def openapi_document() -> dict[str, Any]:
                                 }
                             },
                         },
-                        "400": _error_response("The page is not a whole number from 1."),
+                        "400": _error_response(
+                            f"The page is not a whole number from 1 to {PAGE_MAX} in ASCII digits."
+                        ),
                         "404": _error_response(
                             "Draft or unknown consultation, or a page past the last."
                         ),

@@ -1,7 +1,8 @@
 """Reads for the open data of a consultation: which contributions may be published, and how
 their authors are pseudonymised (DESIGN.md §6, Law 09-08).
 
-The rules, in one place so that the ZIP and the JSON pages can never disagree:
+The rules, in one place (``contributions.selectors``, which the public pages read too) so that
+the ZIP, the JSON pages and the workshop page can never disagree:
 
 - the consultation is public (not a draft);
 - a contribution is published by moderation;
@@ -23,23 +24,25 @@ consultations, and their actor type and province are dropped when fewer than
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from tashawur.actors.models import Consent, ConsentText, Participant
 from tashawur.consultations.models import Consultation, Dimension
-from tashawur.contributions.models import Contribution, ModerationStatus
+from tashawur.contributions.models import Contribution
+from tashawur.contributions.selectors import (
+    consultation_author_cells,
+    consultation_contributions_linked,
+    consultation_contributions_public,
+)
+from tashawur.core.privacy import anonymity_k
 from tashawur.diagnosis.models import Finding, FindingContribution, SynthesisRun
 
-K_ANONYMITY_DEFAULT = 5
 PSEUDONYM_PREFIX = "p_"
 # 16 hex digits (64 bits): no collision among a consultation's participants in practice.
 PSEUDONYM_HEX_DIGITS = 16
@@ -91,8 +94,9 @@ class AuthorProfile:
 
 
 def open_data_k() -> int:
-    """The smallest group of authors whose actor type and province may be shown together."""
-    return int(getattr(settings, "TASHAWUR_OPEN_DATA_K", K_ANONYMITY_DEFAULT))
+    """The smallest group of authors whose actor type and province may be shown together
+    (the public pages' threshold: ``core.privacy.anonymity_k``)."""
+    return anonymity_k()
 
 
 def open_data_consultation_get(*, slug: str) -> Consultation:
@@ -120,95 +124,34 @@ def author_pseudonym(*, consultation_id: int, participant_id: int) -> str:
     return PSEUDONYM_PREFIX + digest[:PSEUDONYM_HEX_DIGITS]
 
 
-def _participation_consent_current_id() -> Subquery:
-    return Subquery(
-        ConsentText.objects.filter(
-            purpose=ConsentText.Purpose.PARTICIPATION, published_at__lte=timezone.now()
-        )
-        .order_by("-version")
-        .values("pk")[:1]
-    )
-
-
 def open_data_contributions(*, consultation: Consultation) -> QuerySet[Contribution]:
     """The contributions of ``consultation`` that open data may publish (rules above),
     oldest first."""
-    consented_once = Consent.objects.filter(
-        participant=OuterRef("author"),
-        consent_text__purpose=ConsentText.Purpose.PARTICIPATION,
-        granted=True,
-    )
-    return (
-        Contribution.objects.filter(
-            consultation=consultation, moderation_status=ModerationStatus.PUBLISHED
-        )
-        .filter(Q(author__isnull=True) | Exists(consented_once))
-        .order_by("created_at", "pk")
-    )
+    return consultation_contributions_public(consultation=consultation)
 
 
 def open_data_linked_contributions(*, consultation: Consultation) -> QuerySet[Contribution]:
     """The published contributions whose author open data may still link them to (through a
     pseudonym): not erased, standing by their consent to the current participation text."""
-    consented = Consent.objects.filter(
-        participant=OuterRef("author"),
-        consent_text=_participation_consent_current_id(),
-        granted=True,
-        withdrawn_at__isnull=True,
-    )
-    return (
-        open_data_contributions(consultation=consultation)
-        .filter(author__isnull=False, author__erased_at__isnull=True)
-        .filter(Exists(consented))
-    )
-
-
-def _top_actor_type(slug: str | None, parent_slug: str | None) -> str:
-    # A subtype is generalised to its type: finer classes would mostly be suppressed anyway.
-    return parent_slug or slug or ""
+    return consultation_contributions_linked(consultation=consultation)
 
 
 def open_data_author_profiles(*, consultation: Consultation) -> dict[int, AuthorProfile]:
     """Pseudonym, actor type and province of every author published in open data, with the
-    small cells suppressed (two queries, whatever the number of authors).
-
-    The actor type is that of the participant's first organisation by name (as
-    ``Participant.primary_organisation``), generalised from subtype to type. When fewer than
-    ``open_data_k()`` authors share a (actor type, province) combination, both are dropped for
-    each of them.
-    """
-    authors = open_data_linked_contributions(consultation=consultation)
-    author_ids = authors.values("author_id")
-    provinces = dict(
-        Participant.objects.filter(pk__in=author_ids).values_list("pk", "territory__code")
-    )
-    actor_types: dict[int, str] = {}
-    memberships = (
-        Participant.organisations.through.objects.filter(participant_id__in=author_ids)
-        .order_by("participant_id", "organisation__name", "organisation_id")
-        .values_list(
-            "participant_id",
-            "organisation__actor_type__slug",
-            "organisation__actor_type__parent__slug",
-        )
-    )
-    for participant_id, slug, parent_slug in memberships:
-        actor_types.setdefault(participant_id, _top_actor_type(slug, parent_slug))
-
-    combination = {
-        pk: (actor_types.get(pk, ""), province or "") for pk, province in provinces.items()
-    }
-    sizes = Counter(combination.values())
-    k = open_data_k()
-    profiles: dict[int, AuthorProfile] = {}
-    for pk, (actor_type, province) in combination.items():
-        shown = sizes[(actor_type, province)] >= k
-        profiles[pk] = AuthorProfile(
+    small cells suppressed as the public pages suppress them
+    (``contributions.selectors.consultation_author_cells``: actor type of the first
+    organisation by name, generalised from subtype to type; both dropped when fewer than
+    ``open_data_k()`` authors share the combination)."""
+    return {
+        pk: AuthorProfile(
             pseudonym=author_pseudonym(consultation_id=consultation.pk, participant_id=pk),
-            actor_type=actor_type if shown else "",
-            province=province if shown else "",
+            actor_type=cell.actor_type,
+            province=cell.province,
         )
-    return profiles
+        for pk, cell in consultation_author_cells(
+            consultation=consultation, k=open_data_k()
+        ).items()
+    }
 
 
 def _created_on(created_at: dt.datetime) -> str:

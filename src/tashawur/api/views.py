@@ -23,7 +23,13 @@ Which contributions are published and how authors are pseudonymised is decided i
 consultation; actor type and province dropped below ``TASHAWUR_OPEN_DATA_K`` authors). Both
 open-data responses are ``Cache-Control: public, max-age=300`` and carry a dated file name in
 ``Content-Disposition``; a draft or unknown consultation, or a page past the last, answers 404
-with ``{"error": {"code", "message"}}``, a page that is not a whole number 400.
+with ``{"error": {"code", "message"}}``, a page that is not a whole number from 1 to
+``PAGE_MAX`` in ASCII digits 400 (``core.validation.page_number_parse``). Every other 4xx or 5xx
+under ``/api/`` has the same body (``tashawur.api.errors``).
+
+An anonymous network gets at most ``TASHAWUR_RATE_DOWNLOADS`` open-data responses (ZIP and
+JSON pages together); past it, 429 ``rate_limited`` with ``Retry-After``. The ZIP is cached
+under the hash of what it holds (``core.caching``), so a change in the data is in the next one.
 """
 
 from __future__ import annotations
@@ -39,7 +45,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from tashawur.api.opendata import file_stem, open_data_day, open_data_zip
+from tashawur.api.errors import error_response
+from tashawur.api.opendata import (
+    file_stem,
+    open_data_day,
+    open_data_fingerprint,
+    open_data_zip,
+)
 from tashawur.api.schema import openapi_document
 from tashawur.api.selectors import (
     OpenData,
@@ -52,6 +64,11 @@ from tashawur.api.selectors import (
 )
 from tashawur.consultations.models import Consultation
 from tashawur.consultations.selectors import consultation_list_with_counts
+from tashawur.core import limits
+from tashawur.core.caching import cached_build, content_key
+from tashawur.core.errors import DomainError
+from tashawur.core.validation import page_number_parse
+from tashawur.core.views import download_limit_message
 
 PAGE_SIZE = 100
 CACHE_SECONDS = 300
@@ -88,12 +105,20 @@ def openapi(request: HttpRequest) -> JsonResponse:
     return response
 
 
-def _error(request: HttpRequest, status: int, code: str, message: Promise) -> JsonResponse:
-    # /api/ lies outside i18n_patterns, where the middleware always picks Arabic: an API client
-    # says which language it reads with Accept-Language.
+def _error(request: HttpRequest, status: int, code: str, message: str | Promise) -> JsonResponse:
+    return error_response(request, status, code, message)
+
+
+def _download_limited(request: HttpRequest) -> JsonResponse | None:
+    """An anonymous network past ``TASHAWUR_RATE_DOWNLOADS``: 429 with the JSON error."""
+    limited = limits.download_limited(request)
+    if limited is None:
+        return None
     with translation.override(translation.get_language_from_request(request)):
-        body = {"error": {"code": code, "message": str(message)}}
-    return JsonResponse(body, status=status, json_dumps_params=_JSON)
+        message = download_limit_message(limited)
+    response = _error(request, 429, "rate_limited", message)
+    response["Retry-After"] = str(limited.retry_after)
+    return response
 
 
 def _consultation_not_found(request: HttpRequest) -> JsonResponse:
@@ -111,23 +136,23 @@ def _public(response: HttpResponse, *, disposition: str, file_name: str) -> Http
 @csrf_exempt
 @require_safe
 def open_data_archive(request: HttpRequest, slug: str) -> HttpResponse:
+    if (refused := _download_limited(request)) is not None:
+        return refused
     try:
         consultation = open_data_consultation_get(slug=slug)
     except Http404:
         return _consultation_not_found(request)
     data: OpenData = open_data_build(consultation=consultation)
-    response = HttpResponse(open_data_zip(data), content_type="application/zip")
+    # Cached under the hash of its content: a change in the data is in the next download.
+    key = content_key("open-data-zip", open_data_fingerprint(data))
+    response = HttpResponse(
+        cached_build(key, lambda: open_data_zip(data)), content_type="application/zip"
+    )
     return _public(
         response,
         disposition="attachment",
         file_name=f"{file_stem(consultation, open_data_day(data))}.zip",
     )
-
-
-def _page_number(raw: str | None) -> int | None:
-    if raw is None:
-        return 1
-    return int(raw) if raw.isascii() and raw.isdigit() and int(raw) >= 1 else None
 
 
 def _page_url(request: HttpRequest, consultation: Consultation, page: int) -> str:
@@ -138,13 +163,19 @@ def _page_url(request: HttpRequest, consultation: Consultation, page: int) -> st
 @csrf_exempt
 @require_safe
 def open_data_contributions_page(request: HttpRequest, slug: str) -> HttpResponse:
+    # A page is a hundred rows, cheap enough to build each time: throttled, not cached.
+    if (refused := _download_limited(request)) is not None:
+        return refused
     try:
         consultation = open_data_consultation_get(slug=slug)
     except Http404:
         return _consultation_not_found(request)
-    page = _page_number(request.GET.get("page"))
-    if page is None:
-        return _error(request, 400, "page_invalid", _("The page must be a whole number, from 1."))
+    try:
+        # In the client's language, as every message of the API (see api.errors).
+        with translation.override(translation.get_language_from_request(request)):
+            page = page_number_parse(request.GET.get("page"))
+    except DomainError as error:
+        return _error(request, 400, error.code, error.message)
     contributions = open_data_contributions(consultation=consultation)
     count = contributions.count()
     pages = max(1, math.ceil(count / PAGE_SIZE))

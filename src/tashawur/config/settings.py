@@ -1,20 +1,35 @@
 """Settings, read only from the environment, with safe defaults.
 
-- ``TASHAWUR_ENV``: ``production`` (default), ``demo`` or ``test``. Only ``demo`` turns DEBUG on.
+- ``TASHAWUR_ENV``: ``production`` (default), ``demo`` or ``test``.
+- ``TASHAWUR_DEBUG=1``: Django's DEBUG (tracebacks, the URL list on a 404), only with ``demo``;
+  off by default, the demo included: its pages are seen by people who must see no traceback.
 - ``DATABASE_URL``: PostgreSQL in production; an embedded SQLite file when unset.
 - ``TASHAWUR_DATA_DIR``: where the SQLite file and media live (default ``./var``).
+- ``TASHAWUR_SQLITE_TIMEOUT``: seconds a SQLite writer waits for the lock before the request
+  answers 503 "try again" (default 20).
 - ``TASHAWUR_SECRET_KEY``: required in production.
 - ``TASHAWUR_ALLOWED_HOSTS``: comma-separated host names.
-- ``TASHAWUR_OPEN_DATA_K``: open data shows an author's actor type and province only when at
-  least this many published authors of the consultation share them (default 5).
+- ``REDIS_URL`` and the ``TASHAWUR_RATE_*``, ``TASHAWUR_LOGIN_*`` settings: the cache and the
+  rate limits (the "Limits" block below; docs/deployment.md, "Limits").
+- ``TASHAWUR_MAX_FORM_BYTES``: the largest form body accepted (default 524288, 512 KiB); a larger
+  one gets the translated 413 "too long" page (the API's JSON error under ``/api/``).
+- ``TASHAWUR_OPEN_DATA_K``: open data and the public pages show an author's actor type and
+  province only when at least this many published authors of the consultation share them, and
+  a finding's breakdown only the groups of at least this many authors (default 5;
+  ``core.privacy``).
+- ``TASHAWUR_RUN_LEASE_SECONDS``: a running synthesis run whose worker has given no sign of life
+  for this long is marked failed, and the next request starts a new run (default 30).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -25,7 +40,7 @@ if ENV not in {"production", "demo", "test"}:
 
 DATA_DIR = Path(os.environ.get("TASHAWUR_DATA_DIR", Path.cwd() / "var")).resolve()
 
-DEBUG = ENV == "demo" and os.environ.get("TASHAWUR_DEBUG", "1") == "1"
+DEBUG = ENV == "demo" and os.environ.get("TASHAWUR_DEBUG", "0") == "1"
 
 _secret = os.environ.get("TASHAWUR_SECRET_KEY", "")
 if not _secret:
@@ -62,6 +77,8 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    # Failed sign-ins per account, and the lock-out (the "Limits" block below).
+    "axes",
     "tashawur.core",
     "tashawur.territories",
     "tashawur.actors",
@@ -75,10 +92,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (the policy is CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # HTML compressed on the fly keeps participant pages small on 3G (DESIGN.md §6); Django
     # pads compressed responses against BREACH ("Heal The Breach") since 4.2.
     "django.middleware.gzip.GZipMiddleware",
+    # Under /api/, every 4xx and 5xx answers the API's JSON error body (inside GZip, so that
+    # the body it writes is the one compressed).
+    "tashawur.api.errors.ApiErrorMiddleware",
+    # A DomainError no view caught (a hostile ?page=) answers 400 with its translated message.
+    "tashawur.config.handlers.DomainErrorMiddleware",
+    # A locked, full or unreachable database answers a translated 503 with Retry-After, never a
+    # traceback; outside the session, so that a reading request it runs again reloads it.
+    "tashawur.core.unavailable.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -87,6 +114,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Turns django-axes' lock-out into its page (core.views.account_locked_out); stays last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tashawur.config.urls"
@@ -115,18 +144,28 @@ def _database() -> dict[str, object]:
         config = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
         return config
     DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # SQLite has one writer at a time. Every transaction takes the write lock when it begins
+    # (IMMEDIATE): a transaction that read first and wrote next could not wait for the lock
+    # ("database is locked" at once, whatever the timeout). Writers then wait on the busy
+    # timeout, but SQLite's busy handler is no queue: it sleeps and tries again, so with many
+    # writers at once an unlucky one can lose every race until the timeout, and gets "database
+    # is locked". That is what 64 voters did to runserver's thread per connection; the server
+    # keeps writers few instead (gunicorn's processes, `tashawur demo`), and what is left comes
+    # out as a 503 asking to try again (core.unavailable), never a traceback.
+    timeout = float(os.environ.get("TASHAWUR_SQLITE_TIMEOUT", "20"))
+    if not 0 < timeout <= 600:
+        raise ImproperlyConfigured("TASHAWUR_SQLITE_TIMEOUT must be seconds, above 0, at most 600")
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "tashawur.sqlite3",
         "OPTIONS": {
-            # Writers queue on the busy timeout instead of failing with "database is locked".
             "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
+            "timeout": timeout,
             "init_command": (
                 "PRAGMA journal_mode=WAL;"
                 "PRAGMA synchronous=NORMAL;"
                 "PRAGMA foreign_keys=ON;"
-                "PRAGMA busy_timeout=20000;"
+                f"PRAGMA busy_timeout={round(timeout * 1000)};"
             ),
         },
         "TEST": {"NAME": os.environ.get("TASHAWUR_SQLITE_TEST_NAME") or None},
@@ -136,6 +175,11 @@ def _database() -> dict[str, object]:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
+# django-axes refuses a locked-out account before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -171,8 +215,11 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = ENV != "production"
 
-# Size checks happen before parsing (DESIGN.md §6: robust).
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Size checks happen before parsing (DESIGN.md §6: robust). A form's body may hold this many
+# bytes: far above any form of the site (a 2,000-character contribution in Arabic is 12 KB
+# url-encoded, six bytes a letter) and below what a pasted megabyte of any script takes, so a
+# pasted megabyte of Arabic and one of ASCII get the same translated 413 page (config/handlers.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("TASHAWUR_MAX_FORM_BYTES", str(512 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
@@ -188,12 +235,121 @@ TASKS = {
 
 # k-anonymity of the open data's quasi-identifiers (actor type × province); see api/selectors.py.
 TASHAWUR_OPEN_DATA_K = int(os.environ.get("TASHAWUR_OPEN_DATA_K", "5"))
+# The lease of a running synthesis run: its worker renews it every sixth of it (services.py).
+TASHAWUR_RUN_LEASE_SECONDS = int(os.environ.get("TASHAWUR_RUN_LEASE_SECONDS", "30"))
+
+# --- Limits (docs/deployment.md, "Limits") -------------------------------------------------
+# A rate is "count/period", the period in s, m, h or d with an optional multiplier ("10/m",
+# "100/15m"); "off" turns that limit off. Writes are counted per account, never per address:
+# a whole workshop shares one hotspot. Counters and built downloads live in the default cache.
+_RATE = re.compile(r"^[1-9][0-9]*/([1-9][0-9]*)?[smhd]$")
+
+
+def _rate(name: str, default: str) -> str | None:
+    value = os.environ.get(name, default).strip()
+    if value in {"", "off"}:
+        return None
+    if not _RATE.match(value):
+        raise ImproperlyConfigured(f"{name} must be a rate such as 10/m or 100/15m, or off")
+    return value
+
+
+# Contributions one participant may send, and one facilitator recording for the room.
+TASHAWUR_RATE_CONTRIBUTIONS = _rate("TASHAWUR_RATE_CONTRIBUTIONS", "10/m")
+TASHAWUR_RATE_CONTRIBUTIONS_RECORDED = _rate("TASHAWUR_RATE_CONTRIBUTIONS_RECORDED", "60/m")
+# Votes (agree / disagree / pass, changes included) one participant may cast.
+TASHAWUR_RATE_VOTES = _rate("TASHAWUR_RATE_VOTES", "60/m")
+# Programme PDFs and open data (ZIP, JSON pages) one anonymous network may download.
+TASHAWUR_RATE_DOWNLOADS = _rate("TASHAWUR_RATE_DOWNLOADS", "60/m")
+# A built PDF or ZIP is kept this long; its key is a hash of its content, so never stale.
+TASHAWUR_DOWNLOAD_CACHE_SECONDS = int(os.environ.get("TASHAWUR_DOWNLOAD_CACHE_SECONDS", "86400"))
+# Sign-in: an account is locked after this many failures within the cool-off (django-axes),
+# a network (client address) after far more, since a workshop signs in through one hotspot.
+TASHAWUR_LOGIN_FAILURES_PER_ACCOUNT = int(
+    os.environ.get("TASHAWUR_LOGIN_FAILURES_PER_ACCOUNT", "10")
+)
+TASHAWUR_LOGIN_FAILURES_PER_IP = int(os.environ.get("TASHAWUR_LOGIN_FAILURES_PER_IP", "100"))
+TASHAWUR_LOGIN_COOLOFF_MINUTES = int(os.environ.get("TASHAWUR_LOGIN_COOLOFF_MINUTES", "15"))
+# Reverse proxies in front that append the client's address to X-Forwarded-For: the client
+# address is the one the outermost proxy saw. 0 reads REMOTE_ADDR (the demo, no proxy).
+TASHAWUR_PROXY_COUNT = int(
+    os.environ.get("TASHAWUR_PROXY_COUNT", "1" if ENV == "production" else "0")
+)
+
+AXES_FAILURE_LIMIT = TASHAWUR_LOGIN_FAILURES_PER_ACCOUNT
+AXES_COOLOFF_TIME = dt.timedelta(minutes=TASHAWUR_LOGIN_COOLOFF_MINUTES)
+# Per account only: the per-network count, with its higher threshold, is core.limits' (axes
+# has one threshold for all its parameters), hence its warning W006 is silenced below.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lock-out do not prolong it: the cool-off runs from the last counted failure.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "tashawur.core.limits.client_ip"
+AXES_LOCKOUT_CALLABLE = "tashawur.core.views.account_locked_out"
+# A failed attempt (username, address, browser) is deleted at the first sign-in after its
+# cool-off; successful sign-ins are not logged at all (Law 09-08).
+AXES_DISABLE_ACCESS_LOG = True
+# No banner at every start of every command; failures are still logged (WARNING, no password).
+AXES_VERBOSE = False
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# django-ratelimit is used as a library (django_ratelimit.core), not as an app: its app only
+# adds checks that call Django's own RedisCache "not officially supported" (it increments
+# atomically) and refuse the file cache, whose increment is not atomic (a few requests over a
+# limit may pass under a race: accepted for single-machine installs).
+RATELIMIT_FAIL_OPEN = True
+
+_REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES: dict[str, dict[str, object]]
+if ENV == "test":
+    # Each test starts from an empty cache (tests/conftest.py).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif _REDIS_URL:
+    # Production, and any install with several web machines: needs a Redis server.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _REDIS_URL,
+        }
+    }
+else:
+    # One machine (the demo, a small install): files shared by all its server processes.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": DATA_DIR / "cache",
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp; Django has its own only from 6.0). Everything the pages
+# load is served by this site (vendored under core/static/vendor/, never a CDN); no inline
+# script, no eval (htmx runs with allowEval off and without its injected indicator style, see
+# base.html), no inline style, no <object>, no framing. The admin of Django 5.2 needs nothing
+# more. A template that adds a <script> or style="..." breaks in the browser tests, which fail
+# on any violation (tests/browser/conftest.py). The PDF is laid out by WeasyPrint on the
+# server and is not subject to it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 if ENV == "production":
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = os.environ.get("TASHAWUR_SSL_REDIRECT", "1") == "1"
@@ -213,6 +369,8 @@ LOGGING = {
     "loggers": {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # django-axes narrates every sign-in at INFO; failures and lock-outs are WARNING.
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -16,3 +16,6 @@ urlpatterns += i18n_patterns(
     path("", include("tashawur.programmes.urls")),
     prefix_default_language=False,
 )
+
+# A refused request (unreadable, or a body over DATA_UPLOAD_MAX_MEMORY_SIZE): translated page.
+handler400 = "tashawur.config.handlers.bad_request"

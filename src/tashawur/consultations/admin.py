@@ -44,19 +44,29 @@ class MeetingInline(admin.TabularInline):
 
 @admin.register(Consultation)
 class ConsultationAdmin(admin.ModelAdmin):
-    list_display = ("title_ar", "title_fr", "region", "status", "meetings_total")
+    list_display = ("title_ar", "title_fr", "region", "status", "meetings_total", "analysts_names")
     list_filter = ("status", "strategy")
     search_fields = ("slug", "title_ar", "title_fr", "region__name_ar", "region__name_fr")
-    autocomplete_fields = ("strategy", "region", "coordinators")
+    autocomplete_fields = ("strategy", "region", "coordinators", "analysts")
     inlines = [MeetingInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Consultation]:
         queryset: QuerySet[Consultation] = super().get_queryset(request)
-        return queryset.select_related("region").annotate(meetings_total=Count("meetings"))
+        return (
+            queryset.select_related("region")
+            .prefetch_related("analysts")
+            .annotate(meetings_total=Count("meetings"))
+        )
 
     @admin.display(description=_("meetings"), ordering="meetings_total")
     def meetings_total(self, obj: Consultation) -> int:
         return int(obj.meetings_total)  # type: ignore[attr-defined]
+
+    @admin.display(description=_("analysts"))
+    def analysts_names(self, obj: Consultation) -> str | None:
+        """Who may run, curate and write this consultation's diagnosis besides coordinators."""
+        names = sorted(user.get_full_name() or user.username for user in obj.analysts.all())
+        return ", ".join(names) or None
 
 
 class AgendaItemInline(admin.TabularInline):

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tashawur.core.i18n import pick_label
 from tashawur.core.models import TimeStampedModel
+from tashawur.core.roles import Role
 
 
 class Dimension(models.TextChoices):
@@ -115,6 +116,15 @@ class Consultation(TimeStampedModel):
         verbose_name=_("regional coordinators"),
         blank=True,
         related_name="coordinated_consultations",
+    )
+    # Analysts run the synthesis, curate its findings and write the diagnosis of the
+    # consultations they are assigned to (consultations.rules); the national coordinator of all.
+    analysts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("analysts"),
+        blank=True,
+        related_name="analysed_consultations",
+        limit_choices_to={"role": Role.ANALYST},
     )
 
     class Meta:

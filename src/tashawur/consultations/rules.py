@@ -1,8 +1,9 @@
 """Who may do what with a workshop: one small predicate per action, ``(user, workshop) -> bool``.
 
 Scope comes from assignments, not from the role alone: a regional coordinator acts on the
-consultations they coordinate, a facilitator and a rapporteur on their own workshops. Signed-in
-users with a linked participant contribute and vote while a workshop is open.
+consultations they coordinate, an analyst on those they are assigned to, a facilitator and a
+rapporteur on their own workshops; the national coordinator on all. Signed-in users with a
+linked participant contribute and vote while a workshop is open.
 """
 
 from __future__ import annotations
@@ -92,11 +93,18 @@ def can_run_synthesis(user: Any, workshop: Workshop) -> bool:
     return can_run_consultation_synthesis(user, workshop.meeting.consultation)
 
 
+def is_consultation_analyst(user: Any, consultation: Consultation) -> bool:
+    """An analyst assigned to the consultation (its ``analysts``); the role alone is no scope."""
+    if not _signed_in(user) or user.role != Role.ANALYST:
+        return False
+    return consultation.analysts.filter(pk=user.pk).exists()
+
+
 def can_run_consultation_synthesis(user: Any, consultation: Consultation) -> bool:
-    """The national coordinator, the consultation's regional coordinators and analysts."""
-    if can_manage_consultation(user, consultation):
-        return True
-    return _signed_in(user) and user.role == Role.ANALYST
+    """The national coordinator, the consultation's regional coordinators and its analysts."""
+    return can_manage_consultation(user, consultation) or is_consultation_analyst(
+        user, consultation
+    )
 
 
 def can_curate_findings(user: Any, consultation: Consultation) -> bool:

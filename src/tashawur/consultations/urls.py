@@ -8,5 +8,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("c/<slug:slug>/", views.consultation_detail, name="consultation"),
     path("m/<slug:slug>/", views.meeting_detail, name="meeting"),
-    path("w/<int:pk>/", views.workshop_detail, name="workshop"),
+    path("w/<id:pk>/", views.workshop_detail, name="workshop"),
 ]

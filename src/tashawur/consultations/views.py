@@ -14,6 +14,8 @@ from tashawur.consultations import rules, selectors
 from tashawur.consultations.models import Dimension
 from tashawur.contributions import selectors as contribution_selectors
 from tashawur.contributions.forms import ContributionForm
+from tashawur.core.privacy import anonymity_k
+from tashawur.core.validation import page_number_parse
 
 CONTRIBUTIONS_PER_PAGE = 20
 
@@ -84,7 +86,9 @@ def workshop_page_context(
     contributions = contribution_selectors.workshop_contributions(
         workshop=workshop, user=user, dimension=dimension
     ).select_related("author", "recorded_by")
-    page = Paginator(contributions, CONTRIBUTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    # "٣" or "²" is refused (a translated 400), not read as 3; past the last: the last page.
+    page_number = page_number_parse(request.GET.get("page"))
+    page = Paginator(contributions, CONTRIBUTIONS_PER_PAGE).get_page(page_number)
     # A user without a linked Participant (staff, anonymous) has no votes to show.
     participant = getattr(user, "participant", None)
     may_vote = rules.can_vote(user, workshop)
@@ -95,6 +99,14 @@ def workshop_page_context(
         if may_vote and participant is not None
         else {}
     )
+    consultation = workshop.meeting.consultation
+    # No name on the page: a contribution shows its number and, where the public may read them,
+    # its author's actor type and province; its own author sees that it is theirs.
+    authors = contribution_selectors.contributions_authors_described(
+        consultation=consultation, contributions=page.object_list
+    )
+    roster = selectors.workshop_roster_by_actor_type(workshop=workshop)
+    k = anonymity_k()
     records_for_table = rules.can_record_for_others(user, workshop)
     may_contribute = records_for_table or rules.can_contribute(user, workshop)
     # Only the facilitator's form names who is speaking.
@@ -111,8 +123,13 @@ def workshop_page_context(
     return {
         "workshop": workshop,
         "meeting": workshop.meeting,
-        "consultation": workshop.meeting.consultation,
-        "roster": selectors.workshop_roster_by_actor_type(workshop=workshop),
+        "consultation": consultation,
+        # Actor types of fewer than k people at the table are counted together, not named.
+        "roster": [(t, n) for t, n in roster if n >= k],
+        "roster_others": sum(n for _t, n in roster if n < k),
+        "anonymity_k": k,
+        "authors": authors,
+        "own_author_id": getattr(participant, "pk", None),
         "filters": filters,
         "dimension": dimension,
         "total_count": sum(per_dimension.values()),

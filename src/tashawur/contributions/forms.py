@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from tashawur.actors.models import Participant
 from tashawur.consultations.models import Dimension
 from tashawur.contributions.models import Language, Vote
+from tashawur.core.forms import IdModelChoiceField
 
 
 def new_idempotency_key() -> str:
@@ -56,7 +57,7 @@ class ContributionForm(forms.Form):
             # One key per rendered form: a double submit of the same form stores once.
             self.initial.setdefault("idempotency_key", new_idempotency_key())
         if speakers is not None:
-            self.fields["author"] = forms.ModelChoiceField(
+            self.fields["author"] = IdModelChoiceField(
                 label=_("Who is speaking?"),
                 queryset=speakers,
                 required=False,

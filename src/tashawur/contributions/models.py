@@ -99,8 +99,10 @@ class Contribution(TimeStampedModel):
         choices=ModerationStatus.choices,
         default=ModerationStatus.PUBLISHED,
     )
-    # A client-supplied key (offline capture, API, double-clicked form): a replay returns the
-    # first contribution and stores nothing new.
+    # A client-supplied key (offline capture, API, double-clicked form): a replay by the same
+    # sender returns the first contribution and stores nothing new. The sender is the recording
+    # user when there is one, else the author; keys are unique per sender, never across
+    # senders, so that nobody learns of or blocks another's key.
     idempotency_key = models.CharField(  # noqa: DJ001 - NULL means no key; unique only when set
         _("idempotency key"),
         max_length=64,
@@ -119,9 +121,14 @@ class Contribution(TimeStampedModel):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["idempotency_key"],
-                condition=Q(idempotency_key__isnull=False),
-                name="contribution_unique_idempotency_key",
+                fields=["recorded_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False, recorded_by__isnull=False),
+                name="contribution_unique_key_per_recorder",
+            ),
+            models.UniqueConstraint(
+                fields=["author", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False, recorded_by__isnull=True),
+                name="contribution_unique_key_per_author",
             ),
             models.CheckConstraint(condition=~Q(text=""), name="contribution_text_not_empty"),
             models.CheckConstraint(

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tashawur.actors.models import Participant
+from tashawur.actors.models import ActorType, Consent, ConsentText, Participant
+from tashawur.actors.selectors import participants_actor_type
 from tashawur.consultations import rules
-from tashawur.consultations.models import Dimension, Workshop
+from tashawur.consultations.models import Consultation, Dimension, Workshop
 from tashawur.contributions.models import Contribution, ModerationStatus, Vote
 from tashawur.core.errors import DomainError
+from tashawur.core.privacy import anonymity_k, groups_shown
+from tashawur.territories.models import Territory
 
 
 def _is_own(user: Any, contribution: Contribution) -> bool:
@@ -81,3 +87,128 @@ def participant_votes_on(
             "contribution_id", "value"
         )
     )
+
+
+# -- who may be described in public -------------------------------------------------------------
+
+
+def _participation_consent_current_id() -> Subquery:
+    return Subquery(
+        ConsentText.objects.filter(
+            purpose=ConsentText.Purpose.PARTICIPATION, published_at__lte=timezone.now()
+        )
+        .order_by("-version")
+        .values("pk")[:1]
+    )
+
+
+def consultation_contributions_public(*, consultation: Consultation) -> QuerySet[Contribution]:
+    """The contributions of ``consultation`` that may be published, oldest first: published by
+    moderation, and either without an author (recorded for the room) or by an author who once
+    granted the participation consent (the import, offline and API channels do not ask)."""
+    consented_once = Consent.objects.filter(
+        participant=OuterRef("author"),
+        consent_text__purpose=ConsentText.Purpose.PARTICIPATION,
+        granted=True,
+    )
+    return (
+        Contribution.objects.filter(
+            consultation=consultation, moderation_status=ModerationStatus.PUBLISHED
+        )
+        .filter(Q(author__isnull=True) | Exists(consented_once))
+        .order_by("created_at", "pk")
+    )
+
+
+def consultation_contributions_linked(*, consultation: Consultation) -> QuerySet[Contribution]:
+    """The public contributions whose author may still be described (by a pseudonym, an actor
+    type, a province): not erased, standing by their consent to the current participation text.
+    That text says that after a withdrawal or an erasure "my contributions stay published, with
+    no link to my identity"."""
+    consented = Consent.objects.filter(
+        participant=OuterRef("author"),
+        consent_text=_participation_consent_current_id(),
+        granted=True,
+        withdrawn_at__isnull=True,
+    )
+    return (
+        consultation_contributions_public(consultation=consultation)
+        .filter(author__isnull=False, author__erased_at__isnull=True)
+        .filter(Exists(consented))
+    )
+
+
+@dataclass(frozen=True)
+class AuthorCell:
+    """What the public may read about an author: their actor type (a slug) and province (a
+    territory code), both empty when fewer than k authors of the consultation share them."""
+
+    actor_type: str
+    province: str
+
+    def __bool__(self) -> bool:
+        return bool(self.actor_type or self.province)
+
+
+def consultation_author_cells(
+    *, consultation: Consultation, k: int | None = None
+) -> dict[int, AuthorCell]:
+    """Actor type and province of every author of ``consultation`` who may be described
+    (``consultation_contributions_linked``), by participant id, in two queries whatever the
+    number of authors. When fewer than ``k`` (default ``anonymity_k()``) of these authors share
+    an (actor type, province) combination, both are dropped for each of them: open data and the
+    public pages read this one answer."""
+    author_ids = consultation_contributions_linked(consultation=consultation).values("author_id")
+    provinces = dict(
+        Participant.objects.filter(pk__in=author_ids).values_list("pk", "territory__code")
+    )
+    actor_types = participants_actor_type(author_ids)
+    combination = {
+        pk: (actor_types.get(pk, ""), province or "") for pk, province in provinces.items()
+    }
+    members: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for pk, cell in combination.items():
+        members[cell].append(pk)
+    shown = groups_shown(members, k=anonymity_k() if k is None else k)
+    return {
+        pk: AuthorCell(*cell) if cell in shown else AuthorCell("", "")
+        for pk, cell in combination.items()
+    }
+
+
+@dataclass(frozen=True)
+class AuthorDescription:
+    """An author as a public page may describe them: labels, in the active language."""
+
+    actor_type: str
+    province: str
+
+
+def contributions_authors_described(
+    *, consultation: Consultation, contributions: Iterable[Contribution]
+) -> dict[int, AuthorDescription]:
+    """By contribution id, the actor type and province of its author that the public may read
+    (``consultation_author_cells``: none when fewer than k authors of the consultation share
+    them, nor for an author who is erased or withdrew consent). Contributions whose author may
+    not be described are absent. A few queries, whatever the number of contributions."""
+    cells = consultation_author_cells(consultation=consultation)
+    described = {
+        c.pk: cells[c.author_id]
+        for c in contributions
+        if c.author_id is not None and cells.get(c.author_id)
+    }
+    actor_types = {
+        t.slug: t.label
+        for t in ActorType.objects.filter(slug__in={cell.actor_type for cell in described.values()})
+    }
+    provinces = {
+        t.code: t.name
+        for t in Territory.objects.filter(code__in={cell.province for cell in described.values()})
+    }
+    return {
+        pk: AuthorDescription(
+            actor_type=actor_types.get(cell.actor_type, ""),
+            province=provinces.get(cell.province, ""),
+        )
+        for pk, cell in described.items()
+    }

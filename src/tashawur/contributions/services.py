@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from tashawur.actors.models import Consent, Participant
@@ -85,10 +85,28 @@ def _submission_inputs_check(
     idempotency_key_clean(idempotency_key)
 
 
-def _replay(*, idempotency_key: str | None, workshop: Workshop) -> Submission | None:
+def _replay(
+    *,
+    idempotency_key: str | None,
+    workshop: Workshop,
+    author: Participant | None,
+    recorded_by: User | None,
+) -> Submission | None:
+    """The contribution this sender already stored under ``idempotency_key``, if any.
+
+    Keys are unique per sender (the recording user, else the author: whoever sends the
+    request), as the database constraints say: another sender's key is never looked at, so a
+    reused key neither drops this sender's text nor tells them the key exists.
+    """
     if idempotency_key is None:
         return None
-    first = Contribution.objects.filter(idempotency_key=idempotency_key).first()
+    if recorded_by is not None:
+        sent_by = Q(recorded_by=recorded_by)
+    elif author is not None:
+        sent_by = Q(author=author, recorded_by__isnull=True)
+    else:
+        return None  # no sender: _author_check refuses it
+    first = Contribution.objects.filter(sent_by, idempotency_key=idempotency_key).first()
     if first is None:
         return None
     if first.workshop_id != workshop.pk:
@@ -119,6 +137,9 @@ def contribution_submit(
 
     A replayed ``idempotency_key`` returns the first contribution and stores nothing new, even
     when the replay races the original (the unique constraint decides, inside a savepoint).
+    Keys belong to their sender (``recorded_by`` when given, else ``author``): another sender's
+    same key is a different contribution, and the sender's own key replayed at another
+    workshop is refused (``idempotency_key_conflict``).
     On the web channel the author must hold an active participation consent; on the facilitator
     channel, a named author must be at the workshop or registered for its meeting, and the
     facilitator's recording stands for their oral consent and is recorded as such. Without a
@@ -139,7 +160,9 @@ def contribution_submit(
         )
     cleaned_translation = _text_clean(translation_fr, field="translation_fr")
 
-    replay = _replay(idempotency_key=idempotency_key, workshop=workshop)
+    replay = _replay(
+        idempotency_key=idempotency_key, workshop=workshop, author=author, recorded_by=recorded_by
+    )
     if replay is not None:
         return replay
 
@@ -171,8 +194,14 @@ def contribution_submit(
                 idempotency_key=idempotency_key,
             )
     except IntegrityError:
-        # The same key committed by a concurrent request between our check and our insert.
-        replay = _replay(idempotency_key=idempotency_key, workshop=workshop)
+        # The same sender's key committed by a concurrent request between our check and our
+        # insert.
+        replay = _replay(
+            idempotency_key=idempotency_key,
+            workshop=workshop,
+            author=author,
+            recorded_by=recorded_by,
+        )
         if replay is None:
             raise
         return replay

@@ -5,6 +5,6 @@ from tashawur.contributions import views
 app_name = "contributions"
 
 urlpatterns = [
-    path("w/<int:pk>/contribute/", views.submit, name="submit"),
-    path("s/<int:pk>/vote/", views.vote, name="vote"),
+    path("w/<id:pk>/contribute/", views.submit, name="submit"),
+    path("s/<id:pk>/vote/", views.vote, name="vote"),
 ]

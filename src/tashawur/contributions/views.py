@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from tashawur.consultations import rules
@@ -21,11 +21,13 @@ from tashawur.contributions.forms import ContributionForm, VoteForm
 from tashawur.contributions.models import Channel
 from tashawur.contributions.selectors import contribution_get_for_user, participant_votes_on
 from tashawur.contributions.services import contribution_submit, vote_cast
+from tashawur.core import limits
 from tashawur.core.errors import DomainError
 from tashawur.core.models import User
 
 WORKSHOP_PAGE = "consultations/workshop.html"
 UNPROCESSABLE = 422
+TOO_MANY_REQUESTS = 429
 
 
 def _workshop_url(workshop_id: int, contribution_id: int | None = None) -> str:
@@ -39,6 +41,29 @@ _VISIBLE_FIELDS = frozenset({"text", "dimension", "language", "author"})
 
 def _add_domain_error(form: ContributionForm, error: DomainError) -> None:
     form.add_error(error.field if error.field in _VISIBLE_FIELDS else None, error.message)
+
+
+def _contribution_rate_message(limited: limits.Limited) -> str:
+    return ngettext(
+        "You are sending contributions too fast. Wait %(minutes)s minute, then send again: "
+        "your text is still here.",
+        "You are sending contributions too fast. Wait %(minutes)s minutes, then send again: "
+        "your text is still here.",
+        limited.minutes,
+    ) % {"minutes": limited.minutes}
+
+
+def _vote_rate_message(limited: limits.Limited) -> str:
+    return ngettext(
+        "You are voting too fast. Wait %(minutes)s minute, then vote again.",
+        "You are voting too fast. Wait %(minutes)s minutes, then vote again.",
+        limited.minutes,
+    ) % {"minutes": limited.minutes}
+
+
+def _retry_after(response: HttpResponse, limited: limits.Limited | None) -> None:
+    if limited is not None:
+        response["Retry-After"] = str(limited.retry_after)
 
 
 @require_POST
@@ -64,7 +89,13 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
     form = ContributionForm(request.POST, speakers=speakers)
     contribution, created = None, False
-    if form.is_valid():
+    # Counted per account (a workshop shares one address); a facilitator has a rate of their own.
+    limited = limits.contribution_limited(request, recorded_for_others=recorded_by is not None)
+    status = UNPROCESSABLE
+    if limited is not None:
+        form.add_error(None, _contribution_rate_message(limited))
+        status = TOO_MANY_REQUESTS
+    elif form.is_valid():
         if form.names_speaker:
             author = form.cleaned_data["author"]
         try:
@@ -86,16 +117,14 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if contribution is None and not request.htmx:
         # Without JavaScript: the whole page again, with the errors next to the fields.
         context = workshop_page_context(request, pk, form=form)
-        response = render(request, WORKSHOP_PAGE, context, status=UNPROCESSABLE)
+        response = render(request, WORKSHOP_PAGE, context, status=status)
     elif contribution is None:
         context = {
             "workshop": workshop,
             "form": form,
             "records_for_table": channel == Channel.FACILITATOR,
         }
-        response = render(
-            request, f"{WORKSHOP_PAGE}#contribution-form", context, status=UNPROCESSABLE
-        )
+        response = render(request, f"{WORKSHOP_PAGE}#contribution-form", context, status=status)
     elif request.htmx:
         # A fresh form (new idempotency key) and, when something was stored, its card.
         context = {
@@ -103,6 +132,7 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "form": ContributionForm(speakers=speakers),
             "records_for_table": channel == Channel.FACILITATOR,
             "contribution": contribution,
+            "own_author_id": getattr(participant, "pk", None),
             "created": created,
             "may_vote": rules.can_vote(user, workshop),
             "votes": {},
@@ -111,6 +141,7 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, gettext("Thank you: your contribution is recorded."))
         response = HttpResponseRedirect(_workshop_url(workshop.pk, contribution.pk))
+    _retry_after(response, limited)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -131,7 +162,10 @@ def vote(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
     form = VoteForm(request.POST)
     error = None
-    if form.is_valid():
+    limited = limits.vote_limited(request)
+    if limited is not None:
+        error = _vote_rate_message(limited)
+    elif form.is_valid():
         try:
             vote_cast(
                 contribution=contribution, participant=participant, value=form.cleaned_data["value"]
@@ -141,10 +175,15 @@ def vote(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     else:
         error = str(form.errors["value"][0])
 
-    if not request.htmx:
+    if not request.htmx and limited is not None:
+        # Without JavaScript: the page itself says why, with the status a client can act on.
+        messages.error(request, _vote_rate_message(limited))
+        context = workshop_page_context(request, workshop.pk)
+        response: HttpResponse = render(request, WORKSHOP_PAGE, context, status=TOO_MANY_REQUESTS)
+    elif not request.htmx:
         if error:
             messages.error(request, error)
-        response: HttpResponse = HttpResponseRedirect(_workshop_url(workshop.pk, contribution.pk))
+        response = HttpResponseRedirect(_workshop_url(workshop.pk, contribution.pk))
     else:
         contribution.refresh_from_db()
         context = {
@@ -154,11 +193,8 @@ def vote(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "votes": participant_votes_on(participant=participant, contributions=[contribution]),
             "vote_error": error,
         }
-        response = render(
-            request,
-            f"{WORKSHOP_PAGE}#vote",
-            context,
-            status=UNPROCESSABLE if error else 200,
-        )
+        status = TOO_MANY_REQUESTS if limited else UNPROCESSABLE if error else 200
+        response = render(request, f"{WORKSHOP_PAGE}#vote", context, status=status)
+    _retry_after(response, limited)
     patch_vary_headers(response, ["HX-Request"])
     return response

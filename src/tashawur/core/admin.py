@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from tashawur.core.forms import AdminSignInForm
 from tashawur.core.models import User
 
 admin.site.site_header = _("Tashawur administration")
 admin.site.site_title = _("Tashawur")
 admin.site.index_title = _("Consultations, people and contributions")
+# The user name's length checked on the server, as on the site's sign-in (core.forms).
+admin.site.login_form = AdminSignInForm
 
 
 @admin.register(User)

@@ -6,7 +6,8 @@ synthesis of the demo consultation here and now, links the programme's measures 
 it stored, has the demo's analyst accept the findings mostly about one demo idea and publish the
 written diagnosis from them, starts one background worker, prints the address (with those of the
 diagnosis, the published diagnosis and the programme) and the demo logins, and serves the site
-until interrupted (then stops the worker).
+with gunicorn (``DEMO_SERVER_OPTIONS``; DEBUG off unless ``TASHAWUR_DEBUG=1``) until interrupted
+(then stops the worker). Arguments after ``demo`` go to gunicorn (``--workers 2``…).
 
 The first synthesis runs before the site opens, so that the diagnosis and the programme's links
 to it are there on the first visit (a few seconds). Should it fail, the demo starts anyway: the
@@ -33,6 +34,15 @@ if TYPE_CHECKING:
     from tashawur.diagnosis.models import SynthesisRun
 
 DEFAULT_PORT = "8000"
+#: How the demo serves: gunicorn, as ``tashawur serve`` does, with a few single-threaded
+#: workers. Django's runserver starts a thread per connection: 64 voters at once made 64
+#: writers poll SQLite's lock (its busy handler is no queue: a writer may lose for longer than
+#: the busy timeout, and gets "database is locked"), and its listen queue of 10 reset
+#: connections. Three processes keep at most three writers waiting on SQLite (the others wait
+#: in gunicorn's listen queue), and use the two processors of a small machine. No threads:
+#: with four per worker, writers starved of the interpreter's lock held SQLite's for longer
+#: (64 voters with a 1 s busy timeout: 42 "locked" against none single-threaded).
+DEMO_SERVER_OPTIONS = ("--workers", "3", "--timeout", "120", "--graceful-timeout", "5")
 
 
 def _manage_command(*args: str) -> list[str]:
@@ -218,7 +228,7 @@ def _logins_text(
 
 
 def main(argv: Sequence[str]) -> int:
-    """Set up the demo, start one background worker and serve on 127.0.0.1:$PORT."""
+    """Set up the demo, start one background worker and serve on 127.0.0.1:$PORT (gunicorn)."""
     port = os.environ.get("PORT", DEFAULT_PORT)
     _django_setup("demo")
     from django.conf import settings
@@ -253,7 +263,9 @@ def main(argv: Sequence[str]) -> int:
             flush=True,
         )
         server = subprocess.Popen(  # noqa: S603 - our own interpreter
-            _manage_command("runserver", "--noreload", f"127.0.0.1:{port}", *argv)
+            gunicorn_command(
+                f"127.0.0.1:{port}", [*DEMO_SERVER_OPTIONS, "--access-logfile", "-", *argv]
+            )
         )
         try:
             return server.wait()
@@ -268,15 +280,38 @@ def main(argv: Sequence[str]) -> int:
 def serve(argv: Sequence[str]) -> int:
     """Serve with gunicorn on $TASHAWUR_HOST:$PORT (127.0.0.1:8000 by default)."""
     bind = f"{os.environ.get('TASHAWUR_HOST', '127.0.0.1')}:{os.environ.get('PORT', DEFAULT_PORT)}"
-    command = [sys.executable, "-m", "gunicorn", "tashawur.config.wsgi", "--bind", bind, *argv]
-    os.execv(sys.executable, command)  # noqa: S606 - replaces this process with gunicorn
+    os.execv(sys.executable, gunicorn_command(bind, argv))  # noqa: S606 - becomes gunicorn
     return 0  # pragma: no cover
 
 
-def worker(argv: Sequence[str]) -> int:
-    """Run a background task worker (``db_worker`` of django-tasks-db)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tashawur.config.settings")
-    from django.core.management import execute_from_command_line
+def gunicorn_command(bind: str, argv: Sequence[str]) -> list[str]:
+    """The command line that serves the site with gunicorn on ``bind`` (``host:port``)."""
+    return [sys.executable, "-m", "gunicorn", "tashawur.config.wsgi", "--bind", bind, *argv]
 
+
+def worker(argv: Sequence[str]) -> int:
+    """Run a background task worker (``db_worker`` of django-tasks-db), once the synthesis runs
+    left running by a stopped worker are marked failed and those whose task is lost are queued
+    again (django-tasks-db leaves the task of a killed worker "running" for ever)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tashawur.config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import execute_from_command_line
+    from django.db import DatabaseError
+
+    from tashawur.diagnosis.services import synthesis_runs_recover
+
+    try:
+        recovered = synthesis_runs_recover()
+    except DatabaseError as error:
+        print(f"Synthesis runs not checked ({error}).", file=sys.stderr, flush=True)
+    else:
+        if recovered.failed or recovered.requeued:
+            print(
+                f"Synthesis runs: {recovered.failed} marked failed (their worker had stopped), "
+                f"{recovered.requeued} queued again.",
+                flush=True,
+            )
     execute_from_command_line(["tashawur worker", "db_worker", *argv])
     return 0

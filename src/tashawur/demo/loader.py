@@ -203,9 +203,10 @@ def _sync_by_key(
 ) -> dict[Any, M]:
     """Create the missing rows and update the changed ones, in bulk; returns key -> row."""
     manager = model._default_manager
-    existing = {
-        getattr(o, key_field): o for o in manager.filter(**{f"{key_field}__in": list(wanted)})
-    }
+    # Newest first, so that the oldest row of a key wins: idempotency keys are unique per
+    # sender only, and a visitor of the demo may send one of the demo's own keys.
+    rows = manager.filter(**{f"{key_field}__in": list(wanted)}).order_by("-pk")
+    existing = {getattr(o, key_field): o for o in rows}
     has_updated_at = any(f.name == "updated_at" for f in model._meta.concrete_fields)
     now = timezone.now()
     to_create: list[M] = []
@@ -313,6 +314,8 @@ def _meeting_sync(
     )
     if not consultation.coordinators.filter(pk=users["regional"].pk).exists():
         consultation.coordinators.add(users["regional"])
+    if not consultation.analysts.filter(pk=users["analyst"].pk).exists():
+        consultation.analysts.add(users["analyst"])
     info = data["meeting"]
     day = info["date"] if isinstance(info["date"], dt.date) else dt.date.fromisoformat(info["date"])
     meeting, _ = upsert(

@@ -35,6 +35,9 @@ _RUN_FIELDS = (
     "votes_count",
     "started_at",
     "finished_at",
+    "heartbeat_at",
+    "worker",
+    "task_id",
 )
 
 

@@ -10,6 +10,9 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from tashawur.core.errors import DomainError
+from tashawur.core.forms import IdListField, IdModelChoiceField, ids_shown
+from tashawur.core.validation import id_list_text_parse
 from tashawur.diagnosis.models import DiagnosisDimension, Finding
 
 
@@ -47,7 +50,7 @@ class FindingStatusForm(forms.Form):
 
 
 class FindingMergeForm(forms.Form):
-    target = forms.ModelChoiceField(
+    target = IdModelChoiceField(
         label=_("Merge this finding into"),
         queryset=Finding.objects.none(),
         empty_label=_("Choose a finding"),
@@ -67,21 +70,9 @@ class FindingMergeForm(forms.Form):
             field.queryset = targets
 
 
-class _ContributionIds(forms.TypedMultipleChoiceField):
-    """Contribution ids as posted: whether they are members of the finding is the service's
-    to say, with the numbers at fault."""
-
-    def valid_value(self, value: Any) -> bool:
-        return str(value).isdigit()
-
-
 class FindingSplitForm(forms.Form):
-    contributions = _ContributionIds(
-        label=_("Contributions that form the new finding"),
-        coerce=int,
-        required=False,
-        error_messages={"invalid_choice": _("Choose contributions among this finding's members.")},
-    )
+    # Whether they are members of the finding is the service's to say, with the numbers at fault.
+    contributions = IdListField(label=_("Contributions that form the new finding"), required=False)
     title_ar = forms.CharField(
         label=_("Title of the new finding in Arabic"),
         required=False,
@@ -100,7 +91,7 @@ class FindingSplitForm(forms.Form):
         """The contribution ids ticked in the posted form (to tick them again on an error)."""
         if not self.is_bound:
             return set()
-        return {int(v) for v in self["contributions"].value() or [] if str(v).isdigit()}
+        return ids_shown(self["contributions"].value())
 
 
 class DiagnosisEntryForm(forms.Form):
@@ -126,12 +117,7 @@ class DiagnosisEntryForm(forms.Form):
     )
     # Whether the findings are of this consultation, of the latest run and shown is the
     # service's to say, with the keys at fault.
-    findings = _ContributionIds(
-        label=_("Findings it rests on"),
-        coerce=int,
-        required=False,
-        error_messages={"invalid_choice": _("Choose findings from the list.")},
-    )
+    findings = IdListField(label=_("Findings it rests on"), required=False)
     contributions = forms.CharField(
         label=_("Contributions it rests on"),
         required=False,
@@ -140,21 +126,23 @@ class DiagnosisEntryForm(forms.Form):
     )
 
     def clean_contributions(self) -> list[int]:
-        raw = self.cleaned_data["contributions"].replace("#", " ").replace("،", ",")
-        parts = [p for p in raw.replace(",", " ").split() if p]
-        if not all(p.isdigit() for p in parts):
-            raise forms.ValidationError(
-                _("Write contribution numbers separated by spaces or commas."),
-                code="contributions_invalid",
-            )
-        return sorted({int(p) for p in parts})
+        try:
+            return id_list_text_parse(self.cleaned_data["contributions"], field="contributions")
+        except DomainError as error:
+            if error.code == "id_invalid":
+                # Said for this field: the separators matter as much as the digits.
+                raise forms.ValidationError(
+                    _("Write contribution numbers separated by spaces or commas."),
+                    code="contributions_invalid",
+                ) from None
+            raise forms.ValidationError(error.message, code=error.code) from None
 
     @property
     def chosen_findings(self) -> set[int]:
         """The finding ids ticked (posted, or those of the entry being edited)."""
         if self.is_bound:
-            return {int(v) for v in self["findings"].value() or [] if str(v).isdigit()}
-        return {int(v) for v in self.initial.get("findings", [])}
+            return ids_shown(self["findings"].value())
+        return ids_shown(self.initial.get("findings", []))
 
 
 class DiagnosisEntryMoveForm(forms.Form):

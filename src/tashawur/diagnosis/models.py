@@ -54,6 +54,13 @@ class SynthesisRun(TimeStampedModel):
     votes_count = models.PositiveIntegerField(_("votes read"), default=0)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The lease of a running run: the process executing it writes ``heartbeat_at`` every few
+    # seconds; a run silent for longer than ``TASHAWUR_RUN_LEASE_SECONDS`` has lost its worker
+    # (``services.synthesis_runs_recover``).
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    worker = models.CharField(_("worker process"), max_length=128, blank=True)
+    # The background task that executes the run: a queued run whose task is lost is queued again.
+    task_id = models.CharField(_("background task"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("synthesis run")

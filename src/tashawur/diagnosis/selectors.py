@@ -7,7 +7,7 @@ quotes that are the cited contributions' own text (DESIGN.md §6: traceable).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,11 +17,13 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from tashawur.actors.models import ActorType
+from tashawur.actors.selectors import participants_actor_type
 from tashawur.consultations import rules
 from tashawur.consultations.models import Consultation, Dimension, Theme
 from tashawur.consultations.selectors import consultation_get_for_user
 from tashawur.contributions.models import Channel, Contribution, Language, ModerationStatus
 from tashawur.core.i18n import pick_label
+from tashawur.core.privacy import anonymity_k, groups_shown
 from tashawur.diagnosis.models import (
     CurationEvent,
     DiagnosisDimension,
@@ -51,6 +53,7 @@ _FIELDS = ("dimension", "actor_type", "province", "language", "channel", "theme"
 
 @dataclass(frozen=True)
 class BreakdownValue:
+    value: str  # as the profile stores it: a slug, a code
     label: str
     count: int
     share: float
@@ -62,6 +65,8 @@ class Breakdown:
     field: str
     label: str
     values: list[BreakdownValue]
+    # Values left out because fewer than k authors carry them (the public's view).
+    hidden: int = 0
 
 
 @dataclass
@@ -184,21 +189,98 @@ class _ValueLabels:
         return self.labels.get(name, {}).get(value, value)
 
 
+#: Who a contribution without an author counts as: the round table it was recorded at (a group,
+#: but possibly one voice), or, without a table, one unknown voice for all of them.
+_ROOM = "room"
+
+
+def _province_of(
+    level: str | None, code: str | None, parent_level: str | None, parent_code: str | None
+) -> str:
+    """A territory's province code, as the synthesis reads it (a commune stands for its
+    province; a region or the country for none)."""
+    if level == Territory.Level.COMMUNE:
+        level, code = parent_level, parent_code
+    return (code or "") if level == Territory.Level.PROVINCE else ""
+
+
+def _breakdown_authors(
+    findings: Iterable[Finding],
+) -> dict[int, dict[str, dict[str, set[Hashable]]]]:
+    """Per finding, breakdown field and value: who carries it among the contributions the
+    finding cites (an author, or the round table of a contribution without one), with the values
+    the synthesis reads (``services._inputs_read``), read now in two queries. A value the
+    synthesis guessed (the language of a text nobody labelled) has no one here: it is
+    suppressed, which fails closed."""
+    rows = list(
+        FindingContribution.objects.filter(finding__in=list(findings)).values_list(
+            "finding_id",
+            "contribution__author_id",
+            "contribution__workshop_id",
+            "contribution__dimension",
+            "contribution__theme__slug",
+            "contribution__channel",
+            "contribution__language",
+            "contribution__territory__level",
+            "contribution__territory__code",
+            "contribution__territory__parent__level",
+            "contribution__territory__parent__code",
+            "contribution__author__territory__level",
+            "contribution__author__territory__code",
+            "contribution__author__territory__parent__level",
+            "contribution__author__territory__parent__code",
+        )
+    )
+    actor_types = participants_actor_type({row[1] for row in rows if row[1] is not None})
+    out: dict[int, dict[str, dict[str, set[Hashable]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(set))
+    )
+    for finding_id, author_id, workshop_id, dimension, theme, channel, language, *places in rows:
+        who: Hashable = ("author", author_id) if author_id is not None else (_ROOM, workshop_id)
+        own, author_place = places[:4], places[4:]
+        province = _province_of(*own) if own[0] is not None else _province_of(*author_place)
+        values = {
+            "dimension": dimension,
+            "theme": theme or "",
+            "channel": channel,
+            "language": "" if language == Language.UNDETERMINED else language,
+            "actor_type": actor_types.get(author_id or 0, ""),
+            "province": province,
+        }
+        cells = out[finding_id]
+        for name, value in values.items():
+            if value:
+                cells[name][value].add(who)
+    return out
+
+
 def _breakdowns(
     finding: Finding,
     labels: _ValueLabels,
     *,
     limit: int | None = BREAKDOWN_VALUES,
     over_represented_only: bool = False,
+    authors: dict[str, dict[str, set[Hashable]]] | None = None,
 ) -> list[Breakdown]:
+    """The finding's breakdowns; with ``authors`` (the public's view), only the values that
+    at least ``anonymity_k()`` authors carry."""
     names = _field_labels()
     profiles: dict[str, list[dict[str, Any]]] = finding.profiles or {}
+    k = anonymity_k()
     out = []
     for name in _FIELDS:
         groups = profiles.get(name) or []
         if over_represented_only:
             groups = [g for g in groups if g["over_represented"]]
-        if not groups:
+        hidden = 0
+        if authors is not None:
+            shown_values = groups_shown(authors.get(name, {}), k=k)
+            kept = [g for g in groups if str(g["value"]) in shown_values]
+            hidden = len(groups) - len(kept)
+            groups = kept
+        if not groups and not hidden:
+            continue
+        if not groups and over_represented_only:
             continue
         shown = groups if limit is None else groups[:limit]
         out.append(
@@ -207,6 +289,7 @@ def _breakdowns(
                 label=names[name],
                 values=[
                     BreakdownValue(
+                        value=str(g["value"]),
                         label=labels(name, str(g["value"])),
                         count=int(g["count"]),
                         share=float(g["share"]),
@@ -214,6 +297,7 @@ def _breakdowns(
                     )
                     for g in shown
                 ],
+                hidden=hidden,
             )
         )
     return out
@@ -291,6 +375,8 @@ def diagnosis_get_for_user(*, slug: str, user: Any, dimension: str | None = None
     ):
         quotes[citation.finding_id].append(citation.contribution)
     labels = _ValueLabels(findings)
+    # The public sees only the groups of at least k authors; the curators see all.
+    authors = None if diagnosis.may_curate else _breakdown_authors(findings)
     diagnosis.sections = [
         DimensionSection(
             dimension=value,
@@ -299,7 +385,12 @@ def diagnosis_get_for_user(*, slug: str, user: Any, dimension: str | None = None
                 FindingItem(
                     finding=finding,
                     quotes=quotes[finding.pk],
-                    breakdowns=_breakdowns(finding, labels, over_represented_only=True),
+                    breakdowns=_breakdowns(
+                        finding,
+                        labels,
+                        over_represented_only=True,
+                        authors=None if authors is None else authors.get(finding.pk, {}),
+                    ),
                 )
                 for finding in by_dimension[value]
             ],
@@ -364,6 +455,8 @@ class FindingPage:
     # Each member (quotes first, by rank) with the contributions that repeat it.
     members: list[tuple[FindingContribution, list[Contribution]]]
     breakdowns: list[Breakdown]
+    # The smallest group of authors a breakdown shows the public.
+    anonymity_k: int
     # The run the diagnosis shows, and whether this finding belongs to it: only its findings
     # are curated.
     current_run: SynthesisRun | None = None
@@ -420,7 +513,14 @@ def finding_get_for_user(*, slug: str, finding_id: int, user: Any) -> FindingPag
         consultation=consultation,
         finding=finding,
         members=[(c, duplicates.get(c.contribution_id, [])) for c in members],
-        breakdowns=_breakdowns(finding, _ValueLabels([finding]), limit=None),
+        breakdowns=_breakdowns(
+            finding,
+            _ValueLabels([finding]),
+            limit=None,
+            # The public sees only the groups of at least k authors; the curators see all.
+            authors=None if may_curate else _breakdown_authors([finding]).get(finding.pk, {}),
+        ),
+        anonymity_k=anonymity_k(),
         current_run=_last_runs(consultation)[0],
         may_curate=may_curate,
     )

@@ -7,24 +7,24 @@ app_name = "diagnosis"
 urlpatterns = [
     path("c/<slug:slug>/diagnosis/", views.consultation_diagnosis, name="consultation"),
     path("c/<slug:slug>/diagnosis/run/", views.run_request, name="run"),
-    path("c/<slug:slug>/diagnosis/findings/<int:pk>/", views.finding_detail, name="finding"),
+    path("c/<slug:slug>/diagnosis/findings/<id:pk>/", views.finding_detail, name="finding"),
     path(
-        "c/<slug:slug>/diagnosis/findings/<int:pk>/rename/",
+        "c/<slug:slug>/diagnosis/findings/<id:pk>/rename/",
         views.finding_rename,
         name="finding_rename",
     ),
     path(
-        "c/<slug:slug>/diagnosis/findings/<int:pk>/status/",
+        "c/<slug:slug>/diagnosis/findings/<id:pk>/status/",
         views.finding_status,
         name="finding_status",
     ),
     path(
-        "c/<slug:slug>/diagnosis/findings/<int:pk>/merge/",
+        "c/<slug:slug>/diagnosis/findings/<id:pk>/merge/",
         views.finding_merge,
         name="finding_merge",
     ),
     path(
-        "c/<slug:slug>/diagnosis/findings/<int:pk>/split/",
+        "c/<slug:slug>/diagnosis/findings/<id:pk>/split/",
         views.finding_split,
         name="finding_split",
     ),
@@ -36,22 +36,22 @@ urlpatterns = [
         name="entry_create",
     ),
     path(
-        "c/<slug:slug>/diagnosis/write/entries/<int:pk>/",
+        "c/<slug:slug>/diagnosis/write/entries/<id:pk>/",
         views.diagnosis_entry_edit,
         name="entry_edit",
     ),
     path(
-        "c/<slug:slug>/diagnosis/write/entries/<int:pk>/save/",
+        "c/<slug:slug>/diagnosis/write/entries/<id:pk>/save/",
         views.diagnosis_entry_update,
         name="entry_update",
     ),
     path(
-        "c/<slug:slug>/diagnosis/write/entries/<int:pk>/move/",
+        "c/<slug:slug>/diagnosis/write/entries/<id:pk>/move/",
         views.diagnosis_entry_move,
         name="entry_move",
     ),
     path(
-        "c/<slug:slug>/diagnosis/write/entries/<int:pk>/delete/",
+        "c/<slug:slug>/diagnosis/write/entries/<id:pk>/delete/",
         views.diagnosis_entry_delete,
         name="entry_delete",
     ),

@@ -41,9 +41,17 @@ UNPROCESSABLE = 422
 
 @require_safe
 def consultation_diagnosis(request: HttpRequest, slug: str) -> HttpResponse:
-    diagnosis = selectors.diagnosis_get_for_user(
-        slug=slug, user=request.user, dimension=request.GET.get("dimension") or None
-    )
+    dimension = request.GET.get("dimension") or None
+    diagnosis = selectors.diagnosis_get_for_user(slug=slug, user=request.user, dimension=dimension)
+    # The page reloads itself while a run is pending: each look tells a run whose worker has
+    # stopped, which then shows failed, with the button to run the synthesis again.
+    if (
+        diagnosis.pending
+        and services.synthesis_runs_recover(consultation=diagnosis.consultation).failed
+    ):
+        diagnosis = selectors.diagnosis_get_for_user(
+            slug=slug, user=request.user, dimension=dimension
+        )
     return render(
         request,
         "diagnosis/consultation.html",

@@ -6,9 +6,11 @@ reader from a measure back to what people said (DESIGN.md §6: traceable). Write
 ``services``; the constraints below hold even for writes that bypass them.
 """
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +21,16 @@ from tashawur.core.models import TimeStampedModel
 
 #: Amounts in Moroccan dirhams (MAD): below a trillion, to the centime.
 MONEY_DIGITS = 14
+
+#: A measure's code, "2", "2.1", "2.1.3": numbers of ASCII digits joined by dots (``isdigit``
+#: would also take "²" or "٣", which no sort key can read).
+MEASURE_CODE_PATTERN = re.compile(r"[0-9]{1,4}(\.[0-9]{1,4}){0,5}", re.ASCII)
+#: The same rule for forms that write a measure directly (the admin).
+measure_code_validator = RegexValidator(
+    regex=r"\A[0-9]{1,4}(\.[0-9]{1,4}){0,5}\Z",
+    message=_("A measure's code is numbers joined by dots, such as 2 or 2.1."),
+    code="code_invalid",
+)
 
 
 class Programme(TimeStampedModel):
@@ -95,7 +107,12 @@ class Measure(TimeStampedModel):
         blank=True,
         related_name="children",
     )
-    code = models.CharField(_("code"), max_length=32, help_text=_("For example 2.1"))
+    code = models.CharField(
+        _("code"),
+        max_length=32,
+        help_text=_("For example 2.1"),
+        validators=[measure_code_validator],
+    )
     title_ar = models.CharField(_("title (Arabic)"), max_length=300)
     title_fr = models.CharField(_("title (French)"), max_length=300)
     description_ar = models.TextField(_("description (Arabic)"), blank=True)

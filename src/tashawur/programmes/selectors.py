@@ -15,6 +15,7 @@ The findings a measure cites are shown as the diagnosis now reads them
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -41,9 +42,20 @@ _ZERO = Decimal(0)
 _FINISHED = (Measure.Status.DONE, Measure.Status.CANCELLED)
 
 
-def code_sort_key(code: str) -> tuple[int, ...]:
-    """ "2.10" after "2.9": codes sort by their numbers, not as text."""
-    return tuple(int(part) if part.isdigit() else 0 for part in code.split("."))
+_CODE_NUMBER = re.compile(r"[0-9]{1,9}", re.ASCII)
+
+
+def code_sort_key(code: str) -> tuple[tuple[int, int, str], ...]:
+    """ "2.10" after "2.9": codes sort by their numbers, not as text.
+
+    Total on any text: a part that is not a number of ASCII digits (a code written before the
+    check, or through a raw write: "2.²", "2.a") sorts after the numbers, as text, instead of
+    failing the whole page.
+    """
+    return tuple(
+        (0, int(part), part) if _CODE_NUMBER.fullmatch(part) else (1, 0, part)
+        for part in code.split(".")
+    )
 
 
 def weighted_progress(parts: Iterable[tuple[Decimal, Decimal]]) -> Decimal | None:

@@ -7,7 +7,6 @@ Who may call these is the views' and the admin's business (``programmes.rules``)
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 
@@ -23,6 +22,7 @@ from tashawur.core.models import User
 from tashawur.core.validation import idempotency_key_clean, user_text_clean
 from tashawur.diagnosis.models import Finding
 from tashawur.programmes.models import (
+    MEASURE_CODE_PATTERN,
     FundingLine,
     FundingSource,
     Indicator,
@@ -31,8 +31,6 @@ from tashawur.programmes.models import (
     ProgressUpdate,
 )
 
-#: "2", "2.1", "2.1.3": numbers joined by dots.
-MEASURE_CODE_PATTERN = re.compile(r"[0-9]{1,4}(\.[0-9]{1,4}){0,5}")
 TITLE_MAX_LENGTH = 300
 NOTE_MAX_LENGTH = 5_000
 #: The largest amount a money field stores (14 digits, 2 after the point).

@@ -3,6 +3,8 @@ parse → selector → render (STYLE.md)."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -10,6 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from tashawur.core import limits
+from tashawur.core.caching import cached_build, content_key
+from tashawur.core.views import download_limit_message, too_many_requests
 from tashawur.programmes import rules, selectors
 
 
@@ -34,33 +39,52 @@ def programme_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     """The accountability page as a PDF to download, in the active language, for whoever may
     read the page (the same selector decides).
 
-    Rendered in the request: the demo programme (18 measures, 7 pages) takes about 1.5 s and
-    55 KB, a small one about 0.4 s. It would move to a task (``django-tasks``, the
-    file stored and its link mailed or polled) if programmes grew to hundreds of pages, if
-    many readers downloaded at once (a cache keyed on the programme's last change would come
-    first), or if the PDF had to embed images or charts that take seconds to lay out.
+    Laid out in the request (the demo programme, 18 measures and 7 pages, takes about 1.5 s
+    and 55 KB), once per content: the PDF is cached under the hash of the HTML it is laid out
+    from (``core.caching``), so readers of an unchanged programme share one layout and any
+    change (a measure, a progress update, a measure falling late, the language, the site's
+    address) gives a new one at once. It keeps the time of its own layout. An anonymous
+    network downloads at most ``TASHAWUR_RATE_DOWNLOADS``; past it, a translated 429 page.
+    It would move to a task (``django-tasks``, the file stored and its link mailed or polled)
+    if programmes grew to hundreds of pages or had to embed images or charts that take seconds
+    to lay out.
     """
+    limited = limits.download_limited(request)
+    if limited is not None:
+        return too_many_requests(request, message=download_limit_message(limited), limited=limited)
     # Imported here: WeasyPrint takes ~0.4 s to import (it parses its own style sheets), which
     # every web and worker process would otherwise pay at start.
     from tashawur.programmes import pdf
 
     programme = selectors.programme_get_for_user(slug=slug, user=request.user)
     report = selectors.programme_report(programme=programme)
-    generated_at = timezone.localtime()
-    html = render_to_string(
-        "programmes/programme_print.html",
-        {
-            "consultation": programme.consultation,
-            "programme": programme,
-            "report": report,
-            "generated_at": generated_at,
-            "page_url": request.build_absolute_uri(reverse("programmes:programme", args=[slug])),
-            "origin": f"{request.scheme}://{request.get_host()}",
-            "font_faces": pdf.font_faces(),
-        },
-        request=request,
-    )
-    response = HttpResponse(pdf.html_to_pdf(html), content_type="application/pdf")
+
+    def print_html(generated_at: datetime.datetime | None) -> str:
+        return render_to_string(
+            "programmes/programme_print.html",
+            {
+                "consultation": programme.consultation,
+                "programme": programme,
+                "report": report,
+                "generated_at": generated_at,
+                "page_url": request.build_absolute_uri(
+                    reverse("programmes:programme", args=[slug])
+                ),
+                "origin": f"{request.scheme}://{request.get_host()}",
+                "font_faces": pdf.font_faces(),
+            },
+            request=request,
+        )
+
+    def lay_out() -> tuple[bytes, datetime.datetime]:
+        generated_at = timezone.localtime()
+        return pdf.html_to_pdf(print_html(generated_at)), generated_at
+
+    # Everything the PDF shows but the time of its layout.
+    key = content_key("programme-pdf", print_html(None))
+    content, generated_at = cached_build(key, lay_out)
+    response = HttpResponse(content, content_type="application/pdf")
+    generated_at = timezone.localtime(generated_at)
     filename = f"programme-{programme.consultation.slug}-{generated_at:%Y-%m-%d}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

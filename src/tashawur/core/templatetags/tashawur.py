@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django import template
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -49,3 +52,9 @@ def query_with(context: template.Context, **changes: object) -> str:
 def vote_of(votes: dict[int, int] | None, contribution_id: int) -> int | None:
     """The participant's current vote on a statement (1, -1, 0), or None."""
     return (votes or {}).get(contribution_id)
+
+
+@register.filter
+def lookup(mapping: Mapping[Any, Any] | None, key: Any) -> Any:
+    """``mapping[key]`` in a template, or None when absent."""
+    return (mapping or {}).get(key)
