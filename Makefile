@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo serve worker test check lint format messages bench bench-deps vendor clean
+.PHONY: install demo serve worker test check static lint format messages bench bench-deps vendor clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,8 +48,8 @@ messages: install
 vendor:
 	bash scripts/vendor $(ARGS)
 
-## Everything CI checks, the same locally and in CI
-check: lint
+## The checks that are not tests: lint, types, migrations, messages, deploy settings
+static: lint
 	$(BIN)/mypy
 	TASHAWUR_ENV=test $(BIN)/tashawur manage makemigrations --check --dry-run
 	cd src/tashawur && ../../$(BIN)/django-admin compilemessages --settings=tashawur.config.settings_test
@@ -57,7 +57,9 @@ check: lint
 	TASHAWUR_ENV=production TASHAWUR_SECRET_KEY=check-deploy-$$(printf 'k%.0s' $$(seq 1 60)) \
 	  TASHAWUR_ALLOWED_HOSTS=tashawur.example DATABASE_URL=postgres://u@127.0.0.1:5432/db \
 	  $(BIN)/tashawur manage check --deploy --fail-level WARNING
-	@bash scripts/run-tests $(ARGS)
+
+## Everything CI checks, the same locally and in CI: the static checks, then make test
+check: static test
 
 ## Benchmarks (not tests): print figures and ratios to named peers; see docs/benchmarks.md
 bench-deps: install
