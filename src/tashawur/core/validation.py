@@ -113,21 +113,21 @@ def id_parse(raw: object, *, field: str) -> int:
     return number
 
 
+def _too_many_ids(max_count: int, *, field: str) -> DomainError:
+    return DomainError(
+        ngettext("Choose at most %(max)s item.", "Choose at most %(max)s items.", max_count)
+        % {"max": max_count},
+        code="ids_too_many",
+        field=field,
+    )
+
+
 def ids_parse(raws: Iterable[object], *, field: str, max_count: int = ID_LIST_MAX) -> list[int]:
     """The distinct ids of ``raws`` (each read by `id_parse`), in increasing order; at most
     ``max_count`` of them."""
     values = list(raws)
     if len(values) > max_count:
-        raise DomainError(
-            ngettext(
-                "Choose at most %(max)s item.",
-                "Choose at most %(max)s items.",
-                max_count,
-            )
-            % {"max": max_count},
-            code="ids_too_many",
-            field=field,
-        )
+        raise _too_many_ids(max_count, field=field)
     return sorted({id_parse(value, field=field) for value in values})
 
 
@@ -136,16 +136,7 @@ def id_list_text_parse(text: str, *, field: str, max_count: int = ID_LIST_MAX) -
     ``"12, 15 #3"`` gives ``[3, 12, 15]``."""
     if len(text) > max_count * (ID_MAX_DIGITS + 2):
         # Longer than any list of max_count ids: refused before it is split.
-        raise DomainError(
-            ngettext(
-                "Choose at most %(max)s item.",
-                "Choose at most %(max)s items.",
-                max_count,
-            )
-            % {"max": max_count},
-            code="ids_too_many",
-            field=field,
-        )
+        raise _too_many_ids(max_count, field=field)
     parts = [part for part in _LIST_SEPARATORS.split(text) if part]
     return ids_parse(parts, field=field, max_count=max_count)
 
