@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -240,6 +241,9 @@ def main(argv: Sequence[str]) -> int:
     call_command("load_demo")
     if not getattr(settings, "WHITENOISE_USE_FINDERS", False):
         call_command("collectstatic", interactive=False, verbosity=0)
+    # WhiteNoise serves the demo's files from the apps (finders) but warns, in every server
+    # process, when STATIC_ROOT is missing: an empty one keeps the start-up quiet.
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
     diagnosis_path, ready = _synthesis_run_first()
     published_path = _published_path()
     programme_path = _programme_path()
