@@ -7,7 +7,9 @@ from django.contrib.auth.models import AnonymousUser
 
 from tashawur.consultations import rules
 from tashawur.consultations.models import Consultation, Workshop
+from tashawur.contributions import rules as contribution_rules
 from tashawur.core.roles import Role
+from tashawur.diagnosis import rules as diagnosis_rules
 from tests.actors.factories import ParticipantFactory, UserFactory
 from tests.consultations.factories import ConsultationFactory, WorkshopFactory
 
@@ -32,13 +34,13 @@ def _grid(roles, states):
 # (role, state) pairs allowed; every other pair of ROLES × STATES is refused.
 ALLOWED = {
     rules.can_view_workshop: _grid(ROLES, STATES),
-    rules.can_contribute: _grid([PARTICIPANT], ["open"]),
-    rules.can_vote: _grid([PARTICIPANT], ["open"]),
-    rules.can_record_for_others: _grid([FACILITATOR, RAPPORTEUR], ["open"]),
+    contribution_rules.can_contribute: _grid([PARTICIPANT], ["open"]),
+    contribution_rules.can_vote: _grid([PARTICIPANT], ["open"]),
+    contribution_rules.can_record_for_others: _grid([FACILITATOR, RAPPORTEUR], ["open"]),
     rules.can_open_workshop: _grid([NATIONAL, REGIONAL, FACILITATOR], ["planned"]),
     rules.can_close_workshop: _grid([NATIONAL, REGIONAL, FACILITATOR, RAPPORTEUR], ["open"]),
-    rules.can_moderate: _grid([NATIONAL, REGIONAL, FACILITATOR], STATES),
-    rules.can_run_synthesis: _grid([NATIONAL, REGIONAL, ANALYST], STATES),
+    contribution_rules.can_moderate: _grid([NATIONAL, REGIONAL, FACILITATOR], STATES),
+    diagnosis_rules.can_run_synthesis: _grid([NATIONAL, REGIONAL, ANALYST], STATES),
 }
 
 
@@ -91,9 +93,9 @@ def test_can_manage_consultation_matrix(role):
 
 # The consultation's diagnosis: running the synthesis, curating findings, writing.
 CONSULTATION_RULES = [
-    rules.can_run_consultation_synthesis,
-    rules.can_curate_findings,
-    rules.can_write_diagnosis,
+    diagnosis_rules.can_run_consultation_synthesis,
+    diagnosis_rules.can_curate_findings,
+    diagnosis_rules.can_write_diagnosis,
 ]
 
 
@@ -128,7 +130,9 @@ def test_an_analyst_acts_only_on_the_consultations_assigned_to_them(rule):
 def test_an_analyst_out_of_scope_cannot_run_a_workshops_synthesis():
     workshop = WorkshopFactory()
 
-    assert [rules.can_run_synthesis(u, workshop) for u in _out_of_scope_analysts().values()] == [
+    assert [
+        diagnosis_rules.can_run_synthesis(u, workshop) for u in _out_of_scope_analysts().values()
+    ] == [
         False,
         False,
     ]
@@ -150,7 +154,7 @@ def test_an_analyst_manages_nothing_of_the_consultation_they_analyse():
 
     assert (
         rules.can_manage_consultation(analyst, workshop.meeting.consultation),
-        rules.can_moderate(analyst, workshop),
+        contribution_rules.can_moderate(analyst, workshop),
         rules.can_close_workshop(analyst, workshop),
     ) == (False, False, False)
 
@@ -160,7 +164,7 @@ def test_a_facilitator_cannot_record_at_another_workshop():
     make_user(FACILITATOR, WorkshopFactory())
     other_facilitator = UserFactory(role=FACILITATOR)
 
-    assert rules.can_record_for_others(other_facilitator, workshop) is False
+    assert contribution_rules.can_record_for_others(other_facilitator, workshop) is False
     assert rules.can_close_workshop(other_facilitator, workshop) is False
 
 
@@ -184,7 +188,10 @@ def test_staff_with_a_linked_participant_contribute_and_vote():
     analyst = UserFactory(role=ANALYST)
     ParticipantFactory(user=analyst)
 
-    assert (rules.can_contribute(analyst, workshop), rules.can_vote(analyst, workshop)) == (
+    assert (
+        contribution_rules.can_contribute(analyst, workshop),
+        contribution_rules.can_vote(analyst, workshop),
+    ) == (
         True,
         True,
     )
@@ -194,7 +201,7 @@ def test_an_erased_participant_can_no_longer_contribute():
     user = UserFactory(role=PARTICIPANT)
     ParticipantFactory(user=user, erased_at="2024-01-01T00:00Z")
 
-    assert rules.can_contribute(user, WorkshopFactory()) is False
+    assert contribution_rules.can_contribute(user, WorkshopFactory()) is False
 
 
 def test_an_inactive_account_can_do_nothing():

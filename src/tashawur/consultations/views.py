@@ -10,8 +10,9 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 from django_htmx.middleware import HtmxDetails
 
-from tashawur.consultations import rules, selectors
+from tashawur.consultations import selectors
 from tashawur.consultations.models import Dimension
+from tashawur.contributions import rules as contribution_rules
 from tashawur.contributions import selectors as contribution_selectors
 from tashawur.contributions.forms import ContributionForm
 from tashawur.core.privacy import anonymity_k
@@ -91,7 +92,7 @@ def workshop_page_context(
     page = Paginator(contributions, CONTRIBUTIONS_PER_PAGE).get_page(page_number)
     # A user without a linked Participant (staff, anonymous) has no votes to show.
     participant = getattr(user, "participant", None)
-    may_vote = rules.can_vote(user, workshop)
+    may_vote = contribution_rules.can_vote(user, workshop)
     votes = (
         contribution_selectors.participant_votes_on(
             participant=participant, contributions=page.object_list
@@ -107,8 +108,8 @@ def workshop_page_context(
     )
     roster = selectors.workshop_roster_by_actor_type(workshop=workshop)
     k = anonymity_k()
-    records_for_table = rules.can_record_for_others(user, workshop)
-    may_contribute = records_for_table or rules.can_contribute(user, workshop)
+    records_for_table = contribution_rules.can_record_for_others(user, workshop)
+    may_contribute = records_for_table or contribution_rules.can_contribute(user, workshop)
     # Only the facilitator's form names who is speaking.
     speakers = selectors.workshop_speakers(workshop=workshop) if records_for_table else None
     filters = [

@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from tashawur.consultations import rules
+from tashawur.contributions import rules
 from tashawur.contributions.models import Contribution, ModerationStatus, Vote
 from tashawur.contributions.services import contribution_moderate
 from tashawur.core.errors import DomainError

@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 
 from tashawur.actors.models import ActorType, Consent, ConsentText, Participant
 from tashawur.actors.selectors import participants_actor_type
-from tashawur.consultations import rules
+from tashawur.consultations import rules as consultation_rules
 from tashawur.consultations.models import Consultation, Dimension, Workshop
+from tashawur.contributions import rules
 from tashawur.contributions.models import Contribution, ModerationStatus, Vote
 from tashawur.core.errors import DomainError
 from tashawur.core.privacy import anonymity_k, groups_shown
@@ -41,7 +42,7 @@ def contribution_get_for_user(*, contribution_id: int, user: Any) -> Contributio
     if contribution is None:
         raise Http404
     workshop = contribution.workshop
-    if workshop is not None and not rules.can_view_workshop(user, workshop):
+    if workshop is not None and not consultation_rules.can_view_workshop(user, workshop):
         raise PermissionDenied
     if contribution.moderation_status != ModerationStatus.PUBLISHED:
         may_moderate = workshop is not None and rules.can_moderate(user, workshop)
@@ -55,7 +56,7 @@ def workshop_contributions(
 ) -> QuerySet[Contribution]:
     """The workshop's contributions the user may read, newest first; moderators also see
     pending and rejected ones. ``dimension`` (``""`` or ``None`` for all) must be a dimension."""
-    if not rules.can_view_workshop(user, workshop):
+    if not consultation_rules.can_view_workshop(user, workshop):
         raise PermissionDenied
     contributions = Contribution.objects.filter(workshop=workshop).select_related(
         "theme", "author", "territory"

@@ -13,10 +13,10 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
-from tashawur.consultations import rules
 from tashawur.consultations.models import Workshop
 from tashawur.consultations.selectors import workshop_get_for_user, workshop_speakers
 from tashawur.consultations.views import HtmxHttpRequest, workshop_page_context
+from tashawur.contributions import rules
 from tashawur.contributions.forms import ContributionForm, VoteForm
 from tashawur.contributions.models import Channel
 from tashawur.contributions.selectors import contribution_get_for_user, participant_votes_on

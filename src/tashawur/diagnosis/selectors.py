@@ -18,12 +18,12 @@ from django.utils.translation import gettext as _
 
 from tashawur.actors.models import ActorType
 from tashawur.actors.selectors import participants_actor_type
-from tashawur.consultations import rules
 from tashawur.consultations.models import Consultation, Dimension, Theme
 from tashawur.consultations.selectors import consultation_get_for_user
 from tashawur.contributions.models import Channel, Contribution, Language, ModerationStatus
 from tashawur.core.i18n import pick_label
 from tashawur.core.privacy import anonymity_k, groups_shown
+from tashawur.diagnosis import rules
 from tashawur.diagnosis.models import (
     CurationEvent,
     DiagnosisDimension,

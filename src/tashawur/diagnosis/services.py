@@ -32,12 +32,12 @@ from django_tasks import TaskResultStatus
 from django_tasks.exceptions import TaskResultDoesNotExist
 
 from tashawur.actors.selectors import participants_actor_type
-from tashawur.consultations import rules
 from tashawur.consultations.models import Consultation, Dimension
 from tashawur.contributions.models import Contribution, Language, ModerationStatus, Vote
 from tashawur.core.errors import DomainError
 from tashawur.core.text import clean_user_text, contains_bidi_controls
 from tashawur.core.validation import user_text_clean
+from tashawur.diagnosis import rules
 from tashawur.diagnosis.models import (
     CurationEvent,
     Diagnosis,

@@ -16,11 +16,10 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
-from tashawur.consultations import rules
 from tashawur.consultations.selectors import consultation_get_for_user
 from tashawur.consultations.views import HtmxHttpRequest
 from tashawur.core.errors import DomainError
-from tashawur.diagnosis import selectors, services
+from tashawur.diagnosis import rules, selectors, services
 from tashawur.diagnosis.forms import (
     DiagnosisEntryForm,
     DiagnosisEntryMoveForm,

@@ -1,0 +1,47 @@
+"""Who may contribute, vote, record for others and moderate: ``(user, workshop) -> bool``.
+
+Signed-in users with a linked participant contribute and vote while a workshop is open; the
+workshop's facilitator and rapporteur record what others say; its facilitator and the
+consultation's managers moderate. Scope comes from ``consultations.rules``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tashawur.consultations import rules as consultation_rules
+from tashawur.consultations.models import Workshop
+
+
+def _linked_participant(user: Any) -> Any:
+    if not consultation_rules.is_signed_in(user):
+        return None
+    participant = getattr(user, "participant", None)
+    if participant is None or participant.erased_at is not None:
+        return None
+    return participant
+
+
+def can_contribute(user: Any, workshop: Workshop) -> bool:
+    return (
+        workshop.status == Workshop.Status.OPEN
+        and _linked_participant(user) is not None
+        and consultation_rules.can_view_workshop(user, workshop)
+    )
+
+
+def can_vote(user: Any, workshop: Workshop) -> bool:
+    return can_contribute(user, workshop)
+
+
+def can_record_for_others(user: Any, workshop: Workshop) -> bool:
+    """The workshop's facilitator and rapporteur capture what others say (channel facilitator)."""
+    return workshop.status == Workshop.Status.OPEN and consultation_rules.is_workshop_staff(
+        user, workshop
+    )
+
+
+def can_moderate(user: Any, workshop: Workshop) -> bool:
+    return consultation_rules.manages_workshop(user, workshop) or (
+        consultation_rules.is_signed_in(user) and user.pk == workshop.facilitator_id
+    )
