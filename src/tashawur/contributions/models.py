@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -37,8 +39,22 @@ class ModerationStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+class ContributionQuerySet(models.QuerySet["Contribution"]):
+    def published(self) -> ContributionQuerySet:
+        """What the public, the synthesis and the votes read: published contributions only."""
+        return self.filter(moderation_status=ModerationStatus.PUBLISHED)
+
+
+class VoteQuerySet(models.QuerySet["Vote"]):
+    def on_published(self) -> VoteQuerySet:
+        """Votes on published statements: the only ones counted or read by the synthesis."""
+        return self.filter(contribution__moderation_status=ModerationStatus.PUBLISHED)
+
+
 class Contribution(TimeStampedModel):
     """What someone said or wrote at a consultation."""
+
+    objects = ContributionQuerySet.as_manager()
 
     consultation = models.ForeignKey(
         "consultations.Consultation",
@@ -151,6 +167,8 @@ class Contribution(TimeStampedModel):
 
 class Vote(TimeStampedModel):
     """One participant's vote on one statement; a second vote replaces the first."""
+
+    objects = VoteQuerySet.as_manager()
 
     class Value(models.IntegerChoices):
         AGREE = 1, _("Agree")

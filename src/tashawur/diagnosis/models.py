@@ -5,6 +5,11 @@ the analyst's curation fields of a finding change. Every finding cites its contr
 ``FindingContribution`` rows, so the diagnosis can always be traced back to what people said.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -15,8 +20,40 @@ from tashawur.core.i18n import pick_label
 from tashawur.core.models import TimeStampedModel
 
 
+class SynthesisRunQuerySet(models.QuerySet["SynthesisRun"]):
+    """The one owner of "which run does the diagnosis show": a consultation's last successful
+    run, by finish time (then id)."""
+
+    def succeeded(self) -> SynthesisRunQuerySet:
+        return self.filter(status=SynthesisRun.Status.SUCCEEDED)
+
+    def shown_first(self) -> SynthesisRunQuerySet:
+        """Successful runs, the one the diagnosis shows first."""
+        return self.succeeded().order_by("-finished_at", "-pk")
+
+    def current_for(self, consultation: Any) -> SynthesisRun | None:
+        """The run the diagnosis of ``consultation`` shows, or ``None`` before any succeeded."""
+        return self.filter(consultation=consultation).shown_first().first()
+
+    def current_ids(self, consultation_ids: Iterable[int]) -> dict[int, int]:
+        """For each of ``consultation_ids`` that has one, the id of the run its diagnosis
+        shows, in one query."""
+        current: dict[int, int] = {}
+        runs = (
+            self.filter(consultation_id__in=list(consultation_ids))
+            .succeeded()
+            .order_by("consultation_id", "-finished_at", "-pk")
+            .values_list("consultation_id", "pk")
+        )
+        for consultation_id, pk in runs:
+            current.setdefault(consultation_id, pk)
+        return current
+
+
 class SynthesisRun(TimeStampedModel):
     """One run of the synthesis library over a consultation's published contributions."""
+
+    objects = SynthesisRunQuerySet.as_manager()
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
