@@ -229,11 +229,7 @@ def open_data_statement_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, A
 
 def open_data_run(*, consultation: Consultation) -> SynthesisRun | None:
     """The latest successful synthesis run, as the diagnosis shows it."""
-    return (
-        SynthesisRun.objects.filter(consultation=consultation, status=SynthesisRun.Status.SUCCEEDED)
-        .order_by("-finished_at", "-pk")
-        .first()
-    )
+    return SynthesisRun.objects.current_for(consultation)
 
 
 def open_data_finding_rows(

@@ -88,9 +88,7 @@ def _synthesis_request() -> str | None:
     consultation = Consultation.objects.get(slug=CONSULTATION_SLUG)
     # No worker runs yet: a run still pending was left by a demo stopped mid-run.
     synthesis_runs_abandon_pending(consultation=consultation)
-    if SynthesisRun.objects.filter(
-        consultation=consultation, status=SynthesisRun.Status.SUCCEEDED
-    ).exists():
+    if SynthesisRun.objects.filter(consultation=consultation).succeeded().exists():
         return None
     synthesis_run_request(consultation=consultation, user=User.objects.get(username="analyst"))
     return reverse("diagnosis:consultation", args=[consultation.slug])

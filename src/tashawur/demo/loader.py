@@ -164,11 +164,7 @@ def demo_load(*, data_dir: Traversable | Path | None = None) -> DemoSummary:
         recorded_by=users["regional"],
     )
     # The run the diagnosis shows, when there is one: the measures cite its findings.
-    shown = (
-        SynthesisRun.objects.filter(consultation=consultation, status=SynthesisRun.Status.SUCCEEDED)
-        .order_by("-finished_at", "-pk")
-        .first()
-    )
+    shown = SynthesisRun.objects.current_for(consultation)
     diagnosis = ""
     if shown is not None:
         demo_programme_link_findings(run=shown, data_dir=data_dir)

@@ -233,22 +233,6 @@ class ResolvedFinding:
         return self.shown.run.finished_at
 
 
-def _current_runs(consultation_ids: Iterable[int]) -> dict[int, int]:
-    """Each consultation's run the diagnosis shows: its last successful one (as
-    ``diagnosis.selectors`` picks it)."""
-    current: dict[int, int] = {}
-    runs = (
-        SynthesisRun.objects.filter(
-            consultation_id__in=list(consultation_ids), status=SynthesisRun.Status.SUCCEEDED
-        )
-        .order_by("consultation_id", "-finished_at", "-pk")
-        .values_list("consultation_id", "pk")
-    )
-    for consultation_id, pk in runs:
-        current.setdefault(consultation_id, pk)
-    return current
-
-
 def _merge_chain(finding: Finding, by_pk: dict[int, Finding]) -> list[Finding]:
     """The finding, what it was merged into, what that was merged into… to the end. Stops on a
     cycle (which only a write bypassing the services could make)."""
@@ -283,7 +267,7 @@ def findings_resolve(*, findings: Iterable[Finding]) -> dict[int, ResolvedFindin
     cited = {f.pk: f for f in findings}
     if not cited:
         return {}
-    current = _current_runs({f.run.consultation_id for f in cited.values()})
+    current = SynthesisRun.objects.current_ids({f.run.consultation_id for f in cited.values()})
     cited_runs = {f.run_id for f in cited.values()}
     runs = cited_runs | set(current.values())
     merged_targets = Finding.objects.filter(run_id__in=runs, merged_into__isnull=False).values(
