@@ -50,6 +50,7 @@ vendor:
 
 ## The checks that are not tests: lint, types, migrations, messages, deploy settings
 static: lint
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 	TASHAWUR_ENV=test $(BIN)/tashawur manage makemigrations --check --dry-run
 	cd src/tashawur && ../../$(BIN)/django-admin compilemessages --settings=tashawur.config.settings_test

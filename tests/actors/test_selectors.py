@@ -1,28 +1,13 @@
-"""The participant's own data: what the export holds, whose, and at what cost in queries."""
-
-import datetime as dt
+"""Whose data a participant may export ("My data"); the export itself is tested in
+tests/web/test_my_data_export.py."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone, translation
 
-from tashawur.actors.selectors import (
-    EXPORT_FORMAT_VERSION,
-    EXPORT_SECTIONS,
-    participant_data_export,
-    participant_get_for_export,
-)
-from tashawur.consultations.models import Attendance, Registration
-from tashawur.contributions.models import ModerationStatus
+from tashawur.actors.selectors import participant_get_for_export
 from tashawur.core.errors import DomainError
-from tests.actors.factories import (
-    ConsentFactory,
-    OrganisationFactory,
-    ParticipantFactory,
-    UserFactory,
-)
-from tests.consultations.factories import WorkshopFactory
-from tests.contributions.factories import ContributionFactory, VoteFactory
+from tests.actors.factories import ParticipantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,85 +16,6 @@ pytestmark = pytest.mark.django_db
 def english():
     with translation.override("en"):
         yield
-
-
-def _add_data(participant, *, times: int = 1) -> None:
-    """An organisation, a consent, a registration, an attendance, a contribution and a vote,
-    ``times`` over."""
-    for n in range(times):
-        participant.organisations.add(OrganisationFactory())
-        ConsentFactory(participant=participant, consent_text__version=100 + n)
-        workshop = WorkshopFactory()
-        Registration.objects.create(meeting=workshop.meeting, participant=participant)
-        Attendance.objects.create(workshop=workshop, participant=participant)
-        ContributionFactory(author=participant, workshop=workshop)
-        VoteFactory(participant=participant)
-
-
-def test_export_holds_the_participants_own_contributions_votes_and_consents():
-    participant = ParticipantFactory(user=UserFactory(email="fatima@example.org"))
-    ConsentFactory(participant=participant)
-    mine = ContributionFactory(author=participant, text="نقترح شباكا موحدا")
-    statement = ContributionFactory(text="Créer un guichet unique")
-    VoteFactory(participant=participant, contribution=statement, value=-1)
-    other = ParticipantFactory()
-    ConsentFactory(participant=other, granted=False)
-    ContributionFactory(author=other, text="ما يقوله شخص آخر")
-    VoteFactory(participant=other, contribution=mine)
-
-    export = participant_data_export(participant=participant)
-
-    assert export["participant"]["email"] == "fatima@example.org"
-    assert [c["text"] for c in export["contributions"]] == ["نقترح شباكا موحدا"]
-    assert [(v["statement"], v["value"], v["value_label"]) for v in export["votes"]] == [
-        ("Créer un guichet unique", -1, "Disagree")
-    ]
-    assert [(c["granted"], c["text_ar"], c["text_fr"]) for c in export["consents"]] == [
-        (True, "أوافق على المشاركة.", "J'accepte de participer.")
-    ]
-
-
-def test_export_has_a_version_a_date_and_every_section_with_its_columns():
-    participant = ParticipantFactory()
-    _add_data(participant)
-    at = dt.datetime(2026, 11, 29, 22, 0, tzinfo=dt.UTC)
-
-    export = participant_data_export(participant=participant, at=at)
-
-    assert export["format_version"] == EXPORT_FORMAT_VERSION
-    assert export["exported_at"] == timezone.localtime(at).isoformat()
-    assert set(EXPORT_SECTIONS) <= set(export)
-    assert list(export["participant"]) == list(EXPORT_SECTIONS["participant"])
-    for section, columns in EXPORT_SECTIONS.items():
-        if section != "participant":
-            assert len(export[section]) == 1, section
-            assert list(export[section][0]) == list(columns), section
-
-
-def test_export_hides_the_text_of_someone_elses_unpublished_statement():
-    participant = ParticipantFactory()
-    rejected = ContributionFactory(moderation_status=ModerationStatus.REJECTED)
-    VoteFactory(participant=participant, contribution=rejected)
-
-    export = participant_data_export(participant=participant)
-
-    assert [(v["contribution_id"], v["statement"]) for v in export["votes"]] == [
-        (rejected.pk, None)
-    ]
-
-
-def test_export_queries_do_not_grow_with_the_data(django_assert_max_num_queries):
-    small, large = ParticipantFactory(user=UserFactory()), ParticipantFactory(user=UserFactory())
-    _add_data(small)
-    _add_data(large, times=6)
-
-    with django_assert_max_num_queries(7) as small_queries:
-        participant_data_export(participant=small)
-    with django_assert_max_num_queries(7) as large_queries:
-        export = participant_data_export(participant=large)
-
-    assert len(export["contributions"]) == len(export["votes"]) == 6
-    assert len(large_queries.captured_queries) == len(small_queries.captured_queries)
 
 
 def test_get_for_export_returns_the_users_own_participant():

@@ -3,10 +3,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from tashawur.consultations.models import Attendance, Consultation, Registration
+from tashawur.consultations.models import Attendance, Registration
 from tashawur.consultations.selectors import (
     consultation_get_for_user,
-    consultation_list_with_counts,
     meeting_get_for_user,
     workshop_get_for_user,
     workshop_roster_by_actor_type,
@@ -20,38 +19,8 @@ from tests.actors.factories import (
     UserFactory,
 )
 from tests.consultations.factories import ConsultationFactory, MeetingFactory, WorkshopFactory
-from tests.contributions.factories import ContributionFactory, VoteFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def test_consultation_list_with_counts_counts_exactly_without_join_blow_up():
-    consultation = ConsultationFactory()
-    meetings = [MeetingFactory(consultation=consultation) for _ in range(2)]
-    workshops = [WorkshopFactory(meeting=meetings[0]) for _ in range(3)] + [
-        WorkshopFactory(meeting=meetings[1])
-    ]
-    proposals = [ContributionFactory(workshop=w) for w in workshops[:3]]
-    ContributionFactory(workshop=workshops[3], moderation_status="rejected")
-    for proposal in proposals[:2]:
-        for _ in range(3):
-            VoteFactory(contribution=proposal)
-    ConsultationFactory()  # empty: zero everywhere, not missing
-
-    rows = {
-        c.pk: (c.meetings_count, c.workshops_count, c.contributions_count, c.votes_count)
-        for c in consultation_list_with_counts()
-    }
-
-    assert rows[consultation.pk] == (2, 4, 3, 6)
-    assert sorted(rows.values())[0] == (0, 0, 0, 0)
-    assert len(rows) == 2
-
-
-def test_consultation_list_with_counts_leaves_drafts_out():
-    ConsultationFactory(status=Consultation.Status.DRAFT)
-
-    assert list(consultation_list_with_counts()) == []
 
 
 def test_consultation_get_for_user_returns_an_open_consultation_to_anyone():
@@ -115,16 +84,6 @@ def test_workshop_roster_by_actor_type_counts_people_under_the_top_type():
     roster = workshop_roster_by_actor_type(workshop=workshop)
 
     assert [(t.slug, n) for t, n in roster] == [("cooperative", 3), ("bank", 1)]
-
-
-def test_consultation_list_with_counts_takes_one_query(django_assert_num_queries):
-    for _ in range(3):
-        ContributionFactory(workshop__meeting__consultation=ConsultationFactory())
-
-    with django_assert_num_queries(1):
-        rows = [(c.region.code, c.contributions_count) for c in consultation_list_with_counts()]
-
-    assert rows == [("09", 1)] * 3
 
 
 def test_workshop_speakers_lists_the_table_first_then_the_meetings_registered():

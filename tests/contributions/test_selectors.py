@@ -4,14 +4,16 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import translation
 
+from tashawur.consultations.models import Consultation
 from tashawur.contributions.selectors import (
+    consultation_list_with_counts,
     contribution_get_for_user,
     participant_votes_on,
     workshop_contributions,
 )
 from tashawur.core.errors import DomainError
 from tests.actors.factories import ParticipantFactory, UserFactory
-from tests.consultations.factories import WorkshopFactory
+from tests.consultations.factories import ConsultationFactory, MeetingFactory, WorkshopFactory
 from tests.contributions.factories import ContributionFactory, VoteFactory
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +96,45 @@ def test_participant_votes_on_maps_contributions_to_the_participants_votes():
 
     assert participant_votes_on(participant=voter, contributions=[a, b, c]) == {a.pk: 1, b.pk: -1}
     assert participant_votes_on(participant=None, contributions=[a]) == {}
+
+
+# -- the public counts per consultation ---------------------------------------------------------
+
+
+def test_consultation_list_with_counts_counts_exactly_without_join_blow_up():
+    consultation = ConsultationFactory()
+    meetings = [MeetingFactory(consultation=consultation) for _ in range(2)]
+    workshops = [WorkshopFactory(meeting=meetings[0]) for _ in range(3)] + [
+        WorkshopFactory(meeting=meetings[1])
+    ]
+    proposals = [ContributionFactory(workshop=w) for w in workshops[:3]]
+    ContributionFactory(workshop=workshops[3], moderation_status="rejected")
+    for proposal in proposals[:2]:
+        for _ in range(3):
+            VoteFactory(contribution=proposal)
+    ConsultationFactory()  # empty: zero everywhere, not missing
+
+    rows = {
+        c.pk: (c.meetings_count, c.workshops_count, c.contributions_count, c.votes_count)
+        for c in consultation_list_with_counts()
+    }
+
+    assert rows[consultation.pk] == (2, 4, 3, 6)
+    assert sorted(rows.values())[0] == (0, 0, 0, 0)
+    assert len(rows) == 2
+
+
+def test_consultation_list_with_counts_leaves_drafts_out():
+    ConsultationFactory(status=Consultation.Status.DRAFT)
+
+    assert list(consultation_list_with_counts()) == []
+
+
+def test_consultation_list_with_counts_takes_one_query(django_assert_num_queries):
+    for _ in range(3):
+        ContributionFactory(workshop__meeting__consultation=ConsultationFactory())
+
+    with django_assert_num_queries(1):
+        rows = [(c.region.code, c.contributions_count) for c in consultation_list_with_counts()]
+
+    assert rows == [("09", 1)] * 3

@@ -143,7 +143,7 @@ def test_a_full_disk_answers_503_with_a_longer_retry_after(world, voter, monkeyp
 
 @pytest.mark.django_db(transaction=True)
 def test_a_page_read_while_the_database_is_busy_is_tried_once_more(monkeypatch):
-    from tashawur.consultations import selectors
+    from tashawur.contributions import selectors
 
     fake = _raising("database is locked", times=1, then=selectors.consultation_list_with_counts)
     monkeypatch.setattr(selectors, "consultation_list_with_counts", fake)
@@ -156,7 +156,7 @@ def test_a_page_read_while_the_database_is_busy_is_tried_once_more(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_page_read_still_busy_the_second_time_answers_503(monkeypatch):
-    from tashawur.consultations import selectors
+    from tashawur.contributions import selectors
 
     fake = _raising("database is locked")
     monkeypatch.setattr(selectors, "consultation_list_with_counts", fake)

@@ -18,14 +18,11 @@ from tashawur.contributions.models import Contribution, Vote
 from tashawur.contributions.services import contribution_submit
 from tashawur.core.models import User
 from tashawur.demo.accounts import DEMO_PASSWORD
-from tashawur.demo.loader import (
-    TIME_ZONE,
-    DemoDataError,
-    default_data_dir,
-    demo_load,
-    demo_pseudonym,
-    demo_votes_generate,
-)
+from tashawur.demo.files import DemoDataError, default_data_dir
+from tashawur.demo.loader import demo_load
+from tashawur.demo.people import demo_pseudonym
+from tashawur.demo.sync import TIME_ZONE
+from tashawur.demo.workshops import demo_votes_generate
 from tashawur.territories.models import Territory
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -12,7 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 
 from tashawur.diagnosis.models import Finding, SynthesisRun
-from tashawur.diagnosis.selectors import diagnosis_get_for_user, finding_get_for_user
+from tashawur.diagnosis.pages import diagnosis_page, finding_page
 from tests.actors.factories import UserFactory
 
 from .conftest import Corpus
@@ -40,7 +40,7 @@ def _authors_by_value(finding: Finding) -> dict[str, dict[str, set[Hashable]]]:
 def _public_cells(run: SynthesisRun, corpus: Corpus) -> list[tuple[Finding, str, str, int]]:
     cells = []
     for finding in run.findings.order_by("position"):
-        page = finding_get_for_user(
+        page = finding_page(
             slug=corpus.consultation.slug, finding_id=finding.pk, user=AnonymousUser()
         )
         for breakdown in page.breakdowns:
@@ -87,9 +87,7 @@ def test_curators_see_every_group(run: SynthesisRun, corpus: Corpus, settings: A
     finding = run.findings.order_by("position").first()
     assert finding is not None
 
-    page = finding_get_for_user(
-        slug=corpus.consultation.slug, finding_id=finding.pk, user=coordinator
-    )
+    page = finding_page(slug=corpus.consultation.slug, finding_id=finding.pk, user=coordinator)
 
     assert sum(len(b.values) for b in page.breakdowns) == sum(
         len(groups) for groups in finding.profiles.values()
@@ -102,7 +100,7 @@ def test_diagnosis_overview_shows_over_represented_groups_only_from_k_authors(
     run: SynthesisRun, corpus: Corpus, settings: Any, k: int
 ) -> None:
     settings.TASHAWUR_OPEN_DATA_K = k
-    diagnosis = diagnosis_get_for_user(slug=corpus.consultation.slug, user=AnonymousUser())
+    diagnosis = diagnosis_page(slug=corpus.consultation.slug, user=AnonymousUser())
 
     shown = [
         (item.finding, b.field, v.value)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from tashawur.core.errors import DomainError
-from tashawur.diagnosis import services
 from tashawur.diagnosis.models import CurationEvent, Finding, FindingContribution, SynthesisRun
 from tashawur.diagnosis.services import (
     finding_split,
     findings_merge,
+    runs,
     synthesis_run_execute,
     synthesis_run_request,
 )
@@ -26,7 +26,7 @@ THREADS = 4
 
 def test_racing_requests_queue_one_run(corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
     # Queue only: the immediate task backend would otherwise run it inside the race.
-    monkeypatch.setattr(services, "_synthesis_run_enqueue", lambda run_id: None)
+    monkeypatch.setattr(runs, "_synthesis_run_enqueue", lambda run_id: None)
     analyst = analyst_of(corpus.consultation)
 
     results = run_concurrently(

@@ -15,7 +15,7 @@ from django.utils import translation
 
 from tashawur.core.errors import DomainError
 from tashawur.diagnosis.models import CurationEvent, Finding, FindingContribution, SynthesisRun
-from tashawur.diagnosis.selectors import diagnosis_get_for_user
+from tashawur.diagnosis.pages import diagnosis_page
 from tashawur.diagnosis.services import (
     QUOTES_MAX,
     TITLE_MAX_LENGTH,
@@ -332,11 +332,11 @@ def test_rejected_findings_leave_the_public_diagnosis(
 
     finding_status_set(finding=finding, user=analyst, status="rejected")
 
-    public = diagnosis_get_for_user(slug=corpus.consultation.slug, user=AnonymousUser())
+    public = diagnosis_page(slug=corpus.consultation.slug, user=AnonymousUser())
     shown = {item.finding.pk for s in public.sections for item in s.findings}
     assert finding.pk not in shown
     assert public.set_aside == []
-    curated = diagnosis_get_for_user(slug=corpus.consultation.slug, user=analyst)
+    curated = diagnosis_page(slug=corpus.consultation.slug, user=analyst)
     assert [f.pk for f in curated.set_aside] == [finding.pk]
 
 
@@ -406,7 +406,7 @@ def test_merged_findings_leave_the_diagnosis_lists(
 
     findings_merge(target=first, sources=[second], user=analyst)
 
-    diagnosis = diagnosis_get_for_user(
+    diagnosis = diagnosis_page(
         slug=corpus.consultation.slug, user=analyst, dimension=second.dimension
     )
     shown = {item.finding.pk for s in diagnosis.sections for item in s.findings}

@@ -14,10 +14,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django_tasks import TaskResultStatus
 
-from tashawur.diagnosis import services
 from tashawur.diagnosis.models import Finding, SynthesisRun
 from tashawur.diagnosis.services import (
     RunsRecovered,
+    runs,
     synthesis_run_execute,
     synthesis_run_request,
     synthesis_runs_recover,
@@ -275,7 +275,7 @@ def test_the_worker_renews_the_lease_while_the_run_runs(
 ) -> None:
     settings.TASHAWUR_RUN_LEASE_SECONDS = 1  # renewed every 1/6 s
     run = SynthesisRun.objects.create(consultation=corpus.consultation)
-    synthesize = services._synthesize
+    synthesize = runs._synthesize
     beats: list[dt.datetime | None] = []
 
     def slow_synthesize(records, previous):
@@ -290,7 +290,7 @@ def test_the_worker_renews_the_lease_while_the_run_runs(
                 break
         return synthesize(records, previous)
 
-    monkeypatch.setattr(services, "_synthesize", slow_synthesize)
+    monkeypatch.setattr(runs, "_synthesize", slow_synthesize)
 
     done = synthesis_run_execute(run_id=run.pk)
 
@@ -308,7 +308,7 @@ def test_a_worker_told_to_stop_mid_run_marks_its_run_failed_and_stores_nothing(
     def interrupted(records, previous):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(services, "_synthesize", interrupted)
+    monkeypatch.setattr(runs, "_synthesize", interrupted)
 
     with pytest.raises(KeyboardInterrupt):
         synthesis_run_execute(run_id=run.pk)

@@ -17,7 +17,7 @@ from tashawur.diagnosis.models import (
     StatementStat,
     SynthesisRun,
 )
-from tashawur.diagnosis.services import synthesis_run_execute, synthesis_run_request
+from tashawur.diagnosis.services import runs, storing, synthesis_run_execute, synthesis_run_request
 from tashawur.synthesis import ENGINE_VERSION
 from tests.actors.factories import UserFactory
 from tests.consultations.factories import ConsultationFactory, analyst_of
@@ -176,7 +176,7 @@ def test_a_failure_while_storing_leaves_nothing_and_marks_the_run_failed(
         raise RuntimeError("disk full")
 
     # The opinion map is stored after the findings and their citations are written.
-    monkeypatch.setattr(services, "_opinions_store", broken)
+    monkeypatch.setattr(storing, "_opinions_store", broken)
 
     run = run_execute(corpus)
 
@@ -194,7 +194,7 @@ def test_a_failed_run_is_not_the_base_of_the_next_one(
     corpus: Corpus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with monkeypatch.context() as patch:
-        patch.setattr(services, "_opinions_store", lambda run, opinions: 1 / 0)
+        patch.setattr(storing, "_opinions_store", lambda run, opinions: 1 / 0)
         votes_cast(corpus)
         run_execute(corpus)
 
@@ -414,14 +414,14 @@ def test_a_run_marked_abandoned_while_it_ran_stores_nothing(
     corpus: Corpus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run = SynthesisRun.objects.create(consultation=corpus.consultation)
-    synthesize = services._synthesize
+    synthesize = runs._synthesize
 
     def slow_worker(records, previous):
         # Meanwhile a new request took this run for abandoned.
-        services._run_mark_failed(run.pk, code="abandoned", message="its worker stopped")
+        runs._run_mark_failed(run.pk, code="abandoned", message="its worker stopped")
         return synthesize(records, previous)
 
-    monkeypatch.setattr(services, "_synthesize", slow_worker)
+    monkeypatch.setattr(runs, "_synthesize", slow_worker)
 
     done = synthesis_run_execute(run_id=run.pk)
 

@@ -16,7 +16,7 @@ from tashawur.consultations.models import Consultation
 from tashawur.contributions.models import Contribution, ModerationStatus
 from tashawur.contributions.services import contribution_moderate
 from tashawur.diagnosis.models import FindingContribution, SynthesisRun
-from tashawur.diagnosis.selectors import FINDINGS_PER_DIMENSION
+from tashawur.diagnosis.pages import FINDINGS_PER_DIMENSION
 from tashawur.diagnosis.services import synthesis_run_execute
 from tests.actors.factories import UserFactory
 from tests.consultations.factories import ConsultationFactory, analyst_of

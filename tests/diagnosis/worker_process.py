@@ -30,10 +30,10 @@ def _wait_for(path: Path) -> None:
 
 
 def _pause_runs(pause_dir: Path) -> None:
-    from tashawur.diagnosis import services
+    from tashawur.diagnosis.services import runs, storing
 
-    synthesize = services._synthesize
-    result_store = services._result_store
+    synthesize = runs._synthesize
+    result_store = storing.result_store
 
     def synthesize_paused(records: Any, previous: Any) -> Any:
         (pause_dir / "synthesizing").touch()
@@ -46,8 +46,8 @@ def _pause_runs(pause_dir: Path) -> None:
         _wait_for(pause_dir / "never")  # until killed
         return run
 
-    services._synthesize = synthesize_paused
-    services._result_store = result_store_paused
+    runs._synthesize = synthesize_paused
+    storing.result_store = result_store_paused
 
 
 def main(argv: list[str]) -> int:

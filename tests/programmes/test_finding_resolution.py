@@ -6,7 +6,8 @@ import datetime as dt
 import pytest
 
 from tashawur.diagnosis.models import Finding, SynthesisRun
-from tashawur.programmes.selectors import findings_resolve, measure_tree
+from tashawur.diagnosis.selectors import findings_resolve
+from tashawur.programmes.selectors import measure_tree
 from tests.consultations.factories import ConsultationFactory
 from tests.programmes.factories import MeasureFactory, ProgrammeFactory, finding_in, run_make
 

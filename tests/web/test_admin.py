@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib import admin
 from django.test import Client, RequestFactory
+from django.utils.html import escape
 
 from tashawur.core.models import User
 
@@ -49,12 +50,18 @@ def test_meeting_change_page_has_agenda_and_workshop_inlines(
     assert "الحصول على علامات الجودة" in text
 
 
-def test_contribution_counters_are_read_only(admin_client_ar: Client, world: World) -> None:
-    text = admin_client_ar.get(
-        f"/admin/contributions/contribution/{world.proposal.pk}/change/"
-    ).content.decode()
+def test_a_contribution_is_read_not_edited(admin_client_ar: Client, world: World) -> None:
+    """People voted on its words: the admin shows them and moderates, never rewrites."""
+    page = f"/admin/contributions/contribution/{world.proposal.pk}/change/"
+    text = admin_client_ar.get(page).content.decode()
+    posted = admin_client_ar.post(page, {"text": "نص آخر", "agree_count": "99"})
+
+    assert escape(world.proposal.text) in text
     assert 'name="agree_count"' not in text
-    assert 'name="text"' in text
+    assert 'name="text"' not in text
+    assert posted.status_code == 403
+    world.proposal.refresh_from_db()
+    assert world.proposal.agree_count != 99
 
 
 def test_admin_in_french_is_left_to_right(admin_client_ar: Client) -> None:

@@ -101,14 +101,14 @@ def test_an_html_error_outside_the_api_is_left_alone() -> None:
 
 @pytest.mark.parametrize("page", ["٣", "²", "1" * 10_000])
 def test_a_workshop_page_number_of_other_digits_is_a_translated_400(site: Site, page: str) -> None:
-    url = reverse("consultations:workshop", args=[site.world.workshop.pk])
+    url = reverse("contributions:workshop", args=[site.world.workshop.pk])
     response = Client(raise_request_exception=False).get(url, {"page": page})
     assert response.status_code == 400
     assert "يجب أن تكون الصفحة عددًا صحيحًا من 1 إلى" in response.content.decode()
 
 
 def test_a_workshop_page_past_the_last_shows_the_last(site: Site) -> None:
-    url = reverse("consultations:workshop", args=[site.world.workshop.pk])
+    url = reverse("contributions:workshop", args=[site.world.workshop.pk])
     assert Client().get(url, {"page": "999999"}).status_code == 200
 
 
@@ -225,7 +225,7 @@ def test_a_megabyte_of_arabic_through_the_csrf_check_gets_the_too_long_page(site
     # In production the CSRF middleware reads the body first: the refusal comes from there.
     client = Client(enforce_csrf_checks=True, raise_request_exception=False)
     client.force_login(site.users["participant"], backend=MODEL_BACKEND)
-    workshop = reverse("consultations:workshop", args=[site.world.workshop.pk])
+    workshop = reverse("contributions:workshop", args=[site.world.workshop.pk])
     assert client.get(workshop).status_code == 200
     token = client.cookies["csrftoken"].value
     response = client.post(

@@ -12,9 +12,9 @@ from django.contrib.staticfiles import finders
 from django.test import Client
 
 from tashawur.actors.models import Participant
-from tashawur.consultations.views import CONTRIBUTIONS_PER_PAGE
 from tashawur.contributions.models import Channel
 from tashawur.contributions.services import contribution_submit
+from tashawur.contributions.views import CONTRIBUTIONS_PER_PAGE
 
 from .world import World
 

@@ -1,4 +1,16 @@
+"""Admin for the actors: reference data, participants and their consents.
+
+Actor types, quality signs and organisations are reference data with no service and no rule
+the database does not hold: editable here. A consent text, once published, is never edited (a
+change is a new version). A participant's profile is edited here, but never after erasure, and
+a participant is never deleted (erasure is ``participant_erase``: votes and contributions stay).
+Consents are recorded through ``consent_record``; the history is read, never rewritten.
+"""
+
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from tashawur.actors.models import (
     ActorType,
@@ -8,6 +20,8 @@ from tashawur.actors.models import (
     Participant,
     QualitySign,
 )
+from tashawur.actors.services import consent_record
+from tashawur.core.admin import ServiceWritesAdmin, formset_written_by_service
 
 
 @admin.register(ActorType)
@@ -35,21 +49,55 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 class ConsentInline(admin.TabularInline):
+    """New answers go through ``consent_record`` (``ParticipantAdmin.save_formset``), which
+    withdraws an earlier answer to the same text; recorded ones are read only."""
+
     model = Consent
     extra = 0
+    can_delete = False
     fields = ("consent_text", "granted", "method", "recorded_by", "recorded_at", "withdrawn_at")
-    readonly_fields = ("recorded_at",)
-    autocomplete_fields = ("recorded_by",)
+    readonly_fields = ("recorded_by", "recorded_at", "withdrawn_at")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+_PARTICIPANT_READ_ONLY = ("pseudonym", "erased_at", "created_at", "updated_at")
 
 
 @admin.register(Participant)
-class ParticipantAdmin(admin.ModelAdmin):
+class ParticipantAdmin(ServiceWritesAdmin):
     list_display = ("display_name", "territory", "gender", "age_band", "reads", "erased_at")
     list_filter = ("gender", "age_band", "reads", "territory")
     search_fields = ("display_name", "user__username")
     autocomplete_fields = ("user", "organisations", "territory")
-    readonly_fields = ("pseudonym", "erased_at", "created_at", "updated_at")
+    readonly_fields = _PARTICIPANT_READ_ONLY
     inlines = [ConsentInline]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.erased_at is not None:
+            return False  # erased (Law 09-08): nothing may lead back to the person again
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Erasure keeps what the person said and voted, anonymous (participant_erase).
+        return False
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        formset_written_by_service(formset)
+        for row in formset.forms:
+            data = row.cleaned_data
+            if data and row.instance.pk is None:
+                consent_record(
+                    participant=form.instance,
+                    granted=data["granted"],
+                    method=data["method"],
+                    consent_text=data["consent_text"],
+                    recorded_by=request.user,  # type: ignore[arg-type]
+                )
 
 
 @admin.register(ConsentText)

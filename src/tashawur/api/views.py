@@ -16,7 +16,7 @@
 
 ``GET /api/consultations/<slug>/contributions.json?page=N``
     The rows of ``contributions.csv`` as JSON, ``PAGE_SIZE`` per page, oldest first, with
-    ``count``, ``page``, ``pages``, ``next`` and ``previous``.
+    ``count``, ``page``, ``pages``, ``next`` and ``previous`` (Django's paginator).
 
 Which contributions are published and how authors are pseudonymised is decided in
 ``tashawur.api.selectors`` (moderation, erasure, consent; keyed-hash pseudonyms per
@@ -34,8 +34,7 @@ under the hash of what it holds (``core.caching``), so a change in the data is i
 
 from __future__ import annotations
 
-import math
-
+from django.core.paginator import EmptyPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -63,7 +62,7 @@ from tashawur.api.selectors import (
     open_data_contributions,
 )
 from tashawur.consultations.models import Consultation
-from tashawur.consultations.selectors import consultation_list_with_counts
+from tashawur.contributions.selectors import consultation_list_with_counts
 from tashawur.core import limits
 from tashawur.core.caching import cached_build, content_key
 from tashawur.core.errors import DomainError
@@ -173,28 +172,29 @@ def open_data_contributions_page(request: HttpRequest, slug: str) -> HttpRespons
     try:
         # In the client's language, as every message of the API (see api.errors).
         with translation.override(translation.get_language_from_request(request)):
-            page = page_number_parse(request.GET.get("page"))
+            number = page_number_parse(request.GET.get("page"))
     except DomainError as error:
         return _error(request, 400, error.code, error.message)
     contributions = open_data_contributions(consultation=consultation)
-    count = contributions.count()
-    pages = max(1, math.ceil(count / PAGE_SIZE))
-    if page > pages:
+    paginator = Paginator(open_data_contribution_values(contributions), PAGE_SIZE)
+    try:
+        page = paginator.page(number)
+    except EmptyPage:
         return _error(request, 404, "page_not_found", _("This page is past the last one."))
     profiles = open_data_author_profiles(consultation=consultation)
-    start = (page - 1) * PAGE_SIZE
-    rows = open_data_contribution_rows(
-        open_data_contribution_values(contributions)[start : start + PAGE_SIZE],
-        profiles=profiles,
-    )
+    rows = open_data_contribution_rows(page.object_list, profiles=profiles)
     body = {
         "consultation": consultation.slug,
         "licence": "CC-BY-4.0",
-        "count": count,
-        "page": page,
-        "pages": pages,
-        "next": _page_url(request, consultation, page + 1) if page < pages else None,
-        "previous": _page_url(request, consultation, page - 1) if page > 1 else None,
+        "count": paginator.count,
+        "page": page.number,
+        "pages": paginator.num_pages,
+        "next": _page_url(request, consultation, page.next_page_number())
+        if page.has_next()
+        else None,
+        "previous": _page_url(request, consultation, page.previous_page_number())
+        if page.has_previous()
+        else None,
         "results": rows,
     }
     response = JsonResponse(body, json_dumps_params=_JSON)
@@ -202,5 +202,5 @@ def open_data_contributions_page(request: HttpRequest, slug: str) -> HttpRespons
     return _public(
         response,
         disposition="inline",
-        file_name=f"tashawur-{consultation.slug}-contributions-{day.isoformat()}-p{page}.json",
+        file_name=f"tashawur-{consultation.slug}-contributions-{day.isoformat()}-p{page.number}.json",
     )

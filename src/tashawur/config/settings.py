@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "tashawur.diagnosis",
     "tashawur.programmes",
     "tashawur.api",
+    "tashawur.web",
     "tashawur.demo",
 ]
 
@@ -188,8 +189,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "core:login"
-LOGIN_REDIRECT_URL = "consultations:home"
-LOGOUT_REDIRECT_URL = "consultations:home"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:home"
 
 # Arabic first, French second (DESIGN.md §6). English stays for developers.
 LANGUAGE_CODE = "ar"

@@ -9,8 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("", include("tashawur.core.urls")),
-    path("", include("tashawur.actors.urls")),
-    path("", include("tashawur.consultations.urls")),
+    path("", include("tashawur.web.urls")),
     path("", include("tashawur.contributions.urls")),
     path("", include("tashawur.diagnosis.urls")),
     path("", include("tashawur.programmes.urls")),

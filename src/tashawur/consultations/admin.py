@@ -1,3 +1,15 @@
+"""Admin for the consultations' setup and their workshops.
+
+Setup data with no service and no rule the database does not hold stays plainly editable here:
+themes, strategies, consultations, meetings and their agendas, a workshop's own fields. What a
+service owns goes through it: a workshop opens and closes with ``workshop_open`` and
+``workshop_close`` (actions; its status is read-only everywhere), its roster grows with
+``attendance_record``, a registration is made with ``meeting_register`` and cancelled with
+``registration_cancel``. Workshops, attendances and registrations are never deleted here.
+"""
+
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
@@ -15,7 +27,14 @@ from tashawur.consultations.models import (
     Theme,
     Workshop,
 )
-from tashawur.consultations.services import workshop_close, workshop_open
+from tashawur.consultations.services import (
+    attendance_record,
+    meeting_register,
+    registration_cancel,
+    workshop_close,
+    workshop_open,
+)
+from tashawur.core.admin import ServiceWritesAdmin, formset_written_by_service, object_adopt
 from tashawur.core.errors import DomainError
 
 
@@ -79,8 +98,11 @@ class WorkshopInline(admin.TabularInline):
     model = Workshop
     extra = 0
     fields = ("position", "title_ar", "theme", "facilitator", "rapporteur", "status")
+    # Opening and closing go through the services (the workshop list's actions), not a field.
+    readonly_fields = ("status",)
     autocomplete_fields = ("theme", "facilitator", "rapporteur")
     show_change_link = True
+    can_delete = False
 
 
 @admin.register(Meeting)
@@ -94,15 +116,25 @@ class MeetingAdmin(admin.ModelAdmin):
 
 
 class AttendanceInline(admin.TabularInline):
+    """New rows go through ``attendance_record`` (``WorkshopAdmin.save_formset``); a roster
+    line once recorded is not changed here."""
+
     model = Attendance
     extra = 0
+    can_delete = False
     fields = ("participant", "recorded_at", "recorded_by")
-    readonly_fields = ("recorded_at",)
-    autocomplete_fields = ("participant", "recorded_by")
+    readonly_fields = ("recorded_at", "recorded_by")
+    autocomplete_fields = ("participant",)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Workshop)
-class WorkshopAdmin(admin.ModelAdmin):
+class WorkshopAdmin(ServiceWritesAdmin):
     list_display = (
         "title_ar",
         "meeting",
@@ -117,6 +149,30 @@ class WorkshopAdmin(admin.ModelAdmin):
     # Opening and closing go through the services (workshop_open, workshop_close), not a field.
     readonly_fields = ("status", "opened_at", "closed_at", "contributions_total")
     inlines = [AttendanceInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        fields = tuple(self.readonly_fields)
+        if obj is not None and obj.status == Workshop.Status.CLOSED:
+            return (*fields, "closing_report")  # as workshop_close stored it
+        return fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A workshop is the record of what was said in it: no service removes one.
+        return False
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Attendance:
+            super().save_formset(request, form, formset, change)
+            return
+        formset_written_by_service(formset)
+        for row in formset.forms:
+            data = row.cleaned_data
+            if data and row.instance.pk is None:
+                attendance_record(
+                    workshop=form.instance,
+                    participant=data["participant"],
+                    recorded_by=request.user,  # type: ignore[arg-type]
+                )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Workshop]:
         queryset: QuerySet[Workshop] = super().get_queryset(request)
@@ -182,8 +238,38 @@ class WorkshopAdmin(admin.ModelAdmin):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
+class RegistrationAdmin(ServiceWritesAdmin):
     list_display = ("participant", "meeting", "status", "created_at")
     list_filter = ("status", "meeting")
     search_fields = ("participant__display_name",)
     autocomplete_fields = ("participant", "meeting")
+    fields = ("participant", "meeting", "status")
+    readonly_fields = ("status",)
+    actions = ["cancel_registrations"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Registered with meeting_register (here: add), cancelled with the action below.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Registration, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        created = meeting_register(meeting=data["meeting"], participant=data["participant"])
+        object_adopt(obj, created)
+
+    @admin.action(description=_("Cancel the selected registrations"))
+    def cancel_registrations(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
+        cancelled = 0
+        for registration in queryset.filter(status=Registration.Status.REGISTERED):
+            registration_cancel(registration=registration)
+            cancelled += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)s registration cancelled.", "%(count)s registrations cancelled.", cancelled
+            )
+            % {"count": cancelled},
+            messages.SUCCESS,
+        )

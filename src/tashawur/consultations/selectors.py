@@ -6,8 +6,7 @@ from collections import Counter
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from tashawur.actors.models import ActorType, Participant
@@ -19,43 +18,6 @@ from tashawur.consultations.models import (
     Registration,
     Workshop,
 )
-
-
-def _count(queryset: QuerySet[Any], outer: str) -> Coalesce:
-    """An exact count as a correlated subquery: joining several one-to-many relations in one
-    query would multiply rows (and the counts with them)."""
-    counted = (
-        queryset.filter(**{outer: OuterRef("pk")})
-        .order_by()
-        .values(outer)
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
-def consultation_list_with_counts() -> QuerySet[Consultation]:
-    """Consultations open to the public, with exact counts of meetings, workshops, published
-    contributions and votes on them."""
-    # The counts reach up into contributions (the one read here that does): imported late so
-    # that consultations does not depend on contributions at import time.
-    from tashawur.contributions.models import Contribution, ModerationStatus, Vote
-
-    published = Contribution.objects.filter(moderation_status=ModerationStatus.PUBLISHED)
-    return (
-        Consultation.objects.exclude(status=Consultation.Status.DRAFT)
-        .select_related("region", "strategy")
-        .annotate(
-            meetings_count=_count(Meeting.objects.all(), "consultation"),
-            workshops_count=_count(Workshop.objects.all(), "meeting__consultation"),
-            contributions_count=_count(published, "consultation"),
-            votes_count=_count(
-                Vote.objects.filter(contribution__moderation_status=ModerationStatus.PUBLISHED),
-                "contribution__consultation",
-            ),
-        )
-        .order_by("region__code", "pk")
-    )
 
 
 def _consultation_check_visible(user: Any, consultation: Consultation) -> None:

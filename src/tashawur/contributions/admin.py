@@ -1,3 +1,13 @@
+"""Admin for contributions and votes: read here, written on the pages.
+
+A contribution is submitted through ``contribution_submit`` (on the workshop's page) and is
+never edited afterwards: people voted on its words. The admin moderates it through
+``contribution_moderate`` (the actions) and otherwise reads it. Votes move the counters in
+``vote_cast``; deleting one here would leave them wrong, so they are only read.
+"""
+
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -7,6 +17,7 @@ from django.utils.translation import ngettext
 from tashawur.contributions import rules
 from tashawur.contributions.models import Contribution, ModerationStatus, Vote
 from tashawur.contributions.services import contribution_moderate
+from tashawur.core.admin import ReadOnlyAdmin
 from tashawur.core.errors import DomainError
 
 
@@ -70,6 +81,16 @@ class ContributionAdmin(admin.ModelAdmin):
         queryset: QuerySet[Contribution] = super().get_queryset(request)
         return queryset.select_related("workshop")
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Withdrawn by moderation (reject), erased with its author (participant_erase).
+        return False
+
     def _report(self, request: HttpRequest, done: int, refused: int, message: str) -> None:
         if done:
             self.message_user(request, message % {"count": done}, messages.SUCCESS)
@@ -109,11 +130,8 @@ class ContributionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Vote)
-class VoteAdmin(admin.ModelAdmin):
+class VoteAdmin(ReadOnlyAdmin):
     list_display = ("contribution", "value", "created_at", "updated_at")
     list_filter = ("value",)
     # Votes are stored apart from identity: the list shows no participant names (DESIGN.md §6).
     readonly_fields = ("contribution", "participant", "value", "created_at", "updated_at")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from tashawur.actors.models import ActorType, Consent, ConsentText, Participant
 from tashawur.actors.selectors import participants_actor_type
 from tashawur.consultations import rules as consultation_rules
-from tashawur.consultations.models import Consultation, Dimension, Workshop
+from tashawur.consultations.models import Consultation, Dimension, Meeting, Workshop
 from tashawur.contributions import rules
 from tashawur.contributions.models import Contribution, ModerationStatus, Vote
 from tashawur.core.errors import DomainError
@@ -62,7 +63,7 @@ def workshop_contributions(
         "theme", "author", "territory"
     )
     if not rules.can_moderate(user, workshop):
-        contributions = contributions.filter(moderation_status=ModerationStatus.PUBLISHED)
+        contributions = contributions.published()
     if dimension:
         if dimension not in Dimension.values:
             raise DomainError(
@@ -73,6 +74,35 @@ def workshop_contributions(
             )
         contributions = contributions.filter(dimension=dimension)
     return contributions.order_by("-created_at", "-id")
+
+
+def _count(queryset: QuerySet[Any], outer: str) -> Coalesce:
+    """An exact count as a correlated subquery: joining several one-to-many relations in one
+    query would multiply rows (and the counts with them)."""
+    counted = (
+        queryset.filter(**{outer: OuterRef("pk")})
+        .order_by()
+        .values(outer)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def consultation_list_with_counts() -> QuerySet[Consultation]:
+    """Consultations open to the public, with exact counts of meetings, workshops, published
+    contributions and votes on them."""
+    return (
+        Consultation.objects.exclude(status=Consultation.Status.DRAFT)
+        .select_related("region", "strategy")
+        .annotate(
+            meetings_count=_count(Meeting.objects.all(), "consultation"),
+            workshops_count=_count(Workshop.objects.all(), "meeting__consultation"),
+            contributions_count=_count(Contribution.objects.published(), "consultation"),
+            votes_count=_count(Vote.objects.on_published(), "contribution__consultation"),
+        )
+        .order_by("region__code", "pk")
+    )
 
 
 def participant_votes_on(
@@ -113,9 +143,8 @@ def consultation_contributions_public(*, consultation: Consultation) -> QuerySet
         granted=True,
     )
     return (
-        Contribution.objects.filter(
-            consultation=consultation, moderation_status=ModerationStatus.PUBLISHED
-        )
+        Contribution.objects.published()
+        .filter(consultation=consultation)
         .filter(Q(author__isnull=True) | Exists(consented_once))
         .order_by("created_at", "pk")
     )

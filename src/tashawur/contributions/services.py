@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from tashawur.actors.models import Consent, Participant
 from tashawur.actors.services import (
@@ -209,7 +210,7 @@ def contribution_submit(
     if language is None:
         # robust: a queue that is down must not turn a stored contribution into an error page.
         transaction.on_commit(
-            lambda: _language_identification_enqueue(contribution.pk), robust=True
+            lambda: contribution_identify_language.enqueue(contribution.pk), robust=True
         )
     return Submission(contribution=contribution, created=True)
 
@@ -274,12 +275,6 @@ def _author_check(
         )
 
 
-def _language_identification_enqueue(contribution_id: int) -> None:
-    from tashawur.contributions.tasks import contribution_identify_language
-
-    contribution_identify_language.enqueue(contribution_id)
-
-
 def contribution_language_identify(*, contribution: Contribution) -> str:
     """Tag an undetermined contribution with its language; a language set by a person stays.
 
@@ -302,6 +297,20 @@ def _language_identify(text: str) -> str:
         # The library's older entry point: ``identify(text, cleaned)``.
         return str(synthesis.identify(text, synthesis.clean_text(text)).language)
     return str(identify_language(text).language)
+
+
+@task()
+def contribution_identify_language(contribution_id: int) -> str | None:
+    """Identify the language of a contribution stored without one; returns the language
+    (``None`` when the contribution has gone since it was queued).
+
+    The background task is defined here, next to the service that enqueues it, so that
+    ``tasks`` imports the services and never the reverse; the worker finds it in ``tasks``
+    too."""
+    contribution = Contribution.objects.filter(pk=contribution_id).first()
+    if contribution is None:
+        return None
+    return contribution_language_identify(contribution=contribution)
 
 
 @transaction.atomic

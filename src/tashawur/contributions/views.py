@@ -1,37 +1,143 @@
-"""Writes from the workshop page: a contribution and a vote. Each view authorises, calls one
-service and renders a partial of the workshop page (HTMX) or redirects back to it (no JS)."""
+"""The workshop page and its writes: a contribution and a vote. The page lists the workshop's
+contributions with their votes and the form; each write authorises, calls one service and
+renders a partial of the page (HTMX) or redirects back to it (no JS). Thin: parse → selector or
+service → render (STYLE.md)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext, ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from tashawur.consultations.models import Workshop
-from tashawur.consultations.selectors import workshop_get_for_user, workshop_speakers
-from tashawur.consultations.views import HtmxHttpRequest, workshop_page_context
-from tashawur.contributions import rules
+from tashawur.consultations.models import Dimension, Workshop
+from tashawur.consultations.selectors import (
+    workshop_get_for_user,
+    workshop_roster_by_actor_type,
+    workshop_speakers,
+)
+from tashawur.contributions import rules, selectors
 from tashawur.contributions.forms import ContributionForm, VoteForm
 from tashawur.contributions.models import Channel
-from tashawur.contributions.selectors import contribution_get_for_user, participant_votes_on
 from tashawur.contributions.services import contribution_submit, vote_cast
 from tashawur.core import limits
 from tashawur.core.errors import DomainError
+from tashawur.core.htmx import HtmxHttpRequest
 from tashawur.core.models import User
+from tashawur.core.privacy import anonymity_k
+from tashawur.core.validation import page_number_parse
 
-WORKSHOP_PAGE = "consultations/workshop.html"
+WORKSHOP_PAGE = "contributions/workshop.html"
+CONTRIBUTIONS_PER_PAGE = 20
 UNPROCESSABLE = 422
 TOO_MANY_REQUESTS = 429
 
 
+# -- the workshop page ---------------------------------------------------------------------------
+
+
+def _dimension_param(request: HttpRequest) -> str | None:
+    value = request.GET.get("dimension", "")
+    return value if value in Dimension.values else None
+
+
+def workshop_page_context(
+    request: HttpRequest, workshop_id: int, *, form: ContributionForm | None = None
+) -> dict[str, object]:
+    """Everything the workshop page shows; the contribution and vote views reuse it to
+    re-render the page (with a bound form) when JavaScript is off."""
+    user = request.user
+    workshop = workshop_get_for_user(workshop_id=workshop_id, user=user)
+    dimension = _dimension_param(request)
+    everything = selectors.workshop_contributions(workshop=workshop, user=user)
+    per_dimension = dict(everything.order_by().values_list("dimension").annotate(n=Count("id")))
+    contributions = selectors.workshop_contributions(
+        workshop=workshop, user=user, dimension=dimension
+    ).select_related("author", "recorded_by")
+    # "٣" or "²" is refused (a translated 400), not read as 3; past the last: the last page.
+    page_number = page_number_parse(request.GET.get("page"))
+    page = Paginator(contributions, CONTRIBUTIONS_PER_PAGE).get_page(page_number)
+    # A user without a linked Participant (staff, anonymous) has no votes to show.
+    participant = getattr(user, "participant", None)
+    may_vote = rules.can_vote(user, workshop)
+    votes = (
+        selectors.participant_votes_on(participant=participant, contributions=page.object_list)
+        if may_vote and participant is not None
+        else {}
+    )
+    consultation = workshop.meeting.consultation
+    # No name on the page: a contribution shows its number and, where the public may read them,
+    # its author's actor type and province; its own author sees that it is theirs.
+    authors = selectors.contributions_authors_described(
+        consultation=consultation, contributions=page.object_list
+    )
+    roster = workshop_roster_by_actor_type(workshop=workshop)
+    k = anonymity_k()
+    records_for_table = rules.can_record_for_others(user, workshop)
+    may_contribute = records_for_table or rules.can_contribute(user, workshop)
+    # Only the facilitator's form names who is speaking.
+    speakers = workshop_speakers(workshop=workshop) if records_for_table else None
+    filters = [
+        {
+            "value": value,
+            "label": label,
+            "count": per_dimension.get(value, 0),
+            "current": value == dimension,
+        }
+        for value, label in Dimension.choices
+    ]
+    return {
+        "workshop": workshop,
+        "meeting": workshop.meeting,
+        "consultation": consultation,
+        # Actor types of fewer than k people at the table are counted together, not named.
+        "roster": [(t, n) for t, n in roster if n >= k],
+        "roster_others": sum(n for _t, n in roster if n < k),
+        "anonymity_k": k,
+        "authors": authors,
+        "own_author_id": getattr(participant, "pk", None),
+        "filters": filters,
+        "dimension": dimension,
+        "total_count": sum(per_dimension.values()),
+        "page": page,
+        "votes": votes,
+        "may_vote": may_vote,
+        "may_contribute": may_contribute,
+        "records_for_table": records_for_table,
+        "form": form
+        if form is not None
+        else (
+            ContributionForm(initial={"dimension": dimension}, speakers=speakers)
+            if may_contribute
+            else None
+        ),
+    }
+
+
+@require_safe
+def workshop_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    context = workshop_page_context(request, pk)
+    template = WORKSHOP_PAGE
+    if request.htmx and not request.htmx.history_restore_request:
+        # Filter links and the pager swap only the list of contributions.
+        template += "#contribution-list"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# -- writes from the workshop page ---------------------------------------------------------------
+
+
 def _workshop_url(workshop_id: int, contribution_id: int | None = None) -> str:
-    url = reverse("consultations:workshop", args=[workshop_id])
+    url = reverse("contributions:workshop", args=[workshop_id])
     return f"{url}#c-{contribution_id}" if contribution_id else url
 
 
@@ -150,7 +256,7 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def vote(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    contribution = contribution_get_for_user(contribution_id=pk, user=user)
+    contribution = selectors.contribution_get_for_user(contribution_id=pk, user=user)
     workshop = contribution.workshop
     if workshop is None:
         raise Http404
@@ -190,7 +296,9 @@ def vote(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "c": contribution,
             "workshop": workshop,
             "may_vote": True,
-            "votes": participant_votes_on(participant=participant, contributions=[contribution]),
+            "votes": selectors.participant_votes_on(
+                participant=participant, contributions=[contribution]
+            ),
             "vote_error": error,
         }
         status = TOO_MANY_REQUESTS if limited else UNPROCESSABLE if error else 200

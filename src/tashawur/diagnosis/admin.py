@@ -4,11 +4,13 @@ read-only here.
 Findings are curated on the diagnosis pages, through the services, which keep the citations a
 partition of the run's contributions and record every action; an edit here would do neither
 (a status set to merged moves no citation). The diagnosis is written on its own page, whose
-services check every entry's sources; a publication is never changed once made."""
+services check every entry's sources; a publication is never changed once made. Runs are
+requested from the diagnosis page; deleting one would take its findings and their curation
+with it, so no delete either."""
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from tashawur.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from tashawur.diagnosis.models import (
     CurationEvent,
     Diagnosis,
@@ -42,7 +44,7 @@ _RUN_FIELDS = (
 
 
 @admin.register(SynthesisRun)
-class SynthesisRunAdmin(admin.ModelAdmin):
+class SynthesisRunAdmin(ReadOnlyAdmin):
     list_display = (
         "pk",
         "consultation",
@@ -59,24 +61,15 @@ class SynthesisRunAdmin(admin.ModelAdmin):
     fields = _RUN_FIELDS
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Runs are requested from the diagnosis page, through the service.
-        return False
 
-
-class FindingContributionInline(admin.TabularInline):
+class FindingContributionInline(ReadOnlyInline):
     model = FindingContribution
     fields = ("contribution", "duplicate_of", "is_representative", "rank")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(Finding)
-class FindingAdmin(admin.ModelAdmin):
+class FindingAdmin(ReadOnlyAdmin):
     list_display = ("key", "__str__", "dimension", "size", "status", "run")
     list_filter = ("status", "dimension", "run__consultation")
     search_fields = ("key", "label_ar", "label_fr", "title_override_ar", "title_override_fr")
@@ -104,25 +97,16 @@ class FindingAdmin(admin.ModelAdmin):
     )
     inlines = [FindingContributionInline]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(OpinionGroup)
-class OpinionGroupAdmin(admin.ModelAdmin):
+class OpinionGroupAdmin(ReadOnlyAdmin):
     list_display = ("name", "size", "run")
     list_filter = ("run__consultation",)
     readonly_fields = ("run", "key", "size", "representative_statement_ids", "representatives")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
 
 @admin.register(StatementStat)
-class StatementStatAdmin(admin.ModelAdmin):
+class StatementStatAdmin(ReadOnlyAdmin):
     list_display = ("contribution", "consensus", "divisiveness", "agree", "disagree", "passes")
     list_filter = ("run__consultation",)
     readonly_fields = (
@@ -136,12 +120,9 @@ class StatementStatAdmin(admin.ModelAdmin):
         "per_group",
     )
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
 
 @admin.register(CurationEvent)
-class CurationEventAdmin(admin.ModelAdmin):
+class CurationEventAdmin(ReadOnlyAdmin):
     """The curation record is written by the services only: read here, never changed."""
 
     list_display = ("created_at", "action", "finding", "actor", "run")
@@ -149,29 +130,15 @@ class CurationEventAdmin(admin.ModelAdmin):
     list_select_related = ("finding", "actor", "run__consultation")
     readonly_fields = ("run", "finding", "action", "actor", "created_at", "details")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-class DiagnosisEntryInline(admin.TabularInline):
+class DiagnosisEntryInline(ReadOnlyInline):
     model = DiagnosisEntry
     fields = ("dimension", "position", "statement_ar", "statement_fr", "findings", "contributions")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(Diagnosis)
-class DiagnosisAdmin(admin.ModelAdmin):
+class DiagnosisAdmin(ReadOnlyAdmin):
     """Written and published on the diagnosis pages, through the services: read here."""
 
     list_display = ("consultation", "status", "version", "published_at", "published_by")
@@ -180,26 +147,11 @@ class DiagnosisAdmin(admin.ModelAdmin):
     readonly_fields = ("consultation", "status", "version", "published_at", "published_by")
     inlines = (DiagnosisEntryInline,)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(DiagnosisPublication)
-class DiagnosisPublicationAdmin(admin.ModelAdmin):
+class DiagnosisPublicationAdmin(ReadOnlyAdmin):
     """What readers read: never changed once published."""
 
     list_display = ("diagnosis", "version", "published_at", "published_by")
     list_select_related = ("diagnosis__consultation", "published_by")
     readonly_fields = ("diagnosis", "version", "published_at", "published_by", "snapshot")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -1,192 +1,83 @@
-"""Reads of the diagnosis: what the page of a consultation's diagnosis shows, and who may act.
+"""Reads of the diagnosis: the run it shows, the findings a reader should see for a citation,
+who carries a finding's breakdowns, and the objects a page or a service acts on.
 
-Everything shown rests on stored rows: labels and key phrases computed by the synthesis, and
-quotes that are the cited contributions' own text (DESIGN.md §6: traceable).
+Selectors return data; what a page shows is assembled next to the views (``pages``,
+``written_pages``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils.translation import gettext as _
 
-from tashawur.actors.models import ActorType
 from tashawur.actors.selectors import participants_actor_type
-from tashawur.consultations.models import Consultation, Dimension, Theme
+from tashawur.consultations.models import Consultation
 from tashawur.consultations.selectors import consultation_get_for_user
-from tashawur.contributions.models import Channel, Contribution, Language, ModerationStatus
-from tashawur.core.i18n import pick_label
-from tashawur.core.privacy import anonymity_k, groups_shown
+from tashawur.contributions.models import Contribution, Language
 from tashawur.diagnosis import rules
 from tashawur.diagnosis.models import (
-    CurationEvent,
-    DiagnosisDimension,
     DiagnosisEntry,
     DiagnosisPublication,
     Finding,
     FindingContribution,
-    OpinionGroup,
-    StatementStat,
     SynthesisRun,
 )
-from tashawur.diagnosis.models import Diagnosis as WrittenDiagnosis
 from tashawur.territories.models import Territory
 
-#: Values shown per breakdown field (the most frequent first) where a limit applies: the
-#: diagnosis page shows only the over-represented values, a finding's page shows all.
-BREAKDOWN_VALUES = 3
-#: Findings the overview shows per dimension (the heaviest); a dimension's own view shows all.
-FINDINGS_PER_DIMENSION = 5
-#: Consensus and divisive statements shown.
-STATEMENTS_SHOWN = 5
-#: Findings the page does not show: the analyst set them aside.
-_HIDDEN = (Finding.Status.REJECTED, Finding.Status.MERGED)
-#: Breakdown fields, in the order the page shows them.
-_FIELDS = ("dimension", "actor_type", "province", "language", "channel", "theme")
+#: Findings the pages do not show: the analyst set them aside.
+FINDINGS_HIDDEN = (Finding.Status.REJECTED, Finding.Status.MERGED)
 
 
-@dataclass(frozen=True)
-class BreakdownValue:
-    value: str  # as the profile stores it: a slug, a code
-    label: str
-    count: int
-    share: float
-    over_represented: bool
+# -- runs ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Breakdown:
-    field: str
-    label: str
-    values: list[BreakdownValue]
-    # Values left out because fewer than k authors carry them (the public's view).
-    hidden: int = 0
+def synthesis_runs_shown_and_latest(
+    consultation: Consultation,
+) -> tuple[SynthesisRun | None, SynthesisRun | None]:
+    """The run the diagnosis shows (``SynthesisRun.objects.shown_first``) and the last run
+    requested, whatever its status."""
+    runs = SynthesisRun.objects.filter(consultation=consultation).select_related("created_by")
+    latest = runs.order_by("-created_at", "-pk").first()
+    return runs.shown_first().first(), latest
 
 
-@dataclass
-class FindingItem:
-    finding: Finding
-    quotes: list[Contribution]
-    breakdowns: list[Breakdown]
+def diagnosis_publication_latest(
+    consultation: Consultation, *, with_snapshot: bool = True
+) -> DiagnosisPublication | None:
+    """The latest publication of the consultation's diagnosis (what the public reads)."""
+    publications = DiagnosisPublication.objects.filter(
+        diagnosis__consultation=consultation
+    ).order_by("-version")
+    if not with_snapshot:
+        publications = publications.defer("snapshot")
+    return publications.first()
 
 
-@dataclass
-class DimensionSection:
-    dimension: str
-    label: str
-    findings: list[FindingItem]
-    total: int  # findings of the dimension, shown or not
-
-    @property
-    def more(self) -> bool:
-        return self.total > len(self.findings)
+# -- findings --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DimensionFilter:
-    value: str
-    label: str
-    count: int
-    current: bool
-
-
-@dataclass(frozen=True)
-class Cited:
-    """A contribution shown on the page, with the finding whose page lists it (its source)."""
-
-    contribution: Contribution
-    finding_id: int | None
-
-
-@dataclass(frozen=True)
-class GroupStatement:
-    cited: Cited
-    agrees: bool
-    share: float  # of the group voting that way (Pol.is's smoothed rate)
-
-    @property
-    def percent(self) -> int:
-        return round(self.share * 100)
-
-
-@dataclass
-class GroupItem:
-    group: OpinionGroup
-    statements: list[GroupStatement]
-
-
-@dataclass
-class Diagnosis:
-    consultation: Consultation
-    run: SynthesisRun | None  # the last successful run: what the page shows
-    latest: SynthesisRun | None  # the last run requested, whatever its status
-    dimension: str | None = None  # the one dimension shown, or None for the overview
-    filters: list[DimensionFilter] = field(default_factory=list)
-    sections: list[DimensionSection] = field(default_factory=list)
-    groups: list[GroupItem] = field(default_factory=list)
-    consensus: list[tuple[Cited, StatementStat]] = field(default_factory=list)
-    divisive: list[tuple[Cited, StatementStat]] = field(default_factory=list)
-    may_request: bool = False
-    # Curation, for those allowed: the findings set aside (rejected, hidden from the public)
-    # and how many curation actions the shown run has had.
-    may_curate: bool = False
-    set_aside: list[Finding] = field(default_factory=list)
-    curation_events: int = 0
-    # The written diagnosis: its latest publication (what the public reads), if any.
-    publication: DiagnosisPublication | None = None
-
-    @property
-    def pending(self) -> bool:
-        return self.latest is not None and self.latest.status in (
-            SynthesisRun.Status.QUEUED,
-            SynthesisRun.Status.RUNNING,
+def finding_quotes(findings: Iterable[Finding]) -> dict[int, list[Contribution]]:
+    """The quotes of each finding, by rank; a quote moderation has taken down since the run is
+    left out."""
+    quotes: dict[int, list[Contribution]] = defaultdict(list)
+    for citation in (
+        FindingContribution.objects.filter(
+            finding__in=list(findings),
+            is_representative=True,
+            contribution__in=Contribution.objects.published(),
         )
-
-    @property
-    def findings_count(self) -> int:
-        return sum(f.count for f in self.filters)
-
-
-def _field_labels() -> dict[str, str]:
-    return {
-        "dimension": _("Dimension"),
-        "actor_type": _("Actor type"),
-        "province": _("Province"),
-        "language": _("Language"),
-        "channel": _("Channel"),
-        "theme": _("Theme"),
-    }
-
-
-class _ValueLabels:
-    """Human labels of the values the profiles carry (slugs, codes), looked up in bulk."""
-
-    def __init__(self, findings: Iterable[Finding]) -> None:
-        wanted: dict[str, set[str]] = defaultdict(set)
-        for finding in findings:
-            for name, groups in (finding.profiles or {}).items():
-                wanted[name].update(str(g["value"]) for g in groups)
-        self.labels: dict[str, dict[str, str]] = {
-            "dimension": {str(v): str(label) for v, label in Dimension.choices},
-            "channel": {str(v): str(label) for v, label in Channel.choices},
-            "language": {str(v): str(label) for v, label in Language.choices},
-            "actor_type": {
-                t.slug: t.label for t in ActorType.objects.filter(slug__in=wanted["actor_type"])
-            },
-            "province": {
-                t.code: t.name for t in Territory.objects.filter(code__in=wanted["province"])
-            },
-            "theme": {t.slug: t.label for t in Theme.objects.filter(slug__in=wanted["theme"])},
-        }
-
-    def __call__(self, name: str, value: str) -> str:
-        return self.labels.get(name, {}).get(value, value)
+        .select_related("contribution")
+        .order_by("finding_id", "rank")
+    ):
+        quotes[citation.finding_id].append(citation.contribution)
+    return quotes
 
 
 #: Who a contribution without an author counts as: the round table it was recorded at (a group,
@@ -204,12 +95,12 @@ def _province_of(
     return (code or "") if level == Territory.Level.PROVINCE else ""
 
 
-def _breakdown_authors(
+def finding_breakdown_authors(
     findings: Iterable[Finding],
 ) -> dict[int, dict[str, dict[str, set[Hashable]]]]:
     """Per finding, breakdown field and value: who carries it among the contributions the
     finding cites (an author, or the round table of a contribution without one), with the values
-    the synthesis reads (``services._inputs_read``), read now in two queries. A value the
+    the synthesis reads (``services.storing.inputs_read``), read now in two queries. A value the
     synthesis guessed (the language of a text nobody labelled) has no one here: it is
     suppressed, which fails closed."""
     rows = list(
@@ -254,223 +145,7 @@ def _breakdown_authors(
     return out
 
 
-def _breakdowns(
-    finding: Finding,
-    labels: _ValueLabels,
-    *,
-    limit: int | None = BREAKDOWN_VALUES,
-    over_represented_only: bool = False,
-    authors: dict[str, dict[str, set[Hashable]]] | None = None,
-) -> list[Breakdown]:
-    """The finding's breakdowns; with ``authors`` (the public's view), only the values that
-    at least ``anonymity_k()`` authors carry."""
-    names = _field_labels()
-    profiles: dict[str, list[dict[str, Any]]] = finding.profiles or {}
-    k = anonymity_k()
-    out = []
-    for name in _FIELDS:
-        groups = profiles.get(name) or []
-        if over_represented_only:
-            groups = [g for g in groups if g["over_represented"]]
-        hidden = 0
-        if authors is not None:
-            shown_values = groups_shown(authors.get(name, {}), k=k)
-            kept = [g for g in groups if str(g["value"]) in shown_values]
-            hidden = len(groups) - len(kept)
-            groups = kept
-        if not groups and not hidden:
-            continue
-        if not groups and over_represented_only:
-            continue
-        shown = groups if limit is None else groups[:limit]
-        out.append(
-            Breakdown(
-                field=name,
-                label=names[name],
-                values=[
-                    BreakdownValue(
-                        value=str(g["value"]),
-                        label=labels(name, str(g["value"])),
-                        count=int(g["count"]),
-                        share=float(g["share"]),
-                        over_represented=bool(g["over_represented"]),
-                    )
-                    for g in shown
-                ],
-                hidden=hidden,
-            )
-        )
-    return out
-
-
-def _last_runs(consultation: Consultation) -> tuple[SynthesisRun | None, SynthesisRun | None]:
-    runs = SynthesisRun.objects.filter(consultation=consultation).select_related("created_by")
-    latest = runs.order_by("-created_at", "-pk").first()
-    shown = (
-        runs.filter(status=SynthesisRun.Status.SUCCEEDED).order_by("-finished_at", "-pk").first()
-    )
-    return shown, latest
-
-
-def diagnosis_get_for_user(*, slug: str, user: Any, dimension: str | None = None) -> Diagnosis:
-    """The diagnosis of a consultation as its last successful run stored it.
-
-    The overview (``dimension`` None) shows the heaviest findings of each dimension and the
-    opinion groups; a dimension's view shows all its findings. Raises ``Http404`` or
-    ``PermissionDenied`` as ``consultation_get_for_user`` does.
-    """
-    consultation = consultation_get_for_user(slug=slug, user=user)
-    run, latest = _last_runs(consultation)
-    if dimension not in Dimension.values:
-        dimension = None
-    diagnosis = Diagnosis(
-        consultation=consultation,
-        run=run,
-        latest=latest,
-        dimension=dimension,
-        may_request=rules.can_run_consultation_synthesis(user, consultation),
-        may_curate=rules.can_curate_findings(user, consultation),
-        publication=DiagnosisPublication.objects.filter(diagnosis__consultation=consultation)
-        .order_by("-version")
-        .defer("snapshot")
-        .first(),
-    )
-    if run is None:
-        return diagnosis
-    if diagnosis.may_curate:
-        diagnosis.set_aside = list(
-            run.findings.filter(status=Finding.Status.REJECTED).order_by("position")
-        )
-        diagnosis.curation_events = run.curation_events.count()
-
-    visible = run.findings.exclude(status__in=_HIDDEN)
-    per_dimension = dict(visible.order_by().values_list("dimension").annotate(n=Count("pk")))
-    diagnosis.filters = [
-        DimensionFilter(
-            value=value,
-            label=str(label),
-            count=per_dimension.get(value, 0),
-            current=value == dimension,
-        )
-        for value, label in Dimension.choices
-        if per_dimension.get(value)
-    ]
-    chosen = visible if dimension is None else visible.filter(dimension=dimension)
-    by_dimension: dict[str, list[Finding]] = defaultdict(list)
-    for finding in chosen.order_by("position"):
-        shown = by_dimension[finding.dimension]
-        if dimension is not None or len(shown) < FINDINGS_PER_DIMENSION:
-            shown.append(finding)
-    findings = [f for shown in by_dimension.values() for f in shown]
-    quotes: dict[int, list[Contribution]] = defaultdict(list)
-    for citation in (
-        # A quote moderation has taken down since the run is not shown.
-        FindingContribution.objects.filter(
-            finding__in=findings,
-            is_representative=True,
-            contribution__moderation_status=ModerationStatus.PUBLISHED,
-        )
-        .select_related("contribution")
-        .order_by("finding_id", "rank")
-    ):
-        quotes[citation.finding_id].append(citation.contribution)
-    labels = _ValueLabels(findings)
-    # The public sees only the groups of at least k authors; the curators see all.
-    authors = None if diagnosis.may_curate else _breakdown_authors(findings)
-    diagnosis.sections = [
-        DimensionSection(
-            dimension=value,
-            label=str(label),
-            findings=[
-                FindingItem(
-                    finding=finding,
-                    quotes=quotes[finding.pk],
-                    breakdowns=_breakdowns(
-                        finding,
-                        labels,
-                        over_represented_only=True,
-                        authors=None if authors is None else authors.get(finding.pk, {}),
-                    ),
-                )
-                for finding in by_dimension[value]
-            ],
-            total=per_dimension.get(value, 0),
-        )
-        for value, label in Dimension.choices
-        if by_dimension.get(value)
-    ]
-    if dimension is not None:
-        return diagnosis
-
-    groups = list(run.opinion_groups.order_by("key"))
-    stats = list(run.statement_stats.all())
-    statement_ids = {i for g in groups for i in g.representative_statement_ids}
-    statement_ids |= {s.contribution_id for s in stats}
-    # Statements moderation has taken down since the run are left out.
-    contributions = Contribution.objects.filter(
-        moderation_status=ModerationStatus.PUBLISHED
-    ).in_bulk(list(statement_ids))
-    finding_of = dict(
-        FindingContribution.objects.filter(
-            run=run, contribution_id__in=list(statement_ids)
-        ).values_list("contribution_id", "finding_id")
-    )
-    cited = {
-        pk: Cited(contribution=c, finding_id=finding_of.get(pk)) for pk, c in contributions.items()
-    }
-    for group in groups:
-        diagnosis.groups.append(
-            GroupItem(
-                group=group,
-                statements=[
-                    GroupStatement(
-                        cited=cited[rep["id"]],
-                        agrees=rep["repful_for"] == "agree",
-                        share=float(rep["p_success"]),
-                    )
-                    for rep in group.representatives
-                    if rep["id"] in cited
-                ],
-            )
-        )
-    if groups:
-        standing = [s for s in stats if s.contribution_id in cited]
-        by_consensus = sorted(standing, key=lambda s: (-s.consensus, s.contribution_id))
-        diagnosis.consensus = [
-            (cited[s.contribution_id], s) for s in by_consensus[:STATEMENTS_SHOWN]
-        ]
-        by_division = sorted(standing, key=lambda s: (-s.divisiveness, s.contribution_id))
-        diagnosis.divisive = [
-            (cited[s.contribution_id], s)
-            for s in by_division[:STATEMENTS_SHOWN]
-            if s.divisiveness > 0
-        ]
-    return diagnosis
-
-
-@dataclass
-class FindingPage:
-    consultation: Consultation
-    finding: Finding
-    # Each member (quotes first, by rank) with the contributions that repeat it.
-    members: list[tuple[FindingContribution, list[Contribution]]]
-    breakdowns: list[Breakdown]
-    # The smallest group of authors a breakdown shows the public.
-    anonymity_k: int
-    # The run the diagnosis shows, and whether this finding belongs to it: only its findings
-    # are curated.
-    current_run: SynthesisRun | None = None
-    may_curate: bool = False
-    # The run's other visible findings: what this one may be merged into.
-    merge_targets: list[Finding] = field(default_factory=list)
-    events: list[CurationEvent] = field(default_factory=list)
-
-    @property
-    def is_current(self) -> bool:
-        return self.current_run is not None and self.current_run.pk == self.finding.run_id
-
-
-def _finding_of_consultation(consultation: Consultation, finding_id: int) -> Finding:
+def finding_of_consultation(consultation: Consultation, finding_id: int) -> Finding:
     finding = (
         Finding.objects.select_related("run", "merged_into")
         .filter(pk=finding_id, run__consultation=consultation)
@@ -486,88 +161,13 @@ def finding_get_for_curation(*, slug: str, finding_id: int, user: Any) -> Findin
     ``PermissionDenied``. Whether it may still be curated (its run is the current one, it is
     not merged) is the services' to say, with a message."""
     consultation = consultation_get_for_user(slug=slug, user=user)
-    finding = _finding_of_consultation(consultation, finding_id)
+    finding = finding_of_consultation(consultation, finding_id)
     if not rules.can_curate_findings(user, consultation):
         raise PermissionDenied
     return finding
 
 
-def finding_get_for_user(*, slug: str, finding_id: int, user: Any) -> FindingPage:
-    """A finding of the consultation with every contribution it cites, and what its curators
-    need: the findings it may be merged into, its curation history. Contributions moderation
-    has taken down since the run are shown to curators only."""
-    consultation = consultation_get_for_user(slug=slug, user=user)
-    finding = _finding_of_consultation(consultation, finding_id)
-    may_curate = rules.can_curate_findings(user, consultation)
-    cited = finding.citations.select_related("contribution").order_by("contribution")
-    if not may_curate:
-        cited = cited.filter(contribution__moderation_status=ModerationStatus.PUBLISHED)
-    citations = list(cited)
-    duplicates: dict[int, list[Contribution]] = defaultdict(list)
-    for c in citations:
-        if c.duplicate_of_id is not None:
-            duplicates[c.duplicate_of_id].append(c.contribution)
-    members = [c for c in citations if c.duplicate_of_id is None]
-    members.sort(key=lambda c: (c.rank is None, c.rank or 0, c.contribution_id))
-    page = FindingPage(
-        consultation=consultation,
-        finding=finding,
-        members=[(c, duplicates.get(c.contribution_id, [])) for c in members],
-        breakdowns=_breakdowns(
-            finding,
-            _ValueLabels([finding]),
-            limit=None,
-            # The public sees only the groups of at least k authors; the curators see all.
-            authors=None if may_curate else _breakdown_authors([finding]).get(finding.pk, {}),
-        ),
-        anonymity_k=anonymity_k(),
-        current_run=_last_runs(consultation)[0],
-        may_curate=may_curate,
-    )
-    if page.may_curate:
-        page.events = list(finding.curation_events.select_related("actor")[:20])
-        if page.is_current and finding.status != Finding.Status.MERGED:
-            page.merge_targets = list(
-                finding.run.findings.exclude(status__in=_HIDDEN)
-                .exclude(pk=finding.pk)
-                .order_by("position")
-            )
-    return page
-
-
-# -- the written diagnosis ----------------------------------------------------------------------
-
-
-@dataclass
-class EntrySection:
-    dimension: str
-    label: str
-    entries: list[DiagnosisEntry]
-
-
-@dataclass
-class DiagnosisEditor:
-    """What the writers' page shows: the entries by dimension, the findings they may cite and
-    where the diagnosis stands (its status, its last publication)."""
-
-    consultation: Consultation
-    diagnosis: WrittenDiagnosis | None
-    run: SynthesisRun | None  # the latest successful run: entries cite its findings
-    sections: list[EntrySection] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)  # citable: shown, of ``run``
-    used_finding_ids: set[int] = field(default_factory=set)
-    accepted_unused: int = 0  # accepted findings no entry names: what "propose" would add
-    # Entries resting on a source that can no longer be cited: publishing refuses them.
-    stale_entry_ids: set[int] = field(default_factory=set)
-    publication: DiagnosisPublication | None = None
-    # Of ``publication``: how many contributions it quotes or cites moderation has withdrawn
-    # since, and the statements left with no source standing (to revise and publish again).
-    withdrawn_count: int = 0
-    withdrawn_entries: list[PublishedEntry] = field(default_factory=list)
-
-    @property
-    def entries_count(self) -> int:
-        return sum(len(s.entries) for s in self.sections)
+# -- the written diagnosis -------------------------------------------------------------------------
 
 
 def diagnosis_consultation_for_writing(*, slug: str, user: Any) -> Consultation:
@@ -591,110 +191,6 @@ def diagnosis_entry_get_for_writing(*, slug: str, entry_id: int, user: Any) -> D
     return entry
 
 
-def diagnosis_editor_get_for_user(*, slug: str, user: Any) -> DiagnosisEditor:
-    """The writers' view of the diagnosis, drafts included. Raises ``Http404`` or
-    ``PermissionDenied`` for those who may not write it."""
-    consultation = diagnosis_consultation_for_writing(slug=slug, user=user)
-    run, _latest = _last_runs(consultation)
-    diagnosis = WrittenDiagnosis.objects.filter(consultation=consultation).first()
-    editor = DiagnosisEditor(consultation=consultation, diagnosis=diagnosis, run=run)
-    if run is not None:
-        editor.findings = list(run.findings.exclude(status__in=_HIDDEN).order_by("position"))
-    if diagnosis is None:
-        return editor
-    entries = list(
-        diagnosis.entries.prefetch_related("findings", "contributions").order_by("position", "pk")
-    )
-    editor.used_finding_ids = {f.pk for e in entries for f in e.findings.all()}
-    editor.stale_entry_ids = {
-        e.pk
-        for e in entries
-        if any(f.run_id != getattr(run, "pk", None) or not f.is_visible for f in e.findings.all())
-        or any(c.moderation_status != ModerationStatus.PUBLISHED for c in e.contributions.all())
-    }
-    editor.accepted_unused = sum(
-        1
-        for f in editor.findings
-        if f.status == Finding.Status.ACCEPTED
-        and f.pk not in editor.used_finding_ids
-        and f.dimension in DiagnosisDimension.values
-    )
-    editor.sections = [
-        EntrySection(
-            dimension=value,
-            label=str(label),
-            entries=[e for e in entries if e.dimension == value],
-        )
-        for value, label in DiagnosisDimension.choices
-    ]
-    editor.publication = diagnosis.publications.select_related("published_by").first()
-    if editor.publication is not None:
-        snapshot = editor.publication.snapshot
-        withdrawn = _withdrawn_ids(snapshot)
-        editor.withdrawn_count = len(withdrawn)
-        editor.withdrawn_entries = [
-            e for _d, e in _published_entries(snapshot, withdrawn) if e.withdrawn
-        ]
-    return editor
-
-
-@dataclass(frozen=True)
-class PublishedSource:
-    """A contribution as the publication copied it: its number, its workshop, its words.
-
-    ``withdrawn``: moderation has since taken it down (or it is gone): the page shows a notice
-    in place of its words, the snapshot keeps them."""
-
-    id: int
-    workshop_id: int | None
-    language: str
-    text: str
-    translation_fr: str
-    withdrawn: bool = False
-
-
-@dataclass(frozen=True)
-class PublishedFinding:
-    id: int
-    key: str
-    label: str
-    quotes: list[PublishedSource]
-
-    @property
-    def withdrawn(self) -> bool:
-        """Every quote the publication shows for it was withdrawn (none: it stands)."""
-        return bool(self.quotes) and all(q.withdrawn for q in self.quotes)
-
-
-@dataclass(frozen=True)
-class PublishedEntry:
-    statement: str
-    findings: list[PublishedFinding]
-    contributions: list[PublishedSource]
-
-    @property
-    def withdrawn(self) -> bool:
-        """Nothing the statement shows it rests on still stands: its writers should revise it
-        and publish again."""
-        withdrawn = [f.withdrawn for f in self.findings] + [c.withdrawn for c in self.contributions]
-        return bool(withdrawn) and all(withdrawn)
-
-
-@dataclass
-class PublishedSection:
-    dimension: str
-    label: str
-    entries: list[PublishedEntry]
-
-
-@dataclass
-class PublishedDiagnosis:
-    consultation: Consultation
-    publication: DiagnosisPublication | None
-    sections: list[PublishedSection] = field(default_factory=list)
-    may_write: bool = False
-
-
 def _snapshot_contribution_ids(snapshot: dict[str, Any]) -> set[int]:
     return {
         int(c["id"])
@@ -706,80 +202,131 @@ def _snapshot_contribution_ids(snapshot: dict[str, Any]) -> set[int]:
     }
 
 
-def _withdrawn_ids(snapshot: dict[str, Any]) -> set[int]:
+def publication_withdrawn_ids(snapshot: dict[str, Any]) -> set[int]:
     """The contributions a publication quotes or cites that are no longer published, in one
     query. Asking for the published ones, not the others, fails closed: a contribution that
     is no longer in the database is withdrawn too."""
     ids = _snapshot_contribution_ids(snapshot)
     if not ids:
         return set()
-    published = Contribution.objects.filter(
-        pk__in=ids, moderation_status=ModerationStatus.PUBLISHED
-    ).values_list("pk", flat=True)
+    published = Contribution.objects.published().filter(pk__in=ids).values_list("pk", flat=True)
     return ids - set(published)
 
 
-def _published_source(data: dict[str, Any], withdrawn: set[int]) -> PublishedSource:
-    return PublishedSource(
-        id=int(data["id"]),
-        workshop_id=data.get("workshop"),
-        language=str(data.get("language") or ""),
-        text=str(data["text"]),
-        translation_fr=str(data.get("translation_fr") or ""),
-        withdrawn=int(data["id"]) in withdrawn,
+# -- the findings a citation leads to --------------------------------------------------------------
+
+#: What a citation of a finding (a programme's measure) shows: labels, key, curation state and
+#: the run's date. The heavy JSON (breakdowns, the run's stored result) stays in the database.
+_CITATION_FIELDS = (
+    "key",
+    "label_ar",
+    "label_fr",
+    "title_override_ar",
+    "title_override_fr",
+    "status",
+    "merged_into",
+    "position",
+    "run",
+    "run__consultation",
+    "run__status",
+    "run__finished_at",
+)
+
+
+def findings_for_citation() -> QuerySet[Finding]:
+    """Findings with what a citation of them shows (``_CITATION_FIELDS``), their run joined."""
+    return Finding.objects.select_related("run").only(*_CITATION_FIELDS)
+
+
+@dataclass(frozen=True)
+class ResolvedFinding:
+    """A cited finding (a programme's measure cites findings) as a reader should see it now.
+
+    ``cited`` holds the rows cited, as stored (several when they now resolve to the
+    same finding); ``shown`` is the finding to show and link to. ``from_earlier_run`` is set
+    when the diagnosis has moved on to a newer run that no longer has this idea: ``shown`` is
+    then the cited finding (or what it was merged into in its own run).
+    """
+
+    shown: Finding
+    cited: tuple[Finding, ...]
+    from_earlier_run: bool = False
+
+    @property
+    def set_aside(self) -> bool:
+        """The analyst rejected it: it no longer shows in the diagnosis."""
+        return self.shown.status == Finding.Status.REJECTED
+
+    @property
+    def run_finished_at(self) -> dt.datetime | None:
+        return self.shown.run.finished_at
+
+
+def _merge_chain(finding: Finding, by_pk: dict[int, Finding]) -> list[Finding]:
+    """The finding, what it was merged into, what that was merged into… to the end. Stops on a
+    cycle (which only a write bypassing the services could make)."""
+    chain = [finding]
+    seen = {finding.pk}
+    while chain[-1].merged_into_id is not None:
+        target = by_pk.get(chain[-1].merged_into_id)
+        if target is None or target.pk in seen:
+            break
+        chain.append(target)
+        seen.add(target.pk)
+    return chain
+
+
+def findings_resolve(*, findings: Iterable[Finding]) -> dict[int, ResolvedFinding]:
+    """What a reader should see now for each cited finding, by the cited finding's id.
+
+    1. A finding merged away (``merged_into``) shows as the end of its merge chain.
+    2. When the consultation's diagnosis now shows a newer successful run, the finding of that
+       run with the same stable ``key`` shows instead (its own merge chain followed too); if
+       the cited key is gone there, the keys it was merged into are tried, in chain order.
+    3. Failing that, the cited finding (or its chain's end) shows, marked as coming from an
+       earlier run.
+
+    A rejected finding still shows, marked as set aside (``ResolvedFinding.set_aside``): its
+    citers cited it, and a reader should see that the analyst later set that reading
+    aside rather than see the citation silently disappear.
+
+    Two queries whatever the number of findings, runs or merges: the current runs, then every
+    finding the chains and keys can lead to.
+    """
+    cited = {f.pk: f for f in findings}
+    if not cited:
+        return {}
+    current = SynthesisRun.objects.current_ids({f.run.consultation_id for f in cited.values()})
+    cited_runs = {f.run_id for f in cited.values()}
+    runs = cited_runs | set(current.values())
+    merged_targets = Finding.objects.filter(run_id__in=runs, merged_into__isnull=False).values(
+        "merged_into_id"
     )
-
-
-def _published_entries(
-    snapshot: dict[str, Any], withdrawn: set[int]
-) -> list[tuple[str, PublishedEntry]]:
-    """The snapshot's entries with their dimension, as read now: withdrawn sources marked."""
-    return [
-        (
-            entry["dimension"],
-            PublishedEntry(
-                statement=pick_label(ar=entry["statement_ar"], fr=entry["statement_fr"]),
-                findings=[
-                    PublishedFinding(
-                        id=int(f["id"]),
-                        key=str(f["key"]),
-                        label=pick_label(ar=f["label_ar"], fr=f["label_fr"]) or str(f["key"]),
-                        quotes=[_published_source(q, withdrawn) for q in f.get("quotes", [])],
-                    )
-                    for f in entry["findings"]
-                ],
-                contributions=[_published_source(c, withdrawn) for c in entry["contributions"]],
-            ),
+    # The keys a cited finding was merged into, for the newer run's lookup (step 2).
+    target_keys = Finding.objects.filter(
+        pk__in=Finding.objects.filter(run_id__in=cited_runs, merged_into__isnull=False).values(
+            "merged_into_id"
         )
-        for entry in snapshot.get("entries", [])
-    ]
-
-
-def diagnosis_publication_get_for_user(*, slug: str, user: Any) -> PublishedDiagnosis:
-    """The latest publication of the consultation's diagnosis, read from its snapshot: what
-    was published stays as it was, except the words of a contribution that moderation has
-    withdrawn since, which the page no longer shows (the snapshot keeps them). Anyone who may
-    see the consultation reads it."""
-    consultation = consultation_get_for_user(slug=slug, user=user)
-    publication = (
-        DiagnosisPublication.objects.filter(diagnosis__consultation=consultation)
-        .order_by("-version")
-        .first()
+    ).values("key")
+    candidates = findings_for_citation().filter(
+        Q(pk__in=merged_targets)
+        | Q(key__in={f.key for f in cited.values()})
+        | Q(key__in=target_keys),
+        run_id__in=runs,
     )
-    page = PublishedDiagnosis(
-        consultation=consultation,
-        publication=publication,
-        may_write=rules.can_write_diagnosis(user, consultation),
-    )
-    if publication is None:
-        return page
-    by_dimension: dict[str, list[PublishedEntry]] = defaultdict(list)
-    withdrawn = _withdrawn_ids(publication.snapshot)
-    for dimension, entry in _published_entries(publication.snapshot, withdrawn):
-        by_dimension[dimension].append(entry)
-    page.sections = [
-        PublishedSection(dimension=value, label=str(label), entries=by_dimension[value])
-        for value, label in DiagnosisDimension.choices
-        if by_dimension.get(value)
-    ]
-    return page
+    by_pk = {f.pk: f for f in candidates}
+    by_pk.update(cited)
+    by_run_key = {(f.run_id, f.key): f for f in by_pk.values()}
+
+    def resolve(finding: Finding) -> ResolvedFinding:
+        chain = _merge_chain(finding, by_pk)
+        run_now = current.get(finding.run.consultation_id)
+        if run_now is None or run_now == finding.run_id:
+            return ResolvedFinding(shown=chain[-1], cited=(finding,))
+        for step in chain:
+            successor = by_run_key.get((run_now, step.key))
+            if successor is not None:
+                return ResolvedFinding(shown=_merge_chain(successor, by_pk)[-1], cited=(finding,))
+        return ResolvedFinding(shown=chain[-1], cited=(finding,), from_earlier_run=True)
+
+    return {pk: resolve(finding) for pk, finding in cited.items()}

@@ -1,15 +1,12 @@
-"""Background entry points: they take ids, load objects and call a service."""
+"""Background entry points: they take ids, load objects and call a service.
+
+The synthesis run's task is defined next to the service that enqueues it
+(``services.runs.synthesis_run_task``), so that this module imports the services and never the
+reverse; the worker and callers find it here too.
+"""
 
 from __future__ import annotations
 
-from django_tasks import task
+from tashawur.diagnosis.services.runs import synthesis_run_task
 
-from tashawur.diagnosis.services import synthesis_run_execute
-
-
-@task()
-def synthesis_run_task(run_id: int) -> str | None:
-    """Execute a queued synthesis run; returns its status afterwards (``None`` when the run has
-    gone since it was queued)."""
-    run = synthesis_run_execute(run_id=run_id)
-    return None if run is None else str(run.status)
+__all__ = ["synthesis_run_task"]

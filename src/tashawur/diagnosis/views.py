@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from tashawur.consultations.selectors import consultation_get_for_user
-from tashawur.consultations.views import HtmxHttpRequest
+from tashawur.core.htmx import HtmxHttpRequest
 from tashawur.core.errors import DomainError
-from tashawur.diagnosis import rules, selectors, services
+from tashawur.diagnosis import pages, rules, selectors, services, written_pages
 from tashawur.diagnosis.forms import (
     DiagnosisEntryForm,
     DiagnosisEntryMoveForm,
@@ -41,16 +41,14 @@ UNPROCESSABLE = 422
 @require_safe
 def consultation_diagnosis(request: HttpRequest, slug: str) -> HttpResponse:
     dimension = request.GET.get("dimension") or None
-    diagnosis = selectors.diagnosis_get_for_user(slug=slug, user=request.user, dimension=dimension)
+    diagnosis = pages.diagnosis_page(slug=slug, user=request.user, dimension=dimension)
     # The page reloads itself while a run is pending: each look tells a run whose worker has
     # stopped, which then shows failed, with the button to run the synthesis again.
     if (
         diagnosis.pending
         and services.synthesis_runs_recover(consultation=diagnosis.consultation).failed
     ):
-        diagnosis = selectors.diagnosis_get_for_user(
-            slug=slug, user=request.user, dimension=dimension
-        )
+        diagnosis = pages.diagnosis_page(slug=slug, user=request.user, dimension=dimension)
     return render(
         request,
         "diagnosis/consultation.html",
@@ -82,7 +80,7 @@ def run_request(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _finding_context(request: HttpRequest, slug: str, pk: int, **forms: Any) -> dict[str, Any]:
     """The finding page's context, with fresh curation forms unless bound ones are given."""
-    page = selectors.finding_get_for_user(slug=slug, finding_id=pk, user=request.user)
+    page = pages.finding_page(slug=slug, finding_id=pk, user=request.user)
     finding = page.finding
     context: dict[str, Any] = {
         "page": page,
@@ -265,7 +263,7 @@ def _editor_context(
     action_error: str = "",
     notice: str = "",
 ) -> dict[str, Any]:
-    editor = selectors.diagnosis_editor_get_for_user(slug=slug, user=request.user)
+    editor = written_pages.diagnosis_editor_page(slug=slug, user=request.user)
     if form is None:
         form = DiagnosisEntryForm(initial=_entry_initial(editing) if editing else None)
     return {
@@ -433,7 +431,7 @@ def diagnosis_publish(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def diagnosis_published(request: HttpRequest, slug: str) -> HttpResponse:
-    page = selectors.diagnosis_publication_get_for_user(slug=slug, user=request.user)
+    page = written_pages.diagnosis_publication_page(slug=slug, user=request.user)
     return render(
         request,
         "diagnosis/published.html",

@@ -9,7 +9,7 @@ falls back on its own latest update); when every weight is 0 the sub-measures co
 A measure's budget is its own envelope, not counting its sub-measures'.
 
 The findings a measure cites are shown as the diagnosis now reads them
-(``findings_resolve``): the citation itself is never rewritten.
+(``diagnosis.selectors.findings_resolve``): the citation itself is never rewritten.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from tashawur.consultations.selectors import consultation_get_for_user
-from tashawur.diagnosis.models import Finding, SynthesisRun
+from tashawur.diagnosis.models import Finding
+from tashawur.diagnosis.selectors import ResolvedFinding, findings_for_citation, findings_resolve
 from tashawur.programmes import rules
 from tashawur.programmes.models import (
     FundingLine,
@@ -185,124 +186,6 @@ def programme_budget_by_source(*, programme: Programme) -> list[SourceTotal]:
     ]
 
 
-# --- the findings a measure cites, as the diagnosis now reads them ---------------------------
-
-#: What a measure's findings show: labels, key, curation state and the run's date. The heavy
-#: JSON (breakdowns, the run's stored result) stays in the database.
-_FINDING_FIELDS = (
-    "key",
-    "label_ar",
-    "label_fr",
-    "title_override_ar",
-    "title_override_fr",
-    "status",
-    "merged_into",
-    "position",
-    "run",
-    "run__consultation",
-    "run__status",
-    "run__finished_at",
-)
-
-
-def _findings_shown() -> QuerySet[Finding]:
-    return Finding.objects.select_related("run").only(*_FINDING_FIELDS)
-
-
-@dataclass(frozen=True)
-class ResolvedFinding:
-    """A finding a measure cites, as a reader should see it now.
-
-    ``cited`` holds the rows the measure cites, as stored (several when they now resolve to the
-    same finding); ``shown`` is the finding to show and link to. ``from_earlier_run`` is set
-    when the diagnosis has moved on to a newer run that no longer has this idea: ``shown`` is
-    then the cited finding (or what it was merged into in its own run).
-    """
-
-    shown: Finding
-    cited: tuple[Finding, ...]
-    from_earlier_run: bool = False
-
-    @property
-    def set_aside(self) -> bool:
-        """The analyst rejected it: it no longer shows in the diagnosis."""
-        return self.shown.status == Finding.Status.REJECTED
-
-    @property
-    def run_finished_at(self) -> dt.datetime | None:
-        return self.shown.run.finished_at
-
-
-def _merge_chain(finding: Finding, by_pk: dict[int, Finding]) -> list[Finding]:
-    """The finding, what it was merged into, what that was merged into… to the end. Stops on a
-    cycle (which only a write bypassing the services could make)."""
-    chain = [finding]
-    seen = {finding.pk}
-    while chain[-1].merged_into_id is not None:
-        target = by_pk.get(chain[-1].merged_into_id)
-        if target is None or target.pk in seen:
-            break
-        chain.append(target)
-        seen.add(target.pk)
-    return chain
-
-
-def findings_resolve(*, findings: Iterable[Finding]) -> dict[int, ResolvedFinding]:
-    """What a reader should see now for each cited finding, by the cited finding's id.
-
-    1. A finding merged away (``merged_into``) shows as the end of its merge chain.
-    2. When the consultation's diagnosis now shows a newer successful run, the finding of that
-       run with the same stable ``key`` shows instead (its own merge chain followed too); if
-       the cited key is gone there, the keys it was merged into are tried, in chain order.
-    3. Failing that, the cited finding (or its chain's end) shows, marked as coming from an
-       earlier run.
-
-    A rejected finding still shows, marked as set aside (``ResolvedFinding.set_aside``): the
-    measure's authors cited it, and a reader should see that the analyst later set that reading
-    aside rather than see the citation silently disappear.
-
-    Two queries whatever the number of findings, runs or merges: the current runs, then every
-    finding the chains and keys can lead to.
-    """
-    cited = {f.pk: f for f in findings}
-    if not cited:
-        return {}
-    current = SynthesisRun.objects.current_ids({f.run.consultation_id for f in cited.values()})
-    cited_runs = {f.run_id for f in cited.values()}
-    runs = cited_runs | set(current.values())
-    merged_targets = Finding.objects.filter(run_id__in=runs, merged_into__isnull=False).values(
-        "merged_into_id"
-    )
-    # The keys a cited finding was merged into, for the newer run's lookup (step 2).
-    target_keys = Finding.objects.filter(
-        pk__in=Finding.objects.filter(run_id__in=cited_runs, merged_into__isnull=False).values(
-            "merged_into_id"
-        )
-    ).values("key")
-    candidates = _findings_shown().filter(
-        Q(pk__in=merged_targets)
-        | Q(key__in={f.key for f in cited.values()})
-        | Q(key__in=target_keys),
-        run_id__in=runs,
-    )
-    by_pk = {f.pk: f for f in candidates}
-    by_pk.update(cited)
-    by_run_key = {(f.run_id, f.key): f for f in by_pk.values()}
-
-    def resolve(finding: Finding) -> ResolvedFinding:
-        chain = _merge_chain(finding, by_pk)
-        run_now = current.get(finding.run.consultation_id)
-        if run_now is None or run_now == finding.run_id:
-            return ResolvedFinding(shown=chain[-1], cited=(finding,))
-        for step in chain:
-            successor = by_run_key.get((run_now, step.key))
-            if successor is not None:
-                return ResolvedFinding(shown=_merge_chain(successor, by_pk)[-1], cited=(finding,))
-        return ResolvedFinding(shown=chain[-1], cited=(finding,), from_earlier_run=True)
-
-    return {pk: resolve(finding) for pk, finding in cited.items()}
-
-
 def _group_by_shown(
     cited: Iterable[Finding], resolved: dict[int, ResolvedFinding]
 ) -> list[ResolvedFinding]:
@@ -348,7 +231,7 @@ def measure_tree(
         .prefetch_related(
             "partners",
             Prefetch("funding_lines", queryset=FundingLine.objects.order_by("source")),
-            Prefetch("findings", queryset=_findings_shown().order_by("position", "pk")),
+            Prefetch("findings", queryset=findings_for_citation().order_by("position", "pk")),
         )
     )
     nodes: dict[int, MeasureNode] = {}

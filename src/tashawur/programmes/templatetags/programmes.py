@@ -1,23 +1,14 @@
-"""Template helpers of the action programme: a link other pages can show, and money."""
+"""Template helpers of the action programme: money in dirhams."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from django import template
 from django.utils import numberformat
 from django.utils.formats import get_format
 
-from tashawur.programmes.selectors import programme_visible_for
-
 register = template.Library()
-
-
-@register.simple_tag(takes_context=True)
-def visible_programme(context: template.Context, consultation: Any) -> Any:
-    """The consultation's action programme if the reader may see it, else None (one query)."""
-    return programme_visible_for(consultation=consultation, user=context["request"].user)
 
 
 @register.filter

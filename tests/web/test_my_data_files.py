@@ -1,5 +1,5 @@
-"""The renderers: JSON parses, CSV is formula-escaped and opens in Excel, the ZIP holds every
-section."""
+"""The "My data" renderers: JSON parses, CSV is formula-escaped and opens in Excel, the ZIP
+holds every section."""
 
 import csv
 import datetime as dt
@@ -9,8 +9,13 @@ import zipfile
 
 import pytest
 
-from tashawur.actors.exports import export_csv, export_csv_zip, export_file_name, export_json
-from tashawur.actors.selectors import EXPORT_SECTIONS
+from tashawur.web.exports import (
+    EXPORT_SECTIONS,
+    export_csv,
+    export_csv_zip,
+    export_file_name,
+    export_json,
+)
 
 DAY = dt.date(2026, 11, 29)
 

@@ -1,14 +1,10 @@
-"""Every write to an action programme. Keyword-only, atomic; a broken rule raises a translated
-``DomainError`` naming the field at fault (STYLE.md).
-
-Who may call these is the views' and the admin's business (``programmes.rules``).
-"""
+"""Writes to a programme and its measures: create, adopt, add, move, update, fund."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,74 +14,23 @@ from django.utils.translation import gettext as _
 from tashawur.actors.models import Organisation
 from tashawur.consultations.models import Consultation
 from tashawur.core.errors import DomainError
-from tashawur.core.models import User
-from tashawur.core.validation import idempotency_key_clean, user_text_clean
 from tashawur.diagnosis.models import Finding
 from tashawur.programmes.models import (
     MEASURE_CODE_PATTERN,
     FundingLine,
     FundingSource,
-    Indicator,
     Measure,
     Programme,
-    ProgressUpdate,
 )
-
-TITLE_MAX_LENGTH = 300
-NOTE_MAX_LENGTH = 5_000
-#: The largest amount a money field stores (14 digits, 2 after the point).
-MONEY_MAX = Decimal("999999999999.99")
-
-
-# --- checks shared by the services -----------------------------------------------------------
-
-
-def _text(value: str, *, field: str, required: bool, max_length: int) -> str:
-    return user_text_clean(value, field=field, max_length=max_length, required=required)
-
-
-def _decimal(value: Decimal | int | str, *, field: str) -> Decimal:
-    """A finite Decimal; floats are refused, since money must not go through binary floats."""
-    if isinstance(value, float | bool):
-        raise DomainError(_("Enter a number."), code="number_invalid", field=field)
-    try:
-        number = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise DomainError(_("Enter a number."), code="number_invalid", field=field) from None
-    if not number.is_finite():
-        raise DomainError(_("Enter a number."), code="number_invalid", field=field)
-    return number
-
-
-def _amount(value: Decimal | int | str, *, field: str) -> Decimal:
-    amount = _decimal(value, field=field)
-    if amount < 0:
-        raise DomainError(_("An amount cannot be negative."), code="amount_negative", field=field)
-    if amount > MONEY_MAX or amount != amount.quantize(Decimal("0.01")):
-        raise DomainError(
-            _("Enter an amount in dirhams with at most two decimals, below one trillion."),
-            code="amount_invalid",
-            field=field,
-        )
-    return amount
-
-
-def _programme_check_open(programme: Programme) -> None:
-    if programme.status == Programme.Status.CLOSED:
-        raise DomainError(
-            _("This action programme is closed: it can no longer be changed."),
-            code="programme_closed",
-        )
-
-
-def _period_check(starts_on: dt.date | None, ends_on: dt.date | None, *, field: str) -> None:
-    if starts_on is not None and ends_on is not None and ends_on < starts_on:
-        raise DomainError(
-            _("The end date must not come before the start date."),
-            code="dates_reversed",
-            field=field,
-        )
-
+from tashawur.programmes.services.checks import (
+    NOTE_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    amount_clean,
+    decimal_clean,
+    period_check,
+    programme_check_open,
+    text_clean,
+)
 
 # --- programme -------------------------------------------------------------------------------
 
@@ -100,9 +45,9 @@ def programme_create(
     ends_on: dt.date,
 ) -> Programme:
     """Start a consultation's action programme, as a draft; a consultation has one programme."""
-    title_ar = _text(title_ar, field="title_ar", required=True, max_length=TITLE_MAX_LENGTH)
-    title_fr = _text(title_fr, field="title_fr", required=True, max_length=TITLE_MAX_LENGTH)
-    _period_check(starts_on, ends_on, field="ends_on")
+    title_ar = text_clean(title_ar, field="title_ar", required=True, max_length=TITLE_MAX_LENGTH)
+    title_fr = text_clean(title_fr, field="title_fr", required=True, max_length=TITLE_MAX_LENGTH)
+    period_check(starts_on, ends_on, field="ends_on")
     if Programme.objects.filter(consultation=consultation).exists():
         raise DomainError(
             _("This consultation already has an action programme."),
@@ -203,7 +148,7 @@ def measure_placement_check(
     not under itself, dated within the programme's period, answering findings of the same
     consultation. The admin's measure form runs it too."""
     _parent_check(programme=programme, parent=parent, measure=measure)
-    _period_check(starts_on, ends_on, field="ends_on")
+    period_check(starts_on, ends_on, field="ends_on")
     for day, field in ((starts_on, "starts_on"), (ends_on, "ends_on")):
         if day is not None and not programme.starts_on <= day <= programme.ends_on:
             raise DomainError(
@@ -248,7 +193,7 @@ def measure_add(
     the findings it answers come from the same consultation's diagnosis.
     """
     locked = Programme.objects.select_for_update().get(pk=programme.pk)
-    _programme_check_open(locked)
+    programme_check_open(locked)
     code = code.strip()
     if not MEASURE_CODE_PATTERN.fullmatch(code):
         raise DomainError(
@@ -256,16 +201,16 @@ def measure_add(
             code="code_invalid",
             field="code",
         )
-    title_ar = _text(title_ar, field="title_ar", required=True, max_length=TITLE_MAX_LENGTH)
-    title_fr = _text(title_fr, field="title_fr", required=True, max_length=TITLE_MAX_LENGTH)
-    description_ar = _text(
+    title_ar = text_clean(title_ar, field="title_ar", required=True, max_length=TITLE_MAX_LENGTH)
+    title_fr = text_clean(title_fr, field="title_fr", required=True, max_length=TITLE_MAX_LENGTH)
+    description_ar = text_clean(
         description_ar, field="description_ar", required=False, max_length=NOTE_MAX_LENGTH
     )
-    description_fr = _text(
+    description_fr = text_clean(
         description_fr, field="description_fr", required=False, max_length=NOTE_MAX_LENGTH
     )
-    checked_budget = None if budget is None else _amount(budget, field="budget")
-    checked_weight = _decimal(weight, field="weight")
+    checked_budget = None if budget is None else amount_clean(budget, field="budget")
+    checked_weight = decimal_clean(weight, field="weight")
     if not Decimal(0) <= checked_weight <= Decimal(100):
         raise DomainError(
             _("The weight is a share of the parent measure, from 0 to 100."),
@@ -313,10 +258,111 @@ def measure_add(
 def measure_move(*, measure: Measure, parent: Measure | None) -> Measure:
     """Put a measure under another parent of the same programme (or at the top)."""
     locked = Measure.objects.select_for_update().select_related("programme").get(pk=measure.pk)
-    _programme_check_open(locked.programme)
+    programme_check_open(locked.programme)
     _parent_check(programme=locked.programme, parent=parent, measure=locked)
     locked.parent = parent
     locked.save(update_fields=["parent", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def measure_update(
+    *,
+    measure: Measure,
+    code: str,
+    title_ar: str,
+    title_fr: str,
+    description_ar: str = "",
+    description_fr: str = "",
+    owner: Organisation | None = None,
+    partners: Iterable[Organisation] = (),
+    budget: Decimal | int | str | None = None,
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
+    weight: Decimal | int | str = Decimal(100),
+    status: str = Measure.Status.PLANNED,
+    findings: Iterable[Finding] = (),
+) -> Measure:
+    """Change a measure's own fields, with the checks of ``measure_add``; its place in the tree
+    moves with ``measure_move`` and its funding with ``measure_set_funding``.
+
+    The budget never drops below the funding already set: lower the funding first.
+    """
+    locked = Measure.objects.select_for_update().select_related("programme").get(pk=measure.pk)
+    programme = locked.programme
+    programme_check_open(programme)
+    code = code.strip()
+    if not MEASURE_CODE_PATTERN.fullmatch(code):
+        raise DomainError(
+            _("A measure's code is numbers joined by dots, such as 2 or 2.1."),
+            code="code_invalid",
+            field="code",
+        )
+    title_ar = text_clean(title_ar, field="title_ar", required=True, max_length=TITLE_MAX_LENGTH)
+    title_fr = text_clean(title_fr, field="title_fr", required=True, max_length=TITLE_MAX_LENGTH)
+    description_ar = text_clean(
+        description_ar, field="description_ar", required=False, max_length=NOTE_MAX_LENGTH
+    )
+    description_fr = text_clean(
+        description_fr, field="description_fr", required=False, max_length=NOTE_MAX_LENGTH
+    )
+    checked_budget = None if budget is None else amount_clean(budget, field="budget")
+    checked_weight = decimal_clean(weight, field="weight")
+    if not Decimal(0) <= checked_weight <= Decimal(100):
+        raise DomainError(
+            _("The weight is a share of the parent measure, from 0 to 100."),
+            code="weight_invalid",
+            field="weight",
+        )
+    if status not in Measure.Status.values:
+        raise DomainError(
+            _("“%(status)s” is not a measure status.") % {"status": status},
+            code="measure_status_invalid",
+            field="status",
+        )
+    chosen = list(findings)
+    measure_placement_check(
+        programme=programme,
+        measure=locked,
+        parent=locked.parent,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        findings=chosen,
+    )
+    if Measure.objects.filter(programme=programme, code=code).exclude(pk=locked.pk).exists():
+        raise DomainError(
+            _("Another measure of this programme already has the code %(code)s.") % {"code": code},
+            code="code_taken",
+            field="code",
+        )
+    funded = sum(locked.funding_lines.values_list("amount", flat=True), Decimal(0))
+    if funded and checked_budget is None:
+        raise DomainError(
+            _("Set the measure's budget before its funding."),
+            code="budget_missing",
+            field="budget",
+        )
+    if checked_budget is not None and funded > checked_budget:
+        raise DomainError(
+            _("The funding (%(total)s MAD) exceeds the measure's budget (%(budget)s MAD).")
+            % {"total": f"{funded:.2f}", "budget": f"{checked_budget:.2f}"},
+            code="funding_over_budget",
+            field="budget",
+        )
+    locked.code = code
+    locked.title_ar = title_ar
+    locked.title_fr = title_fr
+    locked.description_ar = description_ar
+    locked.description_fr = description_fr
+    locked.owner = owner
+    locked.budget = checked_budget
+    locked.starts_on = starts_on
+    locked.ends_on = ends_on
+    locked.weight = checked_weight
+    locked.status = status
+    locked.save()
+    locked.partners.set(list(partners))
+    locked.findings.set(chosen)
     return locked
 
 
@@ -330,7 +376,7 @@ def measure_set_funding(
     budget; a source with a zero amount is left out.
     """
     locked = Measure.objects.select_for_update().select_related("programme").get(pk=measure.pk)
-    _programme_check_open(locked.programme)
+    programme_check_open(locked.programme)
     amounts: dict[str, Decimal] = {}
     for source, value in lines.items():
         if source not in FundingSource.values:
@@ -339,7 +385,7 @@ def measure_set_funding(
                 code="funding_source_invalid",
                 field="source",
             )
-        amount = _amount(value, field="amount")
+        amount = amount_clean(value, field="amount")
         if amount > 0:
             amounts[source] = amount
     total = sum(amounts.values(), Decimal(0))
@@ -363,173 +409,3 @@ def measure_set_funding(
             for source, amount in sorted(amounts.items())
         ]
     )
-
-
-# --- indicators and progress -----------------------------------------------------------------
-
-
-@transaction.atomic
-def indicator_add(
-    *,
-    measure: Measure,
-    name_ar: str,
-    name_fr: str,
-    baseline: Decimal | int | str,
-    target: Decimal | int | str,
-    unit: str = "",
-    direction: str = Indicator.Direction.UP,
-) -> Indicator:
-    name_ar = _text(name_ar, field="name_ar", required=True, max_length=TITLE_MAX_LENGTH)
-    name_fr = _text(name_fr, field="name_fr", required=True, max_length=TITLE_MAX_LENGTH)
-    unit = _text(unit, field="unit", required=False, max_length=64)
-    if direction not in Indicator.Direction.values:
-        raise DomainError(
-            _("“%(direction)s” is not a direction.") % {"direction": direction},
-            code="direction_invalid",
-            field="direction",
-        )
-    checked_baseline = _decimal(baseline, field="baseline")
-    checked_target = _decimal(target, field="target")
-    if direction == Indicator.Direction.UP and checked_target <= checked_baseline:
-        raise DomainError(
-            _("For an indicator that should rise, the target must be above the baseline."),
-            code="target_not_beyond_baseline",
-            field="target",
-        )
-    if direction == Indicator.Direction.DOWN and checked_target >= checked_baseline:
-        raise DomainError(
-            _("For an indicator that should fall, the target must be below the baseline."),
-            code="target_not_beyond_baseline",
-            field="target",
-        )
-    locked = Measure.objects.select_for_update().select_related("programme").get(pk=measure.pk)
-    _programme_check_open(locked.programme)
-    return Indicator.objects.create(
-        measure=locked,
-        name_ar=name_ar,
-        name_fr=name_fr,
-        unit=unit,
-        baseline=checked_baseline,
-        target=checked_target,
-        direction=direction,
-    )
-
-
-def _replay(*, idempotency_key: str | None, measure: Measure) -> ProgressUpdate | None:
-    if idempotency_key is None:
-        return None
-    first = ProgressUpdate.objects.filter(idempotency_key=idempotency_key).first()
-    if first is None:
-        return None
-    if first.measure_id != measure.pk:
-        raise DomainError(
-            _("This idempotency key was already used for another measure."),
-            code="idempotency_key_conflict",
-            field="idempotency_key",
-        )
-    return first
-
-
-def measure_check_takes_progress(measure: Measure) -> None:
-    if measure.status == Measure.Status.CANCELLED:
-        raise DomainError(
-            _("This measure is cancelled: it takes no more progress updates."),
-            code="measure_cancelled",
-        )
-
-
-def progress_check(
-    *,
-    measure: Measure,
-    on: dt.date,
-    percent: int,
-    indicator: Indicator | None,
-    indicator_value: Decimal | int | str | None,
-) -> Decimal | None:
-    """What a progress update must be: a whole percentage from 0 to 100, not dated in the
-    future, and an indicator value only with an indicator of the same measure. Returns the
-    value as a Decimal. The admin's progress form runs it too."""
-    if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
-        raise DomainError(
-            _("The progress is a whole percentage from 0 to 100."),
-            code="percent_invalid",
-            field="percent",
-        )
-    if on > timezone.localdate():
-        raise DomainError(
-            _("A progress update cannot be dated in the future."),
-            code="date_in_future",
-            field="on",
-        )
-    if indicator is not None:
-        if indicator.measure_id != measure.pk:
-            raise DomainError(
-                _("This indicator belongs to another measure."),
-                code="indicator_other_measure",
-                field="indicator",
-            )
-        if indicator_value is None:
-            raise DomainError(
-                _("Give the indicator's value."),
-                code="indicator_value_missing",
-                field="indicator_value",
-            )
-        return _decimal(indicator_value, field="indicator_value")
-    if indicator_value is not None:
-        raise DomainError(
-            _("Choose the indicator this value measures."),
-            code="indicator_missing",
-            field="indicator",
-        )
-    return None
-
-
-@transaction.atomic
-def progress_record(
-    *,
-    measure: Measure,
-    on: dt.date,
-    percent: int,
-    recorded_by: User | None,
-    note: str = "",
-    indicator: Indicator | None = None,
-    indicator_value: Decimal | int | str | None = None,
-    idempotency_key: str | None = None,
-) -> ProgressUpdate:
-    """Record where a measure stands on a date; its latest update is its progress.
-
-    A replayed ``idempotency_key`` returns the first update and records nothing new, even when
-    the replay races the original (the unique constraint decides, inside a savepoint).
-    """
-    idempotency_key = idempotency_key_clean(idempotency_key)
-    replay = _replay(idempotency_key=idempotency_key, measure=measure)
-    if replay is not None:
-        return replay
-    value = progress_check(
-        measure=measure,
-        on=on,
-        percent=percent,
-        indicator=indicator,
-        indicator_value=indicator_value,
-    )
-    note = _text(note, field="note", required=False, max_length=NOTE_MAX_LENGTH)
-    locked = Measure.objects.select_for_update().select_related("programme").get(pk=measure.pk)
-    _programme_check_open(locked.programme)
-    measure_check_takes_progress(locked)
-    try:
-        with transaction.atomic():
-            return ProgressUpdate.objects.create(
-                measure=locked,
-                on=on,
-                percent=percent,
-                note=note,
-                indicator=indicator,
-                indicator_value=value,
-                recorded_by=recorded_by,
-                idempotency_key=idempotency_key,
-            )
-    except IntegrityError:
-        replay = _replay(idempotency_key=idempotency_key, measure=measure)
-        if replay is None:
-            raise
-        return replay

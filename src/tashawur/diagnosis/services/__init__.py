@@ -1,0 +1,80 @@
+"""Writes of the diagnosis: request a synthesis run, execute it, store what it found, curate it,
+then write the diagnosis on it and publish it.
+
+- ``runs``: request, execute (the background task), lease and recovery of synthesis runs;
+- ``storing``: what a run reads and how its findings and opinion map are stored;
+- ``curation``: rename, accept or reject, merge and split the findings of the run shown;
+- ``writing``: the diagnosis's entries, proposed entries, and publication.
+
+Callers import the public names from here (``from tashawur.diagnosis import services``).
+"""
+
+from tashawur.diagnosis.services.curation import (
+    QUOTES_MAX,
+    TITLE_MAX_LENGTH,
+    finding_rename,
+    finding_split,
+    finding_status_set,
+    findings_merge,
+)
+from tashawur.diagnosis.services.runs import (
+    DEFAULT_EMBEDDER,
+    DEFAULT_RUN_LEASE_SECONDS,
+    EMBEDDERS,
+    HEARTBEATS_PER_LEASE,
+    RANDOM_STATE,
+    RunsRecovered,
+    synthesis_embedder,
+    synthesis_run_execute,
+    synthesis_run_lease,
+    synthesis_run_request,
+    synthesis_run_task,
+    synthesis_runs_abandon_pending,
+    synthesis_runs_recover,
+)
+from tashawur.diagnosis.services.storing import (
+    OPINION_MIN_PARTICIPANTS,
+    OPINION_MIN_STATEMENTS,
+    SynthesisRunError,
+)
+from tashawur.diagnosis.services.writing import (
+    STATEMENT_MAX_LENGTH,
+    diagnosis_entries_propose,
+    diagnosis_entry_create,
+    diagnosis_entry_delete,
+    diagnosis_entry_move,
+    diagnosis_entry_update,
+    diagnosis_publish,
+)
+
+__all__ = [
+    "DEFAULT_EMBEDDER",
+    "DEFAULT_RUN_LEASE_SECONDS",
+    "EMBEDDERS",
+    "HEARTBEATS_PER_LEASE",
+    "OPINION_MIN_PARTICIPANTS",
+    "OPINION_MIN_STATEMENTS",
+    "QUOTES_MAX",
+    "RANDOM_STATE",
+    "STATEMENT_MAX_LENGTH",
+    "TITLE_MAX_LENGTH",
+    "RunsRecovered",
+    "SynthesisRunError",
+    "diagnosis_entries_propose",
+    "diagnosis_entry_create",
+    "diagnosis_entry_delete",
+    "diagnosis_entry_move",
+    "diagnosis_entry_update",
+    "diagnosis_publish",
+    "finding_rename",
+    "finding_split",
+    "finding_status_set",
+    "findings_merge",
+    "synthesis_embedder",
+    "synthesis_run_execute",
+    "synthesis_run_lease",
+    "synthesis_run_request",
+    "synthesis_run_task",
+    "synthesis_runs_abandon_pending",
+    "synthesis_runs_recover",
+]

@@ -1,0 +1,294 @@
+"""Read what a synthesis run analyses, and store what it found: the findings (each citing its
+contributions) and the opinion map, in the run's one transaction (``runs.synthesis_run_execute``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+
+from tashawur.actors.selectors import participants_actor_type
+from tashawur.consultations.models import Consultation, Dimension
+from tashawur.contributions.models import Contribution, Language, Vote
+from tashawur.diagnosis.models import (
+    Finding,
+    FindingContribution,
+    OpinionGroup,
+    StatementStat,
+    SynthesisRun,
+)
+from tashawur.territories.models import Territory
+
+if TYPE_CHECKING:
+    from tashawur.synthesis import ProfileGroup, SynthesisResult
+    from tashawur.synthesis.opinions import OpinionMap
+
+#: The opinion map needs at least this many voters and voted statements to be worth drawing.
+OPINION_MIN_PARTICIPANTS = 4
+OPINION_MIN_STATEMENTS = 2
+_DIMENSION_ORDER = {value: index for index, value in enumerate(Dimension.values)}
+
+
+class SynthesisRunError(Exception):
+    """A run cannot go on; ``code`` is stored with the run and the page explains it."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What a run analyses: the published contributions as the library reads them, their
+    dimensions by id, and the votes on them."""
+
+    records: list[dict[str, Any]]
+    dimensions: dict[int, str]
+    votes: list[tuple[int, int, int, float]]  # participant, statement, value, timestamp
+
+
+def _province_code(territory: Territory | None) -> str:
+    while territory is not None and territory.level == Territory.Level.COMMUNE:
+        territory = territory.parent
+    if territory is None or territory.level != Territory.Level.PROVINCE:
+        return ""
+    return territory.code
+
+
+def _actor_types(participant_ids: set[int]) -> dict[int, str]:
+    """Each author's actor type (the type, not the subtype) from their first organisation, as
+    open data and the public pages read it."""
+    return participants_actor_type(participant_ids)
+
+
+def inputs_read(consultation: Consultation) -> RunInputs:
+    """The consultation's published contributions and the votes on them, as the run reads them.
+
+    Raises ``SynthesisRunError`` (``no_contributions``) when none is published.
+    """
+    contributions = list(
+        Contribution.objects.published()
+        .filter(consultation=consultation)
+        .select_related("theme", "territory__parent", "author__territory__parent")
+        .order_by("pk")
+    )
+    if not contributions:
+        raise SynthesisRunError(
+            "the consultation has no published contribution", code="no_contributions"
+        )
+    actor_types = _actor_types({c.author_id for c in contributions if c.author_id})
+    records: list[dict[str, Any]] = []
+    for c in contributions:
+        territory = c.territory or (c.author.territory if c.author else None)
+        record: dict[str, Any] = {
+            "id": str(c.pk),
+            "text": c.text,
+            "translation": c.translation_fr or None,
+            "dimension": c.dimension,
+            "theme": c.theme.slug if c.theme else "",
+            "actor_type": actor_types.get(c.author_id or 0, ""),
+            "province": _province_code(territory),
+            "channel": c.channel,
+        }
+        if c.language != Language.UNDETERMINED:
+            # A language a person set or the language task found; the library's own guess
+            # profiles the others.
+            record["language"] = c.language
+        records.append(record)
+    votes = [
+        (participant_id, contribution_id, value, updated_at.timestamp())
+        for participant_id, contribution_id, value, updated_at in Vote.objects.on_published()
+        .filter(contribution__consultation=consultation)
+        .order_by("pk")
+        .values_list("participant_id", "contribution_id", "value", "updated_at")
+    ]
+    return RunInputs(
+        records=records, dimensions={c.pk: c.dimension for c in contributions}, votes=votes
+    )
+
+
+def _key_order(key: str) -> tuple[str, int]:
+    """Library keys in number order: "F9" before "F10"."""
+    match = re.fullmatch(r"([A-Za-z]*)(\d+)", key)
+    return (match.group(1), int(match.group(2))) if match else (key, 0)
+
+
+def dominant_dimension(counts: Mapping[str, int]) -> str:
+    return min(counts, key=lambda d: (-counts[d], _DIMENSION_ORDER.get(d, len(_DIMENSION_ORDER))))
+
+
+def result_store(
+    run: SynthesisRun, inputs: RunInputs, result: SynthesisResult, opinions: OpinionMap | None
+) -> SynthesisRun:
+    """Write the findings, their citations and the opinion map, and close the run."""
+    themes = {t.id: t for t in result.themes}
+    canonical_of: dict[str, str] = {}
+    for group in result.duplicates:
+        for duplicate in group.duplicate_ids:
+            canonical_of[duplicate] = group.canonical_id
+    duplicates_of: dict[str, list[str]] = defaultdict(list)
+    for duplicate, canonical in canonical_of.items():
+        duplicates_of[canonical].append(duplicate)
+
+    planned = []
+    for f in result.findings:
+        cited = [int(i) for i in f.member_ids]
+        cited += [int(d) for m in f.member_ids for d in duplicates_of.get(m, [])]
+        counts = Counter(inputs.dimensions[c] for c in cited)
+        if len(cited) != f.size:
+            raise SynthesisRunError(
+                f"finding {f.id} has size {f.size} but cites {len(cited)} contributions",
+                code="result_inconsistent",
+            )
+        planned.append((f, dict(counts), dominant_dimension(counts)))
+    # The diagnosis reads by dimension, then by weight: the most carried finding first.
+    planned.sort(key=lambda p: (_DIMENSION_ORDER[p[2]], -p[0].size, _key_order(p[0].id)))
+
+    findings = Finding.objects.bulk_create(
+        Finding(
+            run=run,
+            key=f.id,
+            theme_key=f.theme,
+            label_ar=f.label_ar[:500],
+            label_fr=f.label_fr[:500],
+            theme_label_ar=themes[f.theme].label_ar[:500] if f.theme in themes else "",
+            theme_label_fr=themes[f.theme].label_fr[:500] if f.theme in themes else "",
+            key_phrases_ar=list(f.key_phrases_ar),
+            key_phrases_fr=list(f.key_phrases_fr),
+            size=f.size,
+            duplicate_count=f.duplicate_count,
+            dimension=dimension,
+            dimension_counts=counts,
+            profiles={
+                field: [_profile_group(g) for g in groups] for field, groups in f.profiles.items()
+            },
+            position=position,
+        )
+        for position, (f, counts, dimension) in enumerate(planned, start=1)
+    )
+    citations: list[FindingContribution] = []
+    for finding, (f, _counts, _dimension) in zip(findings, planned, strict=True):
+        rank = {cid: k for k, cid in enumerate(f.representative_ids, start=1)}
+        for member in f.member_ids:
+            citations.append(
+                FindingContribution(
+                    run=run,
+                    finding=finding,
+                    contribution_id=int(member),
+                    is_representative=member in rank,
+                    rank=rank.get(member),
+                )
+            )
+            citations.extend(
+                FindingContribution(
+                    run=run,
+                    finding=finding,
+                    contribution_id=int(duplicate),
+                    duplicate_of_id=int(member),
+                )
+                for duplicate in duplicates_of.get(member, [])
+            )
+    FindingContribution.objects.bulk_create(citations, batch_size=1000)
+
+    warnings = list(result.warnings)
+    votes_count = len(inputs.votes)
+    if opinions is None:
+        if inputs.votes:
+            warnings.append(
+                "too few votes for an opinion map: at least "
+                f"{OPINION_MIN_PARTICIPANTS} voters on {OPINION_MIN_STATEMENTS} statements"
+            )
+    else:
+        _opinions_store(run, opinions)
+    now = timezone.now()
+    closed = SynthesisRun.objects.filter(pk=run.pk, status=SynthesisRun.Status.RUNNING).update(
+        status=SynthesisRun.Status.SUCCEEDED,
+        engine_version=result.engine_version,
+        parameters=dict(result.parameters),
+        timings=dict(result.timings),
+        warnings=warnings,
+        result=result.to_dict(assignments=False),
+        contributions_count=len(inputs.records),
+        votes_count=votes_count,
+        finished_at=now,
+        updated_at=now,
+    )
+    if not closed:
+        # Taken for abandoned (and marked failed) while it ran: its findings go with it.
+        raise SynthesisRunError("the run was marked failed while it was running", code="abandoned")
+    return run
+
+
+def _profile_group(group: ProfileGroup) -> dict[str, Any]:
+    return {
+        "value": group.value,
+        "count": group.count,
+        "share": group.share,
+        "overall_share": group.overall_share,
+        "lift": group.lift,
+        "p_value": group.p_value,
+        "over_represented": group.over_represented,
+    }
+
+
+def _opinions_store(run: SynthesisRun, opinions: OpinionMap) -> None:
+    statement_ids = [int(s) for s in opinions.statement_ids_]
+    n_groups = int(opinions.n_groups_)
+    if n_groups >= 2:
+        groups = []
+        for g in range(n_groups):
+            representatives = opinions.representatives_.get(g, [])
+            groups.append(
+                OpinionGroup(
+                    run=run,
+                    key=g,
+                    size=int((opinions.labels_ == g).sum()),
+                    representative_statement_ids=[
+                        statement_ids[r.statement] for r in representatives
+                    ],
+                    representatives=[
+                        {
+                            "id": statement_ids[r.statement],
+                            "repful_for": r.repful_for,
+                            "n_success": r.n_success,
+                            "n_trials": r.n_trials,
+                            "p_success": round(r.p_success, 4),
+                            "repness": round(r.repness, 4),
+                        }
+                        for r in representatives
+                    ],
+                )
+            )
+        OpinionGroup.objects.bulk_create(groups)
+    if n_groups < 1:
+        return
+    stats = opinions.statements_
+    rows = []
+    for j, statement in enumerate(statement_ids):
+        consensus = float(stats.consensus[j])
+        divisiveness = float(stats.divisiveness[j])
+        if math.isnan(consensus) or math.isnan(divisiveness):
+            continue
+        per_group = [
+            [int(stats.agree[g, j]), int(stats.disagree[g, j]), int(stats.passes[g, j])]
+            for g in range(n_groups)
+        ]
+        rows.append(
+            StatementStat(
+                run=run,
+                contribution_id=statement,
+                consensus=consensus,
+                divisiveness=divisiveness,
+                agree=sum(p[0] for p in per_group),
+                disagree=sum(p[1] for p in per_group),
+                passes=sum(p[2] for p in per_group),
+                per_group=per_group,
+            )
+        )
+    StatementStat.objects.bulk_create(rows, batch_size=1000)

@@ -1,0 +1,136 @@
+"""The public pages that compose several apps, and the participant's "My data" pages.
+Thin: parse → authorise → selectors → render (STYLE.md)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_safe
+
+from tashawur.actors.selectors import participant_get_for_export
+from tashawur.consultations.selectors import consultation_get_for_user, meeting_get_for_user
+from tashawur.contributions import selectors as contribution_selectors
+from tashawur.core.errors import DomainError
+from tashawur.programmes.selectors import programme_visible_for
+from tashawur.web import exports
+
+MY_DATA_PAGE = "web/my_data.html"
+NOT_FOUND = 404
+
+
+# -- consultations, meetings ---------------------------------------------------------------------
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    consultations = contribution_selectors.consultation_list_with_counts()
+    return render(request, "web/home.html", {"consultations": consultations})
+
+
+@require_safe
+def consultation_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    consultation = consultation_get_for_user(slug=slug, user=request.user)
+    meetings = (
+        consultation.meetings.select_related("territory")
+        .annotate(workshops_count=Count("workshops", distinct=True))
+        .prefetch_related("workshops__theme")
+        .order_by("starts_at")
+    )
+    counts = (
+        contribution_selectors.consultation_list_with_counts().filter(pk=consultation.pk).first()
+    )
+    return render(
+        request,
+        "web/consultation.html",
+        {
+            "consultation": consultation,
+            "meetings": meetings,
+            "counts": counts,
+            # A link to the action programme, when this reader may follow it.
+            "programme": programme_visible_for(consultation=consultation, user=request.user),
+        },
+    )
+
+
+@require_safe
+def meeting_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    meeting = meeting_get_for_user(slug=slug, user=request.user)
+    workshops = (
+        meeting.workshops.select_related("theme", "facilitator")
+        .annotate(contributions_count=Count("contributions", distinct=True))
+        .order_by("position")
+    )
+    return render(
+        request,
+        "web/meeting.html",
+        {
+            "meeting": meeting,
+            "agenda_items": meeting.agenda_items.order_by("position"),
+            "workshops": workshops,
+        },
+    )
+
+
+# -- "My data" -----------------------------------------------------------------------------------
+
+
+def _nothing_to_export(request: HttpRequest, error: DomainError, *, status: int) -> HttpResponse:
+    return render(request, MY_DATA_PAGE, {"unavailable": error.message}, status=status)
+
+
+def _download(content: bytes, *, content_type: str, file_name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, file_name)
+    # Personal data: no shared or browser cache keeps a copy.
+    patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+@require_safe
+@login_required
+def my_data(request: HttpRequest) -> HttpResponse:
+    try:
+        participant = participant_get_for_export(user=request.user)
+    except DomainError as error:
+        return _nothing_to_export(request, error, status=200)
+    response = render(request, MY_DATA_PAGE, {"participant": participant})
+    patch_cache_control(response, private=True)
+    return response
+
+
+@require_safe
+@login_required
+def my_data_json(request: HttpRequest) -> HttpResponse:
+    try:
+        participant = participant_get_for_export(user=request.user)
+    except DomainError as error:
+        return _nothing_to_export(request, error, status=NOT_FOUND)
+    now = timezone.now()
+    document = exports.participant_data_export(participant=participant, at=now)
+    return _download(
+        exports.export_json(document),
+        content_type="application/json; charset=utf-8",
+        file_name=exports.export_file_name(day=timezone.localdate(now), extension="json"),
+    )
+
+
+@require_safe
+@login_required
+def my_data_csv(request: HttpRequest) -> HttpResponse:
+    try:
+        participant = participant_get_for_export(user=request.user)
+    except DomainError as error:
+        return _nothing_to_export(request, error, status=NOT_FOUND)
+    now = timezone.now()
+    day = timezone.localdate(now)
+    document = exports.participant_data_export(participant=participant, at=now)
+    return _download(
+        exports.export_csv_zip(document, day=day),
+        content_type="application/zip",
+        file_name=exports.export_file_name(day=day, extension="zip"),
+    )
