@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from tashawur.actors.models import Organisation
 from tashawur.consultations.models import Consultation
@@ -38,6 +37,7 @@ from tashawur.programmes.services import (
     measure_add,
     measure_placement_check,
     measure_set_funding,
+    measure_update,
     programme_adopt,
     programme_create,
     progress_record,
@@ -127,9 +127,24 @@ def demo_programme_sync(
         if status not in Measure.Status.values:
             raise DemoDataError(f"{where}: unknown status {status!r}")
         if measure.status != status:
-            # programmes.services has no write for a measure's status: the demo sets it.
-            Measure.objects.filter(pk=measure.pk).update(status=status, updated_at=timezone.now())
-            measure.status = status
+            measure = _call(
+                where,
+                measure_update,
+                measure=measure,
+                code=measure.code,
+                title_ar=measure.title_ar,
+                title_fr=measure.title_fr,
+                description_ar=measure.description_ar,
+                description_fr=measure.description_fr,
+                owner=measure.owner,
+                partners=list(measure.partners.all()),
+                budget=measure.budget,
+                starts_on=measure.starts_on,
+                ends_on=measure.ends_on,
+                weight=measure.weight,
+                status=status,
+                findings=list(measure.findings.all()),
+            )
     if (
         info.get("status") == Programme.Status.ADOPTED
         and programme.status == Programme.Status.DRAFT
