@@ -9,7 +9,7 @@ from unittest import mock
 
 import pytest
 
-import tashawur.synthesis._pipeline as pipeline
+import tashawur.synthesis._embed as embed_step
 from tashawur.synthesis import Synthesizer
 from tashawur.synthesis._embed import amazigh_bridge
 
@@ -77,7 +77,7 @@ def triples():
 
 def test_tifinagh_records_join_their_translations_more_often_with_the_bridge(triples):
     with_bridge = _joined(Synthesizer(random_state=0).run(triples))
-    with mock.patch.object(pipeline, "amazigh_bridge", lambda: None):
+    with mock.patch.object(embed_step, "amazigh_bridge", lambda: None):
         without = _joined(Synthesizer(random_state=0).run(triples))
     assert with_bridge > without
     assert with_bridge >= len(TRIPLES) // 2

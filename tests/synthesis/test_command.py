@@ -139,6 +139,21 @@ def test_previous_keeps_finding_ids(tmp_path, capsys):
     ]
 
 
+def test_a_previous_result_of_another_shape_is_refused(tmp_path, capsys):
+    source = _write_csv(tmp_path / "in.csv", ROWS)
+    assert _run(capsys, *_lexical(tmp_path, source))[0] == 0
+    findings = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    findings["findings"][0]["theme"] = 3
+    previous = tmp_path / "previous.json"
+    previous.write_text(json.dumps(findings), encoding="utf-8")
+    code, err = _run(capsys, *_lexical(tmp_path, source, "--previous", previous))
+    assert code == 2
+    assert err.strip().splitlines()[-1] == (
+        "tashawur synthesize: error: the previous result is not a synthesis result: "
+        "findings[0].theme: 3 is not of type 'string'"
+    )
+
+
 @pytest.mark.parametrize(
     ("content", "argv", "message"),
     [

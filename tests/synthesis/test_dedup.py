@@ -56,3 +56,49 @@ def test_duplicate_groups_count_the_copies_of_each_canonical_item():
         2,
     )
     assert groups[0].levels == ("exact", "paraphrase")
+
+
+def _paraphrase_groups_by_hand(vectors, languages, threshold):
+    """Every same-language pair at or above the threshold, joined transitively: the earliest
+    item of each group is its canonical item."""
+    n = len(vectors)
+    canonical = list(range(n))
+
+    def root(i):
+        while canonical[i] != i:
+            i = canonical[i]
+        return i
+
+    sims = vectors @ vectors.T
+    for i in range(n):
+        for j in range(i + 1, n):
+            if languages[i] == languages[j] and sims[i, j] >= threshold:
+                a, b = root(i), root(j)
+                canonical[max(a, b)] = min(a, b)
+    return [root(i) for i in range(n)]
+
+
+def _near_copies(n, dim=16, seed=0):
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=(n // 4, dim))
+    rows = base[rng.integers(0, len(base), size=n)] + 0.08 * rng.normal(size=(n, dim))
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    languages = rng.choice(["ar", "fr"], size=n).tolist()
+    return rows.astype(np.float32), languages
+
+
+def test_paraphrase_groups_are_the_connected_pairs_with_the_earliest_item_canonical():
+    vectors, languages = _near_copies(200)
+    roots = ThreeLevelDuplicateFinder().find_paraphrases(vectors, languages, 0.97)
+    expected = _paraphrase_groups_by_hand(vectors, languages, 0.97)
+    assert roots.tolist() == expected
+    assert len(set(expected)) < 150  # the data has groups to find
+
+
+def test_paraphrase_groups_are_deterministic_across_blocks():
+    vectors, languages = _near_copies(1500, seed=1)
+    finder = ThreeLevelDuplicateFinder(random_state=3)
+    first = finder.find_paraphrases(vectors, languages, 0.97)
+    again = ThreeLevelDuplicateFinder(random_state=3).find_paraphrases(vectors, languages, 0.97)
+    assert first.tolist() == again.tolist()
+    assert (first <= np.arange(len(first))).all()  # the canonical item is the earliest

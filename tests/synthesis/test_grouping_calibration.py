@@ -34,6 +34,38 @@ def test_mutual_neighbours_join_a_row_and_its_translation():
     assert len(np.unique(point_of)) == half
 
 
+def _mutual_groups_by_hand(vectors, groups, similarity=0.3):
+    """Language pairs in order, left rows in order; a mutual pair joins the left row's group
+    into the right row's; groups numbered in the order of the rows naming them."""
+    name = list(range(len(vectors)))
+
+    def root(i):
+        while name[i] != i:
+            i = name[i]
+        return i
+
+    kinds = sorted(set(groups))
+    for a, first in enumerate(kinds):
+        for second in kinds[a + 1 :]:
+            left = [i for i, g in enumerate(groups) if g == first]
+            right = [i for i, g in enumerate(groups) if g == second]
+            sims = vectors[left] @ vectors[right].T
+            for p, q in enumerate(sims.argmax(axis=1)):
+                if sims[:, q].argmax() == p and sims[p, q] >= similarity:
+                    name[root(left[p])] = root(right[q])
+    roots = [root(i) for i in range(len(vectors))]
+    return np.unique(roots, return_inverse=True)[1].tolist()
+
+
+def test_mutual_neighbour_groups_are_joined_and_numbered_as_by_hand():
+    rng = np.random.default_rng(5)
+    vectors = l2_normalise(rng.normal(size=(90, 6)))
+    groups = rng.choice(["ar", "ary", "fr", "zgh"], size=90).tolist()
+    point_of = mutual_neighbour_groups(vectors, groups, similarity=0.0)
+    assert point_of.tolist() == _mutual_groups_by_hand(vectors, groups, similarity=0.0)
+    assert point_of.max() + 1 < 70  # rows were joined across all four languages
+
+
 def test_mutual_neighbours_never_join_rows_of_one_language():
     vectors, _, _ = _translated_blobs()
     point_of = mutual_neighbour_groups(vectors, ["a"] * len(vectors))

@@ -3,12 +3,12 @@ plural forms, and the compiled catalogues are the ones Django loads."""
 
 from __future__ import annotations
 
-import ast
 import gettext
 import re
 from datetime import date
 from pathlib import Path
 
+import polib
 import pytest
 from django.utils import translation
 from django.utils.formats import date_format
@@ -20,27 +20,10 @@ ARABIC_PLURALS = (
 )
 
 
-def _entries(language: str) -> list[dict[str, object]]:
-    """A small reader for the .po format: msgid, msgid_plural, msgstr[n], flags."""
-    entries: list[dict[str, object]] = []
-    current: dict[str, object] = {}
-    key = ""
-    lines = (LOCALE / language / "LC_MESSAGES/django.po").read_text().splitlines()
-    for line in [*lines, ""]:
-        if not line.strip():
-            if current:
-                entries.append(current)
-            current, key = {}, ""
-        elif line.startswith("#,"):
-            current["flags"] = line[2:].strip()
-        elif line.startswith("#"):
-            continue
-        elif line.startswith('"'):
-            current[key] = str(current[key]) + ast.literal_eval(line)
-        else:
-            key, _, value = line.partition(" ")
-            current[key] = ast.literal_eval(value)
-    return [e for e in entries if e.get("msgid") != ""]
+def _entries(language: str) -> list[polib.POEntry]:
+    """The catalogue's live entries (not the header, not obsolete ones)."""
+    catalogue = polib.pofile(str(LOCALE / language / "LC_MESSAGES/django.po"))
+    return [entry for entry in catalogue if not entry.obsolete]
 
 
 @pytest.mark.parametrize("language", ["ar", "fr"])
@@ -48,12 +31,12 @@ def test_every_message_is_translated(language: str) -> None:
     forms = 6 if language == "ar" else 2
     untranslated = []
     for entry in _entries(language):
-        if "msgid_plural" in entry:
-            strings = [entry.get(f"msgstr[{n}]", "") for n in range(forms)]
+        if entry.msgid_plural:
+            strings = [entry.msgstr_plural.get(n, "") for n in range(forms)]
         else:
-            strings = [entry.get("msgstr", "")]
-        if not all(strings) or "fuzzy" in str(entry.get("flags", "")):
-            untranslated.append(entry["msgid"])
+            strings = [entry.msgstr]
+        if not all(strings) or entry.fuzzy:
+            untranslated.append(entry.msgid)
     assert untranslated == []
 
 
@@ -63,10 +46,13 @@ def test_translations_use_only_the_placeholders_they_are_given(language: str) ->
     placeholder = re.compile(r"%\((\w+)\)s")
     broken = []
     for entry in _entries(language):
-        given = set(placeholder.findall(f"{entry['msgid']} {entry.get('msgid_plural', '')}"))
-        for key, value in entry.items():
-            if key.startswith("msgstr") and not set(placeholder.findall(str(value))) <= given:
-                broken.append((entry["msgid"], key))
+        given = set(placeholder.findall(f"{entry.msgid} {entry.msgid_plural}"))
+        translations = {"msgstr": entry.msgstr} | {
+            f"msgstr[{n}]": text for n, text in entry.msgstr_plural.items()
+        }
+        for key, value in translations.items():
+            if not set(placeholder.findall(value)) <= given:
+                broken.append((entry.msgid, key))
     assert broken == []
 
 

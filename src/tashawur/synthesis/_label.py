@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from ._base import Step
 from ._clean import strip_invisible
 from ._embed import FloatArray
 from ._stopwords import ARABIC, FRENCH
@@ -54,7 +55,7 @@ def _with_bigrams(terms: list[str]) -> list[str]:
     return terms + [f"{a} {b}" for a, b in itertools.pairwise(terms)]
 
 
-class Labeler:
+class Labeler(Step):
     """Base class of the label step: key phrases per group in Arabic and in French.
 
     ``fit`` reads the texts once; ``key_phrases`` then labels any grouping of them (findings,

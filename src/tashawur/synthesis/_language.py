@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._base import Step
+
 _ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 _TIFINAGH = re.compile("[\u2d30-\u2d7f]")
 _LATIN = re.compile("[A-Za-z\u00c0-\u024f\u0250-\u02af\u1e00-\u1eff]")
@@ -43,7 +45,7 @@ class LanguageGuess:
     confidence: float
 
 
-class LanguageIdentifier:
+class LanguageIdentifier(Step):
     """Base class of the identify step: ``transform`` guesses each text's language."""
 
     def fit(self, texts: Sequence[str]) -> LanguageIdentifier:

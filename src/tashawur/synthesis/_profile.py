@@ -7,12 +7,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from ._base import Step
 from ._types import ProfileGroup
 
 IntArray = NDArray[np.int64]
 
 
-class Profiler:
+class Profiler(Step):
     """Base class of the profile step."""
 
     profiles_: list[dict[str, list[ProfileGroup]]]

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+#: The version of the synthesis engine, recorded in every result.
+ENGINE_VERSION = "tashawur.synthesis 0.1.0"
 #: Language codes used everywhere (see the contract in ``docs``).
 LANGUAGES = ("ar", "ary", "ary-Latn", "fr", "en", "zgh", "zgh-Latn", "und")
 #: Script codes (ISO 15924).

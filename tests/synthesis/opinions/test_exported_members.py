@@ -1,3 +1,7 @@
+"""The public API, pinned like encode/httpx ``tests/test_exported_members.py``."""
+
+from types import ModuleType
+
 import tashawur.synthesis.opinions as opinions
 
 
@@ -29,6 +33,16 @@ def test_exported_members_are_pinned():
         "statement_stats",
         "vote_matrix",
     ]
+
+
+def test_all_lists_every_public_name_of_the_package_and_nothing_else():
+    public = {
+        name
+        for name, value in vars(opinions).items()
+        if not name.startswith("_") and not isinstance(value, ModuleType)
+    }
+    assert sorted(public) == sorted(opinions.__all__)
+    assert len(opinions.__all__) == len(set(opinions.__all__))
 
 
 def test_exported_members_come_from_private_modules():

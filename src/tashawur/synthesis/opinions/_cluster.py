@@ -135,28 +135,19 @@ def _lexsorted(centers: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def polis_silhouette(points: NDArray[np.float64], labels: NDArray[np.int64]) -> float:
-    """Mean silhouette of ``points``; a point alone in its cluster scores 0, as in Pol.is."""
-    n_clusters = int(labels.max()) + 1 if len(labels) else 0
-    if n_clusters < 2:
+    """Mean silhouette of ``points`` (Euclidean); a point alone in its cluster scores 0.
+
+    ``sklearn.metrics.silhouette_score`` on exact pairwise distances, which scores singletons 0
+    as Pol.is does; with fewer than two clusters, or every point alone, the score is 0.
+    """
+    from scipy.spatial.distance import pdist, squareform
+    from sklearn.metrics import silhouette_score
+
+    n_clusters = len(np.unique(labels))
+    if not 2 <= n_clusters < len(points):
         return 0.0
-    distances = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(axis=2))
-    sums = np.stack([distances[:, labels == c].sum(axis=1) for c in range(n_clusters)], axis=1)
-    sizes = np.bincount(labels, minlength=n_clusters).astype(np.float64)
-    own = labels
-    own_size = sizes[own]
-    a = np.divide(
-        sums[np.arange(len(points)), own],
-        own_size - 1,
-        out=np.zeros(len(points)),
-        where=own_size > 1,
-    )
-    other = sums / sizes[None, :]
-    other[np.arange(len(points)), own] = np.inf
-    b = other.min(axis=1)
-    denom = np.maximum(a, b)
-    scores = np.divide(b - a, denom, out=np.zeros(len(points)), where=denom > 0)
-    scores[own_size <= 1] = 0.0
-    return float(scores.mean())
+    distances = squareform(pdist(points, "euclidean"))
+    return float(silhouette_score(distances, labels, metric="precomputed"))
 
 
 class TwoLevelKMeans:
