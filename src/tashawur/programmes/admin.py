@@ -220,6 +220,24 @@ def _funding_lines(formset: forms.BaseFormSet) -> dict[str, Decimal]:
     return lines
 
 
+def _measure_own_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """What ``measure_add`` and ``measure_update`` both take from the measure's form."""
+    return {
+        "code": data["code"],
+        "title_ar": data["title_ar"],
+        "title_fr": data["title_fr"],
+        "description_ar": data.get("description_ar", ""),
+        "description_fr": data.get("description_fr", ""),
+        "owner": data.get("owner"),
+        "partners": data.get("partners") or (),
+        "budget": data.get("budget"),
+        "starts_on": data.get("starts_on"),
+        "ends_on": data.get("ends_on"),
+        "weight": data["weight"],
+        "findings": data.get("findings") or (),
+    }
+
+
 @admin.register(Measure)
 class MeasureAdmin(ServiceWritesAdmin):
     form = MeasureAdminForm
@@ -242,20 +260,7 @@ class MeasureAdmin(ServiceWritesAdmin):
             return  # with its funding, in save_related: the order of the two matters
         data = form.cleaned_data
         created = measure_add(
-            programme=data["programme"],
-            code=data["code"],
-            title_ar=data["title_ar"],
-            title_fr=data["title_fr"],
-            description_ar=data.get("description_ar", ""),
-            description_fr=data.get("description_fr", ""),
-            parent=data.get("parent"),
-            owner=data.get("owner"),
-            partners=data.get("partners") or (),
-            budget=data.get("budget"),
-            starts_on=data.get("starts_on"),
-            ends_on=data.get("ends_on"),
-            weight=data["weight"],
-            findings=data.get("findings") or (),
+            programme=data["programme"], parent=data.get("parent"), **_measure_own_fields(data)
         )
         object_adopt(obj, created)
 
@@ -281,19 +286,8 @@ class MeasureAdmin(ServiceWritesAdmin):
                 measure_set_funding(measure=measure, lines=lines)
             measure_update(
                 measure=measure,
-                code=data["code"],
-                title_ar=data["title_ar"],
-                title_fr=data["title_fr"],
-                description_ar=data.get("description_ar", ""),
-                description_fr=data.get("description_fr", ""),
-                owner=data.get("owner"),
-                partners=data.get("partners") or (),
-                budget=data.get("budget"),
-                starts_on=data.get("starts_on"),
-                ends_on=data.get("ends_on"),
-                weight=data["weight"],
                 status=data["status"],
-                findings=data.get("findings") or (),
+                **_measure_own_fields(data),
             )
             if funding.has_changed() and not funding_first:
                 measure_set_funding(measure=measure, lines=lines)

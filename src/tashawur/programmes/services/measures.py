@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -169,6 +170,62 @@ def measure_placement_check(
         )
 
 
+@dataclass(frozen=True)
+class _MeasureFields:
+    code: str
+    title_ar: str
+    title_fr: str
+    description_ar: str
+    description_fr: str
+    budget: Decimal | None
+    weight: Decimal
+
+
+def _measure_fields_clean(
+    *,
+    code: str,
+    title_ar: str,
+    title_fr: str,
+    description_ar: str,
+    description_fr: str,
+    budget: Decimal | int | str | None,
+    weight: Decimal | int | str,
+) -> _MeasureFields:
+    """A measure's own fields, checked as adding and changing a measure both check them."""
+    code = code.strip()
+    if not MEASURE_CODE_PATTERN.fullmatch(code):
+        raise DomainError(
+            _("A measure's code is numbers joined by dots, such as 2 or 2.1."),
+            code="code_invalid",
+            field="code",
+        )
+    title_ar = text_clean(title_ar, field="title_ar", required=True, max_length=TITLE_MAX_LENGTH)
+    title_fr = text_clean(title_fr, field="title_fr", required=True, max_length=TITLE_MAX_LENGTH)
+    description_ar = text_clean(
+        description_ar, field="description_ar", required=False, max_length=NOTE_MAX_LENGTH
+    )
+    description_fr = text_clean(
+        description_fr, field="description_fr", required=False, max_length=NOTE_MAX_LENGTH
+    )
+    checked_budget = None if budget is None else amount_clean(budget, field="budget")
+    checked_weight = decimal_clean(weight, field="weight")
+    if not Decimal(0) <= checked_weight <= Decimal(100):
+        raise DomainError(
+            _("The weight is a share of the parent measure, from 0 to 100."),
+            code="weight_invalid",
+            field="weight",
+        )
+    return _MeasureFields(
+        code=code,
+        title_ar=title_ar,
+        title_fr=title_fr,
+        description_ar=description_ar,
+        description_fr=description_fr,
+        budget=checked_budget,
+        weight=checked_weight,
+    )
+
+
 @transaction.atomic
 def measure_add(
     *,
@@ -194,29 +251,16 @@ def measure_add(
     """
     locked = Programme.objects.select_for_update().get(pk=programme.pk)
     programme_check_open(locked)
-    code = code.strip()
-    if not MEASURE_CODE_PATTERN.fullmatch(code):
-        raise DomainError(
-            _("A measure's code is numbers joined by dots, such as 2 or 2.1."),
-            code="code_invalid",
-            field="code",
-        )
-    title_ar = text_clean(title_ar, field="title_ar", required=True, max_length=TITLE_MAX_LENGTH)
-    title_fr = text_clean(title_fr, field="title_fr", required=True, max_length=TITLE_MAX_LENGTH)
-    description_ar = text_clean(
-        description_ar, field="description_ar", required=False, max_length=NOTE_MAX_LENGTH
+    fields = _measure_fields_clean(
+        code=code,
+        title_ar=title_ar,
+        title_fr=title_fr,
+        description_ar=description_ar,
+        description_fr=description_fr,
+        budget=budget,
+        weight=weight,
     )
-    description_fr = text_clean(
-        description_fr, field="description_fr", required=False, max_length=NOTE_MAX_LENGTH
-    )
-    checked_budget = None if budget is None else amount_clean(budget, field="budget")
-    checked_weight = decimal_clean(weight, field="weight")
-    if not Decimal(0) <= checked_weight <= Decimal(100):
-        raise DomainError(
-            _("The weight is a share of the parent measure, from 0 to 100."),
-            code="weight_invalid",
-            field="weight",
-        )
+    code, checked_budget, checked_weight = fields.code, fields.budget, fields.weight
     chosen = list(findings)
     measure_placement_check(
         programme=locked,
@@ -236,10 +280,10 @@ def measure_add(
         programme=locked,
         parent=parent,
         code=code,
-        title_ar=title_ar,
-        title_fr=title_fr,
-        description_ar=description_ar,
-        description_fr=description_fr,
+        title_ar=fields.title_ar,
+        title_fr=fields.title_fr,
+        description_ar=fields.description_ar,
+        description_fr=fields.description_fr,
         owner=owner,
         budget=checked_budget,
         starts_on=starts_on,
@@ -291,29 +335,16 @@ def measure_update(
     locked = Measure.objects.select_for_update().select_related("programme").get(pk=measure.pk)
     programme = locked.programme
     programme_check_open(programme)
-    code = code.strip()
-    if not MEASURE_CODE_PATTERN.fullmatch(code):
-        raise DomainError(
-            _("A measure's code is numbers joined by dots, such as 2 or 2.1."),
-            code="code_invalid",
-            field="code",
-        )
-    title_ar = text_clean(title_ar, field="title_ar", required=True, max_length=TITLE_MAX_LENGTH)
-    title_fr = text_clean(title_fr, field="title_fr", required=True, max_length=TITLE_MAX_LENGTH)
-    description_ar = text_clean(
-        description_ar, field="description_ar", required=False, max_length=NOTE_MAX_LENGTH
+    fields = _measure_fields_clean(
+        code=code,
+        title_ar=title_ar,
+        title_fr=title_fr,
+        description_ar=description_ar,
+        description_fr=description_fr,
+        budget=budget,
+        weight=weight,
     )
-    description_fr = text_clean(
-        description_fr, field="description_fr", required=False, max_length=NOTE_MAX_LENGTH
-    )
-    checked_budget = None if budget is None else amount_clean(budget, field="budget")
-    checked_weight = decimal_clean(weight, field="weight")
-    if not Decimal(0) <= checked_weight <= Decimal(100):
-        raise DomainError(
-            _("The weight is a share of the parent measure, from 0 to 100."),
-            code="weight_invalid",
-            field="weight",
-        )
+    code, checked_budget, checked_weight = fields.code, fields.budget, fields.weight
     if status not in Measure.Status.values:
         raise DomainError(
             _("“%(status)s” is not a measure status.") % {"status": status},
@@ -350,10 +381,10 @@ def measure_update(
             field="budget",
         )
     locked.code = code
-    locked.title_ar = title_ar
-    locked.title_fr = title_fr
-    locked.description_ar = description_ar
-    locked.description_fr = description_fr
+    locked.title_ar = fields.title_ar
+    locked.title_fr = fields.title_fr
+    locked.description_ar = fields.description_ar
+    locked.description_fr = fields.description_fr
     locked.owner = owner
     locked.budget = checked_budget
     locked.starts_on = starts_on
