@@ -653,7 +653,9 @@ def test_vote_cast_rejects_an_erased_participant(proposal):
 def test_contribution_moderate_changes_the_status():
     contribution = ContributionFactory()
 
-    contribution_moderate(contribution=contribution, status=ModerationStatus.REJECTED)
+    contribution_moderate(
+        contribution=contribution, status=ModerationStatus.REJECTED, reason="spam"
+    )
 
     assert Contribution.objects.get().moderation_status == "rejected"
 

@@ -318,7 +318,9 @@ def test_a_quote_moderation_takes_down_after_the_run_is_no_longer_shown(
     assert text in page(client, corpus, query=overview)
     assert text in client.get(finding_url).content.decode()
 
-    contribution_moderate(contribution=quote.contribution, status=ModerationStatus.REJECTED)
+    contribution_moderate(
+        contribution=quote.contribution, status=ModerationStatus.REJECTED, reason="spam"
+    )
 
     assert text not in page(client, corpus, query=overview)
     assert text not in client.get(finding_url).content.decode()

@@ -53,7 +53,9 @@ def entry_add(corpus: Corpus, user: Any, **kwargs: Any) -> DiagnosisEntry:
 
 
 def reject(contribution: Contribution) -> None:
-    contribution_moderate(contribution=contribution, status=ModerationStatus.REJECTED)
+    contribution_moderate(
+        contribution=contribution, status=ModerationStatus.REJECTED, reason="spam"
+    )
 
 
 def entry_card(html: str, statement: str) -> str:

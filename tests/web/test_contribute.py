@@ -33,14 +33,25 @@ def _errors(html: str) -> list[str]:
 def _field_errors(html: str, name: str) -> list[str]:
     """The errors shown inside the field that holds the input called ``name``."""
     fields = re.findall(r'<div class="field has-error">(.*?)</div>', html, flags=re.DOTALL)
+    fields += re.findall(
+        r'<fieldset class="field has-error">(.*?)</fieldset>', html, flags=re.DOTALL
+    )
     inside = [field for field in fields if f'name="{name}"' in field]
     return re.findall(r"<li>([^<]+)</li>", "".join(inside))
 
 
 def _speaker_options(html: str) -> list[str]:
-    select = re.search(r'<select name="author"[^>]*>(.*?)</select>', html, flags=re.DOTALL)
-    assert select, "no speaker choice in the form"
-    return re.findall(r"<option[^>]*>([^<]*)</option>", select.group(1))
+    """The speaker picker's choices, as the facilitator reads them (name only)."""
+    choices = re.search(r'<div id="speaker-choices"[^>]*>(.*?)</div>', html, flags=re.DOTALL)
+    assert choices, "no speaker choice in the form"
+    return re.findall(
+        r'<label><input type="radio" name="author"[^>]*>(?:<bdi>)?([^<]*)', choices.group(1)
+    )
+
+
+def _speaker_checked(html: str) -> list[str]:
+    choices = html.split('<div id="speaker-choices"')[1].split("</div>")[0]
+    return re.findall(r'<input type="radio" name="author"[^>]*checked>(?:<bdi>)?([^<]*)', choices)
 
 
 def _ahmed() -> Participant:
@@ -211,7 +222,7 @@ def test_facilitator_names_who_is_speaking(world: World, client: Client) -> None
     speaker = Participant.objects.create(display_name="حسن م.")
     Attendance.objects.create(workshop=world.workshop, participant=speaker)
 
-    response = _post(client, world, author=str(speaker.pk))
+    response = _post(client, world, author=str(speaker.pk), oral_consent="on")
 
     stored = Contribution.objects.get(text=TEXT)
     assert response.status_code == 302
@@ -236,13 +247,15 @@ def test_facilitator_names_a_speaker_through_htmx_and_gets_a_fresh_unnamed_form(
     client.force_login(world.facilitator)
     ahmed = _ahmed()
 
-    html = _post(client, world, htmx_headers, author=str(ahmed.pk)).content.decode()
+    html = _post(
+        client, world, htmx_headers, author=str(ahmed.pk), oral_consent="on"
+    ).content.decode()
 
     assert Contribution.objects.get(text=TEXT).author == ahmed
     form, card = html.split("<ol hx-swap-oob")
     assert "Ahmed B." not in card
-    speaker_choice = form.split('<select name="author"')[1].split("</select>")[0]
-    assert re.findall(r"<option[^>]*selected[^>]*>([^<]*)<", speaker_choice) == ["غير محدد"]
+    assert _speaker_checked(form) == ["غير محدد"]
+    assert "سُجّلت المساهمة باسم Ahmed B." in form
 
 
 def test_facilitators_form_lists_the_table_then_the_meetings_registered(
@@ -288,7 +301,7 @@ def test_facilitator_naming_someone_who_declined_gets_the_reason_next_to_the_fie
     consent_record(participant=declined, granted=False, method=Consent.Method.PAPER)
     client.force_login(world.facilitator)
 
-    response = _post(client, world, htmx_headers, author=str(declined.pk))
+    response = _post(client, world, htmx_headers, author=str(declined.pk), oral_consent="on")
 
     assert response.status_code == 422
     assert _field_errors(response.content.decode(), "author") == [

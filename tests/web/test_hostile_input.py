@@ -17,14 +17,20 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tashawur.consultations.models import Consultation
-from tashawur.contributions.forms import ContributionForm, VoteForm
+from tashawur.contributions.forms import (
+    ContributionForm,
+    FlagForm,
+    ModerationForm,
+    VoteForm,
+    WorkshopCloseForm,
+)
 from tashawur.core.models import User
 from tashawur.core.roles import Role
 from tashawur.diagnosis.forms import (
@@ -38,6 +44,7 @@ from tashawur.diagnosis.forms import (
 from tashawur.diagnosis.models import DiagnosisEntry, Finding, FindingContribution
 from tashawur.diagnosis.services import diagnosis_entry_create
 from tashawur.programmes.models import Measure, Programme
+from tashawur.web.forms import ConsentForm, ErasureForm, SignUpForm
 from tests.programmes.factories import MeasureFactory, finding_make
 
 from .world import World, build_world
@@ -89,7 +96,10 @@ HOSTILE_PATH = ["٣", "²", "0", "9223372036854775808", "1" * 5_000, "x" * 3_000
 def _form_fields() -> set[str]:
     forms: list[Any] = [
         ContributionForm(speakers=Consultation.objects.none()),  # with its "author" field
+        WorkshopCloseForm(),
         VoteForm(),
+        FlagForm(),
+        ModerationForm(),
         FindingRenameForm(),
         FindingStatusForm(),
         FindingMergeForm(),
@@ -97,12 +107,26 @@ def _form_fields() -> set[str]:
         DiagnosisEntryForm(),
         DiagnosisEntryMoveForm(),
         AuthenticationForm(),
+        SignUpForm(),
+        ConsentForm(),
+        ErasureForm(),
+        PasswordResetForm(),
+        SetPasswordForm(None),
     ]
     return {name for form in forms for name in form.fields}
 
 
 #: Every form field of the site's forms, and the query parameters its views read.
-QUERY_PARAMETERS = {"page", "dimension", "next", "language", "hx-request"}
+QUERY_PARAMETERS = {
+    "page",
+    "dimension",
+    "next",
+    "language",
+    "hx-request",
+    "workshop",
+    "status",
+    "speaker_q",
+}
 
 
 @dataclass
@@ -196,11 +220,25 @@ PATH_VALUES: dict[str, dict[str, Callable[[Site], Any]]] = {
     "web:consultation": {"slug": _consultation},
     "web:meeting": {"slug": lambda s: s.world.meeting.slug},
     "web:my_data": {},
+    "web:signup": {},
+    "web:me": {},
+    "web:me_consent": {},
+    "web:me_erase": {},
+    "core:password_reset": {},
+    "core:password_reset_done": {},
+    "core:password_reset_confirm": {"uidb64": lambda s: "MQ", "token": lambda s: "set-password"},
+    "core:password_reset_complete": {},
     "web:my_data_json": {},
     "web:my_data_csv": {},
     "contributions:workshop": {"pk": lambda s: s.world.workshop.pk},
     "contributions:submit": {"pk": lambda s: s.world.workshop.pk},
+    "contributions:workshop_open": {"pk": lambda s: s.world.workshop.pk},
+    "contributions:workshop_close": {"pk": lambda s: s.world.workshop.pk},
+    "contributions:workshop_speakers": {"pk": lambda s: s.world.workshop.pk},
     "contributions:vote": {"pk": lambda s: s.world.proposal.pk},
+    "contributions:flag": {"pk": lambda s: s.world.proposal.pk},
+    "contributions:moderation": {"slug": _consultation},
+    "contributions:moderate": {"slug": _consultation, "pk": lambda s: s.world.challenge.pk},
     "diagnosis:consultation": {"slug": _consultation},
     "diagnosis:run": {"slug": _consultation},
     "diagnosis:finding": {"slug": _consultation, "pk": lambda s: s.finding.pk},
@@ -306,7 +344,9 @@ def production_errors(settings: Any) -> None:
         "TASHAWUR_RATE_CONTRIBUTIONS",
         "TASHAWUR_RATE_CONTRIBUTIONS_RECORDED",
         "TASHAWUR_RATE_VOTES",
+        "TASHAWUR_RATE_FLAGS",
         "TASHAWUR_RATE_DOWNLOADS",
+        "TASHAWUR_RATE_ACCOUNTS",
     ):
         setattr(settings, name, None)
 
@@ -328,7 +368,12 @@ KEY_VALUES = ["٣", "²", "1" * 10_000, "\x00\u202e1\u202c"]
 KEY_ROLES = {"anonymous", "participant", "facilitator", "national_coordinator"}
 #: Routes whose success would take away another route's object, or sign the user out: swept
 #: last.
-DESTRUCTIVE = {"diagnosis:entry_delete", "core:logout"}
+DESTRUCTIVE = {
+    "diagnosis:entry_delete",
+    "core:logout",
+    "web:me_erase",
+    "contributions:workshop_close",  # a closed round table takes no more contributions
+}
 
 
 def _sweep_order() -> list[str]:

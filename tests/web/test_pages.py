@@ -208,9 +208,11 @@ def test_facilitators_page_asks_who_is_speaking_table_first(world: World, client
 
     html = client.get(f"/fr/w/{world.workshop.pk}/").content.decode()
 
-    select = re.search(r'<select name="author"[^>]*>(.*?)</select>', html, flags=re.DOTALL)
-    assert select
-    options = re.findall(r"<option[^>]*>([^<]*)</option>", select.group(1))
+    choices = re.search(r'<div id="speaker-choices"[^>]*>(.*?)</div>', html, flags=re.DOTALL)
+    assert choices
+    options = re.findall(
+        r'<label><input type="radio" name="author"[^>]*>(?:<bdi>)?([^<]*)', choices.group(1)
+    )
     assert options[0] == "Non précisé"
     assert sorted(options[1:3]) == sorted(["Ahmed B.", "فاطمة أ."])
     assert options[3:] == ["آمنة ر."]

@@ -64,8 +64,8 @@ def _same_site(url: str, base: str) -> str | None:
         return None
     if parts.path.startswith(_SKIPPED):
         return None
-    if parts.path.endswith("/login/"):
-        return parts.path  # one sign-in page, whatever it returns to
+    if parts.path.endswith(("/login/", "/signup/")):
+        return parts.path  # one sign-in (sign-up) page, whatever it returns to
     return url
 
 

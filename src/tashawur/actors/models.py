@@ -146,6 +146,15 @@ class Participant(TimeStampedModel):
     organisations = models.ManyToManyField(
         Organisation, verbose_name=_("organisations"), blank=True, related_name="participants"
     )
+    actor_type = models.ForeignKey(
+        ActorType,
+        verbose_name=_("actor type"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("As the person describes themselves when signing up."),
+    )
     territory = models.ForeignKey(
         "territories.Territory",
         verbose_name=_("province"),
@@ -207,6 +216,11 @@ class ConsentText(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} v{self.version}"
+
+    @property
+    def text(self) -> str:
+        """The text in the active language (Arabic unless French is active)."""
+        return pick_label(ar=self.text_ar, fr=self.text_fr)
 
 
 class Consent(models.Model):

@@ -1,17 +1,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
+from dataclasses import dataclass
 
-from django.db import transaction
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from tashawur.actors.models import ActorType, Consent, ConsentText, Participant, QualitySign
+from tashawur.actors.models import (
+    ActorType,
+    Consent,
+    ConsentText,
+    Organisation,
+    Participant,
+    QualitySign,
+)
 from tashawur.core.data import ReferenceLoad, read_package_csv, read_package_yaml, upsert
 from tashawur.core.errors import DomainError
 from tashawur.core.models import User
+from tashawur.core.roles import Role
+from tashawur.core.validation import user_text_clean
+from tashawur.territories.models import Territory
 
 _PACKAGE = "tashawur.actors"
 # What an erased participant's name becomes: a mark, not a word, so it reads in any language.
@@ -232,6 +247,7 @@ def participant_anonymise(
     participant.pseudonym = uuid.uuid4()
     participant.user = None
     participant.territory = None
+    participant.actor_type = None
     participant.gender = Participant.Gender.UNDISCLOSED
     participant.age_band = Participant.AgeBand.UNDISCLOSED
     participant.preferred_language = ""
@@ -248,3 +264,180 @@ def participant_anonymise(
         user.set_unusable_password()
         user.save()
     return participant
+
+
+# --- self sign-up ----------------------------------------------------------------------------
+
+#: A replayed sign-up (the same form sent twice) is answered with the account it created if it
+#: comes this soon after, with the same password.
+SIGN_UP_REPLAY_WINDOW = dt.timedelta(minutes=10)
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()]+")
+_PHONE_INTERNATIONAL = re.compile(r"\+[1-9][0-9]{7,14}", re.ASCII)
+_PHONE_MOROCCAN = re.compile(r"0[5-7][0-9]{8}", re.ASCII)
+_NAME_MAX = 200
+_EMAIL_MAX = 254
+
+
+@dataclass(frozen=True)
+class SignUp:
+    participant: Participant
+    created: bool
+
+
+def phone_normalise(raw: str) -> str:
+    """The phone number ``raw`` in international form (``+212612345678``), or a `DomainError`:
+    a Moroccan number (``06 12 34 56 78``) or an international one (``+33 6…``, ``0033 6…``),
+    with the digits 0 to 9 only."""
+    phone = _PHONE_SEPARATORS.sub("", raw)
+    if phone.startswith("00"):
+        phone = "+" + phone[2:]
+    if _PHONE_MOROCCAN.fullmatch(phone):
+        phone = "+212" + phone[1:]
+    if not _PHONE_INTERNATIONAL.fullmatch(phone):
+        raise DomainError(
+            _(
+                "Write a phone number with the digits 0 to 9, such as 06 12 34 56 78 or "
+                "+212 6 12 34 56 78."
+            ),
+            code="phone_invalid",
+            field="phone",
+        )
+    return phone
+
+
+def _email_clean(raw: str) -> str:
+    email = raw.strip()
+    try:
+        if len(email) > _EMAIL_MAX:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        raise DomainError(
+            _("Write an e-mail address such as name@example.ma."),
+            code="email_invalid",
+            field="email",
+        ) from None
+    local, _at, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _already_used(field: str) -> DomainError:
+    if field == "phone":
+        message = _("An account already uses this phone number: sign in instead.")
+    else:
+        message = _("An account already uses this e-mail address: sign in instead.")
+    return DomainError(message, code="account_exists", field=field)
+
+
+def _sign_up_replay(*, username: str, password: str) -> Participant | None:
+    """The participant a sign-up with these credentials created a moment ago, if any."""
+    user = User.objects.filter(username=username).first()
+    if (
+        user is None
+        or user.date_joined < timezone.now() - SIGN_UP_REPLAY_WINDOW
+        or not user.check_password(password)
+    ):
+        return None
+    return Participant.objects.filter(user=user, erased_at__isnull=True).first()
+
+
+def participant_sign_up(
+    *,
+    display_name: str,
+    password: str,
+    phone: str = "",
+    email: str = "",
+    territory: Territory,
+    actor_type: ActorType,
+    organisation: Organisation | None = None,
+    consent_texts: list[ConsentText],
+    preferred_language: str = "",
+) -> SignUp:
+    """Create an account (role participant), its participant and their consents, in one
+    transaction; the person signs in with their phone number, else their e-mail address.
+
+    ``consent_texts`` are the texts the person accepted; the current participation text must
+    be among them. The same sign-up sent again soon after (a double click) returns the
+    participant it created (``created`` false) rather than "already used".
+    """
+    display_name = user_text_clean(
+        display_name, field="display_name", max_length=_NAME_MAX, required=True
+    )
+    phone = phone_normalise(phone) if phone.strip() else ""
+    email = _email_clean(email) if email.strip() else ""
+    if not phone and not email:
+        raise DomainError(
+            _("Give a phone number or an e-mail address (or both): you will sign in with it."),
+            code="contact_required",
+            field="phone",
+        )
+    if territory.level != Territory.Level.PROVINCE:
+        raise DomainError(_("Choose a province."), code="province_invalid", field="territory")
+    participation = consent_text_current(purpose=ConsentText.Purpose.PARTICIPATION)
+    if participation is None:
+        raise DomainError(
+            _("No consent text has been published for this purpose yet."),
+            code="consent_text_missing",
+        )
+    current_ids = {
+        text.pk
+        for purpose in ConsentText.Purpose.values
+        if (text := consent_text_current(purpose=purpose)) is not None
+    }
+    if participation.pk not in {text.pk for text in consent_texts}:
+        raise DomainError(
+            _("To take part, accept the participation terms."),
+            code="consent_required",
+            field="consent",
+        )
+    if any(text.pk not in current_ids for text in consent_texts):
+        raise DomainError(
+            _("A consent text has changed since this page was shown: read it and accept again."),
+            code="consent_text_outdated",
+            field="consent",
+        )
+    username = phone or email
+    user = User(username=username, email=email, first_name=display_name[:150])
+    user.role = Role.PARTICIPANT
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as error:
+        raise DomainError(
+            " ".join(error.messages), code="password_weak", field="password"
+        ) from None
+
+    replay = _sign_up_replay(username=username, password=password)
+    if replay is not None:
+        return SignUp(participant=replay, created=False)
+    if User.objects.filter(username__iexact=username).exists():
+        raise _already_used("phone" if phone else "email")
+    if email and User.objects.filter(email__iexact=email).exists():
+        raise _already_used("email")
+    try:
+        with transaction.atomic():
+            user.set_password(password)
+            user.save()
+            participant = Participant.objects.create(
+                display_name=display_name,
+                user=user,
+                territory=territory,
+                actor_type=actor_type,
+                preferred_language=preferred_language,
+            )
+            if organisation is not None:
+                participant.organisations.add(organisation)
+            for text in consent_texts:
+                consent_record(
+                    participant=participant,
+                    granted=True,
+                    method=Consent.Method.WEB,
+                    consent_text=text,
+                    recorded_by=user,
+                )
+    except IntegrityError:
+        # Two sign-ups with the same user name at once: the other one won.
+        replay = _sign_up_replay(username=username, password=password)
+        if replay is not None:
+            return SignUp(participant=replay, created=False)
+        raise _already_used("phone" if phone else "email") from None
+    return SignUp(participant=participant, created=True)

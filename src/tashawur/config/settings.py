@@ -13,6 +13,9 @@
   rate limits (the "Limits" block below; docs/deployment.md, "Limits").
 - ``TASHAWUR_MAX_FORM_BYTES``: the largest form body accepted (default 524288, 512 KiB); a larger
   one gets the translated 413 "too long" page (the API's JSON error under ``/api/``).
+- ``TASHAWUR_EMAIL_BACKEND``, ``TASHAWUR_EMAIL_HOST``, ``_PORT``, ``_HOST_USER``,
+  ``_HOST_PASSWORD``, ``_USE_TLS``, ``_USE_SSL``, ``_TIMEOUT`` and ``TASHAWUR_DEFAULT_FROM_EMAIL``:
+  how password-reset e-mails leave (SMTP in production, the console in the demo).
 - ``TASHAWUR_OPEN_DATA_K``: open data and the public pages show an author's actor type and
   province only when at least this many published authors of the consultation share them, and
   a finding's breakdown only the groups of at least this many authors (default 5;
@@ -260,8 +263,12 @@ TASHAWUR_RATE_CONTRIBUTIONS = _rate("TASHAWUR_RATE_CONTRIBUTIONS", "10/m")
 TASHAWUR_RATE_CONTRIBUTIONS_RECORDED = _rate("TASHAWUR_RATE_CONTRIBUTIONS_RECORDED", "60/m")
 # Votes (agree / disagree / pass, changes included) one participant may cast.
 TASHAWUR_RATE_VOTES = _rate("TASHAWUR_RATE_VOTES", "60/m")
+# Reports of contributions (the flag button) one participant may send.
+TASHAWUR_RATE_FLAGS = _rate("TASHAWUR_RATE_FLAGS", "10/m")
 # Programme PDFs and open data (ZIP, JSON pages) one anonymous network may download.
 TASHAWUR_RATE_DOWNLOADS = _rate("TASHAWUR_RATE_DOWNLOADS", "60/m")
+# Sign-ups and password-reset requests one network may send (a workshop shares a hotspot).
+TASHAWUR_RATE_ACCOUNTS = _rate("TASHAWUR_RATE_ACCOUNTS", "100/h")
 # A built PDF or ZIP is kept this long; its key is a hash of its content, so never stale.
 TASHAWUR_DOWNLOAD_CACHE_SECONDS = int(os.environ.get("TASHAWUR_DOWNLOAD_CACHE_SECONDS", "86400"))
 # Sign-in: an account is locked after this many failures within the cool-off (django-axes),
@@ -321,6 +328,24 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 20000},
         }
     }
+
+# E-mail (password reset): the console in the demo (the message is printed), SMTP elsewhere
+# unless TASHAWUR_EMAIL_BACKEND says otherwise; the test runner swaps in its memory outbox.
+EMAIL_BACKEND = os.environ.get(
+    "TASHAWUR_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if ENV in {"demo", "test"}
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("TASHAWUR_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("TASHAWUR_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("TASHAWUR_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("TASHAWUR_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("TASHAWUR_EMAIL_USE_TLS", "0") == "1"
+EMAIL_USE_SSL = os.environ.get("TASHAWUR_EMAIL_USE_SSL", "0") == "1"
+EMAIL_TIMEOUT = int(os.environ.get("TASHAWUR_EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("TASHAWUR_DEFAULT_FROM_EMAIL", "Tashawur <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

@@ -147,14 +147,16 @@ class WorkshopAdmin(ServiceWritesAdmin):
     search_fields = ("title_ar", "title_fr", "question_ar", "question_fr")
     autocomplete_fields = ("meeting", "theme", "facilitator", "rapporteur")
     # Opening and closing go through the services (workshop_open, workshop_close), not a field.
-    readonly_fields = ("status", "opened_at", "closed_at", "contributions_total")
+    # The rapporteur's report is written on the workshop's close page, where each cited
+    # contribution is checked (contributions.services.workshop_close_with_report).
+    readonly_fields = (
+        "status",
+        "opened_at",
+        "closed_at",
+        "closing_report",
+        "contributions_total",
+    )
     inlines = [AttendanceInline]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        fields = tuple(self.readonly_fields)
-        if obj is not None and obj.status == Workshop.Status.CLOSED:
-            return (*fields, "closing_report")  # as workshop_close stored it
-        return fields
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A workshop is the record of what was said in it: no service removes one.

@@ -96,6 +96,11 @@ class Consultation(TimeStampedModel):
         CLOSED = "closed", _("Closed")
         PUBLISHED = "published", _("Published")
 
+    class Moderation(models.TextChoices):
+        # Post-moderation: contributions appear at once and may be taken down afterwards.
+        POST = "post", _("Published at once, moderated afterwards")
+        PRE = "pre", _("Held until a moderator publishes them")
+
     strategy = models.ForeignKey(
         Strategy, verbose_name=_("strategy"), on_delete=models.PROTECT, related_name="consultations"
     )
@@ -125,6 +130,9 @@ class Consultation(TimeStampedModel):
         blank=True,
         related_name="analysed_consultations",
         limit_choices_to={"role": Role.ANALYST},
+    )
+    moderation = models.CharField(
+        _("moderation"), max_length=8, choices=Moderation.choices, default=Moderation.POST
     )
 
     class Meta:

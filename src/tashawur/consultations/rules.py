@@ -48,17 +48,26 @@ def can_view_workshop(user: Any, workshop: Workshop) -> bool:
     return manages_workshop(user, workshop) or is_workshop_staff(user, workshop)
 
 
-def can_open_workshop(user: Any, workshop: Workshop) -> bool:
-    return workshop.status == Workshop.Status.PLANNED and (
-        manages_workshop(user, workshop)
-        or (is_signed_in(user) and user.pk == workshop.facilitator_id)
+def opens_workshop(user: Any, workshop: Workshop) -> bool:
+    """Whose job it is to open the workshop, whatever its state: its facilitator and those
+    who manage its consultation (a page tells them why a closed one cannot open again)."""
+    return manages_workshop(user, workshop) or (
+        is_signed_in(user) and user.pk == workshop.facilitator_id
     )
+
+
+def closes_workshop(user: Any, workshop: Workshop) -> bool:
+    """Whose job it is to close the workshop, whatever its state: its facilitator, its
+    rapporteur and those who manage its consultation."""
+    return manages_workshop(user, workshop) or is_workshop_staff(user, workshop)
+
+
+def can_open_workshop(user: Any, workshop: Workshop) -> bool:
+    return workshop.status == Workshop.Status.PLANNED and opens_workshop(user, workshop)
 
 
 def can_close_workshop(user: Any, workshop: Workshop) -> bool:
-    return workshop.status == Workshop.Status.OPEN and (
-        manages_workshop(user, workshop) or is_workshop_staff(user, workshop)
-    )
+    return workshop.status == Workshop.Status.OPEN and closes_workshop(user, workshop)
 
 
 def is_consultation_analyst(user: Any, consultation: Consultation) -> bool:

@@ -6,10 +6,10 @@ from collections import Counter
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from tashawur.actors.models import ActorType, Participant
+from tashawur.actors.models import ActorType, Organisation, Participant
 from tashawur.consultations import rules
 from tashawur.consultations.models import (
     Attendance,
@@ -103,4 +103,44 @@ def workshop_speakers(*, workshop: Workshop) -> QuerySet[Participant]:
         .annotate(attends=Exists(attends))
         .filter(Q(attends=True) | Exists(registered))
         .order_by("-attends", "display_name", "pk")
+    )
+
+
+#: How many speakers the facilitator's picker shows at once: enough for a round table, short
+#: enough to read on a phone; a search narrows the rest.
+SPEAKERS_SHOWN = 20
+
+
+def workshop_speakers_search(
+    *, workshop: Workshop, query: str = "", limit: int = SPEAKERS_SHOWN, only: int | None = None
+) -> list[Participant]:
+    """The first ``limit`` of ``workshop_speakers`` whose name, organisation or actor type (the
+    person's own or their organisations', in Arabic, French or English) holds every word of
+    ``query``; people on the roster first. ``only``: that one person, if they are a speaker.
+    Organisations and their actor types are loaded with them, for the picker to show."""
+    speakers = workshop_speakers(workshop=workshop)
+    if only is not None:
+        speakers = speakers.filter(pk=only)
+    for word in query.split()[:5]:
+        organisations = Organisation.objects.filter(participants=OuterRef("pk")).filter(
+            Q(name__icontains=word)
+            | Q(name_fr__icontains=word)
+            | Q(actor_type__label_ar__icontains=word)
+            | Q(actor_type__label_fr__icontains=word)
+            | Q(actor_type__label_en__icontains=word)
+        )
+        speakers = speakers.filter(
+            Q(display_name__icontains=word)
+            | Q(actor_type__label_ar__icontains=word)
+            | Q(actor_type__label_fr__icontains=word)
+            | Q(actor_type__label_en__icontains=word)
+            | Exists(organisations)
+        )
+    return list(
+        speakers.select_related("actor_type").prefetch_related(
+            Prefetch(
+                "organisations",
+                queryset=Organisation.objects.select_related("actor_type").order_by("name"),
+            )
+        )[:limit]
     )

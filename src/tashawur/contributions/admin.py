@@ -2,8 +2,9 @@
 
 A contribution is submitted through ``contribution_submit`` (on the workshop's page) and is
 never edited afterwards: people voted on its words. The admin moderates it through
-``contribution_moderate`` (the actions) and otherwise reads it. Votes move the counters in
-``vote_cast``; deleting one here would leave them wrong, so they are only read.
+``contribution_moderate`` (the actions, recorded as moderation events) and otherwise reads
+it. Votes move the counters in ``vote_cast``; deleting one here would leave them wrong, so
+they are only read, as are moderation events and reports.
 """
 
 from typing import Any
@@ -15,10 +16,18 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from tashawur.contributions import rules
-from tashawur.contributions.models import Contribution, ModerationStatus, Vote
+from tashawur.contributions.models import (
+    Contribution,
+    ContributionFlag,
+    ModerationEvent,
+    ModerationReason,
+    ModerationStatus,
+    Vote,
+)
 from tashawur.contributions.services import contribution_moderate
 from tashawur.core.admin import ReadOnlyAdmin
 from tashawur.core.errors import DomainError
+from tashawur.core.models import User
 
 
 def _moderate(
@@ -26,13 +35,18 @@ def _moderate(
 ) -> tuple[int, int]:
     """Moderate through the service, one contribution at a time, where the user may."""
     done = refused = 0
-    for contribution in queryset.select_related("workshop__meeting__consultation"):
-        workshop = contribution.workshop
-        if workshop is None or not rules.can_moderate(request.user, workshop):
+    user = request.user
+    assert isinstance(user, User)  # the admin's pages need a signed-in user
+    # The admin's bulk rejection gives no particular reason: "other", recorded as such.
+    reason = ModerationReason.OTHER if status == ModerationStatus.REJECTED else ""
+    for contribution in queryset.select_related("workshop__meeting__consultation", "consultation"):
+        if not rules.can_moderate_contribution(user, contribution):
             refused += 1
             continue
         try:
-            contribution_moderate(contribution=contribution, status=status)
+            contribution_moderate(
+                contribution=contribution, status=status, actor=user, reason=reason
+            )
         except DomainError:
             refused += 1
         else:
@@ -135,3 +149,22 @@ class VoteAdmin(ReadOnlyAdmin):
     list_filter = ("value",)
     # Votes are stored apart from identity: the list shows no participant names (DESIGN.md §6).
     readonly_fields = ("contribution", "participant", "value", "created_at", "updated_at")
+
+
+@admin.register(ModerationEvent)
+class ModerationEventAdmin(ReadOnlyAdmin):
+    """The record of moderation: written by ``contribution_moderate`` only."""
+
+    list_display = ("contribution", "action", "reason", "actor", "at")
+    list_filter = ("action", "reason")
+    readonly_fields = ("contribution", "action", "reason", "note", "actor", "at")
+
+
+@admin.register(ContributionFlag)
+class ContributionFlagAdmin(ReadOnlyAdmin):
+    """Reports: written by ``contribution_flag``, resolved by ``contribution_moderate``. No
+    reporter's name in the list (DESIGN.md §6)."""
+
+    list_display = ("contribution", "reason", "created_at", "resolved_at")
+    list_filter = ("reason",)
+    readonly_fields = ("contribution", "participant", "reason", "created_at", "resolved_at")

@@ -12,7 +12,13 @@ from django.utils.translation import gettext_lazy as _
 
 from tashawur.actors.models import Participant
 from tashawur.consultations.models import Dimension
-from tashawur.contributions.models import Language, Vote
+from tashawur.contributions.models import (
+    NOTE_MAX_LENGTH,
+    Language,
+    ModerationReason,
+    ModerationStatus,
+    Vote,
+)
 from tashawur.core.forms import IdModelChoiceField
 
 
@@ -66,6 +72,12 @@ class ContributionForm(forms.Form):
                     "invalid_choice": _("Choose someone from the list, or leave it not named.")
                 },
             )
+            # Ticked by the facilitator when the speaker agreed aloud (the view requires it
+            # whenever someone is named).
+            self.fields["oral_consent"] = forms.BooleanField(
+                label=_("The speaker agreed aloud to take part and to have their words published."),
+                required=False,
+            )
 
     @property
     def names_speaker(self) -> bool:
@@ -77,4 +89,65 @@ class VoteForm(forms.Form):
         choices=Vote.Value.choices,
         coerce=int,
         error_messages={"invalid_choice": _("Choose agree, disagree or pass.")},
+    )
+
+
+class FlagForm(forms.Form):
+    """A participant's report of a published contribution."""
+
+    reason = forms.ChoiceField(
+        label=_("Why do you report it?"),
+        choices=ModerationReason.choices,
+        error_messages={
+            "required": _("Choose why you report this contribution."),
+            "invalid_choice": _("Choose why you report this contribution."),
+        },
+    )
+
+
+class ModerationForm(forms.Form):
+    """A moderator's decision on one contribution of the queue."""
+
+    ACTIONS = {
+        "publish": ModerationStatus.PUBLISHED,
+        "restore": ModerationStatus.PUBLISHED,
+        "reject": ModerationStatus.REJECTED,
+    }
+
+    action = forms.ChoiceField(
+        choices=[(action, action) for action in ACTIONS],
+        error_messages={
+            "required": _("Choose to publish, reject or restore."),
+            "invalid_choice": _("Choose to publish, reject or restore."),
+        },
+    )
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=[("", _("Choose a reason")), *ModerationReason.choices],
+        required=False,
+        error_messages={"invalid_choice": _("Choose a reason from the list.")},
+    )
+    note = forms.CharField(
+        label=_("Note to the author (optional)"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
+    )
+
+    @property
+    def status(self) -> str:
+        return self.ACTIONS[self.cleaned_data["action"]]
+
+
+class WorkshopCloseForm(forms.Form):
+    closing_report = forms.CharField(
+        label=_("The rapporteur's report"),
+        help_text=_(
+            "Cite contributions by their number, as the round table's page shows them: #12."
+        ),
+        # workshop_close and workshop_close_with_report check emptiness, length and citations
+        # with their own translated messages.
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 12, "dir": "auto"}),
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tashawur.consultations.models import Dimension
@@ -37,6 +38,21 @@ class ModerationStatus(models.TextChoices):
     PENDING = "pending", _("Awaiting moderation")
     PUBLISHED = "published", _("Published")
     REJECTED = "rejected", _("Rejected")
+
+
+class ModerationReason(models.TextChoices):
+    """Why a contribution is rejected or flagged; the author reads it."""
+
+    OFF_TOPIC = "off_topic", _("Off topic")
+    PERSONAL_DATA = "personal_data", _("Personal data")
+    INSULT = "insult", _("Insult or hate")
+    DUPLICATE = "duplicate", _("Duplicate")
+    SPAM = "spam", _("Spam or advertising")
+    OTHER = "other", _("Other")
+
+
+# Longest note a moderator or a flag may carry.
+NOTE_MAX_LENGTH = 500
 
 
 class ContributionQuerySet(models.QuerySet["Contribution"]):
@@ -198,3 +214,85 @@ class Vote(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.participant} {self.get_value_display()} #{self.contribution_id}"
+
+
+class ModerationEvent(models.Model):
+    """One moderation decision on a contribution, by whom and why: the record of moderation."""
+
+    class Action(models.TextChoices):
+        PUBLISH = "publish", _("Published")
+        REJECT = "reject", _("Rejected")
+        RESTORE = "restore", _("Restored")
+        KEEP = "keep", _("Kept published after reports")
+        HOLD = "hold", _("Held for moderation")
+
+    contribution = models.ForeignKey(
+        Contribution,
+        verbose_name=_("contribution"),
+        on_delete=models.CASCADE,
+        related_name="moderation_events",
+    )
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    reason = models.CharField(
+        _("reason"), max_length=16, choices=ModerationReason.choices, blank=True
+    )
+    note = models.TextField(_("note"), max_length=NOTE_MAX_LENGTH, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("moderator"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="moderation_events",
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("moderation event")
+        verbose_name_plural = _("moderation events")
+        ordering = ["-at", "-id"]
+        constraints = [
+            # A rejection says why; nothing else carries a reason.
+            models.CheckConstraint(
+                condition=(Q(action="reject") & ~Q(reason=""))
+                | (~Q(action="reject") & Q(reason="")),
+                name="moderation_event_reason_on_reject",
+            ),
+        ]
+        indexes = [models.Index(fields=["contribution", "-at"], name="moderation_event_c_at_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.contribution_id} {self.get_action_display()}"
+
+
+class ContributionFlag(TimeStampedModel):
+    """A participant's report that a published contribution breaks the rules; one each.
+
+    A moderator's next decision on the contribution resolves its open flags."""
+
+    contribution = models.ForeignKey(
+        Contribution, verbose_name=_("contribution"), on_delete=models.CASCADE, related_name="flags"
+    )
+    participant = models.ForeignKey(
+        "actors.Participant",
+        verbose_name=_("participant"),
+        on_delete=models.CASCADE,
+        related_name="flags",
+    )
+    reason = models.CharField(_("reason"), max_length=16, choices=ModerationReason.choices)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contribution", "participant"], name="flag_one_per_participant"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["contribution", "resolved_at"], name="flag_c_resolved_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.contribution_id} {self.get_reason_display()}"

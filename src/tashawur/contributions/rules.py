@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from tashawur.consultations import rules as consultation_rules
-from tashawur.consultations.models import Workshop
+from tashawur.consultations.models import Consultation, Workshop
 
 
 def _linked_participant(user: Any) -> Any:
@@ -44,4 +44,31 @@ def can_record_for_others(user: Any, workshop: Workshop) -> bool:
 def can_moderate(user: Any, workshop: Workshop) -> bool:
     return consultation_rules.manages_workshop(user, workshop) or (
         consultation_rules.is_signed_in(user) and user.pk == workshop.facilitator_id
+    )
+
+
+def can_moderate_consultation(user: Any, consultation: Consultation) -> bool:
+    """Who may open the consultation's moderation queue: its managers (every item) and the
+    facilitators of its workshops (their own workshops' items only: ``can_moderate``)."""
+    if consultation_rules.can_manage_consultation(user, consultation):
+        return True
+    return (
+        consultation_rules.is_signed_in(user)
+        and Workshop.objects.filter(meeting__consultation=consultation, facilitator=user).exists()
+    )
+
+
+def can_moderate_contribution(user: Any, contribution: Any) -> bool:
+    """A contribution outside any workshop (an import) is moderated by the consultation's
+    managers only."""
+    if contribution.workshop is None:
+        return consultation_rules.can_manage_consultation(user, contribution.consultation)
+    return can_moderate(user, contribution.workshop)
+
+
+def can_flag(user: Any, workshop: Workshop) -> bool:
+    """Signed-in participants report published contributions of workshops they may read,
+    open or closed."""
+    return _linked_participant(user) is not None and consultation_rules.can_view_workshop(
+        user, workshop
     )

@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -19,7 +29,15 @@ from tashawur.actors.selectors import participants_actor_type
 from tashawur.consultations import rules as consultation_rules
 from tashawur.consultations.models import Consultation, Dimension, Meeting, Workshop
 from tashawur.contributions import rules
-from tashawur.contributions.models import Contribution, ModerationStatus, Vote
+from tashawur.contributions.citations import ReportPart, report_citations, report_parts
+from tashawur.contributions.models import (
+    Contribution,
+    ContributionFlag,
+    ModerationEvent,
+    ModerationReason,
+    ModerationStatus,
+    Vote,
+)
 from tashawur.core.errors import DomainError
 from tashawur.core.privacy import anonymity_k, groups_shown
 from tashawur.territories.models import Territory
@@ -56,14 +74,20 @@ def workshop_contributions(
     *, workshop: Workshop, user: Any, dimension: str | None = None
 ) -> QuerySet[Contribution]:
     """The workshop's contributions the user may read, newest first; moderators also see
-    pending and rejected ones. ``dimension`` (``""`` or ``None`` for all) must be a dimension."""
+    pending and rejected ones, and authors their own. ``dimension`` (``""`` or ``None`` for
+    all) must be a dimension."""
     if not consultation_rules.can_view_workshop(user, workshop):
         raise PermissionDenied
     contributions = Contribution.objects.filter(workshop=workshop).select_related(
         "theme", "author", "territory"
     )
     if not rules.can_moderate(user, workshop):
-        contributions = contributions.published()
+        # Authors also see their own pending and rejected contributions, with their status.
+        participant = getattr(user, "participant", None) if user.is_authenticated else None
+        visible = Q(moderation_status=ModerationStatus.PUBLISHED)
+        if participant is not None:
+            visible |= Q(author=participant)
+        contributions = contributions.filter(visible)
     if dimension:
         if dimension not in Dimension.values:
             raise DomainError(
@@ -118,6 +142,152 @@ def participant_votes_on(
             "contribution_id", "value"
         )
     )
+
+
+def contributions_rejections(
+    *, contributions: Iterable[Contribution]
+) -> dict[int, ModerationEvent]:
+    """``{contribution id: its latest rejection}`` for the rejected ones among
+    ``contributions`` (what their authors and moderators read: the reason and the note)."""
+    ids = [c.pk for c in contributions if c.moderation_status == ModerationStatus.REJECTED]
+    if not ids:
+        return {}
+    latest: dict[int, ModerationEvent] = {}
+    events = ModerationEvent.objects.filter(
+        contribution__in=ids, action=ModerationEvent.Action.REJECT
+    ).order_by("contribution_id", "-at", "-id")
+    for event in events:
+        latest.setdefault(event.contribution_id, event)
+    return latest
+
+
+def participant_flagged(
+    *, participant: Participant | None, contributions: Iterable[Contribution]
+) -> set[int]:
+    """The ids of ``contributions`` that the participant has reported."""
+    if participant is None:
+        return set()
+    ids = [c.pk for c in contributions]
+    return set(
+        ContributionFlag.objects.filter(participant=participant, contribution__in=ids).values_list(
+            "contribution_id", flat=True
+        )
+    )
+
+
+# -- the moderation queue ------------------------------------------------------------------------
+
+#: The queue's status filters: what needs a decision (pending or reported) by default.
+QUEUE_FILTERS = ("to_review", "pending", "flagged", "published", "rejected", "all")
+
+
+def consultation_get_for_moderator(*, slug: str, user: Any) -> Consultation:
+    """The consultation whose queue the user may open (404 for none, 403 for a non-moderator)."""
+    consultation = Consultation.objects.select_related("region").filter(slug=slug).first()
+    if consultation is None:
+        raise Http404
+    if not rules.can_moderate_consultation(user, consultation):
+        raise PermissionDenied
+    return consultation
+
+
+def moderation_workshops(*, consultation: Consultation, user: Any) -> QuerySet[Workshop]:
+    """The consultation's workshops whose contributions the user moderates: all for its
+    managers, their own for facilitators."""
+    workshops = Workshop.objects.filter(meeting__consultation=consultation).select_related(
+        "meeting"
+    )
+    if not consultation_rules.can_manage_consultation(user, consultation):
+        workshops = (
+            workshops.filter(facilitator=user) if user.is_authenticated else workshops.none()
+        )
+    return workshops.order_by("meeting__starts_at", "position", "pk")
+
+
+def moderation_queue(
+    *,
+    consultation: Consultation,
+    user: Any,
+    workshop_id: int | None = None,
+    status: str = "to_review",
+) -> QuerySet[Contribution]:
+    """The contributions the user moderates in ``consultation``, each with ``open_flags`` (its
+    reports not yet resolved): pending ones first (oldest first), then the most reported.
+    ``workshop_id`` must be one of the user's ``moderation_workshops``; ``status`` one of
+    ``QUEUE_FILTERS``."""
+    if status not in QUEUE_FILTERS:
+        raise DomainError(
+            _("“%(status)s” is not a filter of the moderation queue.") % {"status": status},
+            code="queue_filter_invalid",
+            field="status",
+        )
+    workshops = moderation_workshops(consultation=consultation, user=user)
+    scope = Q(workshop__in=workshops)
+    if consultation_rules.can_manage_consultation(user, consultation):
+        scope |= Q(workshop__isnull=True)  # imports, outside any workshop
+    if workshop_id is not None:
+        if not workshops.filter(pk=workshop_id).exists():
+            raise DomainError(
+                _("You do not moderate this workshop, or it is not part of this consultation."),
+                code="queue_workshop_invalid",
+                field="workshop",
+            )
+        scope = Q(workshop_id=workshop_id)
+    open_flags = ContributionFlag.objects.filter(resolved_at__isnull=True)
+    contributions = (
+        Contribution.objects.filter(scope, consultation=consultation)
+        .select_related("workshop", "theme")
+        .annotate(open_flags=_count(open_flags, "contribution"))
+    )
+    pending = Q(moderation_status=ModerationStatus.PENDING)
+    flagged = Q(moderation_status=ModerationStatus.PUBLISHED, open_flags__gt=0)
+    filters = {
+        "to_review": pending | flagged,
+        "pending": pending,
+        "flagged": flagged,
+        "published": Q(moderation_status=ModerationStatus.PUBLISHED),
+        "rejected": Q(moderation_status=ModerationStatus.REJECTED),
+        "all": Q(),
+    }
+    return contributions.filter(filters[status]).order_by(
+        Case(When(pending, then=0), default=1),
+        "-open_flags",
+        "created_at",
+        "pk",
+    )
+
+
+def flags_by_reason(*, contributions: Iterable[Contribution]) -> dict[int, list[tuple[str, int]]]:
+    """``{contribution id: [(reason label, count), …]}`` of the open reports on them."""
+    ids = [c.pk for c in contributions]
+    rows = (
+        ContributionFlag.objects.filter(contribution__in=ids, resolved_at__isnull=True)
+        .values_list("contribution_id", "reason")
+        .annotate(n=Count("pk"))
+        .order_by("contribution_id", "-n", "reason")
+    )
+    labels = dict(ModerationReason.choices)
+    result: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for contribution_id, reason, n in rows:
+        result[contribution_id].append((str(labels.get(reason, reason)), n))
+    return dict(result)
+
+
+def contribution_get_for_moderation(
+    *, consultation: Consultation, contribution_id: int, user: Any
+) -> Contribution:
+    """A contribution of ``consultation`` that the user moderates (404 when it belongs to
+    another consultation or does not exist, 403 when another workshop's)."""
+    contribution = (
+        Contribution.objects.select_related("workshop__meeting__consultation", "consultation")
+        .filter(pk=contribution_id, consultation=consultation)
+        .first()
+    )
+    if contribution is None:
+        raise Http404
+    if not rules.can_moderate_contribution(user, contribution):
+        raise PermissionDenied
+    return contribution
 
 
 # -- who may be described in public -------------------------------------------------------------
@@ -242,3 +412,28 @@ def contributions_authors_described(
         )
         for pk, cell in described.items()
     }
+
+
+@dataclass(frozen=True)
+class WorkshopReport:
+    """A closed workshop's report as the page shows it: its text cut into parts, each
+    citation linked where it names a contribution the public may read, and those
+    contributions, in the order the report first cites them."""
+
+    parts: list[ReportPart]
+    linked: frozenset[int]
+    cited: list[Contribution]
+
+
+def workshop_report(*, workshop: Workshop) -> WorkshopReport | None:
+    """The closing report of a closed workshop (``None`` before it closes or without one)."""
+    if workshop.status != Workshop.Status.CLOSED or not workshop.closing_report:
+        return None
+    numbers = [c.number for c in report_citations(workshop.closing_report) if c.number]
+    # A contribution rejected after the close is no longer quoted nor linked.
+    by_id = Contribution.objects.published().filter(workshop=workshop).in_bulk(numbers)
+    return WorkshopReport(
+        parts=report_parts(workshop.closing_report),
+        linked=frozenset(by_id),
+        cited=[by_id[number] for number in numbers if number in by_id],
+    )

@@ -4,7 +4,9 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_tasks import task
 
 from tashawur.actors.models import Consent, Participant
@@ -14,14 +16,21 @@ from tashawur.actors.services import (
     participant_consent_answer,
     participant_has_active_consent,
 )
-from tashawur.consultations.models import Dimension, Theme, Workshop
+from tashawur.consultations import services as consultation_services
+from tashawur.consultations.models import Consultation, Dimension, Theme, Workshop
 from tashawur.consultations.selectors import workshop_speakers
 from tashawur.consultations.services import workshop_not_open_error, workshop_status_locked
+from tashawur.contributions import rules
+from tashawur.contributions.citations import report_citations
 from tashawur.contributions.models import (
+    NOTE_MAX_LENGTH,
     TEXT_MAX_LENGTH,
     Channel,
     Contribution,
+    ContributionFlag,
     Language,
+    ModerationEvent,
+    ModerationReason,
     ModerationStatus,
     Vote,
 )
@@ -177,6 +186,7 @@ def contribution_submit(
             field="theme",
         )
     _author_check(author=author, recorded_by=recorded_by, channel=channel, workshop=workshop)
+    moderation_status = _moderation_status_initial(workshop=workshop, recorded_by=recorded_by)
 
     try:
         with transaction.atomic():
@@ -193,6 +203,7 @@ def contribution_submit(
                 recorded_by=recorded_by,
                 channel=channel,
                 idempotency_key=idempotency_key,
+                moderation_status=moderation_status,
             )
     except IntegrityError:
         # The same sender's key committed by a concurrent request between our check and our
@@ -213,6 +224,19 @@ def contribution_submit(
             lambda: contribution_identify_language.enqueue(contribution.pk), robust=True
         )
     return Submission(contribution=contribution, created=True)
+
+
+def _moderation_status_initial(*, workshop: Workshop, recorded_by: User | None) -> str:
+    """Under pre-moderation a new contribution waits for a moderator, unless one of the
+    workshop's moderators recorded it; under post-moderation it is published at once."""
+    moderation = Consultation.objects.values_list("moderation", flat=True).get(
+        pk=workshop.meeting.consultation_id
+    )
+    if moderation != Consultation.Moderation.PRE:
+        return ModerationStatus.PUBLISHED
+    if recorded_by is not None and rules.can_moderate(recorded_by, workshop):
+        return ModerationStatus.PUBLISHED
+    return ModerationStatus.PENDING
 
 
 def _author_check(
@@ -313,16 +337,121 @@ def contribution_identify_language(contribution_id: int) -> str | None:
     return contribution_language_identify(contribution=contribution)
 
 
+def _moderation_action(old: str, new: str, *, open_flags: bool) -> str | None:
+    """The event a move from ``old`` to ``new`` records; ``None`` when nothing changes."""
+    if new == ModerationStatus.REJECTED:
+        return ModerationEvent.Action.REJECT  # again: the moderator gives another reason
+    if new == ModerationStatus.PENDING:
+        return None if old == new else ModerationEvent.Action.HOLD
+    if old == ModerationStatus.REJECTED:
+        return ModerationEvent.Action.RESTORE
+    if old == ModerationStatus.PENDING:
+        return ModerationEvent.Action.PUBLISH
+    return ModerationEvent.Action.KEEP if open_flags else None
+
+
 @transaction.atomic
-def contribution_moderate(*, contribution: Contribution, status: str) -> Contribution:
+def contribution_moderate(
+    *,
+    contribution: Contribution,
+    status: str,
+    actor: User | None = None,
+    reason: str = "",
+    note: str = "",
+) -> Contribution:
+    """Publish, reject (with a reason) or hold a contribution, and record the decision.
+
+    The contribution's row is locked while its current status is read, so that two moderators
+    acting at once record two events in order. A rejection needs a ``reason``; a decision on a
+    reported contribution resolves its open reports (publishing a published one that was
+    reported is "kept"). Nothing changes and nothing is recorded when the status is already
+    the one asked for and there is nothing to resolve. ``actor``, when given, must be allowed
+    to moderate the contribution (the admin and the pages pass the signed-in user). Votes and
+    their counters stay: only published statements' votes are read.
+    """
     if status not in ModerationStatus.values:
         raise DomainError(
             _("“%(status)s” is not a moderation status.") % {"status": status},
             code="moderation_status_invalid",
         )
-    Contribution.objects.filter(pk=contribution.pk).update(moderation_status=status)
+    if reason and reason not in ModerationReason.values:
+        raise DomainError(
+            _("“%(reason)s” is not a moderation reason.") % {"reason": reason},
+            code="moderation_reason_invalid",
+            field="reason",
+        )
+    if status == ModerationStatus.REJECTED and not reason:
+        raise DomainError(
+            _("Choose the reason for rejecting this contribution: its author will read it."),
+            code="moderation_reason_required",
+            field="reason",
+        )
+    cleaned_note = user_text_clean(note, field="note", max_length=NOTE_MAX_LENGTH)
+    # No select_related: PostgreSQL cannot lock the nullable side of an outer join (workshop).
+    locked = Contribution.objects.select_for_update().get(pk=contribution.pk)
+    if actor is not None and not rules.can_moderate_contribution(actor, locked):
+        raise DomainError(_("You may not moderate this contribution."), code="moderation_forbidden")
+    open_flags = ContributionFlag.objects.filter(contribution=locked, resolved_at__isnull=True)
+    action = _moderation_action(locked.moderation_status, status, open_flags=open_flags.exists())
+    if action is not None:
+        now = timezone.now()
+        Contribution.objects.filter(pk=locked.pk).update(moderation_status=status, updated_at=now)
+        ModerationEvent.objects.create(
+            contribution=locked,
+            action=action,
+            reason=reason if action == ModerationEvent.Action.REJECT else "",
+            note=cleaned_note,
+            actor=actor,
+            at=now,
+        )
+        if status != ModerationStatus.PENDING:
+            open_flags.update(resolved_at=now)
     contribution.refresh_from_db()
     return contribution
+
+
+@dataclass(frozen=True)
+class Report:
+    flag: ContributionFlag
+    created: bool
+
+
+@transaction.atomic
+def contribution_flag(
+    *, contribution: Contribution, participant: Participant, reason: str
+) -> Report:
+    """Record a participant's report of a published contribution, once: a second report by the
+    same participant returns the first (``created`` false), even when two race each other (the
+    unique constraint decides, inside a savepoint)."""
+    if reason not in ModerationReason.values:
+        raise DomainError(
+            _("Choose why you report this contribution."),
+            code="flag_reason_invalid",
+            field="reason",
+        )
+    _participant_check_not_erased(participant)
+    existing = ContributionFlag.objects.filter(
+        contribution=contribution, participant=participant
+    ).first()
+    if existing is not None:
+        return Report(flag=existing, created=False)
+    contribution.refresh_from_db(fields=["moderation_status"])
+    if contribution.moderation_status != ModerationStatus.PUBLISHED:
+        raise DomainError(
+            _("This contribution is not published: there is nothing to report."),
+            code="flag_not_published",
+        )
+    try:
+        with transaction.atomic():
+            flag = ContributionFlag.objects.create(
+                contribution=contribution, participant=participant, reason=reason
+            )
+    except IntegrityError:
+        return Report(
+            flag=ContributionFlag.objects.get(contribution=contribution, participant=participant),
+            created=False,
+        )
+    return Report(flag=flag, created=True)
 
 
 # --- votes -----------------------------------------------------------------------------------
@@ -418,6 +547,46 @@ def contribution_vote_counters_recompute(*, contribution_ids: list[int] | None =
         disagree_count=counted(Vote.Value.DISAGREE),
         pass_count=counted(Vote.Value.PASS),
     )
+
+
+# --- closing a workshop ----------------------------------------------------------------------
+
+
+def _report_citations_check(*, workshop: Workshop, closing_report: str) -> None:
+    citations = report_citations(closing_report)
+    numbers = {c.number for c in citations if c.number is not None}
+    citable = set(
+        Contribution.objects.published()
+        .filter(workshop=workshop, pk__in=numbers)
+        .values_list("pk", flat=True)
+    )
+    refused = [c.text for c in citations if c.number not in citable]
+    if refused:
+        raise DomainError(
+            ngettext(
+                "The report cites %(numbers)s, which is not a published contribution of this "
+                "round table: cite only the numbers shown on its page.",
+                "The report cites %(numbers)s, which are not published contributions of this "
+                "round table: cite only the numbers shown on its page.",
+                len(refused),
+            )
+            % {"numbers": ", ".join(refused)},
+            code="report_citation_invalid",
+            field="closing_report",
+        )
+
+
+@transaction.atomic
+def workshop_close_with_report(*, workshop: Workshop, closing_report: str) -> Workshop:
+    """Close an open workshop with its rapporteur's report, whose citations (``#12``, see
+    ``citations``) must each be a published contribution of this workshop.
+
+    Lives here rather than in ``consultations`` because it reads contributions; the close
+    itself (and its lock on the workshop row) is ``consultations.services.workshop_close``,
+    in the same transaction.
+    """
+    _report_citations_check(workshop=workshop, closing_report=closing_report)
+    return consultation_services.workshop_close(workshop=workshop, closing_report=closing_report)
 
 
 # --- erasure ---------------------------------------------------------------------------------

@@ -17,27 +17,40 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST, require_safe
 
+from tashawur.actors.models import Participant
+from tashawur.actors.services import participant_has_active_consent
+from tashawur.consultations import rules as consultation_rules
 from tashawur.consultations.models import Dimension, Workshop
 from tashawur.consultations.selectors import (
+    SPEAKERS_SHOWN,
     workshop_get_for_user,
     workshop_roster_by_actor_type,
     workshop_speakers,
+    workshop_speakers_search,
 )
 from tashawur.contributions import rules, selectors
 from tashawur.contributions.forms import ContributionForm, VoteForm
-from tashawur.contributions.models import Channel
+from tashawur.contributions.models import (
+    Channel,
+    Contribution,
+    ModerationReason,
+    ModerationStatus,
+)
 from tashawur.contributions.services import contribution_submit, vote_cast
 from tashawur.core import limits
 from tashawur.core.errors import DomainError
 from tashawur.core.htmx import HtmxHttpRequest
 from tashawur.core.models import User
 from tashawur.core.privacy import anonymity_k
+from tashawur.core.text import BIDI_CONTROLS, clean_user_text
 from tashawur.core.validation import page_number_parse
 
 WORKSHOP_PAGE = "contributions/workshop.html"
 CONTRIBUTIONS_PER_PAGE = 20
 UNPROCESSABLE = 422
 TOO_MANY_REQUESTS = 429
+# A search for a speaker reads a name or a word or two of an organisation.
+SPEAKER_QUERY_MAX_LENGTH = 100
 
 
 # -- the workshop page ---------------------------------------------------------------------------
@@ -46,6 +59,57 @@ TOO_MANY_REQUESTS = 429
 def _dimension_param(request: HttpRequest) -> str | None:
     value = request.GET.get("dimension", "")
     return value if value in Dimension.values else None
+
+
+def _speaker_selected(form: ContributionForm) -> int | None:
+    value = form["author"].value() if form.names_speaker else None
+    if isinstance(value, Participant):
+        return value.pk
+    text = str(value) if isinstance(value, int | str) else ""
+    # Only a plain id: "٣" or a 10,000-digit number names nobody.
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
+def speaker_picker_context(
+    request: HttpRequest, workshop: Workshop, form: ContributionForm | None = None
+) -> dict[str, object]:
+    """The facilitator's speaker picker: the first matches of ``?speaker_q=`` (people on the
+    roster first) and, when a bound form named someone the search leaves out, them too."""
+    # Only searched, never stored: control characters (NUL, which PostgreSQL refuses in a
+    # text, and direction controls) are dropped rather than refused.
+    raw = request.GET.get("speaker_q", "")[:SPEAKER_QUERY_MAX_LENGTH]
+    query = "".join(ch for ch in clean_user_text(raw) if ch not in BIDI_CONTROLS)
+    shown = workshop_speakers_search(workshop=workshop, query=query)
+    selected = _speaker_selected(form) if form is not None else None
+    if selected is not None and selected not in {p.pk for p in shown}:
+        chosen = workshop_speakers_search(workshop=workshop, limit=1, only=selected)
+        shown = chosen + shown
+        if not chosen:
+            selected = None  # not a speaker here: "not named" stays chosen, the error says why
+    return {
+        "speaker_q": query,
+        "speaker_list": [
+            {
+                "pk": person.pk,
+                "name": person.display_name,
+                # Annotated by workshop_speakers: on the workshop's roster.
+                "attends": bool(getattr(person, "attends", False)),
+                "details": _speaker_details(person),
+            }
+            for person in shown
+        ],
+        "speaker_selected": selected,
+        "speakers_more": len(shown) >= SPEAKERS_SHOWN,
+    }
+
+
+def _speaker_details(person: Participant) -> list[str]:
+    """What tells two people of the same name apart: their organisations and actor types."""
+    details = [organisation.name for organisation in person.organisations.all()]
+    types = [organisation.actor_type.label for organisation in person.organisations.all()]
+    if person.actor_type is not None:
+        types.insert(0, person.actor_type.label)
+    return details + list(dict.fromkeys(types))
 
 
 def workshop_page_context(
@@ -84,6 +148,8 @@ def workshop_page_context(
     may_contribute = records_for_table or rules.can_contribute(user, workshop)
     # Only the facilitator's form names who is speaking.
     speakers = workshop_speakers(workshop=workshop) if records_for_table else None
+    if form is None and may_contribute:
+        form = ContributionForm(initial={"dimension": dimension}, speakers=speakers)
     filters = [
         {
             "value": value,
@@ -108,9 +174,28 @@ def workshop_page_context(
         "total_count": sum(per_dimension.values()),
         "page": page,
         "votes": votes,
+        # Moderation: the reason an author (or a moderator) reads under a rejected item, the
+        # items this participant reported, the report button and the queue's link.
+        "rejections": selectors.contributions_rejections(contributions=page.object_list),
+        "flagged": selectors.participant_flagged(
+            participant=participant, contributions=page.object_list
+        ),
+        "may_flag": rules.can_flag(user, workshop),
+        "flag_reasons": ModerationReason.choices,
+        "may_moderate": rules.can_moderate(user, workshop),
         "may_vote": may_vote,
         "may_contribute": may_contribute,
         "records_for_table": records_for_table,
+        **(speaker_picker_context(request, workshop, form) if records_for_table else {}),
+        # Opening and closing the round table, and its report once closed.
+        "may_open": consultation_rules.can_open_workshop(user, workshop),
+        "may_close": consultation_rules.can_close_workshop(user, workshop),
+        "report": selectors.workshop_report(workshop=workshop),
+        # Where to accept the participation terms, for a participant who has not yet.
+        "needs_consent": may_contribute
+        and not records_for_table
+        and participant is not None
+        and not participant_has_active_consent(participant=participant),
         "form": form
         if form is not None
         else (
@@ -142,7 +227,7 @@ def _workshop_url(workshop_id: int, contribution_id: int | None = None) -> str:
 
 
 # Fields that show their own errors; any other (the hidden idempotency key) shows above the form.
-_VISIBLE_FIELDS = frozenset({"text", "dimension", "language", "author"})
+_VISIBLE_FIELDS = frozenset({"text", "dimension", "language", "author", "oral_consent"})
 
 
 def _add_domain_error(form: ContributionForm, error: DomainError) -> None:
@@ -170,6 +255,36 @@ def _vote_rate_message(limited: limits.Limited) -> str:
 def _retry_after(response: HttpResponse, limited: limits.Limited | None) -> None:
     if limited is not None:
         response["Retry-After"] = str(limited.retry_after)
+
+
+def _oral_consent_given(form: ContributionForm) -> bool:
+    """A facilitator who names the speaker confirms, by a tick, that they agreed aloud; the
+    service records that consent. Without the tick, the form says so next to it."""
+    if not form.names_speaker or form.cleaned_data.get("author") is None:
+        return True
+    if form.cleaned_data.get("oral_consent"):
+        return True
+    form.add_error(
+        "oral_consent",
+        gettext(
+            "Tick the box once the speaker has agreed aloud to take part: without it, their "
+            "words cannot be recorded under their name."
+        ),
+    )
+    return False
+
+
+def _recorded_message(contribution: Contribution, channel: str) -> str:
+    """What a facilitator reads once it is stored: whom they recorded for (the public never
+    reads the name; the facilitator chose it)."""
+    author = contribution.author
+    if author is None:
+        message = gettext("Recorded for the round table, without naming the speaker.")
+    else:
+        message = gettext("Recorded for %(speaker)s.") % {"speaker": author.display_name}
+    if contribution.moderation_status == ModerationStatus.PENDING:
+        message += " " + gettext("It will be published once a moderator has read it.")
+    return message
 
 
 @require_POST
@@ -201,7 +316,7 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if limited is not None:
         form.add_error(None, _contribution_rate_message(limited))
         status = TOO_MANY_REQUESTS
-    elif form.is_valid():
+    elif form.is_valid() and _oral_consent_given(form):
         if form.names_speaker:
             author = form.cleaned_data["author"]
         try:
@@ -229,14 +344,20 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "workshop": workshop,
             "form": form,
             "records_for_table": channel == Channel.FACILITATOR,
+            **(speaker_picker_context(request, workshop, form) if speakers is not None else {}),
         }
         response = render(request, f"{WORKSHOP_PAGE}#contribution-form", context, status=status)
     elif request.htmx:
         # A fresh form (new idempotency key) and, when something was stored, its card.
+        fresh = ContributionForm(speakers=speakers)
         context = {
             "workshop": workshop,
-            "form": ContributionForm(speakers=speakers),
+            "form": fresh,
             "records_for_table": channel == Channel.FACILITATOR,
+            **(speaker_picker_context(request, workshop, fresh) if speakers is not None else {}),
+            "recorded_message": _recorded_message(contribution, channel)
+            if channel == Channel.FACILITATOR
+            else None,
             "contribution": contribution,
             "own_author_id": getattr(participant, "pk", None),
             "created": created,
@@ -244,8 +365,19 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "votes": {},
         }
         response = render(request, f"{WORKSHOP_PAGE}#contribution-created", context)
+    elif channel == Channel.FACILITATOR:
+        messages.success(request, _recorded_message(contribution, channel))
+        response = HttpResponseRedirect(_workshop_url(workshop.pk, contribution.pk))
     else:
-        messages.success(request, gettext("Thank you: your contribution is recorded."))
+        messages.success(
+            request,
+            gettext(
+                "Thank you: your contribution is recorded. It will be published once a "
+                "moderator has read it."
+            )
+            if contribution.moderation_status == ModerationStatus.PENDING
+            else gettext("Thank you: your contribution is recorded."),
+        )
         response = HttpResponseRedirect(_workshop_url(workshop.pk, contribution.pk))
     _retry_after(response, limited)
     patch_vary_headers(response, ["HX-Request"])

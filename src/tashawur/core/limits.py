@@ -121,6 +121,12 @@ def vote_limited(request: HttpRequest) -> Limited | None:
     return _hit(request, group="votes", rate=settings.TASHAWUR_RATE_VOTES, key="user")
 
 
+def flag_limited(request: HttpRequest) -> Limited | None:
+    """Count one report of a contribution by the signed-in participant; a refusal when over
+    their rate."""
+    return _hit(request, group="flags", rate=settings.TASHAWUR_RATE_FLAGS, key="user")
+
+
 def download_limited(request: HttpRequest) -> Limited | None:
     """Count one expensive download (programme PDF, open data) of an anonymous visitor, per
     network; signed-in users are not counted here."""
@@ -130,6 +136,17 @@ def download_limited(request: HttpRequest) -> Limited | None:
         request,
         group="downloads",
         rate=settings.TASHAWUR_RATE_DOWNLOADS,
+        key=client_network_key,
+    )
+
+
+def account_limited(request: HttpRequest) -> Limited | None:
+    """Count one sign-up or password-reset request of the client's network; a refusal when
+    over its rate (a workshop signs up through one hotspot, so the rate is generous)."""
+    return _hit(
+        request,
+        group="accounts",
+        rate=settings.TASHAWUR_RATE_ACCOUNTS,
         key=client_network_key,
     )
 

@@ -14,10 +14,11 @@ from typing import Any
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import ngettext
 
@@ -118,3 +119,38 @@ class SignInView(auth_views.LoginView):
         if limited is not None:
             return _locked_out(self.request, _network_locked_message(limited.minutes), limited)
         return super().form_invalid(form)
+
+
+def _account_rate_message(limited: limits.Limited) -> str:
+    return ngettext(
+        "Too many accounts or password resets asked from your network. Try again in "
+        "%(minutes)s minute.",
+        "Too many accounts or password resets asked from your network. Try again in "
+        "%(minutes)s minutes.",
+        limited.minutes,
+    ) % {"minutes": limited.minutes}
+
+
+def account_rate_refusal(request: HttpRequest) -> HttpResponse | None:
+    """The translated 429 page when the client's network asked for too many accounts or
+    password resets (``core.limits.account_limited``), else None (and one more is counted)."""
+    limited = limits.account_limited(request)
+    if limited is None:
+        return None
+    return too_many_requests(request, message=_account_rate_message(limited), limited=limited)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset in the site's pages, each request counted per network: every
+    one sends an e-mail."""
+
+    template_name = "core/password_reset.html"
+    email_template_name = "core/password_reset_email.txt"
+    subject_template_name = "core/password_reset_subject.txt"
+    success_url = reverse_lazy("core:password_reset_done")
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        refusal = account_rate_refusal(self.request)
+        if refusal is not None:
+            return refusal
+        return super().form_valid(form)

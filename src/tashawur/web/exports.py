@@ -41,6 +41,7 @@ EXPORT_SECTIONS: dict[str, tuple[str, ...]] = {
         "date_joined",
         "last_login",
         "territory",
+        "actor_type",
         "gender",
         "gender_label",
         "age_band",
@@ -130,7 +131,9 @@ def participant_data_export(
     in both, since the person agreed to both. A statement someone else wrote appears in ``votes``
     only while it is published. The number of queries does not grow with the data.
     """
-    person = Participant.objects.select_related("user", "territory").get(pk=participant.pk)
+    person = Participant.objects.select_related("user", "territory", "actor_type").get(
+        pk=participant.pk
+    )
     user = person.user
     profile = {
         "display_name": person.display_name,
@@ -142,6 +145,7 @@ def participant_data_export(
         "date_joined": _when(user.date_joined) if user else None,
         "last_login": _when(user.last_login) if user else None,
         "territory": person.territory.name if person.territory else None,
+        "actor_type": person.actor_type.label if person.actor_type else None,
         "gender": person.gender,
         "gender_label": person.get_gender_display(),
         "age_band": person.age_band,

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 
 from tashawur.actors.selectors import participant_get_for_export
 from tashawur.consultations.selectors import consultation_get_for_user, meeting_get_for_user
+from tashawur.contributions import rules as contribution_rules
 from tashawur.contributions import selectors as contribution_selectors
 from tashawur.core.errors import DomainError
 from tashawur.programmes.selectors import programme_visible_for
@@ -53,6 +54,10 @@ def consultation_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "counts": counts,
             # A link to the action programme, when this reader may follow it.
             "programme": programme_visible_for(consultation=consultation, user=request.user),
+            # A link to the moderation queue, for its managers and its workshops' facilitators.
+            "may_moderate": contribution_rules.can_moderate_consultation(
+                request.user, consultation
+            ),
         },
     )
 
