@@ -199,6 +199,8 @@ LOGOUT_REDIRECT_URL = "web:home"
 LANGUAGE_CODE = "ar"
 LANGUAGES = [("ar", _("Arabic")), ("fr", _("French")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# Formats Django's locales lack (an Arabic date with its time): core/formats/<language>/.
+FORMAT_MODULE_PATH = ["tashawur.core.formats"]
 TIME_ZONE = "Africa/Casablanca"
 USE_I18N = True
 USE_TZ = True
