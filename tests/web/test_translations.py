@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gettext
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import polib
@@ -86,3 +86,15 @@ def test_dates_use_moroccan_month_names_in_arabic() -> None:
     assert arabic_alt == "غشت"
     assert december == "دجنبر"
     assert french == "4 août 2018"
+
+
+def test_a_date_with_its_time_reads_the_moroccan_way_in_arabic() -> None:
+    # Django's Arabic locale has no DATETIME_FORMAT: without core/formats/ar it fell back to the
+    # English "N j, Y, P" ("أغسطس 4, 2018, 10:30 ص").
+    moment = datetime(2018, 8, 4, 14, 30)
+    with translation.override("ar"):
+        arabic = date_format(moment, "DATETIME_FORMAT")
+    with translation.override("fr"):
+        french = date_format(moment, "DATETIME_FORMAT")
+    assert arabic == "4 غشت 2018، 14:30"
+    assert french == "4 août 2018 14:30"
