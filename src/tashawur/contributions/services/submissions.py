@@ -1,0 +1,311 @@
+"""Taking a contribution in: submit (web, facilitator, API), then identify its language in the
+background."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from tashawur.actors.models import Consent, Participant
+from tashawur.actors.services import (
+    consent_record,
+    participant_consent_answer,
+    participant_has_active_consent,
+)
+from tashawur.consultations.models import Consultation, Dimension, Theme, Workshop
+from tashawur.consultations.selectors import workshop_speakers
+from tashawur.consultations.services import workshop_not_open_error, workshop_status_locked
+from tashawur.contributions import rules
+from tashawur.contributions.models import (
+    TEXT_MAX_LENGTH,
+    Channel,
+    Contribution,
+    Language,
+    ModerationStatus,
+)
+from tashawur.contributions.services.checks import participant_check_not_erased
+from tashawur.core.errors import DomainError
+from tashawur.core.models import User
+from tashawur.core.validation import idempotency_key_clean, user_text_clean
+from tashawur.territories.models import Territory
+
+
+@dataclass(frozen=True)
+class Submission:
+    contribution: Contribution
+    created: bool
+
+
+def _text_clean(text: str, *, field: str) -> str:
+    return user_text_clean(text, field=field, max_length=TEXT_MAX_LENGTH)
+
+
+def _submission_inputs_check(
+    *, dimension: str, channel: str, language: str | None, idempotency_key: str | None
+) -> None:
+    if dimension not in Dimension.values:
+        raise DomainError(
+            _("“%(dimension)s” is not a dimension of the diagnosis.") % {"dimension": dimension},
+            code="dimension_invalid",
+            field="dimension",
+        )
+    if channel not in Channel.values:
+        raise DomainError(
+            _("“%(channel)s” is not a channel.") % {"channel": channel},
+            code="channel_invalid",
+            field="channel",
+        )
+    if language is not None and language not in Language.values:
+        raise DomainError(
+            _("“%(language)s” is not a language code this platform knows.")
+            % {"language": language},
+            code="language_invalid",
+            field="language",
+        )
+    idempotency_key_clean(idempotency_key)
+
+
+def _replay(
+    *,
+    idempotency_key: str | None,
+    workshop: Workshop,
+    author: Participant | None,
+    recorded_by: User | None,
+) -> Submission | None:
+    """The contribution this sender already stored under ``idempotency_key``, if any.
+
+    Keys are unique per sender (the recording user, else the author: whoever sends the
+    request), as the database constraints say: another sender's key is never looked at, so a
+    reused key neither drops this sender's text nor tells them the key exists.
+    """
+    if idempotency_key is None:
+        return None
+    if recorded_by is not None:
+        sent_by = Q(recorded_by=recorded_by)
+    elif author is not None:
+        sent_by = Q(author=author, recorded_by__isnull=True)
+    else:
+        return None  # no sender: _author_check refuses it
+    first = Contribution.objects.filter(sent_by, idempotency_key=idempotency_key).first()
+    if first is None:
+        return None
+    if first.workshop_id != workshop.pk:
+        raise DomainError(
+            _("This idempotency key was already used for another workshop."),
+            code="idempotency_key_conflict",
+            field="idempotency_key",
+        )
+    return Submission(contribution=first, created=False)
+
+
+@transaction.atomic
+def contribution_submit(
+    *,
+    workshop: Workshop,
+    text: str,
+    dimension: str,
+    channel: str,
+    author: Participant | None = None,
+    recorded_by: User | None = None,
+    language: str | None = None,
+    translation_fr: str = "",
+    theme: Theme | None = None,
+    territory: Territory | None = None,
+    idempotency_key: str | None = None,
+) -> Submission:
+    """Store what someone said at an open workshop, once.
+
+    A replayed ``idempotency_key`` returns the first contribution and stores nothing new, even
+    when the replay races the original (the unique constraint decides, inside a savepoint).
+    Keys belong to their sender (``recorded_by`` when given, else ``author``): another sender's
+    same key is a different contribution, and the sender's own key replayed at another
+    workshop is refused (``idempotency_key_conflict``).
+    On the web channel the author must hold an active participation consent; on the facilitator
+    channel, a named author must be at the workshop or registered for its meeting, and the
+    facilitator's recording stands for their oral consent and is recorded as such. Without a
+    ``language`` the contribution is stored as undetermined and a background task identifies it
+    after commit.
+    """
+    language = language or None
+    idempotency_key = idempotency_key.strip() if idempotency_key else None
+    _submission_inputs_check(
+        dimension=dimension, channel=channel, language=language, idempotency_key=idempotency_key
+    )
+    cleaned = _text_clean(text, field="text")
+    if not cleaned:
+        raise DomainError(
+            _("The contribution is empty: write or record something first."),
+            code="text_empty",
+            field="text",
+        )
+    cleaned_translation = _text_clean(translation_fr, field="translation_fr")
+
+    replay = _replay(
+        idempotency_key=idempotency_key, workshop=workshop, author=author, recorded_by=recorded_by
+    )
+    if replay is not None:
+        return replay
+
+    status = workshop_status_locked(workshop_id=workshop.pk)
+    if status != Workshop.Status.OPEN:
+        raise workshop_not_open_error(status)
+    if theme is not None and theme.pk != workshop.theme_id and theme.parent_id != workshop.theme_id:
+        raise DomainError(
+            _("This theme is not the workshop's theme or one of its sub-themes."),
+            code="theme_invalid",
+            field="theme",
+        )
+    _author_check(author=author, recorded_by=recorded_by, channel=channel, workshop=workshop)
+    moderation_status = _moderation_status_initial(workshop=workshop, recorded_by=recorded_by)
+
+    try:
+        with transaction.atomic():
+            contribution = Contribution.objects.create(
+                consultation_id=workshop.meeting.consultation_id,
+                workshop=workshop,
+                text=cleaned,
+                translation_fr=cleaned_translation,
+                language=language or Language.UNDETERMINED,
+                dimension=dimension,
+                theme=theme or workshop.theme,
+                territory=territory,
+                author=author,
+                recorded_by=recorded_by,
+                channel=channel,
+                idempotency_key=idempotency_key,
+                moderation_status=moderation_status,
+            )
+    except IntegrityError:
+        # The same sender's key committed by a concurrent request between our check and our
+        # insert.
+        replay = _replay(
+            idempotency_key=idempotency_key,
+            workshop=workshop,
+            author=author,
+            recorded_by=recorded_by,
+        )
+        if replay is None:
+            raise
+        return replay
+
+    if language is None:
+        # robust: a queue that is down must not turn a stored contribution into an error page.
+        transaction.on_commit(
+            lambda: contribution_identify_language.enqueue(contribution.pk), robust=True
+        )
+    return Submission(contribution=contribution, created=True)
+
+
+def _moderation_status_initial(*, workshop: Workshop, recorded_by: User | None) -> str:
+    """Under pre-moderation a new contribution waits for a moderator, unless one of the
+    workshop's moderators recorded it; under post-moderation it is published at once."""
+    moderation = Consultation.objects.values_list("moderation", flat=True).get(
+        pk=workshop.meeting.consultation_id
+    )
+    if moderation != Consultation.Moderation.PRE:
+        return ModerationStatus.PUBLISHED
+    if recorded_by is not None and rules.can_moderate(recorded_by, workshop):
+        return ModerationStatus.PUBLISHED
+    return ModerationStatus.PENDING
+
+
+def _author_check(
+    *, author: Participant | None, recorded_by: User | None, channel: str, workshop: Workshop
+) -> None:
+    # On the facilitator channel the author is chosen in the form: errors about them show there.
+    field = "author" if channel == Channel.FACILITATOR else None
+    if author is not None:
+        participant_check_not_erased(author, field=field)
+    if channel == Channel.WEB:
+        if author is None:
+            raise DomainError(_("Sign in as a participant to contribute."), code="author_required")
+        if not participant_has_active_consent(participant=author):
+            raise DomainError(
+                _(
+                    "Before contributing, please accept the participation terms "
+                    "(consent to take part and to publish your contributions)."
+                ),
+                code="consent_required",
+            )
+    elif channel == Channel.FACILITATOR:
+        if recorded_by is None:
+            raise DomainError(
+                _("A contribution captured by a facilitator must say who recorded it."),
+                code="recorder_required",
+            )
+        if (
+            author is not None
+            and not workshop_speakers(workshop=workshop).filter(pk=author.pk).exists()
+        ):
+            raise DomainError(
+                _(
+                    "This participant is neither at this round table nor registered for its "
+                    "meeting: their words cannot be recorded here."
+                ),
+                code="author_not_at_workshop",
+                field=field,
+            )
+        answer = None if author is None else participant_consent_answer(participant=author)
+        if answer is False:
+            raise DomainError(
+                _(
+                    "This participant declined to take part: their words cannot be recorded "
+                    "unless they give their consent."
+                ),
+                code="consent_declined",
+                field=field,
+            )
+        if author is not None and answer is None:
+            consent_record(
+                participant=author,
+                granted=True,
+                method=Consent.Method.ORAL,
+                recorded_by=recorded_by,
+            )
+    elif author is None and recorded_by is None:
+        raise DomainError(
+            _("A contribution needs its author or the person who recorded it."),
+            code="author_required",
+        )
+
+
+def contribution_language_identify(*, contribution: Contribution) -> str:
+    """Tag an undetermined contribution with its language; a language set by a person stays.
+
+    Returns the contribution's language afterwards.
+    """
+    guessed = _language_identify(contribution.text)
+    language = guessed if guessed in Language.values else Language.UNDETERMINED
+    Contribution.objects.filter(pk=contribution.pk, language=Language.UNDETERMINED).update(
+        language=language
+    )
+    return Contribution.objects.values_list("language", flat=True).get(pk=contribution.pk)
+
+
+def _language_identify(text: str) -> str:
+    """The synthesis library's guess (imported late: loading its detectors takes a moment)."""
+    import tashawur.synthesis as synthesis
+
+    identify_language = getattr(synthesis, "identify_language", None)
+    if identify_language is None:
+        # The library's older entry point: ``identify(text, cleaned)``.
+        return str(synthesis.identify(text, synthesis.clean_text(text)).language)
+    return str(identify_language(text).language)
+
+
+@task()
+def contribution_identify_language(contribution_id: int) -> str | None:
+    """Identify the language of a contribution stored without one; returns the language
+    (``None`` when the contribution has gone since it was queued).
+
+    The background task is defined here, next to the service that enqueues it, so that
+    ``tasks`` imports the services and never the reverse; the worker finds it in ``tasks``
+    too."""
+    contribution = Contribution.objects.filter(pk=contribution_id).first()
+    if contribution is None:
+        return None
+    return contribution_language_identify(contribution=contribution)

@@ -1,0 +1,128 @@
+"""Votes on statements and the counters kept beside each contribution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils.translation import gettext as _
+
+from tashawur.actors.models import Participant
+from tashawur.consultations.models import Workshop
+from tashawur.consultations.services import workshop_not_open_error, workshop_status_locked
+from tashawur.contributions.models import (
+    Contribution,
+    ModerationStatus,
+    Vote,
+)
+from tashawur.contributions.services.checks import participant_check_not_erased
+from tashawur.core.errors import DomainError
+
+_COUNTER_FIELD = {
+    Vote.Value.AGREE: "agree_count",
+    Vote.Value.DISAGREE: "disagree_count",
+    Vote.Value.PASS: "pass_count",
+}
+
+
+@dataclass(frozen=True)
+class Ballot:
+    vote: Vote
+    created: bool
+    previous_value: int | None
+
+
+# --- votes -----------------------------------------------------------------------------------
+
+
+def _vote_value_check(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in Vote.Value.values:
+        raise DomainError(
+            _("A vote is agree (1), disagree (-1) or pass (0)."),
+            code="vote_value_invalid",
+            field="value",
+        )
+    return value
+
+
+@transaction.atomic
+def vote_cast(*, contribution: Contribution, participant: Participant, value: int) -> Ballot:
+    """Record one participant's vote on one proposal; a second vote replaces the first.
+
+    The counters on the contribution move with ``F()`` in the same transaction. Two votes by
+    the same participant racing each other end as one row: the loser of the insert hits the
+    unique constraint (inside a savepoint), then updates the winner's row.
+    """
+    value = _vote_value_check(value)
+    participant_check_not_erased(participant)
+    # Read what the rules depend on afresh: the caller's object may predate a moderation.
+    contribution.refresh_from_db(fields=["dimension", "moderation_status"])
+    if not contribution.is_votable:
+        raise DomainError(_("Only proposals are put to the vote."), code="statement_not_votable")
+    if contribution.moderation_status != ModerationStatus.PUBLISHED:
+        raise DomainError(
+            _("This statement is not published, so it cannot be voted on."),
+            code="statement_not_published",
+        )
+    if contribution.workshop_id is not None:
+        status = workshop_status_locked(workshop_id=contribution.workshop_id)
+        if status != Workshop.Status.OPEN:
+            raise workshop_not_open_error(status)
+
+    for _attempt in range(3):
+        existing = (
+            Vote.objects.select_for_update()
+            .filter(contribution=contribution, participant=participant)
+            .first()
+        )
+        if existing is not None:
+            previous = existing.value
+            if previous != value:
+                existing.value = value
+                existing.save(update_fields=["value", "updated_at"])
+                Contribution.objects.filter(pk=contribution.pk).update(
+                    **{
+                        _COUNTER_FIELD[Vote.Value(previous)]: F(
+                            _COUNTER_FIELD[Vote.Value(previous)]
+                        )
+                        - 1,
+                        _COUNTER_FIELD[Vote.Value(value)]: F(_COUNTER_FIELD[Vote.Value(value)]) + 1,
+                    }
+                )
+            return Ballot(vote=existing, created=False, previous_value=previous)
+        try:
+            with transaction.atomic():
+                vote = Vote.objects.create(
+                    contribution=contribution, participant=participant, value=value
+                )
+                field = _COUNTER_FIELD[Vote.Value(value)]
+                Contribution.objects.filter(pk=contribution.pk).update(**{field: F(field) + 1})
+            return Ballot(vote=vote, created=True, previous_value=None)
+        except IntegrityError:
+            continue  # a concurrent first vote by the same participant won: update it instead
+    raise RuntimeError("vote_cast: the vote row kept changing under us")  # pragma: no cover
+
+
+def contribution_vote_counters_recompute(*, contribution_ids: list[int] | None = None) -> int:
+    """Recount agree/disagree/pass from the votes (after a bulk load); returns rows updated."""
+    from django.db.models import Count, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    def counted(vote_value: int) -> Coalesce:
+        votes = (
+            Vote.objects.filter(contribution=OuterRef("pk"), value=vote_value)
+            .values("contribution")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return Coalesce(Subquery(votes), 0)
+
+    rows = Contribution.objects.all()
+    if contribution_ids is not None:
+        rows = rows.filter(Q(pk__in=contribution_ids))
+    return rows.update(
+        agree_count=counted(Vote.Value.AGREE),
+        disagree_count=counted(Vote.Value.DISAGREE),
+        pass_count=counted(Vote.Value.PASS),
+    )
