@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -9,9 +10,10 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tashawur.actors.models import Participant
-from tashawur.consultations.models import Consultation, Registration
+from tashawur.consultations.models import Consultation, Meeting, Registration
 from tashawur.contributions.services import contribution_submit
 
 from .world import World
@@ -68,6 +70,36 @@ def test_meeting_page_shows_agenda_with_times_and_workshops(world: World, client
     assert "Séance d&#x27;ouverture" in html
     assert "Obtenir des labels de qualité" in html
     assert "Éducation financière" in html
+
+
+@pytest.mark.parametrize(
+    ("starts_in_hours", "ends_in_hours", "status", "shown_ar", "shown_fr"),
+    [
+        (24, 32, Meeting.Status.PLANNED, "مرتقب", "À venir"),
+        (-1, 7, Meeting.Status.PLANNED, "جارية", "En cours"),
+        # A meeting whose end has passed was held, though a round table stays open online.
+        (-32, -24, Meeting.Status.OPEN, "انعقد", "Tenu"),
+    ],
+)
+def test_a_meeting_shows_the_phase_its_dates_give(
+    world: World,
+    client: Client,
+    starts_in_hours: int,
+    ends_in_hours: int,
+    status: str,
+    shown_ar: str,
+    shown_fr: str,
+) -> None:
+    now = timezone.now()
+    Meeting.objects.filter(pk=world.meeting.pk).update(
+        starts_at=now + dt.timedelta(hours=starts_in_hours),
+        ends_at=now + dt.timedelta(hours=ends_in_hours),
+        status=status,
+    )
+    for prefix, shown in (("", shown_ar), ("/fr", shown_fr)):
+        for page in (f"{prefix}/m/{world.meeting.slug}/", f"{prefix}/c/{world.consultation.slug}/"):
+            html = client.get(page).content.decode()
+            assert re.search(rf'<span class="badge \w+">{re.escape(shown)}</span>', html), page
 
 
 def test_workshop_page_shows_question_roster_and_facilitator(

@@ -1,6 +1,9 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tashawur.core.i18n import pick_label
@@ -203,6 +206,27 @@ class Meeting(TimeStampedModel):
     @property
     def venue(self) -> str:
         return pick_label(ar=self.venue_ar, fr=self.venue_fr)
+
+    class Phase(models.TextChoices):
+        """What the public reads: a meeting follows its dates. A meeting whose end has passed
+        was held, whatever its stored status (a round table may stay open online after it)."""
+
+        UPCOMING = "planned", _("Upcoming")
+        UNDER_WAY = "open", _("Under way")
+        HELD = "closed", _("Held")
+
+    @property
+    def phase(self) -> Meeting.Phase:
+        now = timezone.now()
+        if self.status == Meeting.Status.CLOSED or now >= self.ends_at:
+            return Meeting.Phase.HELD
+        if self.status == Meeting.Status.OPEN or now >= self.starts_at:
+            return Meeting.Phase.UNDER_WAY
+        return Meeting.Phase.UPCOMING
+
+    @property
+    def phase_label(self) -> str:
+        return str(self.phase.label)
 
 
 class AgendaItem(models.Model):
