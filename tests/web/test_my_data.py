@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from tashawur.actors.models import Participant
 from tashawur.contributions.services import contribution_submit, participant_erase, vote_cast
+from tashawur.web.exports import EXPORT_SECTIONS
 
 from .world import World
 
@@ -114,7 +115,7 @@ def test_zip_holds_escaped_csv_with_a_byte_order_mark(
     assert [row[header.index("text")] for row in rows] == [
         '\'=HYPERLINK("http://example.org","انقر")'
     ]
-    assert len(archive.namelist()) == 7
+    assert len(archive.namelist()) == len(EXPORT_SECTIONS) == 8
 
 
 def test_user_without_participant_is_told_there_is_nothing_to_export(

@@ -6,7 +6,12 @@ import pytest
 from django.utils import timezone, translation
 
 from tashawur.consultations.models import Attendance, Registration
-from tashawur.contributions.models import ModerationStatus
+from tashawur.contributions.models import (
+    Contribution,
+    ContributionFlag,
+    ModerationReason,
+    ModerationStatus,
+)
 from tashawur.web.exports import EXPORT_FORMAT_VERSION, EXPORT_SECTIONS, participant_data_export
 from tests.actors.factories import (
     ConsentFactory,
@@ -37,6 +42,11 @@ def _add_data(participant, *, times: int = 1) -> None:
         Attendance.objects.create(workshop=workshop, participant=participant)
         ContributionFactory(author=participant, workshop=workshop)
         VoteFactory(participant=participant)
+        ContributionFlag.objects.create(
+            contribution=ContributionFactory(workshop=workshop),
+            participant=participant,
+            reason=ModerationReason.SPAM,
+        )
 
 
 def test_export_holds_the_participants_own_contributions_votes_and_consents():
@@ -79,6 +89,37 @@ def test_export_has_a_version_a_date_and_every_section_with_its_columns():
             assert list(export[section][0]) == list(columns), section
 
 
+def test_export_holds_the_reports_the_person_made_and_their_fate():
+    participant, other = ParticipantFactory(), ParticipantFactory()
+    kept = ContributionFactory(text="Un marché hebdomadaire des coopératives")
+    rejected = ContributionFactory(text="نص حذفه الإشراف")
+    ContributionFlag.objects.create(
+        contribution=kept, participant=participant, reason=ModerationReason.OFF_TOPIC
+    )
+    ContributionFlag.objects.create(
+        contribution=rejected,
+        participant=participant,
+        reason=ModerationReason.INSULT,
+        resolved_at=timezone.now(),
+    )
+    ContributionFlag.objects.create(
+        contribution=kept, participant=other, reason=ModerationReason.SPAM
+    )
+    Contribution.objects.filter(pk=rejected.pk).update(moderation_status=ModerationStatus.REJECTED)
+
+    with translation.override("en"):
+        reports = participant_data_export(participant=participant)["reports"]
+
+    assert [
+        (r["contribution_id"], r["statement"], r["reason"], r["resolved_at"] is not None)
+        for r in reports
+    ] == [
+        (kept.pk, "Un marché hebdomadaire des coopératives", "off_topic", False),
+        (rejected.pk, None, "insult", True),
+    ]
+    assert list(reports[0]) == list(EXPORT_SECTIONS["reports"])
+
+
 def test_export_hides_the_text_of_someone_elses_unpublished_statement():
     participant = ParticipantFactory()
     rejected = ContributionFactory(moderation_status=ModerationStatus.REJECTED)
@@ -96,10 +137,10 @@ def test_export_queries_do_not_grow_with_the_data(django_assert_max_num_queries)
     _add_data(small)
     _add_data(large, times=6)
 
-    with django_assert_max_num_queries(7) as small_queries:
+    with django_assert_max_num_queries(8) as small_queries:
         participant_data_export(participant=small)
-    with django_assert_max_num_queries(7) as large_queries:
+    with django_assert_max_num_queries(8) as large_queries:
         export = participant_data_export(participant=large)
 
-    assert len(export["contributions"]) == len(export["votes"]) == 6
+    assert len(export["contributions"]) == len(export["votes"]) == len(export["reports"]) == 6
     assert len(large_queries.captured_queries) == len(small_queries.captured_queries)

@@ -4,7 +4,7 @@ of CSVs. One document feeds both, so the two always say the same thing.
 
 It lives on the top floor because it reads every app that holds personal data: actors
 (profile, organisations, consents), consultations (registrations, attendance) and
-contributions (contributions, votes).
+contributions (contributions, votes, reports).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from django.utils.translation import get_language
 
 from tashawur.actors.models import Participant
 from tashawur.consultations.models import Attendance, Registration
-from tashawur.contributions.models import Contribution, ModerationStatus, Vote
+from tashawur.contributions.models import Contribution, ContributionFlag, ModerationStatus, Vote
 from tashawur.core.text import escape_formula
 
 # Raised when a change would make an earlier export read differently (a key renamed, a section
@@ -113,6 +113,17 @@ EXPORT_SECTIONS: dict[str, tuple[str, ...]] = {
         "value_label",
         "created_at",
         "updated_at",
+    ),
+    # Reports the person made on others' contributions (what they reported, why, whether a
+    # moderator has decided since).
+    "reports": (
+        "contribution_id",
+        "statement",
+        "workshop",
+        "reason",
+        "reason_label",
+        "resolved_at",
+        "created_at",
     ),
 }
 
@@ -247,6 +258,22 @@ def participant_data_export(
         .select_related("contribution__workshop")
         .order_by("created_at", "pk")
     ]
+    reports = [
+        {
+            "contribution_id": flag.contribution_id,
+            "statement": flag.contribution.text
+            if flag.contribution.moderation_status == ModerationStatus.PUBLISHED
+            else None,
+            "workshop": flag.contribution.workshop.title if flag.contribution.workshop else None,
+            "reason": flag.reason,
+            "reason_label": flag.get_reason_display(),
+            "resolved_at": _when(flag.resolved_at),
+            "created_at": _when(flag.created_at),
+        }
+        for flag in ContributionFlag.objects.filter(participant=person)
+        .select_related("contribution__workshop")
+        .order_by("created_at", "pk")
+    ]
     return {
         "format_version": EXPORT_FORMAT_VERSION,
         "exported_at": _when(at or timezone.now()),
@@ -258,6 +285,7 @@ def participant_data_export(
         "attendances": attendances,
         "contributions": contributions,
         "votes": votes,
+        "reports": reports,
     }
 
 
