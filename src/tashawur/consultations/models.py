@@ -334,11 +334,29 @@ class Workshop(TimeStampedModel):
         return pick_label(ar=self.question_ar, fr=self.question_fr)
 
 
+# Badge codes: 8 characters from Crockford's alphabet (no I, L, O, U: nothing to misread when
+# typed from a badge), random, about 10^12 of them. The QR code holds this code and nothing else.
+BADGE_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+BADGE_CODE_LENGTH = 8
+
+
+def badge_code_new() -> str:
+    import secrets
+
+    return "".join(secrets.choice(BADGE_CODE_ALPHABET) for _ in range(BADGE_CODE_LENGTH))
+
+
 class Registration(TimeStampedModel):
-    """A participant's registration to a meeting: at most one per participant and meeting."""
+    """A participant's registration to a meeting: at most one per participant and meeting.
+
+    Beyond the meeting's capacity a registration waits (``WAITLISTED``) in the order it came;
+    a cancellation promotes the first in line. ``code`` is the badge's random code, the only
+    thing its QR code holds; ``checked_in_at`` is set at the door (scan, typed code or name).
+    """
 
     class Status(models.TextChoices):
         REGISTERED = "registered", _("Registered")
+        WAITLISTED = "waitlisted", _("On the waiting list")
         CANCELLED = "cancelled", _("Cancelled")
 
     meeting = models.ForeignKey(
@@ -353,18 +371,106 @@ class Registration(TimeStampedModel):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.REGISTERED
     )
+    code = models.CharField(
+        _("badge code"), max_length=16, unique=True, default=badge_code_new, editable=False
+    )
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("checked in by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    walk_in = models.BooleanField(
+        _("walk-in"), default=False, help_text=_("Registered at the door on the day.")
+    )
 
     class Meta:
         verbose_name = _("registration")
         verbose_name_plural = _("registrations")
+        ordering = ["meeting", "created_at", "pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["meeting", "participant"], name="registration_one_per_meeting"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(checked_in_at__isnull=True) | Q(status="registered"),
+                name="registration_checked_in_is_registered",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.participant} @ {self.meeting}"
+
+
+class Invitation(TimeStampedModel):
+    """A link staff send to invite someone: it pre-fills sign-up and, with a meeting, leads to
+    its registration. ``token`` is random and is the whole link; the pre-filled details are
+    the invited person's data (Law 09-08): they are cleared when the invitation is used or
+    expires, and shown only to the staff of the consultation."""
+
+    consultation = models.ForeignKey(
+        Consultation,
+        verbose_name=_("consultation"),
+        on_delete=models.CASCADE,
+        related_name="invitations",
+    )
+    meeting = models.ForeignKey(
+        Meeting,
+        verbose_name=_("meeting"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="invitations",
+    )
+    token = models.CharField(_("token"), max_length=64, unique=True, editable=False)
+    display_name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    organisation = models.CharField(_("organisation"), max_length=300, blank=True)
+    actor_type = models.ForeignKey(
+        "actors.ActorType",
+        verbose_name=_("actor type"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    territory = models.ForeignKey(
+        "territories.Territory",
+        verbose_name=_("province"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    used_by = models.ForeignKey(
+        "actors.Participant",
+        verbose_name=_("used by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.consultation} · {self.created_at:%Y-%m-%d}"
 
 
 class Attendance(models.Model):
