@@ -406,10 +406,10 @@ class Registration(TimeStampedModel):
 
 
 class Invitation(TimeStampedModel):
-    """A link staff send to invite someone: it pre-fills sign-up and, with a meeting, leads to
-    its registration. ``token`` is random and is the whole link; the pre-filled details are
-    the invited person's data (Law 09-08): they are cleared when the invitation is used or
-    expires, and shown only to the staff of the consultation."""
+    """A link staff hand out (by message, on paper, as a QR code) to invite a group of people:
+    it pre-fills where they belong on the sign-up form (province, actor type, organisation),
+    never who they are, and with a meeting leads on to its registration. ``token`` is random
+    and is the whole link; it works for many people until it expires or is withdrawn."""
 
     consultation = models.ForeignKey(
         Consultation,
@@ -426,9 +426,9 @@ class Invitation(TimeStampedModel):
         related_name="invitations",
     )
     token = models.CharField(_("token"), max_length=64, unique=True, editable=False)
-    display_name = models.CharField(_("name"), max_length=200, blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    label = models.CharField(
+        _("label"), max_length=200, help_text=_("Whom it is for, as staff will recognise it.")
+    )
     organisation = models.CharField(_("organisation"), max_length=300, blank=True)
     actor_type = models.ForeignKey(
         "actors.ActorType",
@@ -454,15 +454,8 @@ class Invitation(TimeStampedModel):
         related_name="+",
     )
     expires_at = models.DateTimeField(_("expires at"))
-    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
-    used_by = models.ForeignKey(
-        "actors.Participant",
-        verbose_name=_("used by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    sign_ups = models.PositiveIntegerField(_("sign-ups"), default=0)
 
     class Meta:
         verbose_name = _("invitation")
@@ -470,7 +463,7 @@ class Invitation(TimeStampedModel):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.consultation} · {self.created_at:%Y-%m-%d}"
+        return self.label
 
 
 class Attendance(models.Model):
