@@ -29,7 +29,7 @@ def voters_seed(*, count: int, logins: int) -> dict[str, Any]:
     """Give ``count`` demo participants an account each. The first ``logins`` sign in through the
     form (a real password check: PBKDF2, about a second of processor each); the others get a
     signed-in session here, as if they had signed in earlier. Returns the accounts, their
-    session keys and the published proposals of the first open workshop."""
+    session keys and the published proposals of the first 2018 round table, opened again."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.hashers import make_password
     from django.contrib.sessions.backends.db import SessionStore
@@ -40,8 +40,11 @@ def voters_seed(*, count: int, logins: int) -> dict[str, Any]:
     from tashawur.contributions.services import contribution_vote_counters_recompute
     from tashawur.core.models import User
 
-    workshop = Workshop.objects.filter(status=Workshop.Status.OPEN).order_by("pk").first()
+    # The demo's 2018 round tables are closed with their reports; the load is that of a table
+    # still open with proposals on it, so the first one is opened again for the run.
+    workshop = Workshop.objects.filter(meeting__slug="taroudant-2018").order_by("pk").first()
     assert workshop is not None
+    Workshop.objects.filter(pk=workshop.pk).update(status=Workshop.Status.OPEN, closed_at=None)
     proposals = list(
         Contribution.objects.filter(
             workshop=workshop,

@@ -12,3 +12,6 @@ DEMO_USERS: dict[str, tuple[str, str, str]] = {
     "analyst": ("analyst", "Analyse", ""),
     "participant": ("participant", "", ""),
 }
+
+#: The online round that follows the meeting (meeting.yaml's ``online_round``), open to visitors.
+ONLINE_ROUND_SLUG = "souss-massa-2018-online"

@@ -29,7 +29,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from tashawur.demo.accounts import DEMO_PASSWORD, DEMO_USERS
+from tashawur.demo.accounts import DEMO_PASSWORD, DEMO_USERS, ONLINE_ROUND_SLUG
 
 if TYPE_CHECKING:
     from tashawur.diagnosis.models import SynthesisRun
@@ -219,6 +219,10 @@ def _logins_text(
     if diagnosis_path or published_path or programme_path:
         lines.append("")
     lines += [
+        f"Staff workspace (sign in with a staff login below): {base}/manage/",
+        f"Take part in the online round after the meeting: {base}/m/{ONLINE_ROUND_SLUG}/",
+        f"  (sign up first at {base}/signup/, or sign in as participant)",
+        "",
         f"Demo logins (password for each: {DEMO_PASSWORD}; demo only):",
     ]
     lines += [f"  {name.ljust(width)}  {role}" for name, (role, _, _) in DEMO_USERS.items()]

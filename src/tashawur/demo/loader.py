@@ -31,6 +31,7 @@ from tashawur.core.models import User
 from tashawur.demo.diagnosis import demo_diagnosis_publish
 from tashawur.demo.files import DemoDataError, default_data_dir, read_yaml
 from tashawur.demo.ideas import demo_ideas_contribution_keys
+from tashawur.demo.online import demo_online_round_sync
 from tashawur.demo.people import (
     CONSULTATION_SLUG,
     demo_consents_sync,
@@ -44,6 +45,8 @@ from tashawur.demo.people import (
 from tashawur.demo.programme import demo_programme_link_findings, demo_programme_sync
 from tashawur.demo.workshops import (
     demo_attendance_sync,
+    demo_check_ins_sync,
+    demo_closing_reports_sync,
     demo_contribution_times_sync,
     demo_contributions_sync,
     demo_tables_from_headings,
@@ -103,6 +106,8 @@ def demo_load(*, data_dir: Traversable | Path | None = None) -> DemoSummary:
     demo_contribution_times_sync(contribution_groups, contributions, meeting, meeting_file)
     tables = demo_tables_from_headings(participants_text)
     attendance = demo_attendance_sync(workshops, participant_rows, participants, authored, tables)
+    demo_check_ins_sync(meeting, attendance, participants, users["regional"])
+    demo_closing_reports_sync(meeting_file, workshops, contributions)
     votes = demo_votes_sync(
         read_yaml(data_dir, "votes.yaml"),
         contribution_groups,
@@ -114,6 +119,7 @@ def demo_load(*, data_dir: Traversable | Path | None = None) -> DemoSummary:
     )
     contribution_vote_counters_recompute(contribution_ids=[c.pk for c in contributions.values()])
     consultation = meeting.consultation
+    demo_online_round_sync(meeting_file, consultation, users)
     _programme, measures = demo_programme_sync(
         read_yaml(data_dir, "programme.yaml"),
         consultation=consultation,

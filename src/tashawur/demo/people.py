@@ -111,6 +111,9 @@ def demo_meeting_sync(
         consultation.analysts.add(users["analyst"])
     info = data["meeting"]
     day = info["date"] if isinstance(info["date"], dt.date) else dt.date.fromisoformat(info["date"])
+    everything_reported = bool(data["workshops"]) and all(
+        item.get("closing_report") for item in data["workshops"]
+    )
     meeting, _ = upsert(
         Meeting,
         slug=MEETING_SLUG,
@@ -123,7 +126,7 @@ def demo_meeting_sync(
             "venue_ar": info["venue_ar"],
             "venue_fr": info["venue_fr"],
             "territory": Territory.objects.get(code=str(info["province"])),
-            "status": Meeting.Status.OPEN,
+            "status": Meeting.Status.CLOSED if everything_reported else Meeting.Status.OPEN,
         },
     )
     for item in data.get("agenda", []):
@@ -139,14 +142,19 @@ def demo_meeting_sync(
                 "title_fr": item["title_fr"],
             },
         )
-    workshops_start = min(
+    sessions = [
         (
-            local_datetime(day, str(i["starts"]))
-            for i in data.get("agenda", [])
-            if i["kind"] == "workshops"
-        ),
-        default=meeting.starts_at,
-    )
+            local_datetime(day, str(i["starts"])),
+            local_datetime(day, str(i.get("ends") or i["starts"])),
+        )
+        for i in data.get("agenda", [])
+        if i["kind"] == "workshops"
+    ]
+    workshops_start = min((start for start, _ in sessions), default=meeting.starts_at)
+    workshops_end = max((end for _, end in sessions), default=meeting.ends_at)
+    # The day is over: a round table whose rapporteur's report the file gives was closed with
+    # it at the end of the last session (``demo_closing_reports_sync`` writes the report once
+    # the contributions it cites exist); the others stay open, so the demo takes input.
     workshops: dict[str, Workshop] = {}
     for item in data["workshops"]:
         room = " / ".join(r for r in (item.get("room_ar", ""), item.get("room_fr", "")) if r)
@@ -163,11 +171,11 @@ def demo_meeting_sync(
                 "room": room,
                 "facilitator": users["facilitator"],
                 "rapporteur": users["rapporteur"],
-                # A replay of the day: the round tables are open, so the demo takes input.
-                "status": Workshop.Status.OPEN,
+                "status": (
+                    Workshop.Status.CLOSED if item.get("closing_report") else Workshop.Status.OPEN
+                ),
                 "opened_at": workshops_start,
-                "closed_at": None,
-                "closing_report": "",
+                "closed_at": workshops_end if item.get("closing_report") else None,
             },
         )
         workshops[item["theme"]] = workshop

@@ -3,6 +3,7 @@ at which table, and the votes generated from ``votes.yaml``."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import re
 from collections import defaultdict
@@ -12,7 +13,7 @@ from typing import Any
 from django.utils import timezone
 
 from tashawur.actors.models import Participant
-from tashawur.consultations.models import Attendance, Dimension, Meeting, Workshop
+from tashawur.consultations.models import Attendance, Dimension, Meeting, Registration, Workshop
 from tashawur.contributions.models import (
     TEXT_MAX_LENGTH,
     Channel,
@@ -263,3 +264,55 @@ def demo_votes_sync(
     Vote.objects.bulk_create(to_create, batch_size=1000)
     Vote.objects.bulk_update(to_update, ["value", "updated_at"], batch_size=1000)
     return Vote.objects.filter(contribution__in=contributions.values()).count()
+
+
+_REPORT_CITATION = re.compile(r"\{([\w-]+)\}")
+
+
+def demo_closing_reports_sync(
+    meeting_file: dict[str, Any],
+    workshops: dict[str, Workshop],
+    contributions: dict[str, Contribution],
+) -> int:
+    """The rapporteurs' reports of ``meeting.yaml``, their ``{key}`` citations turned into the
+    contribution numbers the site shows (``#123``); a key of another round table is refused, as
+    the closing page refuses it. Returns how many reports the file gives."""
+    written = 0
+    for item in meeting_file["workshops"]:
+        raw = item.get("closing_report")
+        if not raw:
+            continue
+        workshop = lookup(workshops, item["theme"], "workshop theme", "meeting.yaml")
+        where = f"meeting.yaml closing report of {item['theme']}"
+
+        def number(match: re.Match[str], workshop: Workshop = workshop, where: str = where) -> str:
+            cited = lookup(contributions, match.group(1), "contribution", where)
+            if cited.workshop_id != workshop.pk:
+                raise DemoDataError(f"{where}: {match.group(1)} belongs to another round table")
+            return f"#{cited.pk}"
+
+        report = _REPORT_CITATION.sub(number, _demo_text(raw, where=where, required=True))
+        if workshop.closing_report != report:
+            workshop.closing_report = report
+            workshop.save(update_fields=["closing_report", "updated_at"])
+        written += 1
+    return written
+
+
+def demo_check_ins_sync(
+    meeting: Meeting, roster: Mapping[str, set[str]], participants: dict[str, Participant], by: User
+) -> None:
+    """Everyone on a round table's roster was checked in at the door, in the half hour before
+    the opening, in a fixed order; the others registered and did not come."""
+    present = sorted({key for keys in roster.values() for key in keys})
+    step = dt.timedelta(minutes=30) / max(len(present), 1)
+    start = meeting.starts_at - dt.timedelta(minutes=30)
+    wanted = {participants[key].pk: start + step * index for index, key in enumerate(present)}
+    changed = []
+    for registration in Registration.objects.filter(meeting=meeting, participant_id__in=wanted):
+        when = wanted[registration.participant_id]
+        if registration.checked_in_at != when or registration.checked_in_by_id != by.pk:
+            registration.checked_in_at = when
+            registration.checked_in_by = by
+            changed.append(registration)
+    Registration.objects.bulk_update(changed, ["checked_in_at", "checked_in_by"], batch_size=500)
