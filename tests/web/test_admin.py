@@ -125,3 +125,23 @@ def test_close_action_closes_with_the_report(admin_client_ar: Client, world: Wor
     world.workshop.refresh_from_db()
     assert world.workshop.status == "closed"
     assert "أُغلقت ورشة واحدة." in html
+
+
+@pytest.mark.parametrize("superuser", [False, True])
+def test_the_back_office_opens_to_superusers_only(db, superuser: bool) -> None:
+    """A staff flag alone (a coordinator given it by mistake) opens nothing: each staff task has
+    its page on the site."""
+    from tashawur.core.roles import Role
+
+    user = User.objects.create_user(
+        username="staff",
+        password="a-test-password-1",
+        role=Role.NATIONAL_COORDINATOR,
+        is_staff=True,
+        is_superuser=superuser,
+    )
+    client = Client()
+    client.force_login(user)
+    response = client.get("/admin/")
+    assert response.status_code == (200 if superuser else 302)
+    assert ("Administration" in client.get("/fr/").content.decode()) is superuser

@@ -26,6 +26,16 @@ admin.site.index_title = _("Consultations, people and contributions")
 admin.site.login_form = AdminSignInForm
 
 
+def _superusers_only(request: HttpRequest) -> bool:
+    """The back office opens to active superusers only: a staff flag alone opens nothing, and
+    every staff task (workspace, check-in, moderation, closing) has its page on the site."""
+    user = request.user
+    return bool(user.is_active and user.is_superuser)
+
+
+admin.site.has_permission = _superusers_only  # type: ignore[method-assign]
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "first_name", "last_name", "role", "is_staff", "is_active")
