@@ -10,8 +10,10 @@ site arrives without the header.
 
 from __future__ import annotations
 
+import gzip
 import os
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +127,71 @@ def page(browser: object, csp_violations: list[str]) -> Iterator[object]:
         context.close()
     assert csp_violations == [], "the page broke its Content-Security-Policy"
     assert unprotected == [], "pages served without a Content-Security-Policy"
+
+
+# Accessibility: axe-core (tests/browser/vendor/axe-core, for the tests only, never served) runs
+# in the page. page.evaluate() is the browser's own channel, so the page's policy, which blocks
+# an added <script> tag, does not apply to it.
+AXE = Path(__file__).resolve().parent / "vendor/axe-core/axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+AXE_RUN = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    targets: v.nodes.map((node) => node.target.join(" ")),
+  }));
+}"""
+
+
+@cache
+def _axe_source() -> str:
+    return AXE.read_text()
+
+
+def assert_accessible(page: Any, context: str = "") -> None:
+    """Fails listing each axe-core violation (WCAG 2.1 A and AA, and axe's best practices) of
+    the page as it is now."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(_axe_source())
+    violations = page.evaluate(AXE_RUN, AXE_TAGS)
+    lines = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(v['targets'][:5])}"
+        for v in violations
+    ]
+    assert not lines, f"axe-core on {context or page.url}:\n" + "\n".join(lines)
+
+
+# Page weight: what a first visit on a phone transfers, under the 100 KB budget (issue 10).
+PAGE_BUDGET = 100 * 1024
+# Formats that arrive compressed already; every other body counts gzipped.
+COMPRESSED = (".woff2", ".woff", ".png", ".jpg", ".jpeg", ".webp", ".gif", ".ico")
+RESOURCES = """() => performance.getEntriesByType("resource")
+  .filter((e) => ["link", "script", "css", "img", "image", "other"].includes(e.initiatorType)
+    || e.name.includes("/static/"))
+  .map((e) => e.name)"""
+
+
+def page_weight(page: Any) -> dict[str, int]:
+    """Bytes on the wire for the page as a first visit: its document and every stylesheet,
+    script, font and image it used (from the browser's resource timing, so cached files count
+    too). Each body is fetched again and counted gzipped, as the site serves it (GZipMiddleware
+    for pages, WhiteNoise's .gz files for static ones): the live test server gzips the pages but
+    serves static files plain, so the browser's own transfer sizes would overstate them. Fonts
+    and images count as they are."""
+    page.evaluate("document.fonts.ready.then(() => true)")
+    urls = [page.url.split("#")[0], *dict.fromkeys(page.evaluate(RESOURCES))]
+    sizes = {}
+    for url in urls:
+        body = page.request.get(url).body()
+        path = url.split("?")[0]
+        sizes[url] = len(body) if path.endswith(COMPRESSED) else len(gzip.compress(body, 6))
+    return sizes
+
+
+def assert_light(page: Any, context: str = "") -> int:
+    """Fails when the page as loaded now weighs PAGE_BUDGET or more; returns its weight."""
+    sizes = page_weight(page)
+    total = sum(sizes.values())
+    detail = ", ".join(f"{url.rsplit('/', 1)[-1] or url}: {n}" for url, n in sizes.items())
+    assert total < PAGE_BUDGET, f"{context or page.url} weighs {total} bytes ({detail})"
+    return total

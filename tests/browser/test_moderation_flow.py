@@ -15,6 +15,8 @@ from tashawur.core.models import User
 from tashawur.core.roles import Role
 from tests.web.world import PASSWORD, World, build_world
 
+from .conftest import assert_accessible, assert_light
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -27,6 +29,7 @@ def _sign_in_as(page: Page, base: str, username: str, next_path: str) -> None:
     page.context.clear_cookies()
     page.goto(f"{base}/login/?next={next_path}")
     page.locator("#id_username").fill(username)
+    assert_accessible(page, context="sign-in")
     page.locator("#id_password").fill(PASSWORD)
     page.get_by_role("button", name="تسجيل الدخول").click()
     expect(page).to_have_url(re.compile(re.escape(next_path) + "$"))
@@ -55,9 +58,10 @@ def test_report_reject_with_a_reason_and_the_author_reads_it(
     # Another participant reports it.
     _sign_in_as(page, base, "reporter", workshop_path)
     page.locator(card).get_by_text("تبليغ", exact=True).click()
+    assert_accessible(page, context="workshop with a report form open")
     page.locator(card).get_by_label("لماذا تبلّغ عنها؟").select_option(label="معطيات شخصية")
     page.locator(card).get_by_role("button", name="إرسال التبليغ").click()
-    expect(page.locator("ul.notice[role=status]")).to_contain_text(
+    expect(page.locator("[role=status] ul.notice")).to_contain_text(
         "شكرًا: سيطّلع المشرفون على تبليغك."
     )
     expect(page.locator(card)).to_contain_text("بلّغت عن هذه المساهمة")
@@ -67,10 +71,15 @@ def test_report_reject_with_a_reason_and_the_author_reads_it(
     _sign_in_as(page, base, "facilitator", queue_path)
     item = page.locator(f"#q-{contribution.pk}")
     expect(item).to_contain_text("بُلّغ عنها مرة واحدة")
+    assert_accessible(page, context="moderation queue")
+    assert_light(page, context="moderation queue")
+    page.goto(f"{base}/fr{queue_path}")
+    assert_accessible(page, context="moderation queue in French")
+    page.goto(f"{base}{queue_path}")
     item.get_by_label("السبب").select_option(label="معطيات شخصية")
     item.get_by_label("ملاحظة لصاحب المساهمة (اختيارية)").fill("أزيلوا رقم الهاتف وأعيدوا الإرسال")
     item.get_by_role("button", name="رفض").click()
-    expect(page.locator("ul.notice[role=status]")).to_contain_text(
+    expect(page.locator("[role=status] ul.notice")).to_contain_text(
         f"رُفضت المساهمة رقم {contribution.pk}."
     )
     expect(page.locator(f"#q-{contribution.pk}")).to_have_count(0)
@@ -83,6 +92,7 @@ def test_report_reject_with_a_reason_and_the_author_reads_it(
     expect(own.locator(".badge.rejected")).to_have_text("مرفوضة")
     expect(own.locator(".moderation-reason")).to_contain_text("غير منشورة. السبب: معطيات شخصية.")
     expect(own.locator(".moderation-reason")).to_contain_text("أزيلوا رقم الهاتف")
+    assert_accessible(page, context="workshop with a rejected contribution of one's own")
     page.context.clear_cookies()
     page.goto(f"{base}{workshop_path}")
     expect(page.locator(card)).to_have_count(0)

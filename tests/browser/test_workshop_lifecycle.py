@@ -16,6 +16,8 @@ from tashawur.core.models import User
 from tashawur.core.roles import Role
 from tests.web.world import PASSWORD, World, build_world
 
+from .conftest import assert_accessible, assert_light
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SAID = "نطالب بتكوين في التسويق الرقمي لفائدة التعاونيات"
@@ -59,9 +61,12 @@ def test_facilitator_opens_records_for_a_searched_speaker_and_rapporteur_closes(
     base = live_server.url  # type: ignore[attr-defined]
     path = f"/w/{planned.pk}/"
     _sign_in(page, base, "facilitator", path)
+    assert_accessible(page, context="planned workshop as facilitator")
 
     page.get_by_role("button", name="افتح المائدة المستديرة").click()
     expect(page.locator("[role=status], .messages").first).to_contain_text("فُتحت المائدة")
+    assert_accessible(page, context="open workshop as facilitator")
+    assert_light(page, context="open workshop as facilitator")
 
     # The list holds the first twenty; typing narrows it without reloading the page.
     choices = page.locator("#speaker-choices input[name=author]")
@@ -69,6 +74,7 @@ def test_facilitator_opens_records_for_a_searched_speaker_and_rapporteur_closes(
     page.evaluate("window.__stayed = true")
     page.get_by_label("ابحث بالاسم أو الهيئة أو نوع الفاعل").fill("زينب")
     expect(choices).to_have_count(2)
+    assert_accessible(page, context="speaker search narrowed")
     page.get_by_label("زينب الحسني").check()
     page.locator("#id_text").fill(SAID)
     page.get_by_label("مقترح").check()
@@ -76,6 +82,7 @@ def test_facilitator_opens_records_for_a_searched_speaker_and_rapporteur_closes(
     # Without the tick: refused next to it, nothing stored.
     page.get_by_role("button", name="إرسال").click()
     expect(page.locator("#contribution-form .errors")).to_contain_text("ضع علامة في الخانة")
+    assert_accessible(page, context="recording refused without the consent tick")
     assert not Contribution.objects.filter(text=SAID).exists()
 
     page.get_by_label("وافق المتحدث شفهيًا على المشاركة وعلى نشر كلامه.").check()
@@ -90,6 +97,8 @@ def test_facilitator_opens_records_for_a_searched_speaker_and_rapporteur_closes(
     page.context.clear_cookies()
     _sign_in(page, base, "rapporteur", path)
     page.get_by_role("link", name="أغلق المائدة المستديرة بتقريرها").click()
+    assert_accessible(page, context="closing with a report")
+    assert_light(page, context="closing with a report")
     page.get_by_label("تقرير المقرّر").fill(f"طالبت المائدة بالتكوين (#{recorded.pk}).")
     page.get_by_role("button", name="أغلق المائدة المستديرة وانشر التقرير").click()
     expect(page).to_have_url(re.compile(rf"{re.escape(path)}#report$"))
@@ -98,6 +107,11 @@ def test_facilitator_opens_records_for_a_searched_speaker_and_rapporteur_closes(
     page.goto(f"{base}{path}")
     report = page.locator("#report")
     expect(report).to_contain_text("طالبت المائدة بالتكوين")
+    assert_accessible(page, context="closed workshop with its report")
+    assert_light(page, context="closed workshop with its report")
+    page.goto(f"{base}/fr{path}")
+    assert_accessible(page, context="closed workshop with its report in French")
+    page.goto(f"{base}{path}")
     report.get_by_role("link", name=f"#{recorded.pk}").click()
     expect(page).to_have_url(re.compile(rf"#cited-{recorded.pk}$"))
     expect(page.locator(f"#cited-{recorded.pk}")).to_contain_text(SAID)
