@@ -157,20 +157,14 @@ def test_meeting_register_rejects_a_closed_meeting():
     assert Registration.objects.count() == 0
 
 
-def test_meeting_register_rejects_beyond_capacity_but_cancelled_seats_free_up():
+def test_meeting_register_waitlists_beyond_capacity_and_cancelled_seats_free_up():
     meeting = MeetingFactory(capacity=1)
     seated = meeting_register(meeting=meeting, participant=ParticipantFactory())
     late = ParticipantFactory()
 
-    assert_rejected(
-        "meeting_full",
-        "This meeting is full (1 place).",
-        meeting_register,
-        meeting=meeting,
-        participant=late,
-    )
+    assert meeting_register(meeting=meeting, participant=late).status == "waitlisted"
     registration_cancel(registration=seated)
-    assert meeting_register(meeting=meeting, participant=late).status == "registered"
+    assert Registration.objects.get(participant=late).status == "registered"
 
 
 def test_meeting_register_rejects_an_erased_participant():

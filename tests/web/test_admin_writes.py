@@ -489,7 +489,7 @@ def test_the_open_action_opens_through_the_service(client: Client) -> None:
     assert workshop.opened_at is not None
 
 
-def test_a_registration_to_a_full_meeting_is_refused(client: Client) -> None:
+def test_a_registration_to_a_full_meeting_waits_on_the_list(client: Client) -> None:
     meeting = MeetingFactory(capacity=1)
     Registration.objects.create(meeting=meeting, participant=ParticipantFactory())
     late = ParticipantFactory()
@@ -499,9 +499,8 @@ def test_a_registration_to_a_full_meeting_is_refused(client: Client) -> None:
         {"participant": str(late.pk), "meeting": str(meeting.pk)},
     )
 
-    assert response.status_code == 200
-    assert "اكتمل عدد المقاعد في هذا اللقاء (مقعد واحد)." in response.content.decode()
-    assert not Registration.objects.filter(participant=late).exists()
+    assert response.status_code == 302
+    assert Registration.objects.get(participant=late).status == "waitlisted"
 
 
 def test_registrations_are_made_and_cancelled_by_the_services(client: Client) -> None:

@@ -75,8 +75,12 @@ def test_admin_carries_the_same_policy(world: World, client: Client) -> None:
     assert b"<style" not in response.content
 
 
-# Laid out by WeasyPrint on the server into a PDF, never served to a browser.
-SERVER_ONLY = {"programmes/programme_print.html"}
+# Rendered to PDF by WeasyPrint on the server, never served to a browser.
+SERVER_ONLY = {
+    "programmes/programme_print.html",
+    "web/meeting_badge_print.html",
+    "web/meeting_attendance_print.html",
+}
 INLINE = [
     (re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE), "inline <script>"),
     (re.compile(r"<style\b", re.IGNORECASE), "<style> element"),

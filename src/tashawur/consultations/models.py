@@ -371,6 +371,9 @@ class Registration(TimeStampedModel):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.REGISTERED
     )
+    #: When the status last changed: the place in the waiting list (a person who cancels and
+    #: comes back queues again), whatever else is saved on the row meanwhile.
+    status_since = models.DateTimeField(_("status since"), default=timezone.now)
     code = models.CharField(
         _("badge code"), max_length=16, unique=True, default=badge_code_new, editable=False
     )

@@ -13,6 +13,8 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
 from tashawur.actors.selectors import participant_get_for_export
+from tashawur.consultations import attendance as meeting_attendance
+from tashawur.consultations import rules as consultation_rules
 from tashawur.consultations.selectors import consultation_get_for_user, meeting_get_for_user
 from tashawur.contributions import rules as contribution_rules
 from tashawur.contributions import selectors as contribution_selectors
@@ -70,15 +72,32 @@ def meeting_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .annotate(contributions_count=Count("contributions", distinct=True))
         .order_by("position")
     )
-    return render(
+    participant = getattr(request.user, "participant", None)
+    registration = meeting_attendance.registration_of(meeting=meeting, participant=participant)
+    response = render(
         request,
         "web/meeting.html",
         {
             "meeting": meeting,
             "agenda_items": meeting.agenda_items.order_by("position"),
             "workshops": workshops,
+            # The reader's own registration (register, waiting list, badge, cancel).
+            "participant": participant,
+            "registration": registration,
+            "waitlist_position": (
+                meeting_attendance.waitlist_position(registration=registration)
+                if registration
+                else None
+            ),
+            # Links to the door and the attendance sheet, for the meeting's staff.
+            "is_meeting_staff": consultation_rules.is_meeting_staff(request.user, meeting),
+            # Counts only, for everyone: how many registered, came, and seats left.
+            "door": meeting_attendance.meeting_door_counts(meeting=meeting),
         },
     )
+    if request.user.is_authenticated:
+        patch_cache_control(response, private=True)
+    return response
 
 
 # -- "My data" -----------------------------------------------------------------------------------
