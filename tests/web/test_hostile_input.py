@@ -45,6 +45,13 @@ from tashawur.diagnosis.models import DiagnosisEntry, Finding, FindingContributi
 from tashawur.diagnosis.services import diagnosis_entry_create
 from tashawur.programmes.models import Measure, Programme
 from tashawur.web.forms import ConsentForm, ErasureForm, SignUpForm
+from tashawur.web.workspace_forms import (
+    AgendaItemForm,
+    ConsultationForm,
+    InvitationForm,
+    MeetingForm,
+    WorkshopForm,
+)
 from tests.programmes.factories import MeasureFactory, finding_make
 
 from .world import World, build_world
@@ -112,8 +119,19 @@ def _form_fields() -> set[str]:
         ErasureForm(),
         PasswordResetForm(),
         SetPasswordForm(None),
+        ConsultationForm(),
+        WorkshopForm(),
     ]
-    return {name for form in forms for name in form.fields}
+    # The workspace's meeting and invitation forms take their consultation; their agenda rows
+    # are a formset (its management fields and a row's fields); an invitation is withdrawn by id.
+    workspace = {
+        *MeetingForm.base_fields,
+        *InvitationForm.base_fields,
+        *(f"agenda-{name}" for name in ("TOTAL_FORMS", "INITIAL_FORMS", "MAX_NUM_FORMS")),
+        *(f"agenda-0-{name}" for name in [*AgendaItemForm.base_fields, "DELETE"]),
+        "withdraw",
+    }
+    return {name for form in forms for name in form.fields} | workspace
 
 
 #: Every form field of the site's forms, and the query parameters its views read.
@@ -219,6 +237,11 @@ PATH_VALUES: dict[str, dict[str, Callable[[Site], Any]]] = {
     "web:home": {},
     "web:consultation": {"slug": _consultation},
     "web:meeting": {"slug": lambda s: s.world.meeting.slug},
+    "web:meeting_register": {"slug": lambda s: s.world.meeting.slug},
+    "web:meeting_badge": {"slug": lambda s: s.world.meeting.slug},
+    "web:meeting_checkin": {"slug": lambda s: s.world.meeting.slug},
+    "web:meeting_attendance_xlsx": {"slug": lambda s: s.world.meeting.slug},
+    "web:meeting_attendance_pdf": {"slug": lambda s: s.world.meeting.slug},
     "web:my_data": {},
     "web:signup": {},
     "web:me": {},
@@ -257,6 +280,15 @@ PATH_VALUES: dict[str, dict[str, Callable[[Site], Any]]] = {
     "diagnosis:publish": {"slug": _consultation},
     "programmes:programme": {"slug": _consultation},
     "programmes:programme_pdf": {"slug": _consultation},
+    "web:manage": {},
+    "web:manage_consultation_new": {},
+    "web:manage_consultation": {"slug": _consultation},
+    "web:manage_meeting_new": {"slug": _consultation},
+    "web:manage_invitations": {"slug": _consultation},
+    "web:manage_meeting": {"slug": lambda s: s.world.meeting.slug},
+    "web:manage_workshop_new": {"slug": lambda s: s.world.meeting.slug},
+    "web:manage_workshop": {"pk": lambda s: s.world.workshop.pk},
+    "web:invitation": {"token": lambda s: "no-such-invitation"},
 }
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tashawur.consultations.models import Consultation, Workshop
+from django.db.models import Q
+
+from tashawur.consultations.models import Consultation, Meeting, Workshop
 from tashawur.core.roles import Role
 
 
@@ -75,3 +77,32 @@ def is_consultation_analyst(user: Any, consultation: Consultation) -> bool:
     if not is_signed_in(user) or user.role != Role.ANALYST:
         return False
     return consultation.analysts.filter(pk=user.pk).exists()
+
+
+#: The roles whose people have a staff workspace (``/manage/``); the national coordinator too.
+WORKSPACE_ROLES = frozenset(
+    {Role.REGIONAL_COORDINATOR, Role.FACILITATOR, Role.RAPPORTEUR, Role.ANALYST}
+)
+
+
+def can_use_workspace(user: Any) -> bool:
+    """Staff only: a participant has no workspace (the page answers 403)."""
+    return is_national_coordinator(user) or (is_signed_in(user) and user.role in WORKSPACE_ROLES)
+
+
+def can_create_consultation(user: Any) -> bool:
+    """A consultation belongs to a strategy and a region: the national coordinator opens it and
+    names its regional coordinators, who then run it."""
+    return is_national_coordinator(user)
+
+
+def is_meeting_staff(user: Any, meeting: Meeting) -> bool:
+    """Those who run the meeting's day: its consultation's coordinators, the national
+    coordinator, and the facilitators and rapporteurs of its round tables. They check people in
+    at the door and read the attendance sheet (names included: a staff document)."""
+    if can_manage_consultation(user, meeting.consultation):
+        return True
+    return (
+        is_signed_in(user)
+        and meeting.workshops.filter(Q(facilitator=user) | Q(rapporteur=user)).exists()
+    )

@@ -14,10 +14,12 @@ from tashawur.consultations import rules
 from tashawur.consultations.models import (
     Attendance,
     Consultation,
+    Invitation,
     Meeting,
     Registration,
     Workshop,
 )
+from tashawur.core.roles import Role
 
 
 def _consultation_check_visible(user: Any, consultation: Consultation) -> None:
@@ -90,8 +92,9 @@ def workshop_roster_by_actor_type(*, workshop: Workshop) -> list[tuple[ActorType
 
 def workshop_speakers(*, workshop: Workshop) -> QuerySet[Participant]:
     """Whom a facilitator may name as the speaker of a contribution: the people on the
-    workshop's roster first, then the others registered for its meeting, by name; erased
-    participants are left out. One query, each person once (``attends`` says which group)."""
+    workshop's roster first, then those checked in to its meeting, then the others registered
+    for it, by name; erased participants are left out. One query, each person once
+    (``attends`` and ``checked_in`` say which group)."""
     attends = Attendance.objects.filter(workshop=workshop, participant=OuterRef("pk"))
     registered = Registration.objects.filter(
         meeting_id=workshop.meeting_id,
@@ -100,9 +103,12 @@ def workshop_speakers(*, workshop: Workshop) -> QuerySet[Participant]:
     )
     return (
         Participant.objects.filter(erased_at__isnull=True)
-        .annotate(attends=Exists(attends))
+        .annotate(
+            attends=Exists(attends),
+            checked_in=Exists(registered.filter(checked_in_at__isnull=False)),
+        )
         .filter(Q(attends=True) | Exists(registered))
-        .order_by("-attends", "display_name", "pk")
+        .order_by("-attends", "-checked_in", "display_name", "pk")
     )
 
 
@@ -144,3 +150,94 @@ def workshop_speakers_search(
             )
         )[:limit]
     )
+
+
+# --- the staff workspace ----------------------------------------------------------------------
+
+
+def consultations_for_workspace(*, user: Any) -> QuerySet[Consultation]:
+    """The consultations a staff member's workspace lists: all of them for the national
+    coordinator, those they coordinate for a regional coordinator, those they are assigned to
+    for an analyst; none for anyone else (facilitators see their workshops instead)."""
+    consultations = Consultation.objects.select_related("region", "strategy").order_by(
+        "region__code", "slug"
+    )
+    if rules.is_national_coordinator(user):
+        return consultations
+    if not rules.is_signed_in(user):
+        return consultations.none()
+    if user.role == Role.REGIONAL_COORDINATOR:
+        return consultations.filter(coordinators=user)
+    if user.role == Role.ANALYST:
+        return consultations.filter(analysts=user)
+    return consultations.none()
+
+
+def workshops_for_staff(*, user: Any) -> QuerySet[Workshop]:
+    """The round tables a person facilitates or reports on, latest meeting first."""
+    if not rules.is_signed_in(user):
+        return Workshop.objects.none()
+    return (
+        Workshop.objects.filter(Q(facilitator=user) | Q(rapporteur=user))
+        .select_related("meeting__consultation", "theme")
+        .order_by("-meeting__starts_at", "position")
+    )
+
+
+def consultation_get_for_manager(*, slug: str, user: Any) -> Consultation:
+    """The consultation at ``slug`` if ``user`` manages it: 404 when there is none, 403 when it
+    is another region's."""
+    consultation = (
+        Consultation.objects.select_related("region", "strategy").filter(slug=slug).first()
+    )
+    if consultation is None:
+        raise Http404
+    if not rules.can_manage_consultation(user, consultation):
+        raise PermissionDenied
+    return consultation
+
+
+def meeting_get_for_manager(*, slug: str, user: Any) -> Meeting:
+    meeting = (
+        Meeting.objects.select_related("consultation__region", "territory")
+        .filter(slug=slug)
+        .first()
+    )
+    if meeting is None:
+        raise Http404
+    if not rules.can_manage_consultation(user, meeting.consultation):
+        raise PermissionDenied
+    return meeting
+
+
+def workshop_get_for_manager(*, workshop_id: int, user: Any) -> Workshop:
+    workshop = (
+        Workshop.objects.select_related("meeting__consultation__region", "theme")
+        .filter(pk=workshop_id)
+        .first()
+    )
+    if workshop is None:
+        raise Http404
+    if not rules.manages_workshop(user, workshop):
+        raise PermissionDenied
+    return workshop
+
+
+def invitation_get_for_manager(*, consultation: Consultation, invitation_id: int) -> Invitation:
+    """One of the consultation's invitations (its manager already checked); 404 otherwise."""
+    invitation = Invitation.objects.filter(pk=invitation_id, consultation=consultation).first()
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+def invitation_get_by_token(*, token: str) -> Invitation:
+    """The invitation a public link names, usable or not (the page says which); 404 if none."""
+    invitation = (
+        Invitation.objects.select_related("meeting", "consultation", "actor_type", "territory")
+        .filter(token=token)
+        .first()
+    )
+    if invitation is None:
+        raise Http404
+    return invitation

@@ -24,10 +24,12 @@ from tashawur.actors.services import (
     participant_consent_answer,
     participant_sign_up,
 )
+from tashawur.consultations.services import invitation_sign_up_count
 from tashawur.contributions.services import participant_erase
 from tashawur.core.errors import DomainError
 from tashawur.core.views import account_rate_refusal
 from tashawur.web.forms import ConsentForm, ErasureForm, SignUpForm
+from tashawur.web.workspace import INVITATION_SESSION_KEY
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 UNPROCESSABLE = 422
@@ -110,6 +112,10 @@ def signup(request: HttpRequest) -> HttpResponse:
                     error.field if error.field in _SIGN_UP_FIELDS else None, error.message
                 )
             else:
+                # Came through an invitation link (``web.workspace.invitation_landing``): count it.
+                invitation_id = request.session.pop(INVITATION_SESSION_KEY, None)
+                if isinstance(invitation_id, int):
+                    invitation_sign_up_count(invitation_id=invitation_id)
                 login(request, sign_up.participant.user, backend=MODEL_BACKEND)
                 messages.success(request, _("Welcome: your account is ready."))
                 return HttpResponseRedirect(_next_url(request, me))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tashawur.web import account, views
+from tashawur.web import account, meeting_views, views, workspace
 
 app_name = "web"
 
@@ -8,6 +8,21 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("c/<slug:slug>/", views.consultation_detail, name="consultation"),
     path("m/<slug:slug>/", views.meeting_detail, name="meeting"),
+    # A meeting's door: registration and badge (the person's own), check-in and attendance
+    # sheet (the meeting's staff, names included).
+    path("m/<slug:slug>/register/", meeting_views.meeting_register_page, name="meeting_register"),
+    path("m/<slug:slug>/badge.pdf", meeting_views.meeting_badge, name="meeting_badge"),
+    path("m/<slug:slug>/checkin/", meeting_views.meeting_checkin, name="meeting_checkin"),
+    path(
+        "m/<slug:slug>/attendance.xlsx",
+        meeting_views.meeting_attendance_xlsx,
+        name="meeting_attendance_xlsx",
+    ),
+    path(
+        "m/<slug:slug>/attendance.pdf",
+        meeting_views.meeting_attendance_pdf,
+        name="meeting_attendance_pdf",
+    ),
     path("signup/", account.signup, name="signup"),
     # No participant id in these addresses: each signed-in person reaches only their own data.
     path("me/", account.me, name="me"),
@@ -16,4 +31,14 @@ urlpatterns = [
     path("me/data/", views.my_data, name="my_data"),
     path("me/data/export.json", views.my_data_json, name="my_data_json"),
     path("me/data/export.zip", views.my_data_csv, name="my_data_csv"),
+    # The staff workspace: every object is checked against the user's scope (selectors).
+    path("manage/", workspace.dashboard, name="manage"),
+    path("manage/c/new/", workspace.consultation_new, name="manage_consultation_new"),
+    path("manage/c/<slug:slug>/", workspace.consultation_edit, name="manage_consultation"),
+    path("manage/c/<slug:slug>/meetings/new/", workspace.meeting_new, name="manage_meeting_new"),
+    path("manage/c/<slug:slug>/invitations/", workspace.invitations, name="manage_invitations"),
+    path("manage/m/<slug:slug>/", workspace.meeting_edit, name="manage_meeting"),
+    path("manage/m/<slug:slug>/workshops/new/", workspace.workshop_new, name="manage_workshop_new"),
+    path("manage/w/<id:pk>/", workspace.workshop_edit, name="manage_workshop"),
+    path("i/<str:token>/", workspace.invitation_landing, name="invitation"),
 ]

@@ -57,5 +57,3 @@ def themes_load_reference() -> ReferenceLoad:
             )
             load.count(status)
     return load
-
-

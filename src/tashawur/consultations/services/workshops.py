@@ -103,5 +103,3 @@ def workshop_close(*, workshop: Workshop, closing_report: str) -> Workshop:
     locked.closing_report = report
     locked.save(update_fields=["status", "closed_at", "closing_report", "updated_at"])
     return locked
-
-
