@@ -1,0 +1,334 @@
+"""Who reaches which staff and participant page, as one table: every address of the workspace,
+the meeting's door (registration, badge, check-in, attendance sheet), the round table's
+lifecycle and moderation, for each role, on this region's objects and on another region's.
+
+``test_every_route_is_in_the_matrix`` keeps the table whole: a new address of the site's pages
+fails it until its row is written here. Each app's own tests check what the pages do; this one
+checks only who gets in (200), who is sent to sign in (302 to /login/), and who is refused
+(403, or 404 where the object is not theirs to know of).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from tashawur.actors.models import Participant
+from tashawur.consultations.models import Consultation, Invitation, Meeting, Workshop
+from tashawur.consultations.services import meeting_register
+from tashawur.core.models import User
+from tashawur.core.roles import Role
+from tashawur.territories.models import Territory
+
+from .world import PASSWORD, World
+
+pytestmark = pytest.mark.django_db
+
+OK, LOGIN, NO, CONSENT = "ok", "login", "refused", "consent first"
+ROLES = (
+    "anonymous",
+    "participant",
+    "other_participant",
+    "facilitator",
+    "rapporteur",
+    "analyst",
+    "coordinator",
+    "other_facilitator",
+    "other_coordinator",
+    "national",
+)
+
+
+@dataclass
+class Place:
+    """One region's consultation, meeting and round table."""
+
+    consultation: Consultation
+    meeting: Meeting
+    workshop: Workshop
+
+
+@dataclass
+class Matrix:
+    here: Place
+    elsewhere: Place
+    users: dict[str, User | None]
+    invitation: Invitation
+
+
+def _user(username: str, role: str) -> User:
+    return User.objects.create_user(username=username, password=PASSWORD, role=role)
+
+
+@pytest.fixture
+def matrix(world: World) -> Matrix:
+    users: dict[str, User | None] = {"anonymous": None}
+    users["participant"] = world.participant_user
+    other = _user("other-participant", Role.PARTICIPANT)
+    Participant.objects.create(display_name="Autre personne", user=other)
+    users["other_participant"] = other
+    users["facilitator"] = world.facilitator
+    users["rapporteur"] = _user("rapporteur", Role.RAPPORTEUR)
+    Workshop.objects.filter(pk=world.workshop.pk).update(rapporteur=users["rapporteur"])
+    users["analyst"] = _user("analyst", Role.ANALYST)
+    world.consultation.analysts.add(users["analyst"])
+    users["coordinator"] = _user("coordinator", Role.REGIONAL_COORDINATOR)
+    world.consultation.coordinators.add(users["coordinator"])
+    users["national"] = _user("national", Role.NATIONAL_COORDINATOR)
+
+    region = Territory.objects.create(
+        level="region",
+        kind="region",
+        code="08",
+        parent=world.consultation.region.parent,
+        name_ar="درعة تافيلالت",
+        name_fr="Drâa-Tafilalet",
+    )
+    province = Territory.objects.create(
+        level="province", kind="province", code="08.301", parent=region,
+        name_ar="ورزازات", name_fr="Ouarzazate",
+    )  # fmt: skip
+    elsewhere = Consultation.objects.create(
+        strategy=world.consultation.strategy,
+        region=region,
+        slug="draa-tafilalet",
+        title_ar="التشاور الجهوي درعة تافيلالت",
+        title_fr="Concertation Drâa-Tafilalet",
+        status=Consultation.Status.OPEN,
+    )
+    users["other_coordinator"] = _user("other-coordinator", Role.REGIONAL_COORDINATOR)
+    elsewhere.coordinators.add(users["other_coordinator"])
+    users["other_facilitator"] = _user("other-facilitator", Role.FACILITATOR)
+    starts = timezone.now() - dt.timedelta(hours=1)
+    far_meeting = Meeting.objects.create(
+        consultation=elsewhere,
+        slug="ouarzazate",
+        title_ar="لقاء ورزازات",
+        title_fr="Rencontre de Ouarzazate",
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=8),
+        venue_ar="القاعة",
+        venue_fr="La salle",
+        territory=province,
+        status=Meeting.Status.OPEN,
+    )
+    far_workshop = Workshop.objects.create(
+        meeting=far_meeting,
+        theme=world.workshop.theme,
+        position=1,
+        title_ar="مائدة ورزازات",
+        title_fr="Table de Ouarzazate",
+        facilitator=users["other_facilitator"],
+        status=Workshop.Status.OPEN,
+        opened_at=starts,
+    )
+    # The participant is registered here (their badge exists); nobody is, over there.
+    meeting_register(meeting=world.meeting, participant=world.participant)
+    invitation = Invitation.objects.create(
+        consultation=world.consultation,
+        meeting=world.meeting,
+        token="an-invitation-token-for-the-matrix",
+        label="Coopératives de Taroudant",
+        expires_at=timezone.now() + dt.timedelta(days=30),
+    )
+    return Matrix(
+        here=Place(world.consultation, world.meeting, world.workshop),
+        elsewhere=Place(elsewhere, far_meeting, far_workshop),
+        users=users,
+        invitation=invitation,
+    )
+
+
+def _roles(default: str, **exceptions: str) -> dict[str, str]:
+    table = dict.fromkeys(ROLES, default)
+    table["anonymous"] = LOGIN
+    table.update(exceptions)
+    return table
+
+
+# Managing a consultation: its coordinators and the national coordinator.
+MANAGES_HERE = _roles(NO, coordinator=OK, national=OK)
+MANAGES_ELSEWHERE = _roles(NO, other_coordinator=OK, national=OK)
+# A meeting's door (check-in, attendance sheet): its managers and its round tables' staff.
+DOOR_HERE = _roles(NO, coordinator=OK, national=OK, facilitator=OK, rapporteur=OK)
+DOOR_ELSEWHERE = _roles(NO, other_coordinator=OK, national=OK, other_facilitator=OK)
+# The moderation queue: the managers and the facilitators of its round tables.
+QUEUE_HERE = _roles(NO, coordinator=OK, national=OK, facilitator=OK)
+QUEUE_ELSEWHERE = _roles(NO, other_coordinator=OK, national=OK, other_facilitator=OK)
+# Closing an open round table: its facilitator, its rapporteur and the managers.
+CLOSE_HERE = DOOR_HERE
+CLOSE_ELSEWHERE = DOOR_ELSEWHERE
+# Searching speakers: those who record for others at that table.
+SPEAKERS_HERE = _roles(NO, facilitator=OK, rapporteur=OK)
+SPEAKERS_ELSEWHERE = _roles(NO, other_facilitator=OK)
+SIGNED_IN = _roles(OK)
+
+Row = tuple[str, Callable[[Matrix], str], dict[str, str]]
+
+ROWS: list[Row] = [
+    ("web:manage", lambda m: "/manage/", _roles(OK, participant=NO, other_participant=NO)),
+    ("web:manage_consultation_new", lambda m: "/manage/c/new/", _roles(NO, national=OK)),
+    *[
+        row
+        for place, manages in (("here", MANAGES_HERE), ("elsewhere", MANAGES_ELSEWHERE))
+        for row in [
+            (
+                "web:manage_consultation",
+                lambda m, p=place: f"/manage/c/{getattr(m, p).consultation.slug}/",
+                manages,
+            ),
+            (
+                "web:manage_meeting_new",
+                lambda m, p=place: f"/manage/c/{getattr(m, p).consultation.slug}/meetings/new/",
+                manages,
+            ),
+            (
+                "web:manage_invitations",
+                lambda m, p=place: f"/manage/c/{getattr(m, p).consultation.slug}/invitations/",
+                manages,
+            ),
+            (
+                "web:manage_meeting",
+                lambda m, p=place: f"/manage/m/{getattr(m, p).meeting.slug}/",
+                manages,
+            ),
+            (
+                "web:manage_workshop_new",
+                lambda m, p=place: f"/manage/m/{getattr(m, p).meeting.slug}/workshops/new/",
+                manages,
+            ),
+            (
+                "web:manage_workshop",
+                lambda m, p=place: f"/manage/w/{getattr(m, p).workshop.pk}/",
+                manages,
+            ),
+        ]
+    ],
+    *[
+        row
+        for place, door, queue, close, speakers in (
+            ("here", DOOR_HERE, QUEUE_HERE, CLOSE_HERE, SPEAKERS_HERE),
+            ("elsewhere", DOOR_ELSEWHERE, QUEUE_ELSEWHERE, CLOSE_ELSEWHERE, SPEAKERS_ELSEWHERE),
+        )
+        for row in [
+            (
+                "web:meeting_checkin",
+                lambda m, p=place: f"/m/{getattr(m, p).meeting.slug}/checkin/",
+                door,
+            ),
+            (
+                "web:meeting_attendance_xlsx",
+                lambda m, p=place: f"/m/{getattr(m, p).meeting.slug}/attendance.xlsx",
+                door,
+            ),
+            (
+                "web:meeting_attendance_pdf",
+                lambda m, p=place: f"/m/{getattr(m, p).meeting.slug}/attendance.pdf",
+                door,
+            ),
+            (
+                "contributions:moderation",
+                lambda m, p=place: f"/c/{getattr(m, p).consultation.slug}/moderation/",
+                queue,
+            ),
+            (
+                "contributions:workshop_close",
+                lambda m, p=place: f"/w/{getattr(m, p).workshop.pk}/close/",
+                close,
+            ),
+            (
+                "contributions:workshop_speakers",
+                lambda m, p=place: f"/w/{getattr(m, p).workshop.pk}/speakers/?speaker_q=a",
+                speakers,
+            ),
+        ]
+    ],
+    # One's own registration and badge: every signed-in person sees the registration page (a
+    # participant who has not accepted the terms is asked to first); the badge is the registered
+    # person's alone.
+    (
+        "web:meeting_register",
+        lambda m: f"/m/{m.here.meeting.slug}/register/",
+        _roles(OK, other_participant=CONSENT),
+    ),
+    (
+        "web:meeting_badge",
+        lambda m: f"/m/{m.here.meeting.slug}/badge.pdf",
+        _roles(NO, participant=OK),
+    ),
+    ("web:me", lambda m: "/me/", SIGNED_IN),
+    ("web:me_consent", lambda m: "/me/consent/", SIGNED_IN),
+]
+
+# Addresses that are not a page for a role (public, or POST only), with where they are tested.
+NOT_IN_THE_MATRIX = {
+    # public pages: test_pages.py
+    "web:home", "web:consultation", "web:meeting", "contributions:workshop",
+    # for those without an account: test_signup.py; the invitation: its own test below
+    "web:signup", "web:invitation",
+    # one's own data, no object in the address: test_my_data*.py, test_signup.py
+    "web:me_erase", "web:my_data", "web:my_data_json", "web:my_data_csv",
+    # POST only: test_contribute.py, test_vote.py, test_moderation.py, the open matrix of
+    # test_workshop_lifecycle.py
+    "contributions:submit", "contributions:vote", "contributions:flag",
+    "contributions:workshop_open", "contributions:moderate",
+}  # fmt: skip
+
+CASES = [(name, url, role, table[role]) for name, url, table in ROWS for role in ROLES]
+
+
+def _outcome(response) -> str:  # type: ignore[no-untyped-def]
+    if response.status_code == 200:
+        return OK
+    if response.status_code == 302 and "/login/" in response["Location"]:
+        return LOGIN
+    if response.status_code == 302 and "/me/consent/" in response["Location"]:
+        return CONSENT
+    if response.status_code in (403, 404):
+        return NO
+    return f"unexpected {response.status_code} {response.get('Location', '')}"
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "role", "expected"),
+    CASES,
+    ids=[f"{name}-{index // len(ROLES)}-{role}" for index, (name, _, role, _) in enumerate(CASES)],
+)
+def test_who_gets_in(matrix: Matrix, name: str, url, role: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    user = matrix.users[role]
+    if user is not None:
+        client.force_login(user)
+    address = url(matrix)
+    assert _outcome(client.get(address)) == expected, f"{role} on {address} ({name})"
+
+
+def test_invitation_is_public_and_leads_to_sign_up(matrix: Matrix) -> None:
+    response = Client().get(f"/i/{matrix.invitation.token}/")
+    assert response.status_code == 302 and "/signup/" in response["Location"]
+
+
+def _route_names(resolver: URLResolver, namespace: str = "") -> set[str]:
+    names: set[str] = set()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= _route_names(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    routes = {
+        name for name in _route_names(get_resolver()) if name.startswith(("web:", "contributions:"))
+    }
+    in_matrix = {name for name, _, _ in ROWS}
+    assert routes - in_matrix - NOT_IN_THE_MATRIX == set()
+    assert (in_matrix | NOT_IN_THE_MATRIX) - routes == set()
