@@ -75,8 +75,13 @@ def test_facilitator_opens_records_for_a_searched_speaker_and_rapporteur_closes(
     page.get_by_label("ابحث بالاسم أو الهيئة أو نوع الفاعل").fill("زينب")
     expect(choices).to_have_count(2)
     assert_accessible(page, context="speaker search narrowed")
-    page.get_by_label("زينب الحسني").check()
+    # Enter in the search narrows the list in place: what is typed in the form stays.
     page.locator("#id_text").fill(SAID)
+    page.get_by_label("ابحث بالاسم أو الهيئة أو نوع الفاعل").press("Enter")
+    expect(choices).to_have_count(2)
+    assert page.evaluate("window.__stayed") is True
+    expect(page.locator("#id_text")).to_have_value(SAID)
+    page.get_by_label("زينب الحسني").check()
     page.get_by_label("مقترح").check()
 
     # Without the tick: refused next to it, nothing stored.
