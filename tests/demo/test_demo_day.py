@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from tashawur.consultations.models import Meeting, Registration, Workshop
 from tashawur.contributions.citations import report_parts
+from tashawur.contributions.models import Contribution, ModerationStatus
 from tashawur.demo.accounts import ONLINE_ROUND_SLUG
 from tashawur.demo.command import _logins_text
 from tashawur.demo.loader import demo_load
@@ -69,6 +70,11 @@ def test_the_online_round_is_open_now_for_visitors(loaded) -> None:
     open_tables = online.workshops.filter(status=Workshop.Status.OPEN)
     assert open_tables.count() == 3
     assert not Registration.objects.filter(meeting=online).exists()
+    # Something to vote on at each table, in the languages people write.
+    said = Contribution.objects.filter(workshop__meeting=online)
+    assert {c.workshop_id for c in said} == set(open_tables.values_list("pk", flat=True))
+    assert all(c.moderation_status == ModerationStatus.PUBLISHED for c in said)
+    assert {"ary", "ary-Latn", "fr"} <= {c.language for c in said}
 
 
 def test_loading_again_the_same_day_changes_nothing(loaded) -> None:

@@ -39,6 +39,7 @@ ROLES = (
     "rapporteur",
     "analyst",
     "coordinator",
+    "neighbour_facilitator",
     "other_facilitator",
     "other_coordinator",
     "national",
@@ -58,6 +59,8 @@ class Place:
 class Matrix:
     here: Place
     elsewhere: Place
+    #: Another round table of the same meeting, with its own facilitator.
+    neighbour: Workshop
     users: dict[str, User | None]
     invitation: Invitation
 
@@ -128,6 +131,17 @@ def matrix(world: World) -> Matrix:
         status=Workshop.Status.OPEN,
         opened_at=starts,
     )
+    users["neighbour_facilitator"] = _user("neighbour-facilitator", Role.FACILITATOR)
+    neighbour = Workshop.objects.create(
+        meeting=world.meeting,
+        theme=world.workshop.theme,
+        position=world.workshop.position + 10,
+        title_ar="المائدة المجاورة",
+        title_fr="La table voisine",
+        facilitator=users["neighbour_facilitator"],
+        status=Workshop.Status.OPEN,
+        opened_at=starts,
+    )
     # The participant is registered here (their badge exists); nobody is, over there.
     meeting_register(meeting=world.meeting, participant=world.participant)
     invitation = Invitation.objects.create(
@@ -140,6 +154,7 @@ def matrix(world: World) -> Matrix:
     return Matrix(
         here=Place(world.consultation, world.meeting, world.workshop),
         elsewhere=Place(elsewhere, far_meeting, far_workshop),
+        neighbour=neighbour,
         users=users,
         invitation=invitation,
     )
@@ -156,14 +171,19 @@ def _roles(default: str, **exceptions: str) -> dict[str, str]:
 MANAGES_HERE = _roles(NO, coordinator=OK, national=OK)
 MANAGES_ELSEWHERE = _roles(NO, other_coordinator=OK, national=OK)
 # A meeting's door (check-in, attendance sheet): its managers and its round tables' staff.
-DOOR_HERE = _roles(NO, coordinator=OK, national=OK, facilitator=OK, rapporteur=OK)
+DOOR_HERE = _roles(
+    NO, coordinator=OK, national=OK, facilitator=OK, rapporteur=OK, neighbour_facilitator=OK
+)
 DOOR_ELSEWHERE = _roles(NO, other_coordinator=OK, national=OK, other_facilitator=OK)
 # The moderation queue: the managers and the facilitators of its round tables.
-QUEUE_HERE = _roles(NO, coordinator=OK, national=OK, facilitator=OK)
+QUEUE_HERE = _roles(NO, coordinator=OK, national=OK, facilitator=OK, neighbour_facilitator=OK)
 QUEUE_ELSEWHERE = _roles(NO, other_coordinator=OK, national=OK, other_facilitator=OK)
 # Closing an open round table: its facilitator, its rapporteur and the managers.
-CLOSE_HERE = DOOR_HERE
+CLOSE_HERE = _roles(NO, coordinator=OK, national=OK, facilitator=OK, rapporteur=OK)
 CLOSE_ELSEWHERE = DOOR_ELSEWHERE
+# The table next door, in the same meeting: its own facilitator, not this table's staff.
+CLOSE_NEIGHBOUR = _roles(NO, coordinator=OK, national=OK, neighbour_facilitator=OK)
+SPEAKERS_NEIGHBOUR = _roles(NO, neighbour_facilitator=OK)
 # Searching speakers: those who record for others at that table.
 SPEAKERS_HERE = _roles(NO, facilitator=OK, rapporteur=OK)
 SPEAKERS_ELSEWHERE = _roles(NO, other_facilitator=OK)
@@ -249,6 +269,12 @@ ROWS: list[Row] = [
             ),
         ]
     ],
+    ("contributions:workshop_close", lambda m: f"/w/{m.neighbour.pk}/close/", CLOSE_NEIGHBOUR),
+    (
+        "contributions:workshop_speakers",
+        lambda m: f"/w/{m.neighbour.pk}/speakers/?speaker_q=a",
+        SPEAKERS_NEIGHBOUR,
+    ),
     # One's own registration and badge: every signed-in person sees the registration page (a
     # participant who has not accepted the terms is asked to first); the badge is the registered
     # person's alone.

@@ -119,7 +119,9 @@ def demo_load(*, data_dir: Traversable | Path | None = None) -> DemoSummary:
     )
     contribution_vote_counters_recompute(contribution_ids=[c.pk for c in contributions.values()])
     consultation = meeting.consultation
-    demo_online_round_sync(meeting_file, consultation, users)
+    online_workshops, online_contributions = demo_online_round_sync(
+        meeting_file, consultation, users, participants
+    )
     _programme, measures = demo_programme_sync(
         read_yaml(data_dir, "programme.yaml"),
         consultation=consultation,
@@ -136,8 +138,8 @@ def demo_load(*, data_dir: Traversable | Path | None = None) -> DemoSummary:
     return DemoSummary(
         organisations=len(organisations),
         participants=len(participants),
-        workshops=len(workshops),
-        contributions=len(contributions),
+        workshops=len(workshops) + online_workshops,
+        contributions=len(contributions) + online_contributions,
         votes=votes,
         measures=measures,
         diagnosis=diagnosis,

@@ -10,19 +10,25 @@ from typing import Any
 
 from django.utils import timezone
 
+from tashawur.actors.models import Participant
 from tashawur.consultations.models import Consultation, Meeting, Theme, Workshop
 from tashawur.core.data import upsert
 from tashawur.core.models import User
 from tashawur.demo.sync import TIME_ZONE, local_datetime
+from tashawur.demo.workshops import demo_contributions_sync
 from tashawur.territories.models import Territory
 
 
 def demo_online_round_sync(
-    meeting_file: dict[str, Any], consultation: Consultation, users: dict[str, User]
-) -> Meeting | None:
+    meeting_file: dict[str, Any],
+    consultation: Consultation,
+    users: dict[str, User],
+    participants: dict[str, Participant],
+) -> tuple[int, int]:
+    """Returns how many round tables and contributions the round holds."""
     info = meeting_file.get("online_round")
     if not info:
-        return None
+        return 0, 0
     today = timezone.now().astimezone(TIME_ZONE).date()
     starts_at = local_datetime(today - dt.timedelta(days=int(info["opens_days_before"])), "09:00")
     ends_at = local_datetime(today + dt.timedelta(days=int(info["closes_days_after"])), "18:00")
@@ -41,8 +47,9 @@ def demo_online_round_sync(
             "status": Meeting.Status.OPEN,
         },
     )
+    workshops: dict[str, Workshop] = {}
     for item in info["workshops"]:
-        upsert(
+        workshops[item["theme"]], _ = upsert(
             Workshop,
             meeting=meeting,
             position=item["position"],
@@ -60,4 +67,13 @@ def demo_online_round_sync(
                 "closed_at": None,
             },
         )
-    return meeting
+    # What people wrote in the round's first week, so that a visitor finds something to vote on.
+    groups = [
+        {"theme": item["theme"], "contributions": item["contributions"]}
+        for item in info["workshops"]
+        if item.get("contributions")
+    ]
+    contributions, _ = demo_contributions_sync(
+        groups, workshops, participants, users["facilitator"]
+    )
+    return len(workshops), len(contributions)
