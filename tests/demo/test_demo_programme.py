@@ -309,9 +309,10 @@ def test_shipped_demo_programme_cites_findings_of_the_first_run(db, client, sett
     out = capsys.readouterr().out
     assert "Running the first synthesis…\nFirst synthesis done in " in out
     assert "The action programme's measures cite them (" in out
+    online = _shipped("meeting.yaml")["online_round"]["workshops"]  # the round after the day
     idea_of = {
         f"demo-{row['key']}": row["idea"]
-        for group in _shipped("contributions.yaml")["workshops"]
+        for group in [*_shipped("contributions.yaml")["workshops"], *online]
         for row in group["contributions"]
     }
     ideas_of_measure = {
