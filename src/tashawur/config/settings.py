@@ -209,6 +209,11 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("TASHAWUR_STATIC_ROOT", DATA_DIR / "static"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
+# Files no web server serves: evidence not yet public, voice notes. Views stream them after
+# checking who asks.
+TASHAWUR_PRIVATE_MEDIA_ROOT = Path(
+    os.environ.get("TASHAWUR_PRIVATE_MEDIA_ROOT", DATA_DIR / "private")
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

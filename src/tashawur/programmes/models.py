@@ -7,9 +7,13 @@ reader from a measure back to what people said (DESIGN.md §6: traceable). Write
 """
 
 import re
+import uuid
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage, Storage
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -31,6 +35,19 @@ measure_code_validator = RegexValidator(
     message=_("A measure's code is numbers joined by dots, such as 2 or 2.1."),
     code="code_invalid",
 )
+
+
+def private_storage() -> Storage:
+    """Files that are personal or not yet public: under ``TASHAWUR_PRIVATE_MEDIA_ROOT``, never
+    served as static or media files; views stream them after checking who asks."""
+    return FileSystemStorage(location=settings.TASHAWUR_PRIVATE_MEDIA_ROOT)
+
+
+def evidence_upload_to(instance: Any, filename: str) -> str:
+    """A random name under the measure's folder: the uploaded name (which may carry a person's
+    name) is not kept on disk."""
+    suffix = Path(filename).suffix.lower()[:10]
+    return f"programmes/evidence/{instance.measure_id}/{uuid.uuid4().hex}{suffix}"
 
 
 class Programme(TimeStampedModel):
@@ -148,6 +165,8 @@ class Measure(TimeStampedModel):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PLANNED
     )
+    #: Its place among its siblings (moved up and down in the programme workspace).
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
     findings = models.ManyToManyField(
         "diagnosis.Finding",
         verbose_name=_("findings it answers"),
@@ -211,6 +230,15 @@ class FundingLine(models.Model):
     )
     source = models.CharField(_("funding source"), max_length=32, choices=FundingSource.choices)
     amount = models.DecimalField(_("amount (MAD)"), max_digits=MONEY_DIGITS, decimal_places=2)
+    #: The call for projects it comes from (an INDH programme call, say), its co-financing rate
+    #: (the share of the measure's budget the source may cover) and its cap (the most it pays).
+    call = models.CharField(_("call for projects"), max_length=200, blank=True)
+    cofinancing_rate = models.DecimalField(
+        _("co-financing rate (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    cap = models.DecimalField(
+        _("cap (MAD)"), max_digits=MONEY_DIGITS, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("funding line")
@@ -296,6 +324,12 @@ class ProgressUpdate(models.Model):
         blank=True,
         related_name="+",
     )
+    #: A file or photo showing the progress; stored outside the public media and served only
+    #: through a view that checks ``evidence_public`` or the reader's rights.
+    evidence = models.FileField(
+        _("evidence"), upload_to=evidence_upload_to, storage=private_storage, blank=True
+    )
+    evidence_public = models.BooleanField(_("evidence shown in public"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # A double-clicked form or a replayed request records once.
     idempotency_key = models.CharField(  # noqa: DJ001 - NULL means no key; unique only when set
