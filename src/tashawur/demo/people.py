@@ -274,8 +274,13 @@ def demo_participants_sync(
 def demo_participant_user_link(
     user: User, rows: list[dict[str, Any]], participants: dict[str, Participant]
 ) -> None:
-    """The ``participant`` login speaks for the first participant who reads and writes."""
-    key = next(row["key"] for row in rows if row.get("reads", True))
+    """The ``participant`` login speaks for the row marked ``login: participant`` (one whose
+    proposal the programme answers, so the demo can follow it to a measure), else for the first
+    participant who reads and writes."""
+    key = next(
+        (row["key"] for row in rows if row.get("login") == "participant"),
+        next(row["key"] for row in rows if row.get("reads", True)),
+    )
     participant = participants[key]
     if participant.user_id == user.pk:
         return
