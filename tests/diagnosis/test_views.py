@@ -240,12 +240,16 @@ def test_post_anonymous_goes_to_sign_in(corpus: Corpus, client: Client) -> None:
     assert SynthesisRun.objects.count() == 0
 
 
-def test_get_on_the_run_url_is_not_allowed(corpus: Corpus, client: Client) -> None:
+def test_get_on_the_run_url_asks_for_confirmation_and_queues_nothing(
+    corpus: Corpus, client: Client
+) -> None:
     client.force_login(analyst_of(corpus.consultation))
 
     response = client.get(f"/c/{corpus.consultation.slug}/diagnosis/run/")
 
-    assert response.status_code == 405
+    assert response.status_code == 200
+    assert 'name="confirm" value="1"' in response.content.decode()
+    assert SynthesisRun.objects.count() == 0
 
 
 def test_draft_consultation_diagnosis_is_forbidden_to_the_public(

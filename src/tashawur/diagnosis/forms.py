@@ -153,3 +153,36 @@ class DiagnosisEntryMoveForm(forms.Form):
             "invalid_choice": _("Choose to move the entry up or down."),
         },
     )
+
+
+class CarryOverDecisionForm(forms.Form):
+    """A decision on what a new run could not carry over: a successor finding, or dismiss."""
+
+    successor = IdModelChoiceField(
+        label=_("Give it to"),
+        queryset=Finding.objects.none(),
+        required=False,
+        empty_label=_("Choose a finding"),
+        error_messages={"invalid_choice": _("Choose a finding from the list.")},
+    )
+    decision = forms.ChoiceField(
+        choices=[("pick", "pick"), ("dismiss", "dismiss")],
+        error_messages={
+            "required": _("Choose a finding, or dismiss."),
+            "invalid_choice": _("Choose a finding, or dismiss."),
+        },
+    )
+    # Where to go back: the diagnosis page or the editor.
+    back = forms.ChoiceField(
+        choices=[("", ""), ("editor", "editor")], required=False, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args: Any, findings: QuerySet[Finding], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["successor"].queryset = findings  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("decision") == "pick" and not cleaned.get("successor"):
+            self.add_error("successor", _("Choose the finding that takes this curation over."))
+        return cleaned

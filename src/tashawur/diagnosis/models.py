@@ -335,6 +335,8 @@ class CurationEvent(models.Model):
         RESET = "reset", _("Set back to proposed")
         MERGE = "merge", _("Merged")
         SPLIT = "split", _("Split")
+        # Replayed on a new run from the run shown before (``services.curation_carry_over``).
+        CARRIED = "carried", _("Carried over from the previous run")
 
     run = models.ForeignKey(
         SynthesisRun,
@@ -368,7 +370,9 @@ class CurationEvent(models.Model):
         ordering = ["run", "-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(action__in=["rename", "accept", "reject", "reset", "merge", "split"]),
+                condition=Q(
+                    action__in=["rename", "accept", "reject", "reset", "merge", "split", "carried"]
+                ),
                 name="curationevent_action_valid",
             ),
         ]
@@ -376,6 +380,101 @@ class CurationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.finding.key} {self.action} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class CarryOverIssue(models.Model):
+    """What a new run could not carry over from the curation of the run shown before, left for
+    the analyst to decide (``services.curation_carry_over``): a curated finding that vanished
+    or split across several new findings, a merge whose findings are gone, two curated findings
+    landing in one new finding with different titles or statuses, a written entry whose finding
+    has no successor. Resolved by picking a successor finding or by dismissing it."""
+
+    class Kind(models.TextChoices):
+        VANISHED = "vanished", _("Finding without a successor")
+        SPLIT = "split", _("Split across several findings")
+        MERGE = "merge", _("Merge that could not be made again")
+        CONFLICT = "conflict", _("Two curated findings in one")
+        ENTRY = "entry", _("Written entry without its finding")
+
+    class Resolution(models.TextChoices):
+        OPEN = "", _("To decide")
+        PICKED = "picked", _("Successor chosen")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    run = models.ForeignKey(
+        SynthesisRun,
+        verbose_name=_("synthesis run"),
+        on_delete=models.CASCADE,
+        related_name="carry_over_issues",
+    )
+    # The finding of an earlier run whose curation (or citation) waits for a decision.
+    old_finding = models.ForeignKey(
+        Finding,
+        verbose_name=_("earlier finding"),
+        on_delete=models.CASCADE,
+        related_name="carry_over_issues",
+    )
+    old_finding_key = models.CharField(_("earlier finding key"), max_length=32)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    entry = models.ForeignKey(
+        "DiagnosisEntry",
+        verbose_name=_("diagnosis entry"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="carry_over_issues",
+    )
+    # The curation events it stands for, the candidate successors and what the old finding
+    # carried (titles, status).
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+    resolution = models.CharField(
+        _("decision"), max_length=16, choices=Resolution.choices, default="", blank=True
+    )
+    successor = models.ForeignKey(
+        Finding,
+        verbose_name=_("successor chosen"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("curation to decide")
+        verbose_name_plural = _("curation to decide")
+        ordering = ["run", "created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["vanished", "split", "merge", "conflict", "entry"]),
+                name="carryoverissue_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolution="", resolved_at__isnull=True)
+                | (Q(resolution__in=["picked", "dismissed"]) & Q(resolved_at__isnull=False)),
+                name="carryoverissue_resolved_has_a_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="entry") | Q(entry__isnull=False),
+                name="carryoverissue_entry_kind_names_it",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.old_finding_key} {self.kind}"
+
+    @property
+    def is_open(self) -> bool:
+        return not self.resolution
 
 
 class OpinionGroup(models.Model):

@@ -22,7 +22,9 @@ from tashawur.contributions.models import Channel, Contribution, Language
 from tashawur.core.privacy import anonymity_k, groups_shown
 from tashawur.diagnosis import rules
 from tashawur.diagnosis.models import (
+    CarryOverIssue,
     CurationEvent,
+    DiagnosisEntry,
     DiagnosisPublication,
     Finding,
     FindingContribution,
@@ -122,6 +124,74 @@ class GroupItem:
 
 
 @dataclass
+class CarryOverItem:
+    """A decision left by the carry-over of curation to ``issue.run``: the earlier finding,
+    the new findings sharing its contributions (``candidates``) and all it may be given to."""
+
+    issue: CarryOverIssue
+    candidates: list[tuple[Finding, int]]  # finding, contributions shared
+    choices: list[Finding]
+
+
+def carry_over_items(run: SynthesisRun) -> list[CarryOverItem]:
+    """The open decisions of the carry-over to ``run``, oldest first, in three queries."""
+    issues = list(
+        run.carry_over_issues.filter(resolution="")
+        .select_related("old_finding", "entry")
+        .order_by("created_at", "pk")
+    )
+    if not issues:
+        return []
+    choices = list(run.findings.exclude(status__in=FINDINGS_HIDDEN).order_by("position"))
+    by_pk = {f.pk: f for f in choices}
+    return [
+        CarryOverItem(
+            issue=issue,
+            candidates=[
+                (by_pk[int(c["id"])], int(c["overlap"]))
+                for c in issue.details.get("candidates", [])
+                if int(c["id"]) in by_pk
+            ],
+            choices=choices,
+        )
+        for issue in issues
+    ]
+
+
+@dataclass(frozen=True)
+class CarryOverPreview:
+    """What a new run will carry over of the curation of ``run``, and what may need a
+    decision, for the confirmation before a re-run."""
+
+    run: SynthesisRun
+    titles: int
+    accepted: int
+    rejected: int
+    merges: int
+    splits: int
+    entries: int
+    open_decisions: int
+
+    @property
+    def total(self) -> int:
+        return self.titles + self.accepted + self.rejected + self.merges + self.splits
+
+
+def carry_over_preview(run: SynthesisRun) -> CarryOverPreview:
+    findings = run.findings.exclude(status=Finding.Status.MERGED)
+    return CarryOverPreview(
+        run=run,
+        titles=findings.exclude(title_override_ar="", title_override_fr="").count(),
+        accepted=findings.filter(status=Finding.Status.ACCEPTED).count(),
+        rejected=findings.filter(status=Finding.Status.REJECTED).count(),
+        merges=run.findings.filter(status=Finding.Status.MERGED).count(),
+        splits=run.curation_events.filter(action=CurationEvent.Action.SPLIT).count(),
+        entries=DiagnosisEntry.objects.filter(findings__run=run).distinct().count(),
+        open_decisions=run.carry_over_issues.filter(resolution="").count(),
+    )
+
+
+@dataclass
 class DiagnosisPage:
     """The diagnosis of a consultation as the run it shows stored it, with what its analysts
     may do."""
@@ -143,6 +213,8 @@ class DiagnosisPage:
     curation_events: int = 0
     # The written diagnosis: its latest publication (what the public reads), if any.
     publication: DiagnosisPublication | None = None
+    # What the last run could not carry over of the curation before it, to decide.
+    carry_over: list[CarryOverItem] = field(default_factory=list)
 
     @property
     def pending(self) -> bool:
@@ -268,6 +340,7 @@ def diagnosis_page(*, slug: str, user: Any, dimension: str | None = None) -> Dia
             run.findings.filter(status=Finding.Status.REJECTED).order_by("position")
         )
         diagnosis.curation_events = run.curation_events.count()
+        diagnosis.carry_over = carry_over_items(run)
 
     visible = run.findings.exclude(status__in=FINDINGS_HIDDEN)
     per_dimension = dict(visible.order_by().values_list("dimension").annotate(n=Count("pk")))

@@ -28,6 +28,11 @@ urlpatterns = [
         views.finding_split,
         name="finding_split",
     ),
+    path(
+        "c/<slug:slug>/diagnosis/carry-over/<id:pk>/",
+        views.carry_over_decide,
+        name="carry_over_decide",
+    ),
     path("c/<slug:slug>/diagnosis/published/", views.diagnosis_published, name="published"),
     path("c/<slug:slug>/diagnosis/write/", views.diagnosis_editor, name="editor"),
     path(

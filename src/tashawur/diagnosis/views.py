@@ -8,12 +8,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext, ngettext
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from tashawur.consultations.selectors import consultation_get_for_user
@@ -21,6 +21,7 @@ from tashawur.core.errors import DomainError
 from tashawur.core.htmx import HtmxHttpRequest
 from tashawur.diagnosis import pages, rules, selectors, services, written_pages
 from tashawur.diagnosis.forms import (
+    CarryOverDecisionForm,
     DiagnosisEntryForm,
     DiagnosisEntryMoveForm,
     FindingMergeForm,
@@ -28,7 +29,7 @@ from tashawur.diagnosis.forms import (
     FindingSplitForm,
     FindingStatusForm,
 )
-from tashawur.diagnosis.models import DiagnosisEntry, Finding
+from tashawur.diagnosis.models import CarryOverIssue, DiagnosisEntry, Finding, SynthesisRun
 from tashawur.diagnosis.services import synthesis_run_request
 
 #: While a run is queued or running, the page reloads itself this often (seconds; no script).
@@ -60,12 +61,27 @@ def consultation_diagnosis(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def run_request(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET: what a new run will carry over of the curation, and the button that confirms it.
+    POST: queue the run; once a run has succeeded (there is curation to carry over), only
+    with ``confirm=1``, else back to the confirmation."""
     consultation = consultation_get_for_user(slug=slug, user=request.user)
     if not rules.can_run_consultation_synthesis(request.user, consultation):
         raise PermissionDenied
+    current = SynthesisRun.objects.current_for(consultation)
+    if request.method != "POST":
+        return render(
+            request,
+            "diagnosis/run_confirm.html",
+            {
+                "consultation": consultation,
+                "preview": pages.carry_over_preview(current) if current else None,
+            },
+        )
+    if current is not None and request.POST.get("confirm") != "1":
+        return HttpResponseRedirect(reverse("diagnosis:run", args=[consultation.slug]))
     try:
         synthesis_run_request(consultation=consultation, user=request.user)
     except DomainError as error:
@@ -239,6 +255,50 @@ def finding_split(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
                 location=_finding_url(slug, new.pk),
             )
     return _invalid(request, slug, pk, partial="members", split_form=form)
+
+
+@require_POST
+@login_required
+def carry_over_decide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Decide what a new run could not carry over: give it to a finding, or dismiss it."""
+    consultation = consultation_get_for_user(slug=slug, user=request.user)
+    if not rules.can_curate_findings(request.user, consultation):
+        raise PermissionDenied
+    issue = (
+        CarryOverIssue.objects.select_related("run__consultation")
+        .filter(pk=pk, run__consultation=consultation)
+        .first()
+    )
+    if issue is None:
+        raise Http404
+    form = CarryOverDecisionForm(
+        request.POST,
+        findings=Finding.objects.filter(run=issue.run).exclude(status=Finding.Status.MERGED),
+    )
+    back = (
+        _editor_url(slug)
+        if request.POST.get("back") == "editor"
+        else reverse("diagnosis:consultation", args=[slug])
+    )
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, str(errors[0]))
+        return HttpResponseRedirect(f"{back}#carry-over")
+    try:
+        services.carry_over_issue_resolve(
+            issue=issue,
+            user=request.user,
+            successor=form.cleaned_data["successor"],
+            dismiss=form.cleaned_data["decision"] == "dismiss",
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return HttpResponseRedirect(f"{back}#carry-over")
+    if form.cleaned_data["decision"] == "dismiss":
+        messages.success(request, gettext("Dismissed: this curation is left behind."))
+    else:
+        messages.success(request, gettext("The chosen finding takes this curation over."))
+    return HttpResponseRedirect(f"{back}#carry-over")
 
 
 # -- writing the diagnosis ----------------------------------------------------------------------

@@ -4,11 +4,18 @@ then write the diagnosis on it and publish it.
 - ``runs``: request, execute (the background task), lease and recovery of synthesis runs;
 - ``storing``: what a run reads and how its findings and opinion map are stored;
 - ``curation``: rename, accept or reject, merge and split the findings of the run shown;
+- ``carry_over``: that curation replayed on a new run, and what it cannot carry, to decide;
 - ``writing``: the diagnosis's entries, proposed entries, and publication.
 
 Callers import the public names from here (``from tashawur.diagnosis import services``).
 """
 
+from tashawur.diagnosis.services.carry_over import (
+    JACCARD_MIN,
+    CarryOver,
+    carry_over_issue_resolve,
+    curation_carry_over,
+)
 from tashawur.diagnosis.services.curation import (
     QUOTES_MAX,
     TITLE_MAX_LENGTH,
@@ -52,14 +59,18 @@ __all__ = [
     "DEFAULT_RUN_LEASE_SECONDS",
     "EMBEDDERS",
     "HEARTBEATS_PER_LEASE",
+    "JACCARD_MIN",
     "OPINION_MIN_PARTICIPANTS",
     "OPINION_MIN_STATEMENTS",
     "QUOTES_MAX",
     "RANDOM_STATE",
     "STATEMENT_MAX_LENGTH",
     "TITLE_MAX_LENGTH",
+    "CarryOver",
     "RunsRecovered",
     "SynthesisRunError",
+    "carry_over_issue_resolve",
+    "curation_carry_over",
     "diagnosis_entries_propose",
     "diagnosis_entry_create",
     "diagnosis_entry_delete",

@@ -112,8 +112,19 @@ def _title_clean(title: str, *, field: str) -> str:
 
 
 def _event_record(
-    *, run: SynthesisRun, finding: Finding, action: str, user: Any, details: dict[str, Any]
+    *,
+    run: SynthesisRun,
+    finding: Finding,
+    action: str,
+    user: Any,
+    details: dict[str, Any],
+    carried: dict[str, Any] | None = None,
 ) -> CurationEvent:
+    """Record a curation action; one replayed from an earlier run (``carried``: where it came
+    from) is recorded as ``carried`` with the action it replays in its details."""
+    if carried is not None:
+        details = {"action": action, **details, "source": carried}
+        action = CurationEvent.Action.CARRIED
     return CurationEvent.objects.create(
         run=run,
         finding=finding,
@@ -136,22 +147,39 @@ def finding_rename(
     run = _run_lock_current(finding.run_id)
     locked = _finding_lock(finding.pk, run)
     _finding_check_not_merged(locked)
-    before = {"ar": locked.title_override_ar, "fr": locked.title_override_fr}
-    if new_ar is not None:
-        locked.title_override_ar = new_ar
-    if new_fr is not None:
-        locked.title_override_fr = new_fr
-    after = {"ar": locked.title_override_ar, "fr": locked.title_override_fr}
-    if after != before:
-        locked.save(update_fields=["title_override_ar", "title_override_fr"])
-        _event_record(
-            run=run,
-            finding=locked,
-            action=CurationEvent.Action.RENAME,
-            user=user,
-            details={"before": before, "after": after},
-        )
+    rename_apply(run=run, finding=locked, title_ar=new_ar, title_fr=new_fr, user=user)
     return locked
+
+
+def rename_apply(
+    *,
+    run: SynthesisRun,
+    finding: Finding,
+    title_ar: str | None,
+    title_fr: str | None,
+    user: Any,
+    carried: dict[str, Any] | None = None,
+) -> bool:
+    """Set the titles of a locked, unmerged finding of the locked ``run`` (checked and cleaned
+    by the caller) and record it; whether anything changed."""
+    before = {"ar": finding.title_override_ar, "fr": finding.title_override_fr}
+    if title_ar is not None:
+        finding.title_override_ar = title_ar
+    if title_fr is not None:
+        finding.title_override_fr = title_fr
+    after = {"ar": finding.title_override_ar, "fr": finding.title_override_fr}
+    if after == before:
+        return False
+    finding.save(update_fields=["title_override_ar", "title_override_fr"])
+    _event_record(
+        run=run,
+        finding=finding,
+        action=CurationEvent.Action.RENAME,
+        user=user,
+        details={"before": before, "after": after},
+        carried=carried,
+    )
+    return True
 
 
 _STATUS_ACTIONS = {
@@ -173,18 +201,34 @@ def finding_status_set(*, finding: Finding, user: Any, status: str) -> Finding:
     run = _run_lock_current(finding.run_id)
     locked = _finding_lock(finding.pk, run)
     _finding_check_not_merged(locked)
-    if locked.status != status:
-        before = locked.status
-        locked.status = status
-        locked.save(update_fields=["status"])
-        _event_record(
-            run=run,
-            finding=locked,
-            action=_STATUS_ACTIONS[Finding.Status(status)],
-            user=user,
-            details={"before": before, "after": status},
-        )
+    status_apply(run=run, finding=locked, status=status, user=user)
     return locked
+
+
+def status_apply(
+    *,
+    run: SynthesisRun,
+    finding: Finding,
+    status: str,
+    user: Any,
+    carried: dict[str, Any] | None = None,
+) -> bool:
+    """Set the status (proposed, accepted, rejected) of a locked, unmerged finding of the
+    locked ``run`` and record it; whether it changed."""
+    if finding.status == status:
+        return False
+    before = finding.status
+    finding.status = status
+    finding.save(update_fields=["status"])
+    _event_record(
+        run=run,
+        finding=finding,
+        action=_STATUS_ACTIONS[Finding.Status(status)],
+        user=user,
+        details={"before": before, "after": status},
+        carried=carried,
+    )
+    return True
 
 
 def _profiles_combine(findings: Sequence[Finding]) -> dict[str, list[dict[str, Any]]]:
@@ -320,7 +364,20 @@ def findings_merge(*, target: Finding, sources: Sequence[Finding], user: Any) ->
         )
     for source in locked_sources:
         _finding_check_not_merged(source, field="sources")
+    return merge_apply(run=run, target=locked_target, sources=locked_sources, user=user)
 
+
+def merge_apply(
+    *,
+    run: SynthesisRun,
+    target: Finding,
+    sources: Sequence[Finding],
+    user: Any,
+    carried: dict[str, Any] | None = None,
+) -> Finding:
+    """Merge the locked, unmerged ``sources`` into the locked, shown ``target`` of the locked
+    ``run`` (all checked by the caller) and record it."""
+    locked_target, locked_sources = target, list(sources)
     quotes = list(
         FindingContribution.objects.filter(
             finding__in=[locked_target, *locked_sources], is_representative=True
@@ -356,6 +413,7 @@ def findings_merge(*, target: Finding, sources: Sequence[Finding], user: Any) ->
             "merged_ids": [s.pk for s in locked_sources],
             "contributions_moved": moved,
         },
+        carried=carried,
     )
     return locked_target
 
@@ -423,6 +481,26 @@ def finding_split(
             code="split_all_members",
             field="contributions",
         )
+    return split_apply(
+        run=run, source=source, chosen=chosen, title_ar=new_ar, title_fr=new_fr, user=user
+    )
+
+
+def split_apply(
+    *,
+    run: SynthesisRun,
+    source: Finding,
+    chosen: Sequence[int],
+    title_ar: str,
+    title_fr: str,
+    user: Any,
+    carried: dict[str, Any] | None = None,
+) -> Finding:
+    """Move the ``chosen`` members of the locked, unmerged ``source`` of the locked ``run``
+    (some of its members, not all: checked by the caller) into a new finding titled
+    ``title_ar``/``title_fr``, record it and return the new finding."""
+    new_ar, new_fr = title_ar, title_fr
+    citations = list(FindingContribution.objects.filter(finding=source))
     quoted = [
         c.contribution_id
         for c in sorted(citations, key=lambda c: c.rank or 0)
@@ -467,8 +545,9 @@ def finding_split(
         details={
             "new_finding": new.key,
             "new_finding_id": new.pk,
-            "contributions": chosen,
+            "contributions": list(chosen),
             "contributions_moved": len(moving),
         },
+        carried=carried,
     )
     return new

@@ -126,7 +126,17 @@ def dominant_dimension(counts: Mapping[str, int]) -> str:
 def result_store(
     run: SynthesisRun, inputs: RunInputs, result: SynthesisResult, opinions: OpinionMap | None
 ) -> SynthesisRun:
-    """Write the findings, their citations and the opinion map, and close the run."""
+    """Write the findings, their citations and the opinion map, close the run, and carry the
+    curation of the run shown until now over to it (``carry_over.curation_carry_over``)."""
+    # Imported here: the carry-over replays curation, whose module imports this one.
+    from tashawur.diagnosis.services.carry_over import curation_carry_over
+
+    previous = (
+        SynthesisRun.objects.filter(consultation_id=run.consultation_id)
+        .shown_first()
+        .exclude(pk=run.pk)
+        .first()
+    )
     themes = {t.id: t for t in result.themes}
     canonical_of: dict[str, str] = {}
     for group in result.duplicates:
@@ -222,6 +232,9 @@ def result_store(
     if not closed:
         # Taken for abandoned (and marked failed) while it ran: its findings go with it.
         raise SynthesisRunError("the run was marked failed while it was running", code="abandoned")
+    # The run is now the one the diagnosis shows (in this transaction): its curation is replayed
+    # on it before anyone else sees it.
+    curation_carry_over(run=run, previous=previous)
     return run
 
 
