@@ -32,6 +32,13 @@ def _empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _private_media(tmp_path_factory, settings):
+    """Private files (evidence, uploads waiting for confirmation) go to a folder of the test
+    session's, never to the checkout's var/private."""
+    settings.TASHAWUR_PRIVATE_MEDIA_ROOT = tmp_path_factory.getbasetemp() / "private"
+
+
 @pytest.fixture
 def frozen_rate_windows(monkeypatch):
     """django-ratelimit counts in fixed windows that end at a time of their own: a test that

@@ -3,8 +3,11 @@ language, under the page's access rules."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,9 +18,9 @@ from pypdf import PdfReader
 
 from tashawur.core.roles import Role
 from tashawur.programmes import pdf, selectors
-from tests.actors.factories import UserFactory
+from tests.actors.factories import OrganisationFactory, UserFactory
 from tests.programmes.factories import ProgrammeFactory, finding_in, run_make
-from tests.web.test_programme_page import adopted_programme
+from tests.web.test_programme_page import MIXED_NOTE, accountable_programme, adopted_programme
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +49,8 @@ def link_targets(reader: PdfReader) -> list[str]:
     ]
 
 
-def test_the_pdf_is_an_arabic_attachment_by_default(client: Client) -> None:
+def test_the_pdf_is_an_arabic_attachment_by_default(client: Client, settings) -> None:
+    settings.TASHAWUR_PUBLIC_URL = "http://testserver"
     adopted_programme()
 
     response = client.get("/c/souss-massa/programme/pdf/")
@@ -72,7 +76,8 @@ def test_the_pdf_is_an_arabic_attachment_by_default(client: Client) -> None:
     assert "1 / 1" in text  # page numbers
 
 
-def test_the_pdf_is_french_under_fr(client: Client) -> None:
+def test_the_pdf_is_french_under_fr(client: Client, settings) -> None:
+    settings.TASHAWUR_PUBLIC_URL = "http://testserver"
     adopted_programme()
 
     response = client.get("/fr/c/souss-massa/programme/pdf/")
@@ -92,7 +97,10 @@ def test_the_pdf_is_french_under_fr(client: Client) -> None:
     assert "http://testserver/fr/c/souss-massa/programme/" in text
 
 
-def test_the_pdf_lists_each_measures_findings_as_the_page_resolves_them(client: Client) -> None:
+def test_the_pdf_lists_each_measures_findings_as_the_page_resolves_them(
+    client: Client, settings
+) -> None:
+    settings.TASHAWUR_PUBLIC_URL = "http://testserver"
     programme = adopted_programme()
     fair = programme.measures.get(code="1.1")
     first_run = fair.findings.get().run
@@ -200,3 +208,106 @@ def test_the_print_template_is_right_to_left_in_arabic(rf) -> None:
     assert '<html lang="ar" dir="rtl">' in html
     assert ARABIC_TITLE in html
     assert '@font-face {\n  font-family: "Noto Sans Arabic";' in html
+
+
+# --- accountability at a glance, in print ----------------------------------------------------
+
+PDFTOTEXT = shutil.which("pdftotext")
+#: Bidi controls pdftotext writes around runs (LRM, RLM, embeddings, isolates).
+_BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
+
+
+def pdftotext(content: bytes) -> str:
+    """The PDF's text as poppler's ``pdftotext`` reads it, in reading order."""
+    result = subprocess.run(  # noqa: S603 - a fixed command on bytes the test made
+        [PDFTOTEXT, "-", "-"], input=content, capture_output=True, check=True, timeout=60
+    )
+    return result.stdout.decode()
+
+
+@pytest.mark.skipif(PDFTOTEXT is None, reason="needs poppler's pdftotext")
+def test_french_inside_the_arabic_pdf_keeps_its_punctuation_at_its_end(client: Client) -> None:
+    programme = accountable_programme()
+    partner = OrganisationFactory(name="Conseil régional, Souss-Massa.", name_fr="")
+    programme.measures.get(code="1").partners.add(partner)
+
+    text = pdftotext(client.get("/c/accounts/programme/pdf/").content)
+
+    lines = [line.translate(_BIDI_CONTROLS).strip() for line in text.splitlines()]
+    assert MIXED_NOTE in lines  # the French description, its full stop at its end
+    assert "Conseil régional, Souss-Massa." in text
+    for wrong in (".Un comité", ",Un comité", "Un comité régional ,", ".Conseil régional"):
+        assert wrong not in text
+
+
+@pytest.mark.skipif(PDFTOTEXT is None, reason="needs poppler's pdftotext")
+def test_the_pdf_footer_names_the_site_not_the_server(client: Client, settings) -> None:
+    accountable_programme()
+
+    behind_a_proxy = client.get("/fr/c/accounts/programme/pdf/", HTTP_HOST="127.0.0.1")
+
+    text = pdftotext(behind_a_proxy.content)
+    assert "127.0.0.1" not in text
+    assert "Tashawur · Généré le" in text
+    assert "http" not in text  # no public address is set: the PDF links nowhere
+    assert "/c/accounts/" not in "".join(link_targets(read(behind_a_proxy.content)[0]))
+
+    settings.TASHAWUR_SITE_NAME = "Tashawur Souss-Massa"
+    settings.TASHAWUR_PUBLIC_URL = "https://tashawur.example"
+    response = client.get("/fr/c/accounts/programme/pdf/", HTTP_HOST="127.0.0.1")
+    text = pdftotext(response.content)
+    assert "Tashawur Souss-Massa · Généré le" in text
+    assert "https://tashawur.example/fr/c/accounts/programme/" in "".join(text.split())
+    assert "127.0.0.1" not in text
+    assert all(
+        target.startswith("https://tashawur.example/fr/c/accounts/diagnosis/findings/")
+        for target in link_targets(read(response.content)[0])
+    )
+
+
+def test_the_pdf_shows_totals_indicators_and_findings_by_title(client: Client) -> None:
+    accountable_programme()
+
+    text = read(client.get("/fr/c/accounts/programme/pdf/").content)[1].replace("\xa0", " ")
+
+    assert "Budget avec ses sous-mesures 19 000 000 MAD" in text
+    assert "Financement trouvé avec ses sous-mesures 15 500 000 MAD" in text
+    assert "15 500 000 MAD (82 % du budget)" in text
+    assert "Réunions du comité régional tenues" in text
+    assert "Valeur de référence 0" in text
+    assert "Dernière valeur 9 au 20 décembre 2022" in text
+    assert "Cible 10" in text
+    assert "Une coordination faible · F1" in text  # the analyst's title, then its number
+    assert "Constat F2" in text  # a finding without a label, by its number
+
+
+def test_the_print_template_draws_indicators_as_svg_and_moroccan_months(rf) -> None:
+    """What WeasyPrint lays out. Its Arabic words cannot be read back from the PDF (Noto Sans
+    Arabic draws letters from shared skeletons and dots, and pdftotext maps each dot to
+    whichever letter first used it), so the month names are checked here."""
+    programme = accountable_programme()
+    request = rf.get("/c/accounts/programme/pdf/")
+    request.user = UserFactory.build()
+    with translation.override("ar"):
+        html = render_to_string(
+            "programmes/programme_print.html",
+            {
+                "consultation": programme.consultation,
+                "programme": programme,
+                "report": selectors.programme_report(programme=programme),
+                "generated_at": dt.datetime(2026, 8, 14, 9, 30, tzinfo=dt.UTC),
+                "site_name": "Tashawur",
+                "font_faces": pdf.font_faces(),
+            },
+            request=request,
+        )
+    assert html.count('<svg class="indicator-chart"') == 1
+    assert '<polyline points="5,59 ' in html
+    assert "أُنشئ في 14 غشت 2026، 10:30" in html  # the footer's date, in Moroccan Arabic
+    for moroccan in ("من 1 غشت، 2019", "من 1 شتنبر، 2019", "إلى 20 دجنبر، 2022"):
+        assert moroccan in html
+    for mashriq in ("أغسطس", "سبتمبر", "ديسمبر", "آب", "أيلول", "كانون"):
+        assert mashriq not in html
+    assert '<p dir="ltr">Un comité régional' in html

@@ -11,6 +11,10 @@
 - ``TASHAWUR_ALLOWED_HOSTS``: comma-separated host names.
 - ``REDIS_URL`` and the ``TASHAWUR_RATE_*``, ``TASHAWUR_LOGIN_*`` settings: the cache and the
   rate limits (the "Limits" block below; docs/deployment.md, "Limits").
+- ``TASHAWUR_MEASURES_FILE_MAX_BYTES`` and ``TASHAWUR_MEASURES_FILE_MAX_ROWS``: the largest CSV or
+  XLSX file of a programme's measures accepted for import (default 2 MiB and 5,000 rows).
+- ``TASHAWUR_EVIDENCE_MAX_BYTES``: the largest evidence file (photo or PDF) of a programme's
+  progress update (default 5 MiB), checked before the upload is read.
 - ``TASHAWUR_MAX_FORM_BYTES``: the largest form body accepted (default 524288, 512 KiB); a larger
   one gets the translated 413 "too long" page (the API's JSON error under ``/api/``).
 - ``TASHAWUR_EMAIL_BACKEND``, ``TASHAWUR_EMAIL_HOST``, ``_PORT``, ``_HOST_USER``,
@@ -214,6 +218,10 @@ MEDIA_ROOT = DATA_DIR / "media"
 TASHAWUR_PRIVATE_MEDIA_ROOT = Path(
     os.environ.get("TASHAWUR_PRIVATE_MEDIA_ROOT", DATA_DIR / "private")
 )
+# The largest evidence file (a photo or a PDF of a measure's progress), checked before reading.
+TASHAWUR_EVIDENCE_MAX_BYTES = int(
+    os.environ.get("TASHAWUR_EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024))
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -232,6 +240,12 @@ WHITENOISE_USE_FINDERS = ENV != "production"
 # pasted megabyte of Arabic and one of ASCII get the same translated 413 page (config/handlers.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("TASHAWUR_MAX_FORM_BYTES", str(512 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A programme's measures as a file (programmes.measure_files): its size and rows, checked
+# before it is parsed.
+TASHAWUR_MEASURES_FILE_MAX_BYTES = int(
+    os.environ.get("TASHAWUR_MEASURES_FILE_MAX_BYTES", str(2 * 1024 * 1024))
+)
+TASHAWUR_MEASURES_FILE_MAX_ROWS = int(os.environ.get("TASHAWUR_MEASURES_FILE_MAX_ROWS", "5000"))
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 TASKS = {
@@ -248,6 +262,11 @@ TASKS = {
 TASHAWUR_OPEN_DATA_K = int(os.environ.get("TASHAWUR_OPEN_DATA_K", "5"))
 # The lease of a running synthesis run: its worker renews it every sixth of it (services.py).
 TASHAWUR_RUN_LEASE_SECONDS = int(os.environ.get("TASHAWUR_RUN_LEASE_SECONDS", "30"))
+# The site's public name and address, as documents made to leave the site (the programme's PDF)
+# name it: never the address a request happened to reach (127.0.0.1 behind a proxy). Without
+# an address, a PDF names the site and links nowhere.
+TASHAWUR_SITE_NAME = os.environ.get("TASHAWUR_SITE_NAME", "Tashawur").strip() or "Tashawur"
+TASHAWUR_PUBLIC_URL = os.environ.get("TASHAWUR_PUBLIC_URL", "").strip().rstrip("/")
 
 # --- Limits (docs/deployment.md, "Limits") -------------------------------------------------
 # A rate is "count/period", the period in s, m, h or d with an optional multiplier ("10/m",

@@ -249,8 +249,9 @@ class MeasureAdmin(ServiceWritesAdmin):
     inlines = [FundingLineInline, IndicatorInline]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        # A new measure starts planned (measure_add); a measure stays in its programme.
-        return ("status",) if obj is None else ("programme",)
+        # A new measure starts planned (measure_add); a measure stays in its programme; its place
+        # among its siblings moves in the programme workspace (measure_shift).
+        return ("status", "position") if obj is None else ("programme", "position")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

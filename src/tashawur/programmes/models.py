@@ -37,10 +37,23 @@ measure_code_validator = RegexValidator(
 )
 
 
+class PrivateStorage(FileSystemStorage):
+    """``TASHAWUR_PRIVATE_MEDIA_ROOT``, read at each use rather than once when the model class
+    is built, so that a deployment's or a test's setting is the one that holds."""
+
+    @property
+    def base_location(self) -> str:
+        return str(settings.TASHAWUR_PRIVATE_MEDIA_ROOT)
+
+    @property
+    def location(self) -> str:
+        return str(Path(self.base_location).resolve())
+
+
 def private_storage() -> Storage:
     """Files that are personal or not yet public: under ``TASHAWUR_PRIVATE_MEDIA_ROOT``, never
     served as static or media files; views stream them after checking who asks."""
-    return FileSystemStorage(location=settings.TASHAWUR_PRIVATE_MEDIA_ROOT)
+    return PrivateStorage()
 
 
 def evidence_upload_to(instance: Any, filename: str) -> str:

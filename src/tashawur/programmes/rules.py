@@ -18,11 +18,15 @@ def can_edit_programme(user: Any, consultation: Consultation) -> bool:
     return consultation_rules.can_manage_consultation(user, consultation)
 
 
-def can_view_programme(user: Any, programme: Programme) -> bool:
-    consultation = programme.consultation
-    if (
+def is_programme_public(programme: Programme) -> bool:
+    """Adopted (or closed), of a consultation that is public."""
+    return (
         programme.status != Programme.Status.DRAFT
-        and consultation.status != Consultation.Status.DRAFT
-    ):
+        and programme.consultation.status != Consultation.Status.DRAFT
+    )
+
+
+def can_view_programme(user: Any, programme: Programme) -> bool:
+    if is_programme_public(programme):
         return True
-    return can_edit_programme(user, consultation)
+    return can_edit_programme(user, programme.consultation)

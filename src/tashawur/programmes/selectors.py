@@ -6,7 +6,12 @@ Progress rolls up the tree: a measure without sub-measures stands at its latest 
 its sub-measures, the weights normalised by their sum (so they need not add up to 100).
 Cancelled sub-measures leave the average (a measure whose sub-measures are all cancelled
 falls back on its own latest update); when every weight is 0 the sub-measures count equally.
-A measure's budget is its own envelope, not counting its sub-measures'.
+A measure's budget is its own envelope, not counting its sub-measures'; budgets and funding roll
+up the tree the same way (``MeasureNode.subtree_budget``, ``subtree_funded``), and the programme's
+totals are those of all its measures. Spending is not tracked: nothing here says what was spent.
+
+Each indicator comes with its values over time (the progress updates that report one, by date)
+and the geometry of its small chart (``charts``).
 
 The findings a measure cites are shown as the diagnosis now reads them
 (``diagnosis.selectors.findings_resolve``): the citation itself is never rewritten.
@@ -30,10 +35,11 @@ from django.utils import timezone
 from tashawur.consultations.selectors import consultation_get_for_user
 from tashawur.diagnosis.models import Finding
 from tashawur.diagnosis.selectors import ResolvedFinding, findings_for_citation, findings_resolve
-from tashawur.programmes import rules
+from tashawur.programmes import charts, rules
 from tashawur.programmes.models import (
     FundingLine,
     FundingSource,
+    Indicator,
     Measure,
     Programme,
     ProgressUpdate,
@@ -59,6 +65,11 @@ def code_sort_key(code: str) -> tuple[tuple[int, int, str], ...]:
     )
 
 
+def measure_sort_key(measure: Measure) -> tuple[int, tuple[tuple[int, int, str], ...]]:
+    """Siblings in the order set in the programme workspace (``position``), then by code."""
+    return (measure.position, code_sort_key(measure.code))
+
+
 def weighted_progress(parts: Iterable[tuple[Decimal, Decimal]]) -> Decimal | None:
     """The weight-weighted average of ``(weight, progress)`` pairs, weights normalised by their
     sum; equal weights when they are all 0; None when there is nothing to average."""
@@ -76,6 +87,61 @@ def as_percent(progress: Decimal) -> int:
     return int(progress.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+@dataclass(frozen=True)
+class IndicatorValue:
+    on: dt.date
+    value: Decimal
+
+
+@dataclass
+class IndicatorSeries:
+    """An indicator with its reported values by date, and its chart."""
+
+    indicator: Indicator
+    values: list[IndicatorValue]
+    chart: charts.IndicatorChart
+
+    @property
+    def latest(self) -> IndicatorValue | None:
+        return self.values[-1] if self.values else None
+
+    @property
+    def percent_of_way(self) -> int | None:
+        """How far the latest value has come from the baseline toward the target, in percent
+        (below 0 when it went the wrong way, above 100 past the target); None before any
+        value."""
+        latest = self.latest
+        if latest is None:
+            return None
+        indicator = self.indicator
+        return as_percent(
+            (latest.value - indicator.baseline) * 100 / (indicator.target - indicator.baseline)
+        )
+
+
+def indicator_series(
+    indicator: Indicator, *, starts_on: dt.date, ends_on: dt.date
+) -> IndicatorSeries:
+    """The indicator's values (its prefetched ``values``, or a query) in date order, charted
+    over the period from ``starts_on`` to ``ends_on``."""
+    values = [
+        IndicatorValue(on=update.on, value=update.indicator_value)
+        for update in sorted(indicator.values.all(), key=lambda u: (u.on, u.created_at, u.pk))
+        if update.indicator_value is not None
+    ]
+    return IndicatorSeries(
+        indicator=indicator,
+        values=values,
+        chart=charts.indicator_chart(
+            baseline=indicator.baseline,
+            target=indicator.target,
+            values=[(v.on, v.value) for v in values],
+            starts_on=starts_on,
+            ends_on=ends_on,
+        ),
+    )
+
+
 @dataclass
 class MeasureNode:
     measure: Measure
@@ -87,10 +153,21 @@ class MeasureNode:
     late: bool = False
     # The findings it answers as a reader should see them now (``findings_resolve``).
     findings: list[ResolvedFinding] = field(default_factory=list)
+    indicators: list[IndicatorSeries] = field(default_factory=list)
 
     @property
     def percent(self) -> int:
         return as_percent(self.progress)
+
+    @property
+    def funded(self) -> Decimal:
+        """What the measure's own funding lines bring (its prefetched lines)."""
+        return sum((line.amount for line in self.measure.funding_lines.all()), _ZERO)
+
+    @property
+    def subtree_funded(self) -> Decimal:
+        """The funding of the measure and of its sub-measures."""
+        return self.funded + sum((child.subtree_funded for child in self.children), _ZERO)
 
     @property
     def subtree_budget(self) -> Decimal:
@@ -123,6 +200,13 @@ class SourceTotal:
     source: str
     label: str
     amount: Decimal
+    #: Its bar's length, in percent of the largest source's (``charts.bar_share``).
+    share: int = 0
+
+    @property
+    def bar_rest(self) -> int:
+        """Where its bar starts when bars grow from the right (right-to-left pages)."""
+        return 100 - self.share
 
 
 @dataclass
@@ -153,6 +237,18 @@ class ProgrammeReport:
     def funded_total(self) -> Decimal:
         return sum((s.amount for s in self.by_source), _ZERO)
 
+    @property
+    def funded_percent(self) -> int | None:
+        """The share of the budget that funding has been found for; None without a budget."""
+        budget = self.budget_total
+        if budget <= 0:
+            return None
+        return as_percent(self.funded_total * 100 / budget)
+
+    @property
+    def indicator_count(self) -> int:
+        return sum(len(node.indicators) for node in self.measures)
+
 
 def is_late(measure: Measure, *, today: dt.date) -> bool:
     return (
@@ -179,8 +275,14 @@ def programme_budget_by_source(*, programme: Programme) -> list[SourceTotal]:
         .values_list("source")
         .annotate(total=Sum("amount"))
     )
+    largest = max(sums.values(), default=_ZERO)
     return [
-        SourceTotal(source=value, label=str(label), amount=sums[value])
+        SourceTotal(
+            source=value,
+            label=str(label),
+            amount=sums[value],
+            share=charts.bar_share(sums[value], largest),
+        )
         for value, label in FundingSource.choices
         if sums.get(value)
     ]
@@ -219,9 +321,10 @@ def measure_tree(
     """The programme's measures as a tree, sorted by code, with their progress rolled up, and
     the programme's own progress (its top-level measures rolled up the same way).
 
-    Six queries whatever the size: measures with owners and latest updates, then partners,
-    funding lines and the findings they cite, then two to resolve those findings
-    (``findings_resolve``; none when no measure cites any).
+    Seven queries whatever the size: measures with owners and latest updates, then partners,
+    funding lines, indicators and the findings they cite, then two to resolve those findings
+    (``findings_resolve``; none when no measure cites any); one more for the indicators'
+    values when any measure has an indicator.
     """
     today = today or timezone.localdate()
     measures = (
@@ -231,6 +334,17 @@ def measure_tree(
         .prefetch_related(
             "partners",
             Prefetch("funding_lines", queryset=FundingLine.objects.order_by("source")),
+            Prefetch(
+                "indicators",
+                queryset=Indicator.objects.order_by("id").prefetch_related(
+                    Prefetch(
+                        "values",
+                        queryset=ProgressUpdate.objects.filter(
+                            indicator_value__isnull=False
+                        ).order_by("on", "created_at", "id"),
+                    )
+                ),
+            ),
             Prefetch("findings", queryset=findings_for_citation().order_by("position", "pk")),
         )
     )
@@ -246,17 +360,21 @@ def measure_tree(
             latest_percent=measure.latest_percent,  # type: ignore[attr-defined]
             latest_on=measure.latest_on,  # type: ignore[attr-defined]
             late=is_late(measure, today=today),
+            indicators=[
+                indicator_series(
+                    indicator, starts_on=programme.starts_on, ends_on=programme.ends_on
+                )
+                for indicator in measure.indicators.all()
+            ],
         )
         nodes[measure.pk] = node
         node.children = [
             build(child, depth + 1)
-            for child in sorted(children.get(measure.pk, []), key=lambda m: code_sort_key(m.code))
+            for child in sorted(children.get(measure.pk, []), key=measure_sort_key)
         ]
         return node
 
-    roots = [
-        build(m, 0) for m in sorted(children.get(None, []), key=lambda m: code_sort_key(m.code))
-    ]
+    roots = [build(m, 0) for m in sorted(children.get(None, []), key=measure_sort_key)]
     for root in roots:
         _rollup(root)
     resolved = findings_resolve(

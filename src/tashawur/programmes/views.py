@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -43,11 +44,13 @@ def programme_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     and 55 KB), once per content: the PDF is cached under the hash of the HTML it is laid out
     from (``core.caching``), so readers of an unchanged programme share one layout and any
     change (a measure, a progress update, a measure falling late, the language, the site's
-    address) gives a new one at once. It keeps the time of its own layout. An anonymous
-    network downloads at most ``TASHAWUR_RATE_DOWNLOADS``; past it, a translated 429 page.
-    It would move to a task (``django-tasks``, the file stored and its link mailed or polled)
-    if programmes grew to hundreds of pages or had to embed images or charts that take seconds
-    to lay out.
+    public name or address) gives a new one at once. It keeps the time of its own layout. Its
+    footer names the site as ``TASHAWUR_SITE_NAME`` and ``TASHAWUR_PUBLIC_URL`` say, never by
+    the host the request reached. An anonymous network downloads at most
+    ``TASHAWUR_RATE_DOWNLOADS``; past it, a translated 429 page. It would move to a task
+    (``django-tasks``, the file stored and its link mailed or polled) if programmes grew to
+    hundreds of pages or had to embed images that take seconds to lay out (the indicators'
+    charts are small inline SVG, drawn with the page).
     """
     limited = limits.download_limited(request)
     if limited is not None:
@@ -67,10 +70,14 @@ def programme_pdf(request: HttpRequest, slug: str) -> HttpResponse:
                 "programme": programme,
                 "report": report,
                 "generated_at": generated_at,
-                "page_url": request.build_absolute_uri(
-                    reverse("programmes:programme", args=[slug])
+                # The site's public name and address (settings), never the request's host.
+                "site_name": settings.TASHAWUR_SITE_NAME,
+                "origin": settings.TASHAWUR_PUBLIC_URL,
+                "page_url": (
+                    settings.TASHAWUR_PUBLIC_URL + reverse("programmes:programme", args=[slug])
+                    if settings.TASHAWUR_PUBLIC_URL
+                    else ""
                 ),
-                "origin": f"{request.scheme}://{request.get_host()}",
                 "font_faces": pdf.font_faces(),
             },
             request=request,

@@ -111,6 +111,44 @@ def programme_adopt(*, programme: Programme) -> Programme:
 
 # --- measures --------------------------------------------------------------------------------
 
+#: How deep the measure tree goes: axis → measure → action.
+MEASURE_LEVELS = 3
+
+
+def measure_depth(measure: Measure) -> int:
+    """0 for a top-level measure (an axis), 1 under it, 2 for an action."""
+    parents = dict(
+        Measure.objects.filter(programme_id=measure.programme_id).values_list("pk", "parent_id")
+    )
+    depth, current = 0, parents.get(measure.pk)
+    while current is not None and depth <= len(parents):
+        depth, current = depth + 1, parents.get(current)
+    return depth
+
+
+def _too_deep() -> DomainError:
+    return DomainError(
+        _("A programme has three levels (axis, measure, action): nothing goes under an action."),
+        code="measure_too_deep",
+        field="parent",
+    )
+
+
+def _subtree_height(measure: Measure) -> int:
+    """0 for a measure without sub-measures, 1 with children only, and so on."""
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in Measure.objects.filter(programme_id=measure.programme_id).values_list(
+        "pk", "parent_id"
+    ):
+        children.setdefault(parent_id, []).append(pk)
+
+    def height(pk: int, seen: int) -> int:
+        if seen > len(children) + 1:
+            return 0
+        return max((1 + height(child, seen + 1) for child in children.get(pk, [])), default=0)
+
+    return height(measure.pk, 0)
+
 
 def _parent_check(*, programme: Programme, parent: Measure | None, measure: Measure | None) -> None:
     if parent is None:
@@ -270,15 +308,20 @@ def measure_add(
         ends_on=ends_on,
         findings=chosen,
     )
+    if parent is not None and measure_depth(parent) + 1 >= MEASURE_LEVELS:
+        raise _too_deep()
     if Measure.objects.filter(programme=locked, code=code).exists():
         raise DomainError(
             _("Another measure of this programme already has the code %(code)s.") % {"code": code},
             code="code_taken",
             field="code",
         )
+    siblings = Measure.objects.filter(programme=locked, parent=parent)
+    last = siblings.order_by("-position").values_list("position", flat=True).first()
     measure = Measure.objects.create(
         programme=locked,
         parent=parent,
+        position=0 if last is None else last + 1,
         code=code,
         title_ar=fields.title_ar,
         title_fr=fields.title_fr,
@@ -304,6 +347,8 @@ def measure_move(*, measure: Measure, parent: Measure | None) -> Measure:
     locked = Measure.objects.select_for_update().select_related("programme").get(pk=measure.pk)
     programme_check_open(locked.programme)
     _parent_check(programme=locked.programme, parent=parent, measure=locked)
+    if parent is not None and measure_depth(parent) + 1 + _subtree_height(locked) >= MEASURE_LEVELS:
+        raise _too_deep()
     locked.parent = parent
     locked.save(update_fields=["parent", "updated_at"])
     return locked
@@ -397,18 +442,69 @@ def measure_update(
     return locked
 
 
+@dataclass(frozen=True)
+class FundingTerms:
+    """One source's line with the terms of the call it comes from: the call's name, its
+    co-financing rate (the share of the measure's budget, in %, the source may cover) and its
+    cap (the most it pays, in MAD)."""
+
+    amount: Decimal | int | str
+    call: str = ""
+    cofinancing_rate: Decimal | int | str | None = None
+    cap: Decimal | int | str | None = None
+
+
+#: A call's name, as long as ``FundingLine.call`` holds.
+CALL_MAX_LENGTH = 200
+
+
+def _terms_clean(source: str, value: Decimal | int | str | FundingTerms) -> FundingLine | None:
+    """The line for one source, checked against its own terms; None for a zero amount."""
+    terms = value if isinstance(value, FundingTerms) else FundingTerms(amount=value)
+    amount = amount_clean(terms.amount, field="amount")
+    if amount == 0:
+        return None
+    call = text_clean(terms.call, field="call", required=False, max_length=CALL_MAX_LENGTH)
+    rate = None
+    if terms.cofinancing_rate not in (None, ""):
+        rate = decimal_clean(terms.cofinancing_rate, field="cofinancing_rate")
+        if not Decimal(0) < rate <= Decimal(100) or rate != rate.quantize(Decimal("0.01")):
+            raise DomainError(
+                _("The co-financing rate is a percentage above 0 and at most 100."),
+                code="cofinancing_rate_invalid",
+                field="cofinancing_rate",
+            )
+    cap = None
+    if terms.cap not in (None, ""):
+        cap = amount_clean(terms.cap, field="cap")
+    if cap is not None and amount > cap:
+        raise DomainError(
+            _("%(source)s: %(amount)s MAD is above the call's cap of %(cap)s MAD.")
+            % {
+                "source": FundingSource(source).label,
+                "amount": f"{amount:.2f}",
+                "cap": f"{cap:.2f}",
+            },
+            code="funding_over_cap",
+            field="amount",
+        )
+    return FundingLine(source=source, amount=amount, call=call, cofinancing_rate=rate, cap=cap)
+
+
 @transaction.atomic
 def measure_set_funding(
-    *, measure: Measure, lines: Mapping[str, Decimal | int | str]
+    *, measure: Measure, lines: Mapping[str, Decimal | int | str | FundingTerms]
 ) -> list[FundingLine]:
-    """Replace the measure's funding lines with ``lines`` (source → amount in MAD).
+    """Replace the measure's funding lines with ``lines`` (source → amount in MAD, or
+    source → ``FundingTerms``).
 
-    The measure row is locked first, so two concurrent settings cannot together exceed the
-    budget; a source with a zero amount is left out.
+    Each line stays within its cap and within its co-financing rate of the measure's budget;
+    together they stay within the budget. The measure row is locked first, so two concurrent
+    settings cannot together exceed the budget; a source with a zero amount is left out.
     """
     locked = Measure.objects.select_for_update().select_related("programme").get(pk=measure.pk)
     programme_check_open(locked.programme)
-    amounts: dict[str, Decimal] = {}
+    checked: dict[str, FundingLine] = {}
     for source, value in lines.items():
         if source not in FundingSource.values:
             raise DomainError(
@@ -416,16 +512,35 @@ def measure_set_funding(
                 code="funding_source_invalid",
                 field="source",
             )
-        amount = amount_clean(value, field="amount")
-        if amount > 0:
-            amounts[source] = amount
-    total = sum(amounts.values(), Decimal(0))
-    if amounts and locked.budget is None:
+        line = _terms_clean(source, value)
+        if line is not None:
+            checked[source] = line
+    total = sum((line.amount for line in checked.values()), Decimal(0))
+    if checked and locked.budget is None:
         raise DomainError(
             _("Set the measure's budget before its funding."),
             code="budget_missing",
             field="budget",
         )
+    for source, line in checked.items():
+        if line.cofinancing_rate is None or locked.budget is None:
+            continue
+        share = (locked.budget * line.cofinancing_rate / Decimal(100)).quantize(Decimal("0.01"))
+        if line.amount > share:
+            raise DomainError(
+                _(
+                    "%(source)s: %(amount)s MAD is above its co-financing rate of %(rate)s%% "
+                    "of the budget (%(share)s MAD)."
+                )
+                % {
+                    "source": FundingSource(source).label,
+                    "amount": f"{line.amount:.2f}",
+                    "rate": f"{line.cofinancing_rate:.2f}",
+                    "share": f"{share:.2f}",
+                },
+                code="funding_over_rate",
+                field="amount",
+            )
     if locked.budget is not None and total > locked.budget:
         raise DomainError(
             _("The funding (%(total)s MAD) exceeds the measure's budget (%(budget)s MAD).")
@@ -434,9 +549,6 @@ def measure_set_funding(
             field="amount",
         )
     FundingLine.objects.filter(measure=locked).delete()
-    return FundingLine.objects.bulk_create(
-        [
-            FundingLine(measure=locked, source=source, amount=amount)
-            for source, amount in sorted(amounts.items())
-        ]
-    )
+    for line in checked.values():
+        line.measure = locked
+    return FundingLine.objects.bulk_create([checked[source] for source in sorted(checked)])

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
+from django.conf import settings
+from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,20 +29,74 @@ from tashawur.programmes.services.checks import (
     text_clean,
 )
 
+# --- evidence --------------------------------------------------------------------------------
+
+#: What evidence may be, told by the file's first bytes (its name and declared type are the
+#: sender's word): the suffix it is stored under and the type it is served as.
+EVIDENCE_TYPES = {
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".pdf": "application/pdf",
+}
+
+
+def evidence_max_bytes() -> int:
+    return int(getattr(settings, "TASHAWUR_EVIDENCE_MAX_BYTES", 5 * 1024 * 1024))
+
+
+def evidence_sniff(head: bytes) -> str | None:
+    """The stored suffix for a file starting with ``head``, or None when it is none of a JPEG,
+    PNG or WebP image or a PDF."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return ".jpg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return ".png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return ".webp"
+    if head.startswith(b"%PDF-"):
+        return ".pdf"
+    return None
+
+
+def evidence_check(evidence: File[Any]) -> str:
+    """Refuse evidence above the size limit (told by its size, before reading a byte) or of a
+    type other than a photo (JPEG, PNG, WebP) or a PDF; returns the suffix to store it under."""
+    limit = evidence_max_bytes()
+    if evidence.size is None or evidence.size > limit:
+        raise DomainError(
+            _("The evidence file is too large: at most %(size)s.")
+            % {"size": filesizeformat(limit)},
+            code="evidence_too_large",
+            field="evidence",
+        )
+    if evidence.size == 0:
+        raise DomainError(_("The evidence file is empty."), code="evidence_empty", field="evidence")
+    evidence.seek(0)
+    suffix = evidence_sniff(evidence.read(16))
+    evidence.seek(0)
+    if suffix is None:
+        raise DomainError(
+            _("The evidence must be a photo (JPEG, PNG or WebP) or a PDF."),
+            code="evidence_type_invalid",
+            field="evidence",
+        )
+    return suffix
+
+
 # --- indicators and progress -----------------------------------------------------------------
 
 
-@transaction.atomic
-def indicator_add(
+def indicator_fields_clean(
     *,
-    measure: Measure,
     name_ar: str,
     name_fr: str,
+    unit: str,
     baseline: Decimal | int | str,
     target: Decimal | int | str,
-    unit: str = "",
-    direction: str = Indicator.Direction.UP,
-) -> Indicator:
+    direction: str,
+) -> tuple[str, str, str, Decimal, Decimal]:
+    """An indicator's fields, checked as adding and changing one both check them."""
     name_ar = text_clean(name_ar, field="name_ar", required=True, max_length=TITLE_MAX_LENGTH)
     name_fr = text_clean(name_fr, field="name_fr", required=True, max_length=TITLE_MAX_LENGTH)
     unit = text_clean(unit, field="unit", required=False, max_length=64)
@@ -62,6 +120,28 @@ def indicator_add(
             code="target_not_beyond_baseline",
             field="target",
         )
+    return name_ar, name_fr, unit, checked_baseline, checked_target
+
+
+@transaction.atomic
+def indicator_add(
+    *,
+    measure: Measure,
+    name_ar: str,
+    name_fr: str,
+    baseline: Decimal | int | str,
+    target: Decimal | int | str,
+    unit: str = "",
+    direction: str = Indicator.Direction.UP,
+) -> Indicator:
+    name_ar, name_fr, unit, checked_baseline, checked_target = indicator_fields_clean(
+        name_ar=name_ar,
+        name_fr=name_fr,
+        unit=unit,
+        baseline=baseline,
+        target=target,
+        direction=direction,
+    )
     locked = Measure.objects.select_for_update().select_related("programme").get(pk=measure.pk)
     programme_check_open(locked.programme)
     return Indicator.objects.create(
@@ -155,8 +235,13 @@ def progress_record(
     indicator: Indicator | None = None,
     indicator_value: Decimal | int | str | None = None,
     idempotency_key: str | None = None,
+    evidence: File[Any] | None = None,
+    evidence_public: bool = False,
 ) -> ProgressUpdate:
     """Record where a measure stands on a date; its latest update is its progress.
+
+    ``evidence`` (a photo or a PDF, ``evidence_check``) is stored on the private storage under
+    a random name; ``evidence_public`` lets the public page link to it.
 
     A replayed ``idempotency_key`` returns the first update and records nothing new, even when
     the replay races the original (the unique constraint decides, inside a savepoint).
@@ -173,12 +258,13 @@ def progress_record(
         indicator_value=indicator_value,
     )
     note = text_clean(note, field="note", required=False, max_length=NOTE_MAX_LENGTH)
+    suffix = None if evidence is None else evidence_check(evidence)
     locked = Measure.objects.select_for_update().select_related("programme").get(pk=measure.pk)
     programme_check_open(locked.programme)
     measure_check_takes_progress(locked)
     try:
         with transaction.atomic():
-            return ProgressUpdate.objects.create(
+            update = ProgressUpdate.objects.create(
                 measure=locked,
                 on=on,
                 percent=percent,
@@ -187,9 +273,15 @@ def progress_record(
                 indicator_value=value,
                 recorded_by=recorded_by,
                 idempotency_key=idempotency_key,
+                evidence_public=bool(evidence_public and evidence is not None),
             )
     except IntegrityError:
         replay = _replay(idempotency_key=idempotency_key, measure=measure)
         if replay is None:
             raise
         return replay
+    if evidence is not None and suffix is not None:
+        # After the row: a replayed key stores no second file. The uploaded name is not kept.
+        evidence.seek(0)
+        update.evidence.save(f"evidence{suffix}", evidence, save=True)
+    return update

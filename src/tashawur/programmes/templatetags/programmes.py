@@ -1,12 +1,17 @@
-"""Template helpers of the action programme: money in dirhams."""
+"""Template helpers of the action programme: money in dirhams, figures, a text's direction and a
+finding's title."""
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
+from typing import Any
 
 from django import template
 from django.utils import numberformat
 from django.utils.formats import get_format
+
+from tashawur.core.i18n import pick_label
 
 register = template.Library()
 
@@ -26,4 +31,41 @@ def mad(amount: Decimal | None) -> str:
         grouping=3,
         thousand_sep=get_format("THOUSAND_SEPARATOR"),
         force_grouping=True,
+    )
+
+
+@register.filter
+def figure(value: Decimal | int | None) -> str:
+    """An indicator's value, grouped and separated as the active language writes numbers (as
+    ``mad``, without the currency)."""
+    if value is None:
+        return ""
+    return mad(Decimal(value))
+
+
+@register.filter
+def text_dir(text: Any) -> str:
+    """ "rtl" or "ltr": the direction of the text's first strongly directional character, as
+    ``dir="auto"`` would find it ("" without one: the element then follows its parent).
+
+    WeasyPrint ignores ``dir="auto"`` and ``unicode-bidi: isolate``, so the print template sets
+    each run's direction itself: a French note inside an Arabic page keeps its full stop at its
+    end, not its start (".Un comité régional")."""
+    for char in str(text or ""):
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return ""
+
+
+@register.filter
+def finding_title(finding: Any) -> str:
+    """The title a finding shows in the active language: the analyst's, else the synthesis's
+    label (the other language's when this one has none); "" when it has neither, where
+    templates name it by its number."""
+    return pick_label(
+        ar=finding.title_override_ar or finding.label_ar,
+        fr=finding.title_override_fr or finding.label_fr,
     )
