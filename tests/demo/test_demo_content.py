@@ -82,7 +82,8 @@ PARTICIPANT_KEYS = {
         "reads",
         "persona",
     },
-    "optional": {"name_latin"},
+    # login: the row the demo's ``participant`` account speaks for
+    "optional": {"name_latin", "login"},
 }
 CONTRIBUTION_KEYS = {
     "required": {"key", "author", "channel", "dimension", "language", "text", "idea"},

@@ -207,3 +207,51 @@ def test_startup_text_says_what_was_published_and_where(started):
         f"{counts['proposal']}).\n"
     ) in started.out
     assert f"Its published diagnosis: http://127.0.0.1:8000{PUBLISHED}\n" in text
+
+
+def test_each_statement_says_the_same_thing_in_arabic_and_french(started):
+    # Issue 11: an entry's Arabic and French said different things (each a quote of another
+    # idea of its finding). Both are now words of contributions carrying the same idea.
+    idea_of = {
+        f"demo-{row['key']}": row["idea"]
+        for group in yaml.safe_load(
+            default_data_dir().joinpath("contributions.yaml").read_text(encoding="utf-8")
+        )["workshops"]
+        for row in group["contributions"]
+    }
+    both = 0
+    for entry in DiagnosisEntry.objects.prefetch_related("findings__contributions"):
+        if not (entry.statement_ar and entry.statement_fr):
+            continue
+        both += 1
+        (finding,) = entry.findings.all()
+        ideas_ar, ideas_fr = set(), set()
+        for contribution in finding.contributions.all():
+            idea = idea_of.get(contribution.idempotency_key or "")
+            if " ".join(contribution.text.split()) == entry.statement_ar:
+                ideas_ar.add(idea)
+            if entry.statement_fr in {contribution.text, contribution.translation_fr}:
+                ideas_fr.add(idea)
+        assert ideas_ar & ideas_fr - {None}, (entry.statement_ar, entry.statement_fr)
+    assert both >= 8
+
+
+def test_the_demo_participant_follows_a_proposal_to_a_measure_with_progress(started, client):
+    # Issue 11: the demo shows a participant whose proposal leads to a measure with progress,
+    # on their own page ("What became of my contributions") and the contribution's page.
+    from tashawur.core.models import User
+    from tashawur.programmes.chain import contribution_chains
+
+    user = User.objects.get(username="participant")
+    chains = contribution_chains(contributions=user.participant.contributions.all(), user=user)
+    followed = [
+        chain
+        for chain in chains.values()
+        if any(m.percent is not None for m in chain.measures) and chain.entries
+    ]
+    assert followed, [(c.contribution.pk, c.finding, c.measures) for c in chains.values()]
+    client.force_login(user)
+    me = client.get("/me/").content.decode()
+    assert f'href="/s/{followed[0].contribution.pk}/"' in me
+    page = client.get(f"/s/{followed[0].contribution.pk}/").content.decode()
+    assert f"#measure-{followed[0].measures[0].measure.pk}" in page

@@ -371,7 +371,8 @@ def test_published_page_in_arabic_names_every_source(
     assert response.status_code == 200
     html = response.content.decode()
     assert '<html lang="ar" dir="rtl">' in html
-    assert "<bdi>ندرة الماء تعيق التعاونيات</bdi>" in html
+    # Each statement in its own direction, on the statement itself (issue 11).
+    assert '<p class="statement" lang="ar" dir="rtl">ندرة الماء تعيق التعاونيات</p>' in html
     assert f'href="{url(corpus, f"findings/{first.pk}/")}"' in html
     assert f'href="/w/{jobs.workshop_id}/#c-{jobs.pk}"' in html
     assert f">{escape(jobs.text)}</blockquote>" in html
@@ -391,7 +392,10 @@ def test_published_page_in_french(
     html = client.get(url(corpus, "published/", prefix="/fr")).content.decode()
 
     assert '<html lang="fr" dir="ltr">' in html
-    assert "<bdi>La rareté de l&#x27;eau freine les coopératives</bdi>" in html
+    assert (
+        '<p class="statement" lang="fr" dir="ltr">La rareté de l&#x27;eau freine les '
+        "coopératives</p>"
+    ) in html
     assert f'href="/fr/c/{corpus.consultation.slug}/diagnosis/findings/{first.pk}/"' in html
     assert f'href="/fr/w/{jobs.workshop_id}/#c-{jobs.pk}"' in html
     assert "Version 1" in html

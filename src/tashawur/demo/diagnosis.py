@@ -14,6 +14,7 @@ in the running demo stays as it is.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from importlib.abc import Traversable
 from pathlib import Path
@@ -24,7 +25,7 @@ from django.utils import translation
 from tashawur.core.errors import DomainError
 from tashawur.core.models import User
 from tashawur.demo.files import DemoDataError
-from tashawur.demo.ideas import demo_findings_ideas
+from tashawur.demo.ideas import FindingIdeas, demo_findings_ideas
 from tashawur.diagnosis.models import (
     Diagnosis,
     DiagnosisDimension,
@@ -47,15 +48,22 @@ TITLE_MAX = 300
 ARABIC_TITLE_LANGUAGES = ("ar", "ary")
 
 
-def demo_finding_titles(finding: Finding) -> tuple[str, str]:
+def demo_finding_titles(
+    finding: Finding, *, among: Collection[int] | None = None
+) -> tuple[str, str]:
     """An Arabic and a French title for ``finding``, each a member's text word for word: its
     representative quotes first (by rank), then its other members, shortest first; in Arabic a
     Modern Standard text before a Darija one, in French a French text before a Tifinagh text's
-    recorded French translation. Either may be empty when no member fits."""
+    recorded French translation. Either may be empty when no member fits.
+
+    ``among``: the contributions (ids) a title may be taken from. The demo passes those of the
+    finding's main idea, so that the Arabic and the French title say the same thing (a finding
+    also holds a few contributions about other ideas)."""
+    citations = FindingContribution.objects.filter(finding=finding, duplicate_of__isnull=True)
+    if among is not None:
+        citations = citations.filter(contribution_id__in=list(among))
     members = sorted(
-        FindingContribution.objects.filter(finding=finding, duplicate_of__isnull=True)
-        .select_related("contribution")
-        .only(
+        citations.select_related("contribution").only(
             "is_representative",
             "rank",
             "contribution__text",
@@ -128,7 +136,7 @@ def demo_diagnosis_publish(
         return DemoDiagnosis(version=published.version, entries=_entry_counts(published))
     analyst = analyst or User.objects.get(username=ANALYST)
     found = demo_findings_ideas(run=run, data_dir=data_dir)
-    mostly = [held.finding for held in found.values() if held.main_idea is not None]
+    mostly = [held for held in found.values() if held.main_idea is not None]
     if not mostly:
         raise DemoDataError(
             f"no finding of synthesis run #{run.pk} is mostly about one demo idea: "
@@ -139,15 +147,24 @@ def demo_diagnosis_publish(
         return _curate_write_publish(run, analyst, mostly)
 
 
-def _curate_write_publish(run: SynthesisRun, analyst: User, mostly: list[Finding]) -> DemoDiagnosis:
+def _curate_write_publish(
+    run: SynthesisRun, analyst: User, mostly: list[FindingIdeas]
+) -> DemoDiagnosis:
     consultation = run.consultation
     try:
         accepted = 0
-        for finding in mostly:
+        for held in mostly:
+            finding = held.finding
             if finding.status != Finding.Status.ACCEPTED:
                 finding_status_set(finding=finding, user=analyst, status=Finding.Status.ACCEPTED)
                 accepted += 1
-            title_ar, title_fr = demo_finding_titles(finding)
+            # Titled from its main idea's words, so that both languages say the same thing;
+            # when none of them fits, from any of its members (one language, most often).
+            title_ar, title_fr = demo_finding_titles(
+                finding, among=held.members[str(held.main_idea)]
+            )
+            if not title_ar and not title_fr:
+                title_ar, title_fr = demo_finding_titles(finding)
             if title_ar or title_fr:
                 finding_rename(
                     finding=finding,

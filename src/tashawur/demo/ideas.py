@@ -42,6 +42,8 @@ class FindingIdeas:
     size: int = 0
     #: idea -> how many of its contributions carry it.
     ideas: Counter[str] = field(default_factory=Counter)
+    #: idea -> the ids of its contributions that carry it.
+    members: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
 
     def share(self, ideas: Iterable[str]) -> Fraction:
         """The share of its contributions that carry one of ``ideas``."""
@@ -92,4 +94,5 @@ def demo_findings_ideas(
         idea = idea_of.get(contribution_id)
         if idea is not None:
             held.ideas[idea] += 1
+            held.members[idea].add(contribution_id)
     return found

@@ -330,6 +330,27 @@ def diagnosis_entry_delete(*, entry: DiagnosisEntry, user: Any) -> None:
     _diagnosis_mark_changed(diagnosis)
 
 
+def finding_has_title(finding: Finding) -> bool:
+    """A title or label to propose an entry from, in either language."""
+    return bool(
+        finding.title_override_ar
+        or finding.label_ar
+        or finding.title_override_fr
+        or finding.label_fr
+    )
+
+
+def finding_proposable(finding: Finding) -> bool:
+    """Whether ``diagnosis_entries_propose`` writes an entry for this accepted finding no
+    entry names: it must be of a dimension the diagnosis has and have a title to state. The
+    editor counts with the same predicate, so that its count is what "propose" adds."""
+    return (
+        finding.status == Finding.Status.ACCEPTED
+        and finding.dimension in DiagnosisDimension.values
+        and finding_has_title(finding)
+    )
+
+
 @transaction.atomic
 def diagnosis_entries_propose(*, consultation: Consultation, user: Any) -> list[DiagnosisEntry]:
     """One draft entry per accepted finding of the latest run that no entry names yet, its
@@ -358,12 +379,10 @@ def diagnosis_entries_propose(*, consultation: Consultation, user: Any) -> list[
     created: list[DiagnosisEntry] = []
     positions: dict[str, int] = {}
     for finding in accepted:
-        if finding.dimension not in DiagnosisDimension.values:
+        if not finding_proposable(finding):
             continue
         ar = finding.title_override_ar or finding.label_ar
         fr = finding.title_override_fr or finding.label_fr
-        if not ar and not fr:
-            continue
         if finding.dimension not in positions:
             positions[finding.dimension] = _next_position(diagnosis, finding.dimension)
         entry = DiagnosisEntry.objects.create(
