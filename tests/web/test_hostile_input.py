@@ -245,6 +245,7 @@ PATH_VALUES: dict[str, dict[str, Callable[[Site], Any]]] = {
     "web:my_data": {},
     "web:signup": {},
     "web:me": {},
+    "web:contribution": {"pk": lambda s: s.world.proposal.pk},
     "web:me_consent": {},
     "web:me_erase": {},
     "core:password_reset": {},
@@ -269,6 +270,8 @@ PATH_VALUES: dict[str, dict[str, Callable[[Site], Any]]] = {
     "diagnosis:finding_status": {"slug": _consultation, "pk": lambda s: s.finding.pk},
     "diagnosis:finding_merge": {"slug": _consultation, "pk": lambda s: s.finding.pk},
     "diagnosis:finding_split": {"slug": _consultation, "pk": lambda s: s.finding.pk},
+    # No decision is open in this site: any id reaches the view, which answers 404.
+    "diagnosis:carry_over_decide": {"slug": _consultation, "pk": lambda s: s.finding.pk},
     "diagnosis:published": {"slug": _consultation},
     "diagnosis:editor": {"slug": _consultation},
     "diagnosis:entry_create": {"slug": _consultation},
@@ -280,6 +283,23 @@ PATH_VALUES: dict[str, dict[str, Callable[[Site], Any]]] = {
     "diagnosis:publish": {"slug": _consultation},
     "programmes:programme": {"slug": _consultation},
     "programmes:programme_pdf": {"slug": _consultation},
+    "programmes:edit": {"slug": _consultation},
+    "programmes:edit_adopt": {"slug": _consultation},
+    "programmes:edit_measure_new": {"slug": _consultation},
+    "programmes:edit_measure": {"slug": _consultation, "measure_id": lambda s: s.measure.pk},
+    "programmes:edit_measure_move": {"slug": _consultation, "measure_id": lambda s: s.measure.pk},
+    "programmes:edit_measure_delete": {"slug": _consultation, "measure_id": lambda s: s.measure.pk},
+    "programmes:edit_funding": {"slug": _consultation, "measure_id": lambda s: s.measure.pk},
+    "programmes:edit_findings": {"slug": _consultation, "measure_id": lambda s: s.measure.pk},
+    "programmes:edit_indicator_new": {"slug": _consultation, "measure_id": lambda s: s.measure.pk},
+    "programmes:edit_progress": {"slug": _consultation, "measure_id": lambda s: s.measure.pk},
+    "programmes:edit_indicator": {"slug": _consultation, "indicator_id": lambda s: 1},
+    "programmes:edit_indicator_value": {"slug": _consultation, "indicator_id": lambda s: 1},
+    "programmes:evidence": {"slug": _consultation, "update_id": lambda s: 1},
+    "programmes:measures_export": {"slug": _consultation},
+    "programmes:measures_export_csv": {"slug": _consultation},
+    "programmes:measures_template": {"slug": _consultation},
+    "programmes:measures_import": {"slug": _consultation},
     "web:manage": {},
     "web:manage_consultation_new": {},
     "web:manage_consultation": {"slug": _consultation},
@@ -333,7 +353,7 @@ def _url(site: Site, name: str, hostile: tuple[str, str] | None = None) -> str:
     # Reverse with a marker, then put the hostile value where the marker is: reverse() would
     # refuse a value that does not match the route.
     param, value = hostile
-    marker = "7777777" if param == "pk" else "marker-slug"
+    marker = "7777777" if param == "pk" or param.endswith("_id") else "marker-slug"
     url = reverse(name, kwargs={**kwargs, param: marker})
     return url.replace(marker, quote(value, safe=""), 1)
 

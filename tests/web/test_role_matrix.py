@@ -13,8 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from django.core.files.storage import FileSystemStorage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -24,6 +27,8 @@ from tashawur.consultations.models import Consultation, Invitation, Meeting, Wor
 from tashawur.consultations.services import meeting_register
 from tashawur.core.models import User
 from tashawur.core.roles import Role
+from tashawur.programmes.models import Indicator, Measure, Programme, ProgressUpdate
+from tashawur.programmes.services import progress_record
 from tashawur.territories.models import Territory
 
 from .world import PASSWORD, World
@@ -191,6 +196,60 @@ SIGNED_IN = _roles(OK)
 
 Row = tuple[str, Callable[[Matrix], str], dict[str, str]]
 
+
+# The programme workspace's pages: (route name, address under /c/<slug>/programme/edit/).
+PROGRAMME_EDIT_PAGES = [
+    ("programmes:edit", ""),
+    ("programmes:edit_measure_new", "measures/new/"),
+    ("programmes:edit_measure", "measures/{measure}/"),
+    ("programmes:edit_funding", "measures/{measure}/funding/"),
+    ("programmes:edit_findings", "measures/{measure}/findings/?q=F1"),
+    ("programmes:edit_indicator_new", "measures/{measure}/indicators/new/"),
+    ("programmes:edit_progress", "measures/{measure}/progress/"),
+    ("programmes:edit_indicator", "indicators/{indicator}/"),
+]
+
+
+def _programme_url(m: Matrix, place: str, tail: str) -> str:
+    """An address of the place's action programme, made on first use: a draft with one
+    measure, its indicator and a progress update with private evidence."""
+    consultation = getattr(m, place).consultation
+    programme, _created = Programme.objects.get_or_create(
+        consultation=consultation,
+        defaults={
+            "title_ar": "برنامج العمل",
+            "title_fr": "Programme d'action",
+            "starts_on": dt.date(2019, 1, 1),
+            "ends_on": dt.date(2025, 12, 31),
+        },
+    )
+    measure, _created = Measure.objects.get_or_create(
+        programme=programme, code="1", defaults={"title_ar": "محور", "title_fr": "Axe"}
+    )
+    indicator, _created = Indicator.objects.get_or_create(
+        measure=measure,
+        defaults={"name_ar": "مؤشر", "name_fr": "Indicateur", "baseline": 1, "target": 2},
+    )
+    update = ProgressUpdate.objects.filter(measure=measure).first() or progress_record(
+        measure=measure,
+        on=dt.date(2020, 1, 1),
+        percent=10,
+        recorded_by=None,
+        evidence=SimpleUploadedFile("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32),
+    )
+    address = f"/c/{consultation.slug}/programme/edit/" + tail.format(
+        measure=measure.pk, indicator=indicator.pk, update=update.pk
+    )
+    return address.replace("/edit/../", "/")
+
+
+@pytest.fixture(autouse=True)
+def _private_media(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Evidence files written by the rows go to a temporary folder."""
+    field = ProgressUpdate._meta.get_field("evidence")
+    monkeypatch.setattr(field, "storage", FileSystemStorage(location=tmp_path / "private"))
+
+
 ROWS: list[Row] = [
     ("web:manage", lambda m: "/manage/", _roles(OK, participant=NO, other_participant=NO)),
     ("web:manage_consultation_new", lambda m: "/manage/c/new/", _roles(NO, national=OK)),
@@ -290,12 +349,31 @@ ROWS: list[Row] = [
     ),
     ("web:me", lambda m: "/me/", SIGNED_IN),
     ("web:me_consent", lambda m: "/me/consent/", SIGNED_IN),
+    # The programme workspace: the consultation's managers; its private evidence is 404 (not
+    # a sign-in page) for everyone else, since a public one is for anyone.
+    *[
+        row
+        for place, manages in (("here", MANAGES_HERE), ("elsewhere", MANAGES_ELSEWHERE))
+        for row in [
+            *[
+                (name, lambda m, p=place, t=tail: _programme_url(m, p, t), manages)
+                for name, tail in PROGRAMME_EDIT_PAGES
+            ],
+            (
+                "programmes:evidence",
+                lambda m, p=place: _programme_url(m, p, "../evidence/{update}/"),
+                {**manages, "anonymous": NO},
+            ),
+        ]
+    ],
 ]
 
 # Addresses that are not a page for a role (public, or POST only), with where they are tested.
 NOT_IN_THE_MATRIX = {
     # public pages: test_pages.py
     "web:home", "web:consultation", "web:meeting", "contributions:workshop",
+    # public pages: test_contribution_page.py (a contribution's own page and its chain)
+    "web:contribution",
     # for those without an account: test_signup.py; the invitation: its own test below
     "web:signup", "web:invitation",
     # one's own data, no object in the address: test_my_data*.py, test_signup.py
@@ -304,6 +382,14 @@ NOT_IN_THE_MATRIX = {
     # test_workshop_lifecycle.py
     "contributions:submit", "contributions:vote", "contributions:flag",
     "contributions:workshop_open", "contributions:moderate",
+    # public pages: test_programme_page.py, test_programme_pdf.py
+    "programmes:programme", "programmes:programme_pdf",
+    # POST only: test_programme_edit.py (each role refused, nothing written)
+    "programmes:edit_adopt", "programmes:edit_measure_move", "programmes:edit_measure_delete",
+    "programmes:edit_indicator_value",
+    # the measures as files (export, template, import): test_programme_files.py
+    "programmes:measures_export", "programmes:measures_export_csv",
+    "programmes:measures_template", "programmes:measures_import",
 }  # fmt: skip
 
 CASES = [(name, url, role, table[role]) for name, url, table in ROWS for role in ROLES]
@@ -332,7 +418,9 @@ def test_who_gets_in(matrix: Matrix, name: str, url, role: str, expected: str) -
     if user is not None:
         client.force_login(user)
     address = url(matrix)
-    assert _outcome(client.get(address)) == expected, f"{role} on {address} ({name})"
+    response = client.get(address)
+    response.close()  # a streamed file (evidence) closes its handle
+    assert _outcome(response) == expected, f"{role} on {address} ({name})"
 
 
 def test_invitation_is_public_and_leads_to_sign_up(matrix: Matrix) -> None:
@@ -353,7 +441,9 @@ def _route_names(resolver: URLResolver, namespace: str = "") -> set[str]:
 
 def test_every_route_is_in_the_matrix() -> None:
     routes = {
-        name for name in _route_names(get_resolver()) if name.startswith(("web:", "contributions:"))
+        name
+        for name in _route_names(get_resolver())
+        if name.startswith(("web:", "contributions:", "programmes:"))
     }
     in_matrix = {name for name, _, _ in ROWS}
     assert routes - in_matrix - NOT_IN_THE_MATRIX == set()

@@ -28,6 +28,7 @@ from tashawur.consultations.services import invitation_sign_up_count
 from tashawur.contributions.services import participant_erase
 from tashawur.core.errors import DomainError
 from tashawur.core.views import account_rate_refusal
+from tashawur.programmes.chain import contribution_chains
 from tashawur.web.forms import ConsentForm, ErasureForm, SignUpForm
 from tashawur.web.workspace import INVITATION_SESSION_KEY
 
@@ -38,6 +39,8 @@ _NEXT_MAX = 2000
 _SIGN_UP_FIELDS = frozenset(SignUpForm.base_fields)
 #: What an invitation link (``/signup/?organisation=12``) may pre-fill: no personal data.
 _INVITE_FIELDS = ("territory", "actor_type", "organisation")
+#: How many of a person's latest contributions "Me" follows (the rest: "My data").
+MY_CONTRIBUTIONS_SHOWN = 50
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -146,6 +149,17 @@ def me(request: HttpRequest) -> HttpResponse:
         "participant": participant,
         "consents": consents,
         "organisations": participant.organisations.all() if participant is not None else [],
+        # "What became of my contributions": the latest ones, each with its fate.
+        "chains": list(
+            contribution_chains(
+                contributions=participant.contributions.select_related("workshop").order_by(
+                    "-created_at", "-id"
+                )[:MY_CONTRIBUTIONS_SHOWN],
+                user=request.user,
+            ).values()
+        )
+        if participant is not None
+        else [],
     }
     return _private(render(request, "web/me.html", context))
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tashawur.web import account, meeting_views, views, workspace
+from tashawur.web import account, contribution_page, meeting_views, views, workspace
 
 app_name = "web"
 
@@ -23,6 +23,9 @@ urlpatterns = [
         meeting_views.meeting_attendance_pdf,
         name="meeting_attendance_pdf",
     ),
+    # A contribution's own page and what became of it (``/s/<pk>/vote/`` and ``/flag/`` are
+    # the contributions app's).
+    path("s/<id:pk>/", contribution_page.contribution_detail, name="contribution"),
     path("signup/", account.signup, name="signup"),
     # No participant id in these addresses: each signed-in person reaches only their own data.
     path("me/", account.me, name="me"),
