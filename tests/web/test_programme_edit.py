@@ -13,7 +13,8 @@ import pytest
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from tashawur.actors.models import Organisation
 from tashawur.consultations.models import Consultation
@@ -746,3 +747,20 @@ def test_the_workspace_dashboard_links_to_the_programme_workspace(
 ) -> None:
     html = coordinator.get("/manage/").content.decode()
     assert f'href="/c/{world.consultation.slug}/programme/edit/"' in html
+
+
+def test_the_public_page_links_public_evidence_only(
+    update: ProgressUpdate, programme: Programme
+) -> None:
+    """The accountability page links a measure's latest public evidence; private evidence is
+    not even hinted at."""
+    programme.status, programme.adopted_at = Programme.Status.ADOPTED, timezone.now()
+    programme.save()
+    page = f"/c/{programme.consultation.slug}/programme/"
+    link = f"/c/{programme.consultation.slug}/programme/evidence/{update.pk}/"
+    assert link not in Client().get(page).content.decode()
+    ProgressUpdate.objects.filter(pk=update.pk).update(evidence_public=True)
+    html = Client().get(page).content.decode()
+    assert link in html
+    with translation.override("ar"):
+        assert gettext("See the evidence") in html

@@ -149,6 +149,8 @@ class MeasureNode:
     children: list[MeasureNode] = field(default_factory=list)
     latest_percent: int | None = None  # the latest update's, None before the first one
     latest_on: dt.date | None = None
+    #: The latest progress update whose evidence is marked public, for a "see the evidence" link.
+    public_evidence_id: int | None = None
     progress: Decimal = _ZERO
     late: bool = False
     # The findings it answers as a reader should see them now (``findings_resolve``).
@@ -330,7 +332,16 @@ def measure_tree(
     measures = (
         Measure.objects.filter(programme=programme)
         .select_related("owner")
-        .annotate(latest_percent=_latest("percent"), latest_on=_latest("on"))
+        .annotate(
+            latest_percent=_latest("percent"),
+            latest_on=_latest("on"),
+            public_evidence_id=Subquery(
+                ProgressUpdate.objects.filter(measure=OuterRef("pk"), evidence_public=True)
+                .exclude(evidence="")
+                .order_by("-on", "-created_at", "-id")
+                .values("pk")[:1]
+            ),
+        )
         .prefetch_related(
             "partners",
             Prefetch("funding_lines", queryset=FundingLine.objects.order_by("source")),
@@ -359,6 +370,7 @@ def measure_tree(
             depth=depth,
             latest_percent=measure.latest_percent,  # type: ignore[attr-defined]
             latest_on=measure.latest_on,  # type: ignore[attr-defined]
+            public_evidence_id=measure.public_evidence_id,  # type: ignore[attr-defined]
             late=is_late(measure, today=today),
             indicators=[
                 indicator_series(
