@@ -141,24 +141,21 @@ def test_participant_erase_anonymises_the_person_and_keeps_what_they_said(text_v
 def test_participant_erase_deletes_voice_notes_after_commit(
     text_v1, settings, tmp_path, django_capture_on_commit_callbacks
 ):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
+    """Voice notes live on private storage (``TASHAWUR_PRIVATE_MEDIA_ROOT``), never in the
+    public media; erasure deletes them once the transaction has committed."""
+    settings.TASHAWUR_PRIVATE_MEDIA_ROOT = tmp_path
     participant = ParticipantFactory()
     contribution = ContributionFactory(author=participant)
     contribution.audio.save("note.ogg", ContentFile(b"OggS"), save=True)
     name = contribution.audio.name
-    assert default_storage.exists(name)
+    assert (tmp_path / name).exists()
+    assert not default_storage.exists(name)
 
     with django_capture_on_commit_callbacks(execute=True):
         participant_erase(participant=participant)
 
     assert Contribution.objects.get(pk=contribution.pk).audio.name == ""
-    assert default_storage.exists(name) is False
+    assert not (tmp_path / name).exists()
 
 
 def test_participant_erase_twice_is_refused(text_v1):

@@ -307,6 +307,10 @@ class Workshop(TimeStampedModel):
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closing_report = models.TextField(_("closing report"), blank=True)
+    #: The keyword that sends an SMS or a messaging text to this round table ("TAR3 ...").
+    sms_keyword = models.CharField(
+        _("SMS keyword"), max_length=16, null=True, blank=True, unique=True
+    )
 
     class Meta:
         verbose_name = _("workshop")

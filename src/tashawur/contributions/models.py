@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -8,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tashawur.consultations.models import Dimension
 from tashawur.core.models import TimeStampedModel
+from tashawur.core.storage import private_storage
 
 # Longest text a contribution may hold; forms and services check it before anything is stored.
 TEXT_MAX_LENGTH = 2000
@@ -26,12 +31,19 @@ class Language(models.TextChoices):
     UNDETERMINED = "und", _("Other or not determined")
 
 
+def audio_upload_to(instance: Any, filename: str) -> str:
+    """A random name: the uploaded name (which may carry a person's name) is not kept."""
+    suffix = Path(filename).suffix.lower()[:10]
+    return f"contributions/audio/{uuid.uuid4().hex}{suffix}"
+
+
 class Channel(models.TextChoices):
     WEB = "web", _("Web form")
     FACILITATOR = "facilitator", _("Recorded by the facilitator")
     IMPORT = "import", _("File import")
     OFFLINE = "offline", _("Offline capture")
     API = "api", _("API")
+    SMS = "sms", _("SMS or messaging")
 
 
 class ModerationStatus(models.TextChoices):
@@ -142,7 +154,25 @@ class Contribution(TimeStampedModel):
         blank=True,
         editable=False,
     )
-    audio = models.FileField(_("voice note"), upload_to="contributions/audio/", blank=True)
+    # A voice note is personal data: kept on private storage, played only to the round table's
+    # staff and its author, deleted with the person's data. Until someone transcribes it, the
+    # contribution has no text and waits in moderation (the synthesis reads text only).
+    audio = models.FileField(
+        _("voice note"),
+        upload_to=audio_upload_to,
+        storage=private_storage,
+        blank=True,
+    )
+    audio_seconds = models.PositiveIntegerField(_("voice note length (s)"), null=True, blank=True)
+    transcribed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("transcribed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    transcribed_at = models.DateTimeField(_("transcribed at"), null=True, blank=True)
     agree_count = models.PositiveIntegerField(_("agree"), default=0, editable=False)
     disagree_count = models.PositiveIntegerField(_("disagree"), default=0, editable=False)
     pass_count = models.PositiveIntegerField(_("pass"), default=0, editable=False)
@@ -162,7 +192,9 @@ class Contribution(TimeStampedModel):
                 condition=Q(idempotency_key__isnull=False, recorded_by__isnull=True),
                 name="contribution_unique_key_per_author",
             ),
-            models.CheckConstraint(condition=~Q(text=""), name="contribution_text_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(text="") | ~Q(audio=""), name="contribution_text_or_voice_note"
+            ),
             models.CheckConstraint(
                 condition=Q(author__isnull=False) | Q(recorded_by__isnull=False),
                 name="contribution_has_author_or_recorder",
@@ -296,3 +328,48 @@ class ContributionFlag(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"#{self.contribution_id} {self.get_reason_display()}"
+
+
+class InboundMessage(models.Model):
+    """A message received from an SMS or messaging gateway. The gateway's message id is the
+    idempotency key (a replayed delivery is stored once); the sender's number is kept only as
+    a keyed hash unless it matches a verified participant."""
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted")
+        REFUSED = "refused", _("Refused")
+
+    gateway = models.CharField(_("gateway"), max_length=32)
+    message_id = models.CharField(_("message id"), max_length=128)
+    sender_hash = models.CharField(_("sender (keyed hash)"), max_length=64, db_index=True)
+    workshop = models.ForeignKey(
+        "consultations.Workshop",
+        verbose_name=_("workshop"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    contribution = models.ForeignKey(
+        Contribution,
+        verbose_name=_("contribution"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    reason = models.CharField(_("reason"), max_length=64, blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("inbound message")
+        verbose_name_plural = _("inbound messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "message_id"], name="inboundmessage_once_per_gateway"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}:{self.message_id}"

@@ -3,7 +3,7 @@ its preview. Thin: parse → service → render (STYLE.md).
 
 The import runs in two steps without JavaScript: the upload is checked and read, and a preview
 lists what each row would do and every row's errors; the file waits in private storage
-(``models.private_storage``, under a random name remembered in the uploader's session) until a
+(``core.storage.private_storage``, under a random name remembered in the uploader's session) until a
 second POST confirms it, which reads it again and imports it all or nothing.
 
 An export is private (``Cache-Control: private, no-store``) while the programme is not public;
@@ -31,9 +31,10 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from tashawur.core import limits
 from tashawur.core.errors import DomainError
+from tashawur.core.storage import private_storage
 from tashawur.core.views import download_limit_message, too_many_requests
 from tashawur.programmes import measure_files, rules, selectors
-from tashawur.programmes.models import Measure, Programme, private_storage
+from tashawur.programmes.models import Measure, Programme
 from tashawur.programmes.services import (
     MeasuresImportRefused,
     measures_import,

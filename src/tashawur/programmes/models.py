@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage, Storage
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -22,6 +21,7 @@ from django.utils.translation import pgettext_lazy
 
 from tashawur.core.i18n import pick_label
 from tashawur.core.models import TimeStampedModel
+from tashawur.core.storage import private_storage
 
 #: Amounts in Moroccan dirhams (MAD): below a trillion, to the centime.
 MONEY_DIGITS = 14
@@ -35,25 +35,6 @@ measure_code_validator = RegexValidator(
     message=_("A measure's code is numbers joined by dots, such as 2 or 2.1."),
     code="code_invalid",
 )
-
-
-class PrivateStorage(FileSystemStorage):
-    """``TASHAWUR_PRIVATE_MEDIA_ROOT``, read at each use rather than once when the model class
-    is built, so that a deployment's or a test's setting is the one that holds."""
-
-    @property
-    def base_location(self) -> str:
-        return str(settings.TASHAWUR_PRIVATE_MEDIA_ROOT)
-
-    @property
-    def location(self) -> str:
-        return str(Path(self.base_location).resolve())
-
-
-def private_storage() -> Storage:
-    """Files that are personal or not yet public: under ``TASHAWUR_PRIVATE_MEDIA_ROOT``, never
-    served as static or media files; views stream them after checking who asks."""
-    return PrivateStorage()
 
 
 def evidence_upload_to(instance: Any, filename: str) -> str:

@@ -33,7 +33,7 @@ def participant_erase(*, participant: Participant) -> Participant:
 
 
 def _storage_delete(names: list[str]) -> None:
-    from django.core.files.storage import default_storage
+    storage = Contribution._meta.get_field("audio").storage  # private storage
 
     for name in names:
-        default_storage.delete(name)
+        storage.delete(name)
