@@ -5,18 +5,15 @@ database (``services.importing`` decides what the rows do).
 One row a measure, the columns of ``COLUMNS``; the first row names them. Row numbers are those
 a spreadsheet shows: the header is row 1, the first measure row 2.
 
-Limits are checked before anything is parsed (DESIGN.md §6: robust): the file's size
-(``TASHAWUR_MEASURES_FILE_MAX_BYTES``, 2 MiB), for an XLSX file the unpacked size and the
-compression ratio read from the ZIP's central directory alone (a zip bomb is refused before
-openpyxl opens it; Python's ``zipfile`` never unpacks a member past its declared size), and the
-number of rows (``TASHAWUR_MEASURES_FILE_MAX_ROWS``, 5,000: reading stops at the first row over).
-A CSV file is read as UTF-8 (with or without a byte order mark) when it decodes strictly as
-such, else as Windows-1256 (Arabic Excel's "CSV"); its separator is a comma or a semicolon
-(French Excel's), told from the header.
+Limits are checked before anything is parsed (``core.tabular``, shared with the other
+imports): the file's size (``TASHAWUR_MEASURES_FILE_MAX_BYTES``, 2 MiB), for an XLSX file what
+its ZIP's central directory says it unpacks to (a zip bomb is refused before openpyxl opens it),
+and the number of rows (``TASHAWUR_MEASURES_FILE_MAX_ROWS``, 5,000: reading stops at the first
+row over). A CSV file is UTF-8 (with or without a byte order mark) or Windows-1256, separated by
+commas or semicolons.
 
-Every text cell written is formula-escaped (``core.text.escape_formula``: an apostrophe before
-a cell beginning with = + - @ tab or CR); reading takes that apostrophe off again, so an
-exported file imports back unchanged.
+Every text cell written is formula-escaped (``core.tabular.escape_cell``); reading takes that
+apostrophe off again, so an exported file imports back unchanged.
 """
 
 from __future__ import annotations
@@ -24,7 +21,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,8 +28,19 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from tashawur.core.errors import DomainError
-from tashawur.core.text import escape_formula
+from tashawur.core import tabular
+from tashawur.core.tabular import (
+    CSV_CONTENT_TYPE,
+    MAX_MEMBERS,
+    MAX_RATIO,
+    MAX_UNPACKED_BYTES,
+    XLSX_CONTENT_TYPE,
+    check_archive,
+    decode_csv,
+    escape_cell,
+    file_kind,
+    unescape_formula,
+)
 
 COLUMNS = (
     "code",
@@ -55,19 +62,21 @@ COLUMNS = (
 _TEXT_CODE_COLUMNS = frozenset({"code", "parent_code"})
 PARTNER_SEPARATOR = ";"
 
-CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 DEFAULT_MAX_ROWS = 5_000
-#: What an XLSX file may unpack to, and its compression ratio (overall, and for each member of
-#: 1 MiB or more). Spreadsheet XML packs 5 to 20 times; a zip bomb hundreds to a thousand.
-MAX_UNPACKED_BYTES = 50 * 1024 * 1024
-MAX_RATIO = 100
-MAX_MEMBERS = 1_000
-_RATIO_MEMBER_FROM = 1024 * 1024
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+__all__ = [  # the shared checks, as this module's callers know them
+    "CSV_CONTENT_TYPE",
+    "MAX_MEMBERS",
+    "MAX_RATIO",
+    "MAX_UNPACKED_BYTES",
+    "XLSX_CONTENT_TYPE",
+    "check_archive",
+    "decode_csv",
+    "escape_cell",
+    "file_kind",
+    "unescape_formula",
+]
 
 
 def max_bytes() -> int:
@@ -87,116 +96,26 @@ class Row:
     cells: dict[str, Any]
 
 
-def _refused(message: str, code: str) -> DomainError:
-    return DomainError(message, code=code, field="file")
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}"
+_refused = tabular.refused
 
 
 # --- checks before parsing -----------------------------------------------------------------------
 
 
-def file_kind(name: str) -> str:
-    """ "csv" or "xlsx", from the uploaded file's name."""
-    lowered = name.lower()
-    if lowered.endswith(".xlsx"):
-        return "xlsx"
-    if lowered.endswith((".csv", ".txt")):
-        return "csv"
-    raise _refused(_("Upload a CSV or XLSX file."), "file_type")
-
-
 def check_size(size: int) -> None:
-    limit = max_bytes()
-    if size > limit:
-        raise _refused(
-            _("The file is %(size)s MB, over the limit of %(limit)s MB.")
-            % {"size": _megabytes(size), "limit": _megabytes(limit)},
-            "file_too_large",
-        )
-    if size == 0:
-        raise _refused(_("The file is empty."), "file_empty")
-
-
-def check_archive(content: bytes) -> None:
-    """Refuse an XLSX file whose members unpack to too much, or pack too well (a zip bomb),
-    judging from the ZIP's central directory only: nothing is unpacked."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as book:
-            members = book.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
-        raise _refused(_("This is not a readable XLSX workbook."), "file_unreadable") from None
-    if len(members) > MAX_MEMBERS:
-        raise _refused(_("This is not a readable XLSX workbook."), "file_unreadable")
-    unpacked = sum(member.file_size for member in members)
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise _refused(
-            _("The workbook unpacks to %(size)s MB, over the limit of %(limit)s MB.")
-            % {"size": _megabytes(unpacked), "limit": _megabytes(MAX_UNPACKED_BYTES)},
-            "file_unpacks_too_large",
-        )
-    packed = sum(member.compress_size for member in members)
-    ratios = [unpacked / max(packed, 1)] + [
-        member.file_size / max(member.compress_size, 1)
-        for member in members
-        if member.file_size >= _RATIO_MEMBER_FROM
-    ]
-    if max(ratios) > MAX_RATIO:
-        raise _refused(
-            _("The workbook is compressed too much to be a spreadsheet; it was not opened."),
-            "file_zip_bomb",
-        )
+    tabular.check_size(size, limit=max_bytes())
 
 
 def check_upload(*, name: str, content: bytes) -> str:
     """Every check that comes before parsing; returns the file's kind ("csv" or "xlsx")."""
-    kind = file_kind(name)
-    check_size(len(content))
-    if kind == "xlsx":
-        check_archive(content)
-    return kind
+    return tabular.check_upload(name=name, content=content, max_bytes=max_bytes())
 
 
 # --- reading ------------------------------------------------------------------------------------
 
 
-def decode_csv(content: bytes) -> str:
-    """UTF-8 (a byte order mark is dropped) when the bytes are strictly UTF-8, else Windows-1256;
-    bytes that are neither refuse the file."""
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return content.decode("cp1256")
-    except UnicodeDecodeError:
-        raise _refused(
-            _("The file's text encoding is not UTF-8 or Windows-1256 (Arabic)."),
-            "file_encoding",
-        ) from None
-
-
-def unescape_formula(value: str) -> str:
-    """Undo ``escape_formula``: the apostrophe written before a cell a spreadsheet would run."""
-    if value.startswith("'") and value[1:].lstrip("'").startswith(_FORMULA_START):
-        return value[1:]
-    return value
-
-
-def escape_cell(value: str) -> str:
-    """``escape_formula``, and an apostrophe before a text that already starts with escaped
-    formula (so ``unescape_formula`` gives it back whole)."""
-    if value.startswith("'") and value.lstrip("'").startswith(_FORMULA_START):
-        return "'" + value
-    return escape_formula(value)
-
-
 def _header(cells: Sequence[Any]) -> list[str]:
-    names = [str(cell or "").strip().lstrip("\ufeff").strip().lower() for cell in cells]
-    while names and not names[-1]:
-        names.pop()
+    names = tabular.header_names(cells)
     unknown = [name for name in names if name not in COLUMNS]
     if unknown:
         raise _refused(
@@ -216,8 +135,7 @@ def _header(cells: Sequence[Any]) -> list[str]:
     return names
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+_blank = tabular.is_blank
 
 
 def _rows(records: Iterator[Sequence[Any]], limit: int) -> list[Row]:
@@ -257,34 +175,12 @@ def _rows(records: Iterator[Sequence[Any]], limit: int) -> list[Row]:
 
 
 def read_csv(content: bytes, *, limit: int | None = None) -> list[Row]:
-    text = decode_csv(content)
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    try:
-        return _rows(
-            csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), limit or max_rows()
-        )
-    except csv.Error:
-        raise _refused(_("The CSV file cannot be read."), "file_unreadable") from None
+    return tabular.read_csv_records(content, lambda records: _rows(records, limit or max_rows()))
 
 
 def read_xlsx(content: bytes, *, limit: int | None = None) -> list[Row]:
     """The first sheet's rows; call ``check_archive`` first."""
-    from openpyxl import load_workbook  # imported when a workbook is read
-
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:
-        raise _refused(_("This is not a readable XLSX workbook."), "file_unreadable") from None
-    try:
-        sheet = book.worksheets[0]
-        return _rows(iter(sheet.iter_rows(values_only=True)), limit or max_rows())
-    except DomainError:
-        raise
-    except Exception:
-        raise _refused(_("This is not a readable XLSX workbook."), "file_unreadable") from None
-    finally:
-        book.close()
+    return tabular.read_xlsx_records(content, lambda records: _rows(records, limit or max_rows()))
 
 
 def read_upload(*, name: str, content: bytes) -> list[Row]:
