@@ -39,6 +39,18 @@ def _private_media(tmp_path_factory, settings):
     settings.TASHAWUR_PRIVATE_MEDIA_ROOT = tmp_path_factory.getbasetemp() / "private"
 
 
+@pytest.fixture(autouse=True)
+def _similar_index(settings):
+    """ "Already said" indexes live in memory only, emptied around each test: ids restart with
+    each test's database, so an index kept from another test would describe other texts."""
+    from tashawur.contributions.similar import similar_index_forget
+
+    settings.TASHAWUR_SIMILAR_DIR = ""
+    similar_index_forget()
+    yield
+    similar_index_forget()
+
+
 @pytest.fixture
 def frozen_rate_windows(monkeypatch):
     """django-ratelimit counts in fixed windows that end at a time of their own: a test that

@@ -23,7 +23,7 @@ POLICY = {
     "img-src": ["'self'"],
     "font-src": ["'self'"],
     "connect-src": ["'self'"],
-    "media-src": ["'self'"],
+    "media-src": ["'self'", "blob:"],
     "object-src": ["'none'"],
     "base-uri": ["'self'"],
     "form-action": ["'self'"],

@@ -28,6 +28,7 @@ from tashawur.contributions.forms import (
     ContributionForm,
     FlagForm,
     ModerationForm,
+    TranscriptionForm,
     VoteForm,
     WorkshopCloseForm,
 )
@@ -104,6 +105,7 @@ def _form_fields() -> set[str]:
     forms: list[Any] = [
         ContributionForm(speakers=Consultation.objects.none()),  # with its "author" field
         WorkshopCloseForm(),
+        TranscriptionForm(),
         VoteForm(),
         FlagForm(),
         ModerationForm(),
@@ -144,6 +146,7 @@ QUERY_PARAMETERS = {
     "workshop",
     "status",
     "speaker_q",
+    "contribution",  # the voice note a transcription is for
 }
 
 
@@ -232,6 +235,10 @@ PATH_VALUES: dict[str, dict[str, Callable[[Site], Any]]] = {
     "api:openapi": {},
     "api:open-data": {"slug": _consultation},
     "api:contributions": {"slug": _consultation},
+    "api:inbound": {"gateway": lambda s: "twilio"},
+    "api:workshop-contributions": {"pk": lambda s: s.world.workshop.pk},
+    "api:workshop-imports": {"pk": lambda s: s.world.workshop.pk},
+    "api:contribution-votes": {"pk": lambda s: s.world.proposal.pk},
     "core:login": {},
     "core:logout": {},
     "web:home": {},
@@ -248,6 +255,7 @@ PATH_VALUES: dict[str, dict[str, Callable[[Site], Any]]] = {
     "web:contribution": {"pk": lambda s: s.world.proposal.pk},
     "web:me_consent": {},
     "web:me_erase": {},
+    "web:me_tokens": {},
     "core:password_reset": {},
     "core:password_reset_done": {},
     "core:password_reset_confirm": {"uidb64": lambda s: "MQ", "token": lambda s: "set-password"},
@@ -259,7 +267,16 @@ PATH_VALUES: dict[str, dict[str, Callable[[Site], Any]]] = {
     "contributions:workshop_open": {"pk": lambda s: s.world.workshop.pk},
     "contributions:workshop_close": {"pk": lambda s: s.world.workshop.pk},
     "contributions:workshop_speakers": {"pk": lambda s: s.world.workshop.pk},
+    "contributions:similar": {"pk": lambda s: s.world.workshop.pk},
+    "contributions:workshop_import": {"pk": lambda s: s.world.workshop.pk},
+    "contributions:workshop_import_template": {"pk": lambda s: s.world.workshop.pk},
+    "contributions:voice_notes": {"pk": lambda s: s.world.workshop.pk},
+    "contributions:audio": {"pk": lambda s: s.world.proposal.pk},
     "contributions:vote": {"pk": lambda s: s.world.proposal.pk},
+    "contributions:capture": {},
+    "contributions:capture_workshop": {"pk": lambda s: s.world.workshop.pk},
+    "contributions:capture_sw": {},
+    "contributions:capture_manifest": {},
     "contributions:flag": {"pk": lambda s: s.world.proposal.pk},
     "contributions:moderation": {"slug": _consultation},
     "contributions:moderate": {"slug": _consultation, "pk": lambda s: s.world.challenge.pk},
@@ -301,6 +318,7 @@ PATH_VALUES: dict[str, dict[str, Callable[[Site], Any]]] = {
     "programmes:measures_template": {"slug": _consultation},
     "programmes:measures_import": {"slug": _consultation},
     "web:manage": {},
+    "web:manage_tokens": {},
     "web:manage_consultation_new": {},
     "web:manage_consultation": {"slug": _consultation},
     "web:manage_meeting_new": {"slug": _consultation},
@@ -397,6 +415,7 @@ def production_errors(settings: Any) -> None:
         "TASHAWUR_RATE_CONTRIBUTIONS_RECORDED",
         "TASHAWUR_RATE_VOTES",
         "TASHAWUR_RATE_FLAGS",
+        "TASHAWUR_RATE_SIMILAR",
         "TASHAWUR_RATE_DOWNLOADS",
         "TASHAWUR_RATE_ACCOUNTS",
     ):

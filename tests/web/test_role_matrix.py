@@ -25,6 +25,8 @@ from django.utils import timezone
 from tashawur.actors.models import Participant
 from tashawur.consultations.models import Consultation, Invitation, Meeting, Workshop
 from tashawur.consultations.services import meeting_register
+from tashawur.contributions.models import Channel, Contribution
+from tashawur.contributions.services import contribution_submit
 from tashawur.core.models import User
 from tashawur.core.roles import Role
 from tashawur.programmes.models import Indicator, Measure, Programme, ProgressUpdate
@@ -192,7 +194,20 @@ SPEAKERS_NEIGHBOUR = _roles(NO, neighbour_facilitator=OK)
 # Searching speakers: those who record for others at that table.
 SPEAKERS_HERE = _roles(NO, facilitator=OK, rapporteur=OK)
 SPEAKERS_ELSEWHERE = _roles(NO, other_facilitator=OK)
+# "Already said" suggestions while typing: participants who may contribute at that table (not
+# its staff, who record for others: an "I agree" would be their own vote).
+SIMILAR = _roles(NO, participant=OK, other_participant=OK)
 SIGNED_IN = _roles(OK)
+# Offline capture of a round table: its facilitator and rapporteur, and participants.
+CAPTURE_HERE = _roles(NO, participant=OK, other_participant=OK, facilitator=OK, rapporteur=OK)
+CAPTURE_ELSEWHERE = _roles(NO, participant=OK, other_participant=OK, other_facilitator=OK)
+CAPTURE_NEIGHBOUR = _roles(NO, participant=OK, other_participant=OK, neighbour_facilitator=OK)
+# Voice notes: transcribed by the round table's facilitator and rapporteur and the managers;
+# heard by them and the note's author, 404 (never "sign in") for everyone else.
+TRANSCRIBE_HERE = _roles(NO, coordinator=OK, national=OK, facilitator=OK, rapporteur=OK)
+TRANSCRIBE_ELSEWHERE = _roles(NO, other_coordinator=OK, national=OK, other_facilitator=OK)
+HEAR_HERE = {**TRANSCRIBE_HERE, "anonymous": NO, "participant": OK}
+HEAR_ELSEWHERE = {**TRANSCRIBE_ELSEWHERE, "anonymous": NO}
 
 Row = tuple[str, Callable[[Matrix], str], dict[str, str]]
 
@@ -241,6 +256,25 @@ def _programme_url(m: Matrix, place: str, tail: str) -> str:
         measure=measure.pk, indicator=indicator.pk, update=update.pk
     )
     return address.replace("/edit/../", "/")
+
+
+def _voice_note_url(m: Matrix, place: str) -> str:
+    """The address of a voice note of the place's round table, made on first use: the
+    participant's own here, one recorded by the facilitator over there."""
+    workshop = getattr(m, place).workshop
+    note = Contribution.objects.filter(workshop=workshop).exclude(audio="").first()
+    if note is None:
+        here = place == "here"
+        note = contribution_submit(
+            workshop=workshop,
+            text="",
+            dimension="proposal",
+            channel=Channel.WEB if here else Channel.FACILITATOR,
+            author=m.users["participant"].participant if here else None,  # type: ignore[union-attr]
+            recorded_by=None if here else workshop.facilitator,
+            audio=SimpleUploadedFile("note.ogg", b"OggS" + b"\x00" * 60),
+        ).contribution
+    return f"/s/{note.pk}/audio"
 
 
 @pytest.fixture(autouse=True)
@@ -326,13 +360,56 @@ ROWS: list[Row] = [
                 lambda m, p=place: f"/w/{getattr(m, p).workshop.pk}/speakers/?speaker_q=a",
                 speakers,
             ),
+            # Importing the round table's notes: those who close it.
+            (
+                "contributions:workshop_import",
+                lambda m, p=place: f"/w/{getattr(m, p).workshop.pk}/import/",
+                close,
+            ),
+            (
+                "contributions:workshop_import_template",
+                lambda m, p=place: f"/w/{getattr(m, p).workshop.pk}/import/template/",
+                close,
+            ),
         ]
     ],
     ("contributions:workshop_close", lambda m: f"/w/{m.neighbour.pk}/close/", CLOSE_NEIGHBOUR),
+    *[
+        row
+        for place, transcribe, hear in (
+            ("here", TRANSCRIBE_HERE, HEAR_HERE),
+            ("elsewhere", TRANSCRIBE_ELSEWHERE, HEAR_ELSEWHERE),
+        )
+        for row in [
+            (
+                "contributions:voice_notes",
+                lambda m, p=place: f"/w/{getattr(m, p).workshop.pk}/voice/",
+                transcribe,
+            ),
+            ("contributions:audio", lambda m, p=place: _voice_note_url(m, p), hear),
+        ]
+    ],
+    ("contributions:workshop_import", lambda m: f"/w/{m.neighbour.pk}/import/", CLOSE_NEIGHBOUR),
     (
         "contributions:workshop_speakers",
         lambda m: f"/w/{m.neighbour.pk}/speakers/?speaker_q=a",
         SPEAKERS_NEIGHBOUR,
+    ),
+    ("contributions:similar", lambda m: f"/w/{m.here.workshop.pk}/similar/?text=a", SIMILAR),
+    ("contributions:similar", lambda m: f"/w/{m.elsewhere.workshop.pk}/similar/?text=a", SIMILAR),
+    # Offline capture: the list for everyone signed in; a round table's capture page for its
+    # staff and the participants who may contribute to it (test_capture_pages.py).
+    ("contributions:capture", lambda m: "/capture/", SIGNED_IN),
+    ("contributions:capture_workshop", lambda m: f"/capture/w/{m.here.workshop.pk}/", CAPTURE_HERE),
+    (
+        "contributions:capture_workshop",
+        lambda m: f"/capture/w/{m.elsewhere.workshop.pk}/",
+        CAPTURE_ELSEWHERE,
+    ),
+    (
+        "contributions:capture_workshop",
+        lambda m: f"/capture/w/{m.neighbour.pk}/",
+        CAPTURE_NEIGHBOUR,
     ),
     # One's own registration and badge: every signed-in person sees the registration page (a
     # participant who has not accepted the terms is asked to first); the badge is the registered
@@ -349,6 +426,13 @@ ROWS: list[Row] = [
     ),
     ("web:me", lambda m: "/me/", SIGNED_IN),
     ("web:me_consent", lambda m: "/me/consent/", SIGNED_IN),
+    # API tokens: one's own; device tokens for the staff of the coordinator's round tables.
+    ("web:me_tokens", lambda m: "/me/tokens/", SIGNED_IN),
+    (
+        "web:manage_tokens",
+        lambda m: "/manage/tokens/",
+        _roles(NO, coordinator=OK, other_coordinator=OK, national=OK),
+    ),
     # The programme workspace: the consultation's managers; its private evidence is 404 (not
     # a sign-in page) for everyone else, since a public one is for anyone.
     *[
@@ -382,6 +466,8 @@ NOT_IN_THE_MATRIX = {
     # test_workshop_lifecycle.py
     "contributions:submit", "contributions:vote", "contributions:flag",
     "contributions:workshop_open", "contributions:moderate",
+    # the capture page's service worker and manifest, public: test_capture_pages.py
+    "contributions:capture_sw", "contributions:capture_manifest",
     # public pages: test_programme_page.py, test_programme_pdf.py
     "programmes:programme", "programmes:programme_pdf",
     # POST only: test_programme_edit.py (each role refused, nothing written)

@@ -10,6 +10,7 @@ from typing import Any
 
 from tashawur.api.opendata import CONTRIBUTION_SCHEMA, LICENCE
 from tashawur.api.selectors import CONTRIBUTION_FIELDS
+from tashawur.api.write_schema import PATHS, SCHEMAS, SECURITY_SCHEMES
 from tashawur.core.validation import PAGE_MAX
 
 OPENAPI_VERSION = "3.1.0"
@@ -67,8 +68,10 @@ def openapi_document() -> dict[str, Any]:
             "title": "Tashawur API",
             "version": API_VERSION,
             "description": (
-                "Read-only. Consultations and the pseudonymised open data of each public "
-                "consultation; see README.txt inside the open-data ZIP for the rules."
+                "Consultations and the pseudonymised open data of each public "
+                "consultation (read, no authentication; see README.txt inside the open-data "
+                "ZIP for the rules), and the write API: contributions and votes, idempotent, "
+                "with an API token or a signed-in session (docs/api.md)."
             ),
             "license": {"name": LICENCE["title"], "identifier": LICENCE["name"]},
         },
@@ -78,6 +81,36 @@ def openapi_document() -> dict[str, Any]:
                     "operationId": "consultation_list",
                     "summary": "Public consultations with their counts.",
                     "responses": {"200": {"description": "The public consultations."}},
+                }
+            },
+            "/api/inbound/{gateway}": {
+                "post": {
+                    "operationId": "inbound_message",
+                    "summary": "An SMS or messaging text relayed by a gateway (channel sms).",
+                    "description": (
+                        "twilio: Twilio's form POST (MessageSid, From, Body) signed in "
+                        "X-Twilio-Signature, answered in TwiML. rapidpro: a form or JSON POST "
+                        "(id, from, text) with Authorization: Token <shared secret>, answered "
+                        'as {"reply": "..."}. The text is KEYWORD [marker] message; the '
+                        "message id makes a redelivery an echo of the first answer."
+                    ),
+                    "parameters": [
+                        {
+                            "name": "gateway",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "enum": ["twilio", "rapidpro"]},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The reply to send back, accepted or refused.",
+                            "content": {"text/xml": {}, "application/json": {}},
+                        },
+                        "400": _error_response("No message id or no sender."),
+                        "403": _error_response("Not signed by the gateway."),
+                        "404": _error_response("Unknown gateway, or its secret is not set."),
+                    },
                 }
             },
             "/api/consultations/{slug}/open-data.zip": {
@@ -138,9 +171,12 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            **PATHS,
         },
         "components": {
+            "securitySchemes": SECURITY_SCHEMES,
             "schemas": {
+                **SCHEMAS,
                 "Contribution": {
                     "type": "object",
                     "required": list(CONTRIBUTION_FIELDS),
@@ -187,10 +223,16 @@ def openapi_document() -> dict[str, Any]:
                                     "description": "Translated (Accept-Language; Arabic "
                                     "by default).",
                                 },
+                                "fields": {
+                                    "type": "object",
+                                    "additionalProperties": {"type": "string"},
+                                    "description": "With code invalid: a translated message "
+                                    "for each wrong field of the request.",
+                                },
                             },
                         }
                     },
                 },
-            }
+            },
         },
     }

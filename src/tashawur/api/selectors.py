@@ -33,13 +33,15 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from tashawur.consultations.models import Consultation, Dimension
-from tashawur.contributions.models import Contribution
+from tashawur.actors.models import Participant
+from tashawur.consultations.models import Consultation, Dimension, Workshop
+from tashawur.contributions.models import Contribution, Vote
 from tashawur.contributions.selectors import (
     consultation_author_cells,
     consultation_contributions_linked,
     consultation_contributions_public,
 )
+from tashawur.core.models import User
 from tashawur.core.privacy import anonymity_k
 from tashawur.diagnosis.models import Finding, FindingContribution, SynthesisRun
 
@@ -312,3 +314,33 @@ def open_data_build(*, consultation: Consultation) -> OpenData:
             run=run, published_ids={row["id"] for row in contributions}
         ),
     )
+
+
+# --- the write API ----------------------------------------------------------------------------
+
+
+def contribution_key_used(
+    *, author: Participant | None, recorded_by: User | None, idempotency_key: str | None
+) -> bool:
+    """Whether this sender (the recorder, else the author) already stored a contribution under
+    the key: a replay, which the write API answers without counting it against the rate."""
+    if idempotency_key is None:
+        return False
+    if recorded_by is not None:
+        sent = Contribution.objects.filter(recorded_by=recorded_by)
+    elif author is not None:
+        sent = Contribution.objects.filter(author=author, recorded_by__isnull=True)
+    else:
+        return False
+    return sent.filter(idempotency_key=idempotency_key).exists()
+
+
+def vote_get(*, contribution: Contribution, participant: Participant, value: int) -> Vote | None:
+    """The participant's vote on the contribution, if it already has this value."""
+    return Vote.objects.filter(
+        contribution=contribution, participant=participant, value=value
+    ).first()
+
+
+def workshop_status(*, workshop_id: int) -> str:
+    return str(Workshop.objects.values_list("status", flat=True).get(pk=workshop_id))

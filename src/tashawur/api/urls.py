@@ -1,12 +1,13 @@
 from django.urls import path
 
-from tashawur.api import views
+from tashawur.api import inbound_views, views, write_views
 
 app_name = "api"
 
 urlpatterns = [
     path("consultations", views.consultation_list, name="consultations"),
     path("openapi.json", views.openapi, name="openapi"),
+    path("inbound/<str:gateway>", inbound_views.inbound, name="inbound"),
     path(
         "consultations/<slug:slug>/open-data.zip",
         views.open_data_archive,
@@ -16,5 +17,20 @@ urlpatterns = [
         "consultations/<slug:slug>/contributions.json",
         views.open_data_contributions_page,
         name="contributions",
+    ),
+    path(
+        "workshops/<id:pk>/contributions",
+        write_views.workshop_contributions,
+        name="workshop-contributions",
+    ),
+    path(
+        "workshops/<id:pk>/imports",
+        write_views.workshop_imports,
+        name="workshop-imports",
+    ),
+    path(
+        "contributions/<id:pk>/votes",
+        write_views.contribution_votes,
+        name="contribution-votes",
     ),
 ]

@@ -15,6 +15,8 @@
   XLSX file of a programme's measures accepted for import (default 2 MiB and 5,000 rows).
 - ``TASHAWUR_EVIDENCE_MAX_BYTES``: the largest evidence file (photo or PDF) of a programme's
   progress update (default 5 MiB), checked before the upload is read.
+- ``TASHAWUR_VOICE_MAX_BYTES`` and ``TASHAWUR_VOICE_MAX_SECONDS``: the largest voice note
+  (default 8 MiB, checked before it is read) and its longest length (default 300 s).
 - ``TASHAWUR_MAX_FORM_BYTES``: the largest form body accepted (default 524288, 512 KiB); a larger
   one gets the translated 413 "too long" page (the API's JSON error under ``/api/``).
 - ``TASHAWUR_EMAIL_BACKEND``, ``TASHAWUR_EMAIL_HOST``, ``_PORT``, ``_HOST_USER``,
@@ -26,6 +28,9 @@
   ``core.privacy``).
 - ``TASHAWUR_RUN_LEASE_SECONDS``: a running synthesis run whose worker has given no sign of life
   for this long is marked failed, and the next request starts a new run (default 30).
+- ``TASHAWUR_TWILIO_AUTH_TOKEN``, ``TASHAWUR_TWILIO_WEBHOOK_URL``, ``TASHAWUR_RAPIDPRO_SECRET``,
+  ``TASHAWUR_SENDER_HASH_KEY`` and ``TASHAWUR_SMS_NUMBER``: SMS intake (off unless a gateway's
+  secret is set; see the block "SMS and messaging intake" below).
 """
 
 from __future__ import annotations
@@ -222,6 +227,10 @@ TASHAWUR_PRIVATE_MEDIA_ROOT = Path(
 TASHAWUR_EVIDENCE_MAX_BYTES = int(
     os.environ.get("TASHAWUR_EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024))
 )
+# A voice note (contributions.audio): its largest size, checked before the upload is read, and
+# its longest length, read from its container where it says (the recorder stops there too).
+TASHAWUR_VOICE_MAX_BYTES = int(os.environ.get("TASHAWUR_VOICE_MAX_BYTES", str(8 * 1024 * 1024)))
+TASHAWUR_VOICE_MAX_SECONDS = int(os.environ.get("TASHAWUR_VOICE_MAX_SECONDS", "300"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -268,6 +277,22 @@ TASHAWUR_RUN_LEASE_SECONDS = int(os.environ.get("TASHAWUR_RUN_LEASE_SECONDS", "3
 TASHAWUR_SITE_NAME = os.environ.get("TASHAWUR_SITE_NAME", "Tashawur").strip() or "Tashawur"
 TASHAWUR_PUBLIC_URL = os.environ.get("TASHAWUR_PUBLIC_URL", "").strip().rstrip("/")
 
+# SMS and messaging intake (POST /api/inbound/<gateway>; contributions/inbound.py). A gateway
+# whose secret is unset answers 404: both are off by default. Twilio signs with its auth token
+# over the URL it called: TASHAWUR_TWILIO_WEBHOOK_URL (else TASHAWUR_PUBLIC_URL + the path) must
+# be that URL when a proxy stands in front. Senders who match no account are kept only as an
+# HMAC-SHA256 of their number under TASHAWUR_SENDER_HASH_KEY (default: SECRET_KEY).
+TASHAWUR_TWILIO_AUTH_TOKEN = os.environ.get("TASHAWUR_TWILIO_AUTH_TOKEN", "").strip()
+TASHAWUR_TWILIO_WEBHOOK_URL = os.environ.get("TASHAWUR_TWILIO_WEBHOOK_URL", "").strip()
+TASHAWUR_RAPIDPRO_SECRET = os.environ.get("TASHAWUR_RAPIDPRO_SECRET", "").strip()
+TASHAWUR_SENDER_HASH_KEY = os.environ.get("TASHAWUR_SENDER_HASH_KEY", "").strip()
+# The number people text (shown to staff with a round table's keyword); empty: not shown.
+TASHAWUR_SMS_NUMBER = os.environ.get("TASHAWUR_SMS_NUMBER", "").strip()
+
+# The vectors of each consultation's published contributions ("already said" suggestions,
+# contributions/similar.py), one file a consultation; empty: kept in memory only.
+TASHAWUR_SIMILAR_DIR = os.environ.get("TASHAWUR_SIMILAR_DIR", str(DATA_DIR / "similar"))
+
 # --- Limits (docs/deployment.md, "Limits") -------------------------------------------------
 # A rate is "count/period", the period in s, m, h or d with an optional multiplier ("10/m",
 # "100/15m"); "off" turns that limit off. Writes are counted per account, never per address:
@@ -289,6 +314,8 @@ TASHAWUR_RATE_CONTRIBUTIONS = _rate("TASHAWUR_RATE_CONTRIBUTIONS", "10/m")
 TASHAWUR_RATE_CONTRIBUTIONS_RECORDED = _rate("TASHAWUR_RATE_CONTRIBUTIONS_RECORDED", "60/m")
 # Votes (agree / disagree / pass, changes included) one participant may cast.
 TASHAWUR_RATE_VOTES = _rate("TASHAWUR_RATE_VOTES", "60/m")
+# "Already said" look-ups one participant may make while typing (debounced, 400 ms).
+TASHAWUR_RATE_SIMILAR = _rate("TASHAWUR_RATE_SIMILAR", "120/m")
 # Reports of contributions (the flag button) one participant may send.
 TASHAWUR_RATE_FLAGS = _rate("TASHAWUR_RATE_FLAGS", "10/m")
 # Programme PDFs and open data (ZIP, JSON pages) one anonymous network may download.
@@ -394,7 +421,8 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
-        "media-src": ["'self'"],
+        # blob: the recorder plays back the voice note it has just made, before it is sent.
+        "media-src": ["'self'", "blob:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

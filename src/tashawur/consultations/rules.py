@@ -106,3 +106,27 @@ def is_meeting_staff(user: Any, meeting: Meeting) -> bool:
         is_signed_in(user)
         and meeting.workshops.filter(Q(facilitator=user) | Q(rapporteur=user)).exists()
     )
+
+
+# --- device tokens for the write API (core.tokens) -------------------------------------------
+
+
+def can_issue_device_tokens(user: Any) -> bool:
+    """Who makes device tokens for others (``/manage/tokens/``): the national coordinator, for
+    any staff; a regional coordinator, for the round tables' staff of their consultations."""
+    return is_national_coordinator(user) or (
+        is_signed_in(user) and user.role == Role.REGIONAL_COORDINATOR
+    )
+
+
+def can_issue_device_token_for(user: Any, holder: Any) -> bool:
+    """Whether ``user`` may make (or revoke) a device token that acts for ``holder``."""
+    if not can_issue_device_tokens(user) or holder is None or not holder.is_active:
+        return False
+    if is_national_coordinator(user):
+        return bool(
+            holder.is_superuser or holder.role in WORKSPACE_ROLES | {Role.NATIONAL_COORDINATOR}
+        )
+    return Workshop.objects.filter(
+        Q(facilitator=holder) | Q(rapporteur=holder), meeting__consultation__coordinators=user
+    ).exists()

@@ -19,6 +19,7 @@ from tashawur.consultations.models import (
     Registration,
     Workshop,
 )
+from tashawur.core.models import User
 from tashawur.core.roles import Role
 
 
@@ -241,3 +242,20 @@ def invitation_get_by_token(*, token: str) -> Invitation:
     if invitation is None:
         raise Http404
     return invitation
+
+
+def device_token_holders(*, user: Any) -> QuerySet[User]:
+    """Whom ``user`` may make a device token for (``rules.can_issue_device_token_for``): any
+    active staff for the national coordinator; the facilitators and rapporteurs of the round
+    tables of a regional coordinator's consultations. Nobody for anyone else."""
+    staff = User.objects.filter(is_active=True).order_by("username")
+    if not rules.can_issue_device_tokens(user):
+        return staff.none()
+    if rules.is_national_coordinator(user):
+        return staff.filter(
+            Q(is_superuser=True) | Q(role__in=[*rules.WORKSPACE_ROLES, Role.NATIONAL_COORDINATOR])
+        )
+    tables = Workshop.objects.filter(meeting__consultation__coordinators=user)
+    return staff.filter(
+        Q(pk__in=tables.values("facilitator")) | Q(pk__in=tables.values("rapporteur"))
+    )

@@ -7,8 +7,10 @@ import secrets
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from tashawur.actors.models import Participant
 from tashawur.consultations.models import Dimension
@@ -51,6 +53,14 @@ class ContributionForm(forms.Form):
         required=False,
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    # A voice note instead of (or with) the text. Without JavaScript a phone records with its own
+    # app (capture); the recorder (contributions/voice.js) fills this same field. The service
+    # checks size, kind and length (voice_note_check).
+    audio = forms.FileField(
+        label=_("Or a voice note"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "audio/*", "capture": True}),
+    )
 
     def __init__(
         self, *args: Any, speakers: QuerySet[Participant] | None = None, **kwargs: Any
@@ -59,6 +69,12 @@ class ContributionForm(forms.Form):
         a form built with them has the field; a participant's form has none, so a posted
         ``author`` is ignored there."""
         super().__init__(*args, **kwargs)
+        minutes = max(1, int(settings.TASHAWUR_VOICE_MAX_SECONDS) // 60)
+        self.fields["audio"].help_text = ngettext(
+            "Record it, or choose a recording of at most %(minutes)s minute.",
+            "Record it, or choose a recording of at most %(minutes)s minutes.",
+            minutes,
+        ) % {"minutes": minutes}
         if not self.is_bound:
             # One key per rendered form: a double submit of the same form stores once.
             self.initial.setdefault("idempotency_key", new_idempotency_key())
@@ -82,6 +98,11 @@ class ContributionForm(forms.Form):
     @property
     def names_speaker(self) -> bool:
         return "author" in self.fields
+
+    @property
+    def voice_max_seconds(self) -> int:
+        """Where the recorder stops by itself."""
+        return int(settings.TASHAWUR_VOICE_MAX_SECONDS)
 
 
 class VoteForm(forms.Form):
@@ -150,4 +171,29 @@ class WorkshopCloseForm(forms.Form):
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 12, "dir": "auto"}),
+    )
+
+
+class TranscriptionForm(forms.Form):
+    """What a voice note says, written down by the rapporteur (or the facilitator)."""
+
+    text = forms.CharField(
+        label=_("What the voice note says"),
+        # contribution_transcribe checks emptiness and length with its own messages.
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
+    )
+    dimension = forms.ChoiceField(
+        label=_("What kind of contribution is it?"),
+        choices=Dimension.choices,
+        error_messages={
+            "required": _("Choose what kind of contribution this is."),
+            "invalid_choice": _("Choose what kind of contribution this is."),
+        },
+    )
+    language = forms.ChoiceField(
+        label=_("Language (optional)"),
+        choices=[("", _("Detect automatically")), *Language.choices],
+        required=False,
     )

@@ -341,7 +341,10 @@ class InboundMessage(models.Model):
 
     gateway = models.CharField(_("gateway"), max_length=32)
     message_id = models.CharField(_("message id"), max_length=128)
-    sender_hash = models.CharField(_("sender (keyed hash)"), max_length=64, db_index=True)
+    # Blank once the person is erased (Law 09-08).
+    sender_hash = models.CharField(
+        _("sender (keyed hash)"), max_length=64, db_index=True, blank=True
+    )
     workshop = models.ForeignKey(
         "consultations.Workshop",
         verbose_name=_("workshop"),

@@ -41,6 +41,22 @@ def can_record_for_others(user: Any, workshop: Workshop) -> bool:
     )
 
 
+def can_capture(user: Any, workshop: Workshop) -> bool:
+    """Who opens the round table's offline capture page (``/capture/w/<pk>/``): its staff,
+    who record for the room, and participants who may read it, open or not (the page says
+    when it is closed; the API refuses what is sent then)."""
+    return consultation_rules.is_workshop_staff(user, workshop) or (
+        _linked_participant(user) is not None
+        and consultation_rules.can_view_workshop(user, workshop)
+    )
+
+
+def can_import_notes(user: Any, workshop: Workshop) -> bool:
+    """Who may import the round table's notes from a file, whatever its state (a closed one
+    refuses the file): its facilitator, its rapporteur and those who manage its consultation."""
+    return consultation_rules.closes_workshop(user, workshop)
+
+
 def can_moderate(user: Any, workshop: Workshop) -> bool:
     return consultation_rules.manages_workshop(user, workshop) or (
         consultation_rules.is_signed_in(user) and user.pk == workshop.facilitator_id
@@ -72,3 +88,27 @@ def can_flag(user: Any, workshop: Workshop) -> bool:
     return _linked_participant(user) is not None and consultation_rules.can_view_workshop(
         user, workshop
     )
+
+
+def can_transcribe(user: Any, workshop: Workshop) -> bool:
+    """The round table's rapporteur and facilitator and the consultation's managers write down
+    its voice notes, open or closed (a note recorded at the table may be written up after)."""
+    return consultation_rules.is_workshop_staff(user, workshop) or (
+        consultation_rules.manages_workshop(user, workshop)
+    )
+
+
+def can_hear_voice_note(user: Any, contribution: Any) -> bool:
+    """A voice note is personal data: its author hears it, and those who transcribe for its
+    round table; nobody else (the public never)."""
+    if not consultation_rules.is_signed_in(user):
+        return False
+    workshop = contribution.workshop
+    if workshop is not None and can_transcribe(user, workshop):
+        return True
+    if workshop is None and consultation_rules.can_manage_consultation(
+        user, contribution.consultation
+    ):
+        return True
+    participant = _linked_participant(user)
+    return participant is not None and contribution.author_id == participant.pk

@@ -437,3 +437,71 @@ def workshop_report(*, workshop: Workshop) -> WorkshopReport | None:
         linked=frozenset(by_id),
         cited=[by_id[number] for number in numbers if number in by_id],
     )
+
+
+# -- voice notes ---------------------------------------------------------------------------------
+
+
+def workshop_get_for_transcriber(*, workshop_id: int, user: Any) -> Workshop:
+    """The round table whose voice notes the user transcribes (404 for none, 403 otherwise)."""
+    workshop = (
+        Workshop.objects.select_related("meeting__consultation").filter(pk=workshop_id).first()
+    )
+    if workshop is None:
+        raise Http404
+    if not rules.can_transcribe(user, workshop):
+        raise PermissionDenied
+    return workshop
+
+
+def workshop_voice_notes_awaiting(*, workshop: Workshop) -> QuerySet[Contribution]:
+    """The round table's voice notes still without their text, oldest first."""
+    return (
+        Contribution.objects.filter(workshop=workshop, text="")
+        .exclude(audio="")
+        .select_related("author", "recorded_by")
+        .order_by("created_at", "id")
+    )
+
+
+def contribution_voice_note_get_for_user(*, contribution_id: int, user: Any) -> Contribution:
+    """A contribution whose voice note the user may hear; 404 for everyone else, so that
+    nobody learns that a voice note exists."""
+    contribution = (
+        Contribution.objects.select_related("workshop__meeting__consultation", "consultation")
+        .filter(pk=contribution_id)
+        .exclude(audio="")
+        .first()
+    )
+    if contribution is None or not rules.can_hear_voice_note(user, contribution):
+        raise Http404
+    return contribution
+
+
+#: The most round tables the capture page lists for a participant.
+CAPTURE_WORKSHOPS_SHOWN = 30
+
+
+def capture_workshops(*, user: Any) -> tuple[list[Workshop], list[Workshop]]:
+    """The open round tables of the offline capture page: ``(recorded, contributed)``, those
+    the user records for as facilitator or rapporteur, then, for a participant, the others
+    they may contribute to (public consultations), latest meeting first."""
+    if not consultation_rules.is_signed_in(user):
+        return [], []
+    open_tables = Workshop.objects.filter(status=Workshop.Status.OPEN).select_related(
+        "meeting__consultation", "theme"
+    )
+    recorded = list(
+        open_tables.filter(Q(facilitator=user) | Q(rapporteur=user)).order_by(
+            "-meeting__starts_at", "position"
+        )
+    )
+    contributed: list[Workshop] = []
+    participant = getattr(user, "participant", None)
+    if participant is not None and participant.erased_at is None:
+        contributed = list(
+            open_tables.exclude(pk__in=[w.pk for w in recorded])
+            .exclude(meeting__consultation__status=Consultation.Status.DRAFT)
+            .order_by("-meeting__starts_at", "position")[:CAPTURE_WORKSHOPS_SHOWN]
+        )
+    return recorded, contributed

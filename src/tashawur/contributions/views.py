@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -15,6 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext, ngettext
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST, require_safe
 
 from tashawur.actors.models import Participant
@@ -37,6 +39,7 @@ from tashawur.contributions.models import (
     ModerationStatus,
 )
 from tashawur.contributions.services import contribution_submit, vote_cast
+from tashawur.contributions.services.voice import voice_max_bytes, voice_too_large_error
 from tashawur.core import limits
 from tashawur.core.errors import DomainError
 from tashawur.core.htmx import HtmxHttpRequest
@@ -183,9 +186,16 @@ def workshop_page_context(
         "may_flag": rules.can_flag(user, workshop),
         "flag_reasons": ModerationReason.choices,
         "may_moderate": rules.can_moderate(user, workshop),
+        # Voice notes: who plays them on the cards and transcribes them on their own page.
+        "may_transcribe": (may_transcribe := rules.can_transcribe(user, workshop)),
+        "voice_notes_awaiting": selectors.workshop_voice_notes_awaiting(workshop=workshop).count()
+        if may_transcribe
+        else 0,
         "may_vote": may_vote,
         "may_contribute": may_contribute,
         "records_for_table": records_for_table,
+        # "Already said" suggestions under the text box (similar_views), participants only.
+        "may_suggest": may_contribute and not records_for_table,
         **(speaker_picker_context(request, workshop, form) if records_for_table else {}),
         # Opening and closing the round table, and its report once closed.
         "may_open": consultation_rules.can_open_workshop(user, workshop),
@@ -227,7 +237,7 @@ def _workshop_url(workshop_id: int, contribution_id: int | None = None) -> str:
 
 
 # Fields that show their own errors; any other (the hidden idempotency key) shows above the form.
-_VISIBLE_FIELDS = frozenset({"text", "dimension", "language", "author", "oral_consent"})
+_VISIBLE_FIELDS = frozenset({"text", "dimension", "language", "author", "oral_consent", "audio"})
 
 
 def _add_domain_error(form: ContributionForm, error: DomainError) -> None:
@@ -282,14 +292,40 @@ def _recorded_message(contribution: Contribution, channel: str) -> str:
         message = gettext("Recorded for the round table, without naming the speaker.")
     else:
         message = gettext("Recorded for %(speaker)s.") % {"speaker": author.display_name}
-    if contribution.moderation_status == ModerationStatus.PENDING:
+    if not contribution.text:
+        message += " " + gettext("Its voice note will be published once it is transcribed.")
+    elif contribution.moderation_status == ModerationStatus.PENDING:
         message += " " + gettext("It will be published once a moderator has read it.")
     return message
 
 
+class VoiceNoteLimit(FileUploadHandler):
+    """Stops keeping an uploaded voice note as soon as it passes the size limit, before the
+    rest of it is stored anywhere; the view then says it is too large."""
+
+    exceeded = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        if self.field_name == "audio" and start + len(raw_data) > voice_max_bytes():
+            self.exceeded = True
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+@csrf_exempt  # checked by _submit, once the size limit below is in place (Django's way)
 @require_POST
 @login_required
 def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    limit = VoiceNoteLimit(request)
+    request.upload_handlers.insert(0, limit)
+    return _submit(request, pk, limit)
+
+
+@csrf_protect
+def _submit(request: HtmxHttpRequest, pk: int, limit: VoiceNoteLimit) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)  # login_required
     workshop = workshop_get_for_user(workshop_id=pk, user=user)
@@ -308,7 +344,7 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     else:
         raise PermissionDenied
 
-    form = ContributionForm(request.POST, speakers=speakers)
+    form = ContributionForm(request.POST, request.FILES, speakers=speakers)
     contribution, created = None, False
     # Counted per account (a workshop shares one address); a facilitator has a rate of their own.
     limited = limits.contribution_limited(request, recorded_for_others=recorded_by is not None)
@@ -316,6 +352,8 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if limited is not None:
         form.add_error(None, _contribution_rate_message(limited))
         status = TOO_MANY_REQUESTS
+    elif limit.exceeded:
+        form.add_error("audio", voice_too_large_error().message)
     elif form.is_valid() and _oral_consent_given(form):
         if form.names_speaker:
             author = form.cleaned_data["author"]
@@ -329,6 +367,7 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 author=author,
                 recorded_by=recorded_by,
                 idempotency_key=form.cleaned_data["idempotency_key"] or None,
+                audio=form.cleaned_data.get("audio"),
             )
         except DomainError as error:
             _add_domain_error(form, error)
@@ -344,6 +383,7 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "workshop": workshop,
             "form": form,
             "records_for_table": channel == Channel.FACILITATOR,
+            "may_suggest": channel == Channel.WEB,
             **(speaker_picker_context(request, workshop, form) if speakers is not None else {}),
         }
         response = render(request, f"{WORKSHOP_PAGE}#contribution-form", context, status=status)
@@ -354,6 +394,7 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "workshop": workshop,
             "form": fresh,
             "records_for_table": channel == Channel.FACILITATOR,
+            "may_suggest": channel == Channel.WEB,
             **(speaker_picker_context(request, workshop, fresh) if speakers is not None else {}),
             "recorded_message": _recorded_message(contribution, channel)
             if channel == Channel.FACILITATOR
@@ -372,6 +413,11 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request,
             gettext(
+                "Thank you: your voice note is recorded. It will be published once it is "
+                "transcribed."
+            )
+            if not contribution.text
+            else gettext(
                 "Thank you: your contribution is recorded. It will be published once a "
                 "moderator has read it."
             )

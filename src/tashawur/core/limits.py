@@ -121,6 +121,12 @@ def vote_limited(request: HttpRequest) -> Limited | None:
     return _hit(request, group="votes", rate=settings.TASHAWUR_RATE_VOTES, key="user")
 
 
+def similar_limited(request: HttpRequest) -> Limited | None:
+    """Count one "already said" look-up of the signed-in participant (a read, but one that
+    embeds a text); a refusal when over their rate."""
+    return _hit(request, group="similar", rate=settings.TASHAWUR_RATE_SIMILAR, key="user")
+
+
 def flag_limited(request: HttpRequest) -> Limited | None:
     """Count one report of a contribution by the signed-in participant; a refusal when over
     their rate."""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tashawur.web import account, contribution_page, meeting_views, views, workspace
+from tashawur.web import account, contribution_page, meeting_views, tokens, views, workspace
 
 app_name = "web"
 
@@ -31,11 +31,13 @@ urlpatterns = [
     path("me/", account.me, name="me"),
     path("me/consent/", account.me_consent, name="me_consent"),
     path("me/erase/", account.me_erase, name="me_erase"),
+    path("me/tokens/", tokens.me_tokens, name="me_tokens"),
     path("me/data/", views.my_data, name="my_data"),
     path("me/data/export.json", views.my_data_json, name="my_data_json"),
     path("me/data/export.zip", views.my_data_csv, name="my_data_csv"),
     # The staff workspace: every object is checked against the user's scope (selectors).
     path("manage/", workspace.dashboard, name="manage"),
+    path("manage/tokens/", tokens.manage_tokens, name="manage_tokens"),
     path("manage/c/new/", workspace.consultation_new, name="manage_consultation_new"),
     path("manage/c/<slug:slug>/", workspace.consultation_edit, name="manage_consultation"),
     path("manage/c/<slug:slug>/meetings/new/", workspace.meeting_new, name="manage_meeting_new"),

@@ -131,6 +131,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "consultations": consultations,
         "own_workshops": own,
         "may_create": rules.can_create_consultation(user),
+        "may_issue_tokens": rules.can_issue_device_tokens(user),
     }
     return _private(render(request, "web/manage/dashboard.html", context))
 
@@ -324,6 +325,7 @@ def _workshop_fields(data: dict[str, Any]) -> dict[str, Any]:
             "room",
             "facilitator",
             "rapporteur",
+            "sms_keyword",
         )
     }
 
@@ -379,6 +381,7 @@ def workshop_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 "room": workshop.room,
                 "facilitator": workshop.facilitator_id,
                 "rapporteur": workshop.rapporteur_id,
+                "sms_keyword": workshop.sms_keyword or "",
             }
         )
     context = {"form": form, "meeting": workshop.meeting, "workshop": workshop}

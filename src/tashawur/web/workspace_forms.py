@@ -216,6 +216,16 @@ class WorkshopForm(forms.Form):
     room = forms.CharField(label=_("Room"), max_length=200, required=False)
     facilitator = _Choice(label=_("Facilitator"), queryset=User.objects.none(), required=False)
     rapporteur = _Choice(label=_("Rapporteur"), queryset=User.objects.none(), required=False)
+    sms_keyword = forms.CharField(
+        label=_("SMS keyword"),
+        max_length=16,
+        required=False,
+        widget=forms.TextInput(attrs={"dir": "auto", "autocomplete": "off"}),
+        help_text=_(
+            "One word (2 to 16 letters or digits, such as TAR3) that people send first in an "
+            "SMS to contribute to this round table. Leave empty for no SMS."
+        ),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ field at fault, so a form shows the message instead of an ``IntegrityError``."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -318,6 +319,42 @@ def _workshop_check(
     _staff_check([rapporteur], role=Role.RAPPORTEUR, field="rapporteur")
 
 
+# Arabic-Indic and Eastern Arabic-Indic digits, and the tatweel (a stretching stroke) dropped.
+_KEYWORD_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789", "\u0640")
+_SMS_KEYWORD = re.compile(r"[^\W_]{2,16}")
+
+
+def sms_keyword_normalise(raw: str) -> str:
+    """A keyword as it is stored and matched: upper case, digits 0 to 9 (an SMS may write
+    ``tar3``, ``TAR٣`` or ``Tar3``: the same round table)."""
+    return raw.strip().translate(_KEYWORD_DIGITS).upper()
+
+
+def _sms_keyword_clean(raw: str, *, exclude_pk: int | None = None) -> str | None:
+    """The keyword to store (``None`` when empty), or a translated error: 2 to 16 letters or
+    digits, no space, not another round table's."""
+    keyword = sms_keyword_normalise(raw)
+    if not keyword:
+        return None
+    if not _SMS_KEYWORD.fullmatch(keyword):
+        raise DomainError(
+            _("An SMS keyword is one word of 2 to 16 letters or digits, without spaces."),
+            code="sms_keyword_invalid",
+            field="sms_keyword",
+        )
+    taken = Workshop.objects.filter(sms_keyword=keyword)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise DomainError(
+            _("Another round table already uses the SMS keyword “%(keyword)s”.")
+            % {"keyword": keyword},
+            code="sms_keyword_taken",
+            field="sms_keyword",
+        )
+    return keyword
+
+
 @transaction.atomic
 def workshop_create(
     *,
@@ -331,11 +368,13 @@ def workshop_create(
     room: str = "",
     facilitator: Any = None,
     rapporteur: Any = None,
+    sms_keyword: str = "",
 ) -> Workshop:
     _titles_check(title_ar, title_fr)
     _workshop_check(
         meeting=meeting, position=position, facilitator=facilitator, rapporteur=rapporteur
     )
+    keyword = _sms_keyword_clean(sms_keyword)
     return Workshop.objects.create(
         meeting=meeting,
         theme=theme,
@@ -347,6 +386,7 @@ def workshop_create(
         room=room.strip(),
         facilitator=facilitator,
         rapporteur=rapporteur,
+        sms_keyword=keyword,
     )
 
 
@@ -363,9 +403,11 @@ def workshop_update(
     room: str = "",
     facilitator: Any = None,
     rapporteur: Any = None,
+    sms_keyword: str | None = None,
 ) -> Workshop:
     """Change a workshop's description and staff; its status moves only by opening and
-    closing (``workshop_open``, ``workshop_close``)."""
+    closing (``workshop_open``, ``workshop_close``). ``sms_keyword`` ``None`` keeps the
+    keyword; ``""`` removes it."""
     _titles_check(title_ar, title_fr)
     _workshop_check(
         meeting=workshop.meeting,
@@ -383,6 +425,8 @@ def workshop_update(
     workshop.room = room.strip()
     workshop.facilitator = facilitator
     workshop.rapporteur = rapporteur
+    if sms_keyword is not None:
+        workshop.sms_keyword = _sms_keyword_clean(sms_keyword, exclude_pk=workshop.pk)
     workshop.save()
     return workshop
 

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('gateway', models.CharField(max_length=32, verbose_name='gateway')),
                 ('message_id', models.CharField(max_length=128, verbose_name='message id')),
-                ('sender_hash', models.CharField(db_index=True, max_length=64, verbose_name='sender (keyed hash)')),
+                ('sender_hash', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='sender (keyed hash)')),
                 ('status', models.CharField(choices=[('accepted', 'Accepted'), ('refused', 'Refused')], max_length=16, verbose_name='status')),
                 ('reason', models.CharField(blank=True, max_length=64, verbose_name='reason')),
                 ('received_at', models.DateTimeField(auto_now_add=True, verbose_name='received at')),

@@ -8,6 +8,17 @@ from tashawur.contributions.services.closing import (
 from tashawur.contributions.services.erasure import (
     participant_erase,
 )
+from tashawur.contributions.services.importing import (
+    NotesImportPlan,
+    NotesImportRefused,
+    NotesImportResult,
+    contributions_import,
+    contributions_import_check,
+)
+from tashawur.contributions.services.inbound import (
+    InboundResult,
+    inbound_message_receive,
+)
 from tashawur.contributions.services.moderation import (
     Report,
     contribution_flag,
@@ -19,6 +30,11 @@ from tashawur.contributions.services.submissions import (
     contribution_language_identify,
     contribution_submit,
 )
+from tashawur.contributions.services.voice import (
+    VoiceNote,
+    contribution_transcribe,
+    voice_note_check,
+)
 from tashawur.contributions.services.votes import (
     Ballot,
     contribution_vote_counters_recompute,
@@ -27,15 +43,25 @@ from tashawur.contributions.services.votes import (
 
 __all__ = [
     "Ballot",
+    "InboundResult",
+    "NotesImportPlan",
+    "NotesImportRefused",
+    "NotesImportResult",
     "Report",
     "Submission",
+    "VoiceNote",
     "contribution_flag",
     "contribution_identify_language",
     "contribution_language_identify",
     "contribution_moderate",
     "contribution_submit",
+    "contribution_transcribe",
     "contribution_vote_counters_recompute",
+    "contributions_import",
+    "contributions_import_check",
+    "inbound_message_receive",
     "participant_erase",
+    "voice_note_check",
     "vote_cast",
     "workshop_close_with_report",
 ]

@@ -10,6 +10,7 @@ from tashawur.actors.services import (
 )
 from tashawur.contributions.models import (
     Contribution,
+    InboundMessage,
 )
 
 # --- erasure ---------------------------------------------------------------------------------
@@ -21,11 +22,18 @@ def participant_erase(*, participant: Participant) -> Participant:
 
     Lives here rather than in ``actors`` because it reaches the participant's contributions:
     their voice notes are personal data and go; the texts and votes stay, attached to an
-    anonymous participant.
+    anonymous participant. A voice note still awaiting its transcription goes with its
+    contribution.
     """
     participant = participant_anonymise(participant=participant)
+    # The keyed hash of the number their SMS came from would link them to it: it goes too.
+    InboundMessage.objects.filter(contribution__author=participant).update(sender_hash="")
     with_audio = Contribution.objects.filter(author=participant).exclude(audio="")
     names = [name for name in with_audio.values_list("audio", flat=True) if name]
+    # A voice note nobody has transcribed yet is all there is of what was said: without the
+    # voice nothing of it can stay, so the contribution goes with it (its moderation events,
+    # reports and votes with it; nothing cites an unpublished, textless item).
+    with_audio.filter(text="").delete()
     with_audio.update(audio="")
     if names:
         transaction.on_commit(lambda: _storage_delete(names))

@@ -81,6 +81,12 @@ def contribution_moderate(
     locked = Contribution.objects.select_for_update().get(pk=contribution.pk)
     if actor is not None and not rules.can_moderate_contribution(actor, locked):
         raise DomainError(_("You may not moderate this contribution."), code="moderation_forbidden")
+    if status == ModerationStatus.PUBLISHED and not locked.text:
+        # An untranscribed voice note: nothing the synthesis or the public could read yet.
+        raise DomainError(
+            _("This voice note is awaiting its transcription: transcribe it before publishing."),
+            code="voice_note_untranscribed",
+        )
     open_flags = ContributionFlag.objects.filter(contribution=locked, resolved_at__isnull=True)
     action = _moderation_action(locked.moderation_status, status, open_flags=open_flags.exists())
     if action is not None:

@@ -4,7 +4,9 @@ background."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -28,6 +30,7 @@ from tashawur.contributions.models import (
     ModerationStatus,
 )
 from tashawur.contributions.services.checks import participant_check_not_erased
+from tashawur.contributions.services.voice import voice_note_check
 from tashawur.core.errors import DomainError
 from tashawur.core.models import User
 from tashawur.core.validation import idempotency_key_clean, user_text_clean
@@ -116,6 +119,7 @@ def contribution_submit(
     theme: Theme | None = None,
     territory: Territory | None = None,
     idempotency_key: str | None = None,
+    audio: File[Any] | None = None,
 ) -> Submission:
     """Store what someone said at an open workshop, once.
 
@@ -129,6 +133,9 @@ def contribution_submit(
     facilitator's recording stands for their oral consent and is recorded as such. Without a
     ``language`` the contribution is stored as undetermined and a background task identifies it
     after commit.
+    ``audio``, a voice note, is checked (``voice_note_check``) and stored privately; with no
+    text it waits in moderation for its transcription (``contribution_transcribe``), whatever
+    the consultation's moderation.
     """
     language = language or None
     idempotency_key = idempotency_key.strip() if idempotency_key else None
@@ -136,7 +143,8 @@ def contribution_submit(
         dimension=dimension, channel=channel, language=language, idempotency_key=idempotency_key
     )
     cleaned = _text_clean(text, field="text")
-    if not cleaned:
+    voice_note = voice_note_check(audio=audio) if audio is not None else None
+    if not cleaned and voice_note is None:
         raise DomainError(
             _("The contribution is empty: write or record something first."),
             code="text_empty",
@@ -161,6 +169,8 @@ def contribution_submit(
         )
     _author_check(author=author, recorded_by=recorded_by, channel=channel, workshop=workshop)
     moderation_status = _moderation_status_initial(workshop=workshop, recorded_by=recorded_by)
+    if not cleaned:
+        moderation_status = ModerationStatus.PENDING  # a voice note awaiting its transcription
 
     try:
         with transaction.atomic():
@@ -178,6 +188,8 @@ def contribution_submit(
                 channel=channel,
                 idempotency_key=idempotency_key,
                 moderation_status=moderation_status,
+                audio=voice_note.file if voice_note is not None else "",
+                audio_seconds=voice_note.seconds if voice_note is not None else None,
             )
     except IntegrityError:
         # The same sender's key committed by a concurrent request between our check and our
@@ -192,7 +204,7 @@ def contribution_submit(
             raise
         return replay
 
-    if language is None:
+    if language is None and cleaned:
         # robust: a queue that is down must not turn a stored contribution into an error page.
         transaction.on_commit(
             lambda: contribution_identify_language.enqueue(contribution.pk), robust=True
@@ -216,11 +228,16 @@ def _moderation_status_initial(*, workshop: Workshop, recorded_by: User | None) 
 def _author_check(
     *, author: Participant | None, recorded_by: User | None, channel: str, workshop: Workshop
 ) -> None:
+    # The API and offline capture keep the rules of whoever sends: a recorder's (facilitator
+    # channel) when they record for others, the author's own (web channel) otherwise.
+    rules_of = channel
+    if channel in (Channel.API, Channel.OFFLINE):
+        rules_of = Channel.FACILITATOR if recorded_by is not None else Channel.WEB
     # On the facilitator channel the author is chosen in the form: errors about them show there.
-    field = "author" if channel == Channel.FACILITATOR else None
+    field = "author" if rules_of == Channel.FACILITATOR else None
     if author is not None:
         participant_check_not_erased(author, field=field)
-    if channel == Channel.WEB:
+    if rules_of == Channel.WEB:
         if author is None:
             raise DomainError(_("Sign in as a participant to contribute."), code="author_required")
         if not participant_has_active_consent(participant=author):
@@ -231,7 +248,7 @@ def _author_check(
                 ),
                 code="consent_required",
             )
-    elif channel == Channel.FACILITATOR:
+    elif rules_of == Channel.FACILITATOR:
         if recorded_by is None:
             raise DomainError(
                 _("A contribution captured by a facilitator must say who recorded it."),
