@@ -29,13 +29,30 @@ SYNC_TIMEOUT = 60_000
 # Resolves once the service worker controls the page (evaluate runs outside the page's CSP,
 # which forbids the eval that wait_for_function would use).
 CONTROLLED = """async () => {
-  await navigator.serviceWorker.ready;
-  if (!navigator.serviceWorker.controller) {
-    await new Promise((resolve) =>
-      navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true }));
+  // Polled with a deadline: waiting for "controllerchange" could miss an event fired before the
+  // listener is attached, and evaluate() itself never times out.
+  const deadline = Date.now() + 20000;
+  const ready = await Promise.race([
+    navigator.serviceWorker.ready.then(() => true),
+    new Promise((resolve) => setTimeout(() => resolve(false), 20000)),
+  ]);
+  if (!ready) return false;
+  while (!navigator.serviceWorker.controller) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return true;
 }"""
+
+
+def _wait_until_controlled(page: Page) -> None:
+    """The page registers its worker at each load; a first install can fail (a precached file
+    answered late by a busy test server), and the next load tries again, as on a phone."""
+    for _attempt in range(3):
+        if page.evaluate(CONTROLLED):
+            return
+        page.reload()
+    raise AssertionError("the service worker never took control of the page")
 
 
 @pytest.fixture
@@ -86,7 +103,7 @@ def test_fifty_contributions_captured_offline_are_synced_once(
         "/capture/manifest.webmanifest"
     )
     # The worker takes over the page; a visit under it keeps the page for later.
-    page.evaluate(CONTROLLED)
+    _wait_until_controlled(page)
     page.reload()
     expect(page.locator("#outbox")).to_be_visible()
     assert_accessible(page, context="capture page")
@@ -169,7 +186,7 @@ def test_a_participant_votes_and_contributes_offline(
     expect(page).to_have_url(re.compile(r"/capture/$"))
     assert_accessible(page, context="capture list")
     page.locator(f'a[href="/capture/w/{world.workshop.pk}/"]').click()
-    page.evaluate(CONTROLLED)
+    _wait_until_controlled(page)
     page.reload()
     expect(page.locator("#outbox")).to_be_visible()
 
