@@ -88,9 +88,14 @@ def full_workshop_page(world: World) -> World:
 def test_workshop_page_first_visit_stays_under_100_kb(
     full_workshop_page: World, participant_client: Client
 ) -> None:
-    """A first visit from a phone with Arabic system fonts but no Tifinagh: the HTML (counted
-    uncompressed), the stylesheet and htmx (gzipped by WhiteNoise) and the Tifinagh face."""
-    html = participant_client.get(f"/w/{full_workshop_page.workshop.pk}/").content
+    """A first visit from a phone with Arabic system fonts but no Tifinagh: the HTML (as it
+    travels: GZipMiddleware compresses it, at level 6 here to stay on the safe side of
+    Django's), the stylesheet and htmx (gzipped by WhiteNoise) and the Tifinagh face. The
+    uncompressed HTML alone must also stay under the budget, so a page cannot hide its
+    growth behind compression."""
+    html_raw = participant_client.get(f"/w/{full_workshop_page.workshop.pk}/").content
+    assert len(html_raw) < PAGE_BUDGET, f"{len(html_raw)} bytes of HTML"
+    html = gzip.compress(html_raw, 6)
     assets = [
         "/static/tashawur/site.css",
         "/static/vendor/htmx/htmx.min.js",
