@@ -9,18 +9,14 @@ until a second POST confirms it, which reads it again and imports it all or noth
 
 from __future__ import annotations
 
-import datetime as dt
-import secrets
 from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -40,15 +36,12 @@ from tashawur.contributions.services import (
 from tashawur.core import tabular
 from tashawur.core.errors import DomainError
 from tashawur.core.models import User
-from tashawur.core.storage import private_storage
+from tashawur.core.pending_uploads import PendingUploads
 
 UNPROCESSABLE = 422
 FORM_PAGE = "contributions/import/import.html"
 PREVIEW_PAGE = "contributions/import/preview.html"
-_SESSION_KEY = "contributions.notes_import"
-_UPLOAD_DIR = "contributions/imports"
-#: An upload not confirmed within this time is deleted at the next upload.
-_UPLOAD_KEPT = dt.timedelta(days=1)
+_PENDING = PendingUploads(session_key="contributions.notes_import", folder="contributions/imports")
 _NAME_MAX = 200
 _ROWS_SHOWN = 200
 
@@ -76,55 +69,6 @@ def workshop_import_template(request: HttpRequest, pk: int) -> HttpResponse:
     name = f"notes-template-{workshop.pk}.{kind}"
     response["Content-Disposition"] = content_disposition_header(True, name)
     return _private(response)
-
-
-# --- the upload kept until confirmed -----------------------------------------------------------
-
-
-def _uploads(request: HttpRequest) -> dict[str, Any]:
-    stored = request.session.get(_SESSION_KEY)
-    return stored if isinstance(stored, dict) else {}
-
-
-def _forget_old_uploads(workshop: Workshop) -> None:
-    storage = private_storage()
-    folder = f"{_UPLOAD_DIR}/{workshop.pk}"
-    if not storage.exists(folder):
-        return
-    cutoff = timezone.now() - _UPLOAD_KEPT
-    for name in storage.listdir(folder)[1]:
-        path = f"{folder}/{name}"
-        if storage.get_modified_time(path) < cutoff:
-            storage.delete(path)
-
-
-def _keep_upload(request: HttpRequest, workshop: Workshop, content: bytes, filename: str) -> str:
-    _forget_old_uploads(workshop)
-    kind = tabular.file_kind(filename)
-    token = secrets.token_urlsafe(16)
-    path = private_storage().save(
-        f"{_UPLOAD_DIR}/{workshop.pk}/{secrets.token_hex(16)}.{kind}", ContentFile(content)
-    )
-    uploads = _uploads(request)
-    uploads[token] = {"workshop": workshop.pk, "path": path, "name": filename}
-    request.session[_SESSION_KEY] = uploads
-    return token
-
-
-def _take_upload(request: HttpRequest, workshop: Workshop, token: str) -> tuple[bytes, str] | None:
-    uploads = _uploads(request)
-    kept = uploads.pop(token, None)
-    request.session[_SESSION_KEY] = uploads
-    if not isinstance(kept, dict) or kept.get("workshop") != workshop.pk:
-        return None
-    storage = private_storage()
-    path = str(kept.get("path", ""))
-    if not path.startswith(f"{_UPLOAD_DIR}/{workshop.pk}/") or not storage.exists(path):
-        return None
-    with storage.open(path, "rb") as stored:
-        content = stored.read()
-    storage.delete(path)
-    return content, str(kept.get("name", ""))
 
 
 def _too_large_body(request: HttpRequest) -> int | None:
@@ -209,12 +153,18 @@ def workshop_import(request: HttpRequest, pk: int) -> HttpResponse:
         return _form(request, workshop, error=error.message, status=UNPROCESSABLE)
     if not plan.ok:
         return _preview(request, workshop, plan, token="", status=UNPROCESSABLE)
-    token = _keep_upload(request, workshop, content, filename)
+    token = _PENDING.keep(
+        request,
+        owner_pk=workshop.pk,
+        content=content,
+        kind=tabular.file_kind(filename),
+        name=filename,
+    )
     return _preview(request, workshop, plan, token=token)
 
 
 def _confirm(request: HttpRequest, workshop: Workshop, token: str) -> HttpResponse:
-    kept = _take_upload(request, workshop, token)
+    kept = _PENDING.take(request, owner_pk=workshop.pk, token=token)
     if kept is None:
         return _form(
             request,
@@ -222,7 +172,8 @@ def _confirm(request: HttpRequest, workshop: Workshop, token: str) -> HttpRespon
             error=_("This upload was already imported or has expired: upload the file again."),
             status=UNPROCESSABLE,
         )
-    content, filename = kept
+    content, about = kept
+    filename = about["name"]
     try:
         result = contributions_import(
             workshop=workshop, data=content, filename=filename, by=cast(User, request.user)

@@ -12,14 +12,11 @@ a public programme's (``rules.is_programme_public``) is as public as its page.
 
 from __future__ import annotations
 
-import datetime as dt
-import secrets
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,7 +28,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from tashawur.core import limits
 from tashawur.core.errors import DomainError
-from tashawur.core.storage import private_storage
+from tashawur.core.pending_uploads import PendingUploads
 from tashawur.core.views import download_limit_message, too_many_requests
 from tashawur.programmes import measure_files, rules, selectors
 from tashawur.programmes.models import Measure, Programme
@@ -42,10 +39,7 @@ from tashawur.programmes.services import (
 )
 
 UNPROCESSABLE = 422
-_SESSION_KEY = "programmes.measures_import"
-_UPLOAD_DIR = "programmes/imports"
-#: An upload not confirmed within this time is deleted at the next upload.
-_UPLOAD_KEPT = dt.timedelta(days=1)
+_PENDING = PendingUploads(session_key="programmes.measures_import", folder="programmes/imports")
 _CONTENT_TYPES = {"csv": measure_files.CSV_CONTENT_TYPE, "xlsx": measure_files.XLSX_CONTENT_TYPE}
 
 
@@ -119,53 +113,6 @@ def measures_template(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 # --- import -------------------------------------------------------------------------------------
-
-
-def _uploads(request: HttpRequest) -> dict[str, Any]:
-    stored = request.session.get(_SESSION_KEY)
-    return stored if isinstance(stored, dict) else {}
-
-
-def _forget_old_uploads(programme: Programme) -> None:
-    storage = private_storage()
-    folder = f"{_UPLOAD_DIR}/{programme.pk}"
-    if not storage.exists(folder):
-        return
-    cutoff = timezone.now() - _UPLOAD_KEPT
-    for name in storage.listdir(folder)[1]:
-        path = f"{folder}/{name}"
-        if storage.get_modified_time(path) < cutoff:
-            storage.delete(path)
-
-
-def _keep_upload(request: HttpRequest, programme: Programme, content: bytes, kind: str) -> str:
-    _forget_old_uploads(programme)
-    token = secrets.token_urlsafe(16)
-    path = private_storage().save(
-        f"{_UPLOAD_DIR}/{programme.pk}/{secrets.token_hex(16)}.{kind}", ContentFile(content)
-    )
-    uploads = _uploads(request)
-    uploads[token] = {"programme": programme.pk, "path": path, "kind": kind}
-    request.session[_SESSION_KEY] = uploads
-    return token
-
-
-def _take_upload(
-    request: HttpRequest, programme: Programme, token: str
-) -> tuple[bytes, str] | None:
-    uploads = _uploads(request)
-    kept = uploads.pop(token, None)
-    request.session[_SESSION_KEY] = uploads
-    if not isinstance(kept, dict) or kept.get("programme") != programme.pk:
-        return None
-    storage = private_storage()
-    path = str(kept.get("path", ""))
-    if not path.startswith(f"{_UPLOAD_DIR}/{programme.pk}/") or not storage.exists(path):
-        return None
-    with storage.open(path, "rb") as stored:
-        content = stored.read()
-    storage.delete(path)
-    return content, str(kept.get("kind"))
 
 
 def _too_large_body(request: HttpRequest) -> bool:
@@ -247,12 +194,12 @@ def measures_import_page(request: HttpRequest, slug: str) -> HttpResponse:
         return _form(request, programme, error=error.message, status=UNPROCESSABLE)
     if not plan.ok:
         return _preview(request, programme, plan, token="", status=UNPROCESSABLE)
-    token = _keep_upload(request, programme, content, kind)
+    token = _PENDING.keep(request, owner_pk=programme.pk, content=content, kind=kind)
     return _preview(request, programme, plan, token=token)
 
 
 def _confirm(request: HttpRequest, programme: Programme, token: str) -> HttpResponse:
-    kept = _take_upload(request, programme, token)
+    kept = _PENDING.take(request, owner_pk=programme.pk, token=token)
     if kept is None:
         return _form(
             request,
@@ -260,7 +207,8 @@ def _confirm(request: HttpRequest, programme: Programme, token: str) -> HttpResp
             error=_("This upload was already imported or has expired: upload the file again."),
             status=UNPROCESSABLE,
         )
-    content, kind = kept
+    content, about = kept
+    kind = about["kind"]
     try:
         rows = (
             measure_files.read_xlsx(content) if kind == "xlsx" else measure_files.read_csv(content)
