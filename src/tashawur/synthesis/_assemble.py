@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from ._dedup import DuplicateFinder, duplicate_groups
 from ._group import id_key
+from ._title import FindingTitle
 from ._types import (
     ENGINE_VERSION,
     DuplicateGroup,
@@ -40,6 +41,7 @@ def assemble(
     quotes: list[list[int]],
     profiles: list[Any],
     finding_of_record: IntArray,
+    titles: Sequence[FindingTitle] | None = None,
 ) -> SynthesisResult:
     """Build the result: findings and themes with their labels, quotes and profiles, each
     record's assignment, and the duplicate groups (warnings, parameters and timings empty)."""
@@ -69,6 +71,13 @@ def assemble(
                 duplicate_count=int(sizes[f]) - len(member_lists[f]),
             )
         )
+        if titles is not None:
+            title = titles[f]
+            finding = findings[-1]
+            finding.title_ar, finding.title_fr = title.ar, title.fr
+            finding.title_ar_source, finding.title_fr_source = title.ar_source, title.fr_source
+            finding.title_borrowed_from = title.borrowed_from
+            finding.title_language_fallback = title.language_fallback
     theme_sizes = np.bincount(finding_theme, weights=sizes, minlength=len(theme_ids))
     themes = [
         Theme(

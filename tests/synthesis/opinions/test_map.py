@@ -89,6 +89,7 @@ def test_get_params_returns_the_constructor_arguments():
         "confidence": 0.9,
         "top_statements": 5,
         "random_state": 7,
+        "replay_window": None,
     }
 
 

@@ -20,6 +20,7 @@ from ._matrix import (
     polis_participant_filter,
 )
 from ._pca import PolisPCA
+from ._replay import ReplayState, replay_groups
 from ._repness import (
     representative_statements,
     statement_stats,
@@ -50,6 +51,11 @@ class OpinionMap:
         Representative statements kept per group.
     random_state : int or None, default=None
         Seeds the PCA's start vector; the rest is deterministic, as in Pol.is.
+    replay_window : float or None, default=None
+        Replay Pol.is's incremental updates, one per window of this length (in the unit of the
+        vote times), and take the groups of the last one (see :func:`replay_groups`). Used only
+        when the matrix carries its vote history (``vote_matrix(..., keep_history=True)``);
+        otherwise, or when None, the groups come from one clustering of all the votes.
 
     Attributes
     ----------
@@ -63,7 +69,9 @@ class OpinionMap:
         Pol.is's projection of every participant.
     pca_ : PolisPCA
     clusterer_ : TwoLevelKMeans or None
-        None when nobody could be clustered.
+        None when nobody could be clustered, or when the groups come from a replay.
+    replay_ : ReplayState or None
+        The last update of the replay, when there was one.
     labels_ : ndarray of int, shape (n_participants,)
         Group of each participant, -1 when not clustered.
     n_groups_ : int
@@ -87,6 +95,7 @@ class OpinionMap:
         confidence: float = 0.9,
         top_statements: int = 5,
         random_state: int | None = None,
+        replay_window: float | None = None,
     ) -> None:
         self.min_votes = min_votes
         self.min_participants = min_participants
@@ -97,6 +106,7 @@ class OpinionMap:
         self.confidence = confidence
         self.top_statements = top_statements
         self.random_state = random_state
+        self.replay_window = replay_window
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's parameters, by name."""
@@ -130,8 +140,25 @@ class OpinionMap:
         start = time.perf_counter()
         labels: NDArray[np.int64] = np.full(matrix.shape[0], -1, dtype=np.int64)
         clusterer: TwoLevelKMeans | None = None
+        replay: ReplayState | None = None
         n_groups = 0
-        if kept.any():
+        if self.replay_window is not None and matrix.history is not None:
+            labels, replay = replay_groups(
+                matrix.history,
+                matrix.shape[0],
+                matrix.shape[1],
+                self.replay_window,
+                min_votes=self.min_votes,
+                min_participants=self.min_participants,
+                base_clusters=self.base_clusters,
+                max_groups=self.max_groups,
+                base_iterations=self.base_iterations,
+                group_iterations=self.group_iterations,
+                random_state=self.random_state,
+            )
+            kept = labels >= 0
+            n_groups = int(labels.max()) + 1 if kept.any() else 0
+        elif kept.any():
             clusterer = TwoLevelKMeans(
                 base_clusters=self.base_clusters,
                 max_groups=self.max_groups,
@@ -161,6 +188,7 @@ class OpinionMap:
         self.pca_ = pca
         self.embedding_ = pca.embedding_
         self.clusterer_ = clusterer
+        self.replay_ = replay
         self.labels_ = labels
         self.n_groups_ = n_groups
         self.statements_ = stats
@@ -260,4 +288,5 @@ _PARAMS = (
     "confidence",
     "top_statements",
     "random_state",
+    "replay_window",
 )

@@ -36,6 +36,19 @@ def natural_order(values: Collection[str]) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class VoteHistory:
+    """Every vote event in time order, by matrix row and column, for replaying Pol.is's updates.
+
+    ``columns`` numbers moderated-out statements after the matrix's own columns.
+    """
+
+    times: NDArray[np.float64]
+    rows: NDArray[np.int64]
+    columns: NDArray[np.int64]
+    values: NDArray[np.int8]
+
+
+@dataclass(frozen=True, slots=True)
 class VoteMatrix:
     """Votes of participants (rows) on statements (columns), moderated-out statements removed.
 
@@ -59,6 +72,10 @@ class VoteMatrix:
         :func:`early_admissions`); all False when vote times are unknown.
     n_duplicates : int
         Repeated votes of a participant on a statement that were replaced by a later one.
+    history : VoteHistory or None
+        The time-ordered vote events, kept when :func:`vote_matrix` is asked to
+        (``keep_history``) and vote times are known; what ``OpinionMap(replay_window=...)``
+        replays.
     """
 
     votes: sp.csr_array
@@ -68,6 +85,7 @@ class VoteMatrix:
     n_moderated_out: int
     early_admitted: NDArray[np.bool_]
     n_duplicates: int
+    history: VoteHistory | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -158,6 +176,7 @@ def vote_matrix(
     *,
     timestamps: Sequence[float] | NDArray[np.floating] | None = None,
     moderated_out: Collection[str] = (),
+    keep_history: bool = False,
 ) -> VoteMatrix:
     """Build the vote matrix from one row per vote, the latest vote of a pair winning.
 
@@ -174,6 +193,9 @@ def vote_matrix(
         Pol.is meets them and let the participant filter replay the conversation's start.
     moderated_out : collection of str
         Statements rejected by moderation: removed from the matrix.
+    keep_history : bool, default=False
+        With ``timestamps``, keep the time-ordered vote events (:attr:`VoteMatrix.history`)
+        so that the opinion map can replay Pol.is's incremental updates.
 
     Returns
     -------
@@ -216,6 +238,11 @@ def vote_matrix(
         position.setdefault(s, len(position))
     column_of = np.array([position[s] for s in s_labels], dtype=np.int64)
     cols = column_of[s_codes]
+    history = (
+        VoteHistory(times=times[order], rows=p_codes, columns=cols, values=values)
+        if keep_history and timestamps is not None
+        else None
+    )
 
     # One stable sort by (participant, column) groups each pair's votes in stream order, in the
     # order CSR wants: the last of each run is the latest vote, which wins.
@@ -243,6 +270,7 @@ def vote_matrix(
         n_moderated_out=n_moderated_out,
         early_admitted=early,
         n_duplicates=int(n_duplicates),
+        history=history,
     )
 
 
