@@ -3,6 +3,7 @@ scoped to the user's rights, every refusal a JSON error with a stable code."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from datetime import timedelta
 from typing import Any
@@ -428,3 +429,60 @@ def test_the_answers_match_the_openapi_document(site: Site, client: Client) -> N
     operation = document["paths"]["/api/workshops/{pk}/contributions"]["post"]
     assert {"bearer", "session"} <= set(document["components"]["securitySchemes"])
     assert {"200", "201", "401", "403", "409", "413", "422", "429"} <= set(operation["responses"])
+
+
+# -- when it was said ----------------------------------------------------------------------------
+
+
+def test_said_at_is_stored_and_answered_and_checked(site: Site, client: Client) -> None:
+    user, _participant = _participant_user()
+    key = _key(user)
+    said = timezone.now().replace(microsecond=0) - dt.timedelta(hours=2)
+
+    stored = _post(client, _url(site), _contribution(said_at=said.isoformat()), key)
+    future = _post(
+        client,
+        _url(site),
+        _contribution(
+            idempotency_key="phone-1:item-2",
+            said_at=(timezone.now() + dt.timedelta(hours=1)).isoformat(),
+        ),
+        key,
+    )
+    naive = _post(
+        client,
+        _url(site),
+        _contribution(idempotency_key="phone-1:item-3", said_at="2018-08-04T10:30:00"),
+        key,
+    )
+
+    assert stored.status_code == 201
+    assert dt.datetime.fromisoformat(stored.json()["said_at"]) == said
+    assert Contribution.objects.get().said_at == said
+    assert (future.status_code, list(future.json()["error"]["fields"])) == (422, ["said_at"])
+    assert (naive.status_code, list(naive.json()["error"]["fields"])) == (422, ["said_at"])
+
+
+def test_a_long_notes_file_is_left_to_the_worker_and_its_status_read(
+    site: Site, client: Client, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.TASHAWUR_NOTES_IMPORT_BACKGROUND_ROWS = 2
+    facilitator = UserFactory(role=Role.FACILITATOR)
+    Workshop.objects.filter(pk=site.workshop.pk).update(facilitator=facilitator)
+    headers = {"Authorization": f"Bearer {_key(facilitator, ApiToken.Kind.DEVICE)}"}
+    rows = ("نقترح تعاونية,proposal,ar,", "Manque d'eau,challenge,fr,", "Routes,challenge,fr,")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client.post(
+            f"/api/workshops/{site.workshop.pk}/imports", {"file": _notes(*rows)}, headers=headers
+        )
+    status = client.get(queued.json()["url"], headers=headers)
+    user, _participant = _participant_user()
+    stranger = client.get(queued.json()["url"], headers={"Authorization": f"Bearer {_key(user)}"})
+
+    assert queued.status_code == 202
+    assert queued.json()["status"] == "queued" and queued.json()["rows"] == 3
+    assert status.status_code == 200
+    assert (status.json()["status"], status.json()["created"]) == ("done", 3)
+    assert (stranger.status_code, stranger.json()["error"]["code"]) == (404, "not_found")
+    assert Contribution.objects.filter(channel="import").count() == 3

@@ -547,3 +547,76 @@ def test_a_bad_last_row_of_many_writes_nothing(workshop, facilitator):
 
     assert caught.value.message == "Row 302: text: This field is required."
     assert Contribution.objects.count() == 0
+
+
+# --- references and when it was said ------------------------------------------------------------
+
+REF_HEADER = [*HEADER, "reference"]
+
+
+@pytest.mark.django_db
+def test_a_corrected_file_with_the_same_references_stores_only_the_new_rows(workshop, facilitator):
+    first = csv_bytes([[ARABIC, "proposal", "ar", "", "", "", "T1-01"]], header=REF_HEADER)
+    corrected = csv_bytes(
+        [
+            [ARABIC + " (corrigé)", "proposal", "ar", "", "", "", "T1-01"],
+            ["Manque d'eau", "challenge", "fr", "", "", "", "T1-02"],
+        ],
+        header=REF_HEADER,
+    )
+
+    contributions_import(workshop=workshop, data=first, filename="n.csv", by=facilitator)
+    result = contributions_import(
+        workshop=workshop, data=corrected, filename="n.csv", by=facilitator
+    )
+
+    assert (result.created, result.already) == (1, 1)
+    assert sorted(Contribution.objects.values_list("idempotency_key", flat=True)) == [
+        f"import:{workshop.pk}:ref:T1-01",
+        f"import:{workshop.pk}:ref:T1-02",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_reference_given_twice_refuses_both_rows(workshop, facilitator):
+    content = csv_bytes(
+        [
+            [ARABIC, "proposal", "ar", "", "", "", "T1-01"],
+            ["Manque d'eau", "challenge", "fr", "", "", "", "T1-01"],
+            ["Autre", "challenge", "fr", "", "", "", "bad ref!"],
+        ],
+        header=REF_HEADER,
+    )
+
+    plan = contributions_import_check(
+        workshop=workshop, data=content, filename="n.csv", by=facilitator
+    )
+
+    assert [row.number for row in plan.refused] == [2, 3, 4]
+    assert "T1-01" in plan.refused[0].errors[0] and "2" in plan.refused[0].errors[0]
+    assert plan.refused[2].errors[0].startswith("reference: ")
+    with pytest.raises(NotesImportRefused):
+        contributions_import(workshop=workshop, data=content, filename="n.csv", by=facilitator)
+    assert not Contribution.objects.exists()
+
+
+@pytest.mark.django_db
+def test_said_at_is_stored_on_the_meetings_day_in_its_time_zone(workshop, facilitator, settings):
+    import datetime as dt
+    import zoneinfo
+
+    from django.utils import timezone
+
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    meeting = workshop.meeting
+    meeting.starts_at = dt.datetime(2018, 8, 4, 9, 0, tzinfo=zone)
+    meeting.save(update_fields=["starts_at"])
+    content = notes([ARABIC, "proposal", "ar", "", "", "10:30"], ["Sans heure", "challenge", "fr"])
+
+    contributions_import(workshop=workshop, data=content, filename="n.csv", by=facilitator)
+
+    said = dict(Contribution.objects.values_list("text", "said_at"))
+    assert timezone.localtime(said[ARABIC], zone).replace(tzinfo=None) == dt.datetime(
+        2018, 8, 4, 10, 30
+    )
+    assert said["Sans heure"] is None

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from tashawur.consultations.models import Consultation
-from tashawur.contributions.models import Contribution
 from tashawur.demo.command import _diagnosis_publish
 from tashawur.demo.loader import demo_load
 from tashawur.diagnosis.models import (
@@ -20,6 +19,7 @@ from tashawur.diagnosis.models import (
     FindingContribution,
     SynthesisRun,
 )
+from tests.demo.keys import demo_contribution
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -47,7 +47,7 @@ def _finding(run, key, position, keys, *, dimension, label_ar="", label_fr=""):
         label_fr=label_fr,
     )
     for k in keys:
-        contribution = Contribution.objects.get(idempotency_key=f"demo-{k}")
+        contribution = demo_contribution(k)
         FindingContribution.objects.create(run=run, finding=finding, contribution=contribution)
     return finding
 

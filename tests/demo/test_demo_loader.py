@@ -19,11 +19,12 @@ from tashawur.contributions.services import contribution_submit
 from tashawur.core.models import User
 from tashawur.demo.accounts import DEMO_PASSWORD
 from tashawur.demo.files import DemoDataError, default_data_dir
-from tashawur.demo.loader import demo_load
+from tashawur.demo.loader import CONSULTATION_SLUG, demo_load
 from tashawur.demo.people import demo_pseudonym
 from tashawur.demo.sync import TIME_ZONE
 from tashawur.demo.workshops import demo_votes_generate
 from tashawur.territories.models import Territory
+from tests.demo.keys import demo_contribution
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DEMO_FILES = (
@@ -41,7 +42,7 @@ def participant(key):
 
 
 def contribution(key):
-    return Contribution.objects.get(idempotency_key=f"demo-{key}")
+    return demo_contribution(key)
 
 
 @pytest.fixture
@@ -66,11 +67,11 @@ def test_demo_load_counts_match_the_files(loaded):
         3,
         6,
         2,
-        7,
+        8,
     )
     assert Organisation.objects.count() == 3
     assert Participant.objects.count() == 6
-    assert Contribution.objects.count() == 7
+    assert Contribution.objects.count() == 8
     assert loaded.votes == Vote.objects.count()
 
 
@@ -298,12 +299,27 @@ def test_demo_load_of_the_shipped_demo_matches_its_files(db):
     summary = demo_load()
 
     groups = read("contributions.yaml")["workshops"]
-    assert summary.organisations == len(read("organisations.yaml")) == Organisation.objects.count()
-    assert summary.participants == len(read("participants.yaml")) == Participant.objects.count()
+    # Souss-Massa's own counts; the other regions (demo/data/regions/) have theirs.
+    souss_massa = Contribution.objects.filter(consultation__slug=CONSULTATION_SLUG)
+    regions = summary.regions
+    assert len(regions) == 2
+    assert summary.organisations == len(read("organisations.yaml"))
+    assert summary.organisations + sum(r.organisations for r in regions) == (
+        Organisation.objects.count()
+    )
+    assert summary.participants == len(read("participants.yaml"))
+    assert summary.participants + sum(r.participants for r in regions) == (
+        Participant.objects.count()
+    )
     # The 2018 meeting's five round tables and the online round's three, with what was said.
     online = read("meeting.yaml")["online_round"]["workshops"]
     assert summary.workshops == len(read("meeting.yaml")["workshops"]) + len(online) == 8
     assert summary.contributions == sum(len(g["contributions"]) for g in [*groups, *online])
-    assert summary.contributions == Contribution.objects.count()
-    assert Registration.objects.count() == summary.participants
-    assert Vote.objects.count() == summary.votes > 0
+    assert summary.contributions == souss_massa.count()
+    assert summary.contributions + sum(r.contributions for r in regions) == (
+        Contribution.objects.count()
+    )
+    registrations = Registration.objects.filter(meeting__consultation__slug=CONSULTATION_SLUG)
+    assert registrations.count() == summary.participants
+    assert Vote.objects.filter(contribution__in=souss_massa).count() == summary.votes > 0
+    assert summary.votes + sum(r.votes for r in regions) == Vote.objects.count()

@@ -13,7 +13,6 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from tashawur.consultations.models import Consultation
-from tashawur.contributions.models import Contribution
 from tashawur.demo.command import _synthesis_run_first
 from tashawur.demo.files import DemoDataError
 from tashawur.demo.loader import CONSULTATION_SLUG, default_data_dir, demo_load
@@ -21,6 +20,7 @@ from tashawur.demo.programme import demo_programme_link_findings
 from tashawur.diagnosis.models import Finding, FindingContribution, SynthesisRun
 from tashawur.programmes.models import FundingLine, Indicator, Measure, Programme, ProgressUpdate
 from tashawur.programmes.selectors import measures_late
+from tests.demo.keys import demo_contribution, file_key
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DEMO_FILES = (
@@ -213,7 +213,7 @@ def _succeeded_run(consultation, *, finished_at=dt.datetime(2020, 1, 1, tzinfo=d
 
 
 def _contribution(key):
-    return Contribution.objects.get(idempotency_key=f"demo-{key}")
+    return demo_contribution(key)
 
 
 @pytest.fixture
@@ -311,7 +311,7 @@ def test_shipped_demo_programme_cites_findings_of_the_first_run(db, client, sett
     assert "The action programme's measures cite them (" in out
     online = _shipped("meeting.yaml")["online_round"]["workshops"]  # the round after the day
     idea_of = {
-        f"demo-{row['key']}": row["idea"]
+        row["key"]: row["idea"]
         for group in [*_shipped("contributions.yaml")["workshops"], *online]
         for row in group["contributions"]
     }
@@ -328,7 +328,7 @@ def test_shipped_demo_programme_cites_findings_of_the_first_run(db, client, sett
         for finding in cited:
             assert finding.run_id == run.pk
             held = {
-                idea_of[key]
+                idea_of[file_key(key)]
                 for key in finding.contributions.values_list("idempotency_key", flat=True)
             }
             assert held & ideas_of_measure[measure.code], (measure.code, finding.key)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from tashawur.consultations.models import Consultation, Workshop
-from tashawur.contributions.models import Channel, Contribution, ModerationStatus
+from tashawur.contributions.models import Channel, Contribution, ModerationStatus, NotesImport
 from tashawur.contributions.note_files import COLUMNS
 from tashawur.core.roles import Role
 from tests.actors.factories import UserFactory
@@ -283,3 +283,73 @@ def test_a_long_file_previews_its_first_rows_and_counts_the_rest(workshop: Works
     assert f"{ARABIC} 199<" in html
     assert f"{ARABIC} 200<" not in html
     assert "And 1 more row, not shown here." in html
+
+
+# --- a long file, imported by the worker ----------------------------------------------------------
+
+
+def test_a_long_file_is_imported_in_the_background_and_its_page_says_how_it_went(
+    workshop: Workshop, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.TASHAWUR_NOTES_IMPORT_BACKGROUND_ROWS = 3
+    client = _client(workshop, "facilitator")
+    rows = [f"{ARABIC} {n},proposal,ar," for n in range(5)]
+    preview = client.post(
+        "/en" + _url(workshop).removeprefix("/ar"), {"file": _upload(_csv(*rows))}
+    )
+
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        done = client.post(_url(workshop), {"confirm": _token(preview.content.decode())})
+
+    assert done.status_code == 302
+    job = NotesImport.objects.get()
+    assert done["Location"].endswith(f"/w/{workshop.pk}/import/{job.pk}/")
+    assert len(queued) == 1  # the task, queued once the job was committed
+    job.refresh_from_db()
+    assert (job.status, job.rows, job.created_count, job.stored_path) == ("done", 5, 5, "")
+    assert Contribution.objects.filter(channel=Channel.IMPORT).count() == 5
+    page = client.get(done["Location"])
+    assert page.status_code == 200
+    assert "5 notes imported." in page.content.decode()
+    assert 'http-equiv="refresh"' not in page.content.decode()
+    # Another round table's staff do not see it; the import form lists it.
+    assert _client(workshop, "other_facilitator").get(done["Location"]).status_code == 403
+    assert job.filename in client.get(_url(workshop)).content.decode()
+
+
+def test_a_long_file_refused_by_the_worker_lists_its_rows_and_stores_nothing(
+    workshop: Workshop, settings
+) -> None:
+    from tashawur.contributions.services import notes_import_execute, notes_import_queue
+
+    settings.TASHAWUR_NOTES_IMPORT_BACKGROUND_ROWS = 1
+    content = _csv(f"{ARABIC},proposal,ar,", "texte,souhait,fr,")
+    job = notes_import_queue(
+        workshop=workshop, data=content, filename="n.csv", by=workshop.facilitator, rows=2
+    )
+    Workshop.objects.filter(pk=workshop.pk).update(status=Workshop.Status.OPEN)
+
+    ended = notes_import_execute(notes_import=job)
+    again = notes_import_execute(notes_import=job)  # a second delivery of the task
+
+    assert ended.status == NotesImport.Status.REFUSED
+    assert [row["number"] for row in ended.errors] == [3]
+    assert again.status == NotesImport.Status.REFUSED and again.finished_at == ended.finished_at
+    assert not Contribution.objects.exists()
+    page = _client(workshop, "facilitator").get(
+        reverse("contributions:workshop_import_status", args=[workshop.pk, job.pk])
+    )
+    assert page.status_code == 200
+
+
+def test_a_queued_import_page_refreshes_itself(workshop: Workshop) -> None:
+    job = NotesImport.objects.create(
+        workshop=workshop, uploaded_by=workshop.facilitator, filename="n.xlsx", rows=5000
+    )
+
+    page = _client(workshop, "rapporteur").get(
+        reverse("contributions:workshop_import_status", args=[workshop.pk, job.pk])
+    )
+
+    assert page.status_code == 200
+    assert 'http-equiv="refresh"' in page.content.decode()

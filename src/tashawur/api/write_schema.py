@@ -67,6 +67,12 @@ SCHEMAS: dict[str, Any] = {
                 "default": "api",
                 "description": "offline: captured without network and synced later.",
             },
+            "said_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "When it was said, if not now (an offline capture): ISO 8601 "
+                "with its offset; not in the future, not more than a day before the meeting.",
+            },
             "idempotency_key": _KEY,
         },
     },
@@ -82,6 +88,7 @@ SCHEMAS: dict[str, Any] = {
             "channel",
             "idempotency_key",
             "created_at",
+            "said_at",
         ],
         "properties": {
             "id": {"type": "integer"},
@@ -97,6 +104,7 @@ SCHEMAS: dict[str, Any] = {
             "channel": {"type": "string"},
             "idempotency_key": {"type": ["string", "null"]},
             "created_at": {"type": "string", "format": "date-time"},
+            "said_at": {"type": ["string", "null"], "format": "date-time"},
         },
     },
     "ImportRow": {
@@ -119,6 +127,29 @@ SCHEMAS: dict[str, Any] = {
             "ok": {"type": "boolean", "description": "dry_run: whether the file would import."},
             "new": {"type": "integer", "minimum": 0, "description": "dry_run: rows to store."},
             "rows": {"type": "array", "items": {"$ref": "#/components/schemas/ImportRow"}},
+        },
+    },
+    "NotesImportOut": {
+        "type": "object",
+        "required": ["import", "workshop", "status", "rows", "url"],
+        "properties": {
+            "import": {"type": "integer"},
+            "workshop": {"type": "integer"},
+            "status": {
+                "type": "string",
+                "enum": ["queued", "running", "done", "refused", "failed"],
+            },
+            "rows": {"type": "integer", "minimum": 0},
+            "created": {"type": "integer", "minimum": 0},
+            "already": {"type": "integer", "minimum": 0},
+            "pending": {"type": "boolean"},
+            "message": {"type": "string"},
+            "errors": {
+                "type": "array",
+                "description": "refused: each wrong row's number and errors (the first 500).",
+                "items": {"type": "object"},
+            },
+            "url": {"type": "string", "description": "Where to ask how it goes."},
         },
     },
     "VoteIn": {
@@ -226,7 +257,9 @@ PATHS: dict[str, Any] = {
             "description": "For the round table's facilitator, rapporteur and managers. The "
             "same file imported again stores nothing new (its rows are already). With "
             "dry_run=true, nothing is written: the rows and their errors. A wrong row refuses "
-            "the file: 422 import_refused, error.rows lists each wrong row with its errors.",
+            "the file: 422 import_refused, error.rows lists each wrong row with its errors. "
+            "A file of more than 1,000 rows (a setting) is imported by the background worker: "
+            "202 with the import's status and its url to ask again.",
             "security": _SECURITY,
             "parameters": [{**_PK, "description": "The workshop's id."}],
             "requestBody": {
@@ -255,6 +288,34 @@ PATHS: dict[str, Any] = {
                     "description": "dry_run, or nothing new to store.",
                     "content": {
                         "application/json": {"schema": {"$ref": "#/components/schemas/ImportOut"}}
+                    },
+                },
+                "202": {
+                    "description": "A long file, left to the background worker.",
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/NotesImportOut"}
+                        }
+                    },
+                },
+                **_ERRORS,
+            },
+        }
+    },
+    "/api/imports/{pk}": {
+        "get": {
+            "operationId": "notes_import_status",
+            "summary": "How a notes import left to the background worker goes.",
+            "description": "For whoever may import the round table's notes; others get 404.",
+            "security": _SECURITY,
+            "parameters": [{**_PK, "description": "The import's id."}],
+            "responses": {
+                "200": {
+                    "description": "The import.",
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/NotesImportOut"}
+                        }
                     },
                 },
                 **_ERRORS,

@@ -2,11 +2,16 @@
 
 ``POST /api/workshops/<pk>/contributions``
     JSON ``{"text", "dimension", "language"?, "speaker"?, "oral_consent"?, "channel"?,
-    "idempotency_key"}``: 201 with the contribution on first receipt, 200 with the same body on
-    every replay of the key by the same sender (the services key idempotency per sender; the
-    database decides a race). ``speaker`` (a participant id) is for the workshop's facilitator
+    "said_at"?, "idempotency_key"}``: 201 with the contribution on first receipt, 200 with the
+    same body on every replay of the key by the same sender (the services key idempotency per
+    sender; the database decides a race); ``said_at`` says when it was said, if not now.
+    ``speaker`` (a participant id) is for the workshop's facilitator
     and rapporteur only, with ``"oral_consent": true``; ``channel`` is ``api`` (the default) or
     ``offline`` (the offline capture page).
+
+``POST /api/workshops/<pk>/imports`` and ``GET /api/imports/<pk>``
+    A notes file (multipart ``file``): stored all or nothing; a long one is left to the worker
+    (202) and its status read at ``/api/imports/<pk>``.
 
 ``POST /api/contributions/<pk>/votes``
     JSON ``{"value": "agree" | "disagree" | "pass", "idempotency_key"?}``: 201 for a first vote,
@@ -20,17 +25,19 @@ Every refusal is the API's JSON error (``api.errors``) with a stable code; see d
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from tashawur.actors.models import Participant
 from tashawur.api import selectors as api_selectors
@@ -39,7 +46,7 @@ from tashawur.consultations import rules as consultation_rules
 from tashawur.consultations.models import Dimension, Workshop
 from tashawur.consultations.selectors import workshop_get_for_user, workshop_speakers
 from tashawur.contributions import note_files, rules
-from tashawur.contributions.models import Channel, Contribution, Language, Vote
+from tashawur.contributions.models import Channel, Contribution, Language, NotesImport, Vote
 from tashawur.contributions.selectors import contribution_get_for_user
 from tashawur.contributions.services import (
     NotesImportPlan,
@@ -47,6 +54,8 @@ from tashawur.contributions.services import (
     contribution_submit,
     contributions_import,
     contributions_import_check,
+    notes_import_in_background,
+    notes_import_queue,
     vote_cast,
 )
 from tashawur.core import limits
@@ -239,12 +248,12 @@ def _not_found() -> ApiRefusal:
     return ApiRefusal(404, "not_found", gettext_lazy("Nothing you may see has this identifier."))
 
 
-def _api_view(view: Any) -> Any:
+def _api_view(view: Any, *, methods: tuple[str, ...] = ("POST",)) -> Any:
     """Token requests are exempt from CSRF (the session's are checked in ``authenticate``);
     every refusal answers JSON in the client's language."""
 
     @csrf_exempt
-    @require_POST
+    @require_http_methods(list(methods))
     def wrapped(request: HttpRequest, pk: int) -> HttpResponse:
         with translation.override(translation.get_language_from_request(request)):
             try:
@@ -276,6 +285,7 @@ def contribution_body(contribution: Contribution) -> dict[str, Any]:
         "channel": contribution.channel,
         "idempotency_key": contribution.idempotency_key,
         "created_at": contribution.created_at.isoformat(),
+        "said_at": contribution.said_at.isoformat() if contribution.said_at else None,
     }
 
 
@@ -303,6 +313,7 @@ def _contribution_fields(data: dict[str, Any]) -> dict[str, Any]:
     oral_consent = data.get("oral_consent", False)
     if not isinstance(oral_consent, bool):
         fields["oral_consent"] = _("Must be true or false.")
+    said_at = _said_at(data, fields)
     key = data.get("idempotency_key")
     if not isinstance(key, str) or not key.strip():
         fields["idempotency_key"] = _(
@@ -323,7 +334,24 @@ def _contribution_fields(data: dict[str, Any]) -> dict[str, Any]:
         "speaker": speaker,
         "oral_consent": oral_consent,
         "idempotency_key": key,
+        "said_at": said_at,
     }
+
+
+def _said_at(data: dict[str, Any], fields: dict[str, str]) -> dt.datetime | None:
+    value = _optional_str(data, "said_at", fields)
+    if not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        fields["said_at"] = _(
+            "Must be a date and time with its offset, as 2018-08-04T10:30:00+01:00."
+        )
+        return None
+    return moment
 
 
 def _linked_participant(user: User) -> Participant | None:
@@ -398,6 +426,7 @@ def workshop_contributions(request: HttpRequest, pk: int) -> HttpResponse:
             author=author,
             recorded_by=recorded_by,
             idempotency_key=data["idempotency_key"],
+            said_at=data["said_at"],
         )
     except DomainError as error:
         raise _domain_refusal(error, workshop_id=workshop.pk) from error
@@ -513,7 +542,15 @@ def workshop_imports(request: HttpRequest, pk: int) -> HttpResponse:
         raise _forbidden()
     content, filename = _import_file(request)
     try:
-        if request.POST.get("dry_run", "").lower() in {"1", "true", "yes"}:
+        dry_run = request.POST.get("dry_run", "").lower() in {"1", "true", "yes"}
+        if not dry_run:
+            rows = len(note_files.read(name=filename, content=content))
+            if notes_import_in_background(rows):
+                job = notes_import_queue(
+                    workshop=workshop, data=content, filename=filename, by=user, rows=rows
+                )
+                return JsonResponse(notes_import_body(job), status=202, json_dumps_params=_JSON)
+        if dry_run:
             plan = contributions_import_check(
                 workshop=workshop, data=content, filename=filename, by=user
             )
@@ -544,3 +581,34 @@ def workshop_imports(request: HttpRequest, pk: int) -> HttpResponse:
         "rows": _plan_rows(result.plan),
     }
     return JsonResponse(body, status=201 if result.created else 200, json_dumps_params=_JSON)
+
+
+def notes_import_body(job: NotesImport) -> dict[str, Any]:
+    """What the API answers about an import left to the worker."""
+    return {
+        "import": job.pk,
+        "workshop": job.workshop_id,
+        "status": job.status,
+        "rows": job.rows,
+        "created": job.created_count,
+        "already": job.already_count,
+        "pending": job.pending,
+        "message": job.message,
+        "errors": job.errors,
+        "url": reverse("api:import", args=[job.pk]),
+    }
+
+
+def _notes_import_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """How an import left to the worker goes; for whoever may import the round table's notes."""
+    user, _by_token = authenticate(request)
+    job = NotesImport.objects.select_related("workshop").filter(pk=pk).first()
+    if job is None:
+        raise _not_found()
+    workshop = workshop_get_for_user(workshop_id=job.workshop_id, user=user)
+    if not rules.can_import_notes(user, workshop):
+        raise _not_found()
+    return JsonResponse(notes_import_body(job), json_dumps_params=_JSON)
+
+
+notes_import_status = _api_view(_notes_import_status, methods=("GET", "HEAD"))

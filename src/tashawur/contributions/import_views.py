@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
@@ -26,12 +26,14 @@ from django.views.decorators.http import require_http_methods, require_safe
 from tashawur.consultations.models import Dimension, Workshop
 from tashawur.consultations.selectors import workshop_get_for_user
 from tashawur.contributions import note_files, rules
-from tashawur.contributions.models import Language
+from tashawur.contributions.models import Language, NotesImport
 from tashawur.contributions.services import (
     NotesImportPlan,
     NotesImportRefused,
     contributions_import,
     contributions_import_check,
+    notes_import_in_background,
+    notes_import_queue,
 )
 from tashawur.core import tabular
 from tashawur.core.errors import DomainError
@@ -41,6 +43,8 @@ from tashawur.core.pending_uploads import PendingUploads
 UNPROCESSABLE = 422
 FORM_PAGE = "contributions/import/import.html"
 PREVIEW_PAGE = "contributions/import/preview.html"
+STATUS_PAGE = "contributions/import/status.html"
+_RECENT = 5
 _PENDING = PendingUploads(session_key="contributions.notes_import", folder="contributions/imports")
 _NAME_MAX = 200
 _ROWS_SHOWN = 200
@@ -103,6 +107,9 @@ def _form(
         max_rows=note_files.max_rows(),
         max_megabytes=tabular.megabytes(note_files.max_bytes()),
         error=error,
+        recent=NotesImport.objects.filter(workshop=workshop).order_by("-created_at", "-id")[
+            :_RECENT
+        ],
     )
     return _private(render(request, FORM_PAGE, context, status=status))
 
@@ -175,6 +182,18 @@ def _confirm(request: HttpRequest, workshop: Workshop, token: str) -> HttpRespon
     content, about = kept
     filename = about["name"]
     try:
+        rows = len(note_files.read(name=filename, content=content))
+        if notes_import_in_background(rows):
+            job = notes_import_queue(
+                workshop=workshop,
+                data=content,
+                filename=filename,
+                by=cast(User, request.user),
+                rows=rows,
+            )
+            return redirect(
+                reverse("contributions:workshop_import_status", args=[workshop.pk, job.pk])
+            )
         result = contributions_import(
             workshop=workshop, data=content, filename=filename, by=cast(User, request.user)
         )
@@ -199,3 +218,12 @@ def _confirm(request: HttpRequest, workshop: Workshop, token: str) -> HttpRespon
             message += " " + _("They wait for a moderator before they are published.")
         messages.success(request, message)
     return redirect(reverse("contributions:workshop", args=[workshop.pk]))
+
+
+@require_safe
+@login_required
+def workshop_import_status(request: HttpRequest, pk: int, import_id: int) -> HttpResponse:
+    """How an import left to the worker goes: it refreshes itself until it has ended."""
+    workshop = _importable(request, pk)
+    job = get_object_or_404(NotesImport, pk=import_id, workshop=workshop)
+    return _private(render(request, STATUS_PAGE, _context(workshop, job=job)))

@@ -173,6 +173,9 @@ class Contribution(TimeStampedModel):
         related_name="+",
     )
     transcribed_at = models.DateTimeField(_("transcribed at"), null=True, blank=True)
+    # When it was said in the room, where that differs from when it was stored: a row of an
+    # imported notes file, an item captured offline and synced later. Empty: said when stored.
+    said_at = models.DateTimeField(_("said at"), null=True, blank=True)
     agree_count = models.PositiveIntegerField(_("agree"), default=0, editable=False)
     disagree_count = models.PositiveIntegerField(_("disagree"), default=0, editable=False)
     pass_count = models.PositiveIntegerField(_("pass"), default=0, editable=False)
@@ -376,3 +379,54 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway}:{self.message_id}"
+
+
+class NotesImport(TimeStampedModel):
+    """A notes file confirmed for import that is too long to import within the request: the
+    background worker imports it (all or nothing) and the page shows how it went."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        REFUSED = "refused", _("Refused")
+        FAILED = "failed", _("Failed")
+
+    workshop = models.ForeignKey(
+        "consultations.Workshop",
+        verbose_name=_("workshop"),
+        on_delete=models.CASCADE,
+        related_name="note_imports",
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    filename = models.CharField(_("file name"), max_length=200)
+    # The file on private storage until the import ends (then deleted).
+    stored_path = models.CharField(_("stored file"), max_length=255, blank=True, editable=False)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    created_count = models.PositiveIntegerField(_("contributions stored"), default=0)
+    already_count = models.PositiveIntegerField(_("rows already imported"), default=0)
+    pending = models.BooleanField(_("waiting for moderation"), default=False)
+    # Row-level errors when the file was refused: [{"number": 12, "errors": ["..."]}, ...]
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notes import")
+        verbose_name_plural = _("notes imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.REFUSED, self.Status.FAILED}

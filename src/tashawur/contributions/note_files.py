@@ -3,7 +3,9 @@ its rows, and writing the template to fill in. Pure: nothing here reads or write
 (``services.importing`` decides what the rows become).
 
 One row a contribution, the columns of ``COLUMNS`` (``text`` and ``dimension`` required, the
-others optional), named by the first row in any order. Row numbers are those a spreadsheet
+others optional), named by the first row in any order. ``reference`` is the note's own
+reference in the secretary's notes (``T2-14``): a row imported again with the same reference,
+from this file or a corrected one, is not stored twice. Row numbers are those a spreadsheet
 shows: the header is row 1, the first note row 2.
 
 The checks before parsing and the reading are ``core.tabular``'s, shared with the other
@@ -40,7 +42,7 @@ __all__ = [
     "write_template",
 ]
 
-COLUMNS = ("text", "dimension", "language", "speaker", "organisation", "said_at")
+COLUMNS = ("text", "dimension", "language", "speaker", "organisation", "said_at", "reference")
 REQUIRED_COLUMNS = ("text", "dimension")
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -148,6 +150,7 @@ EXAMPLE_ROWS = (
         "",
         "",
         "10:30",
+        "T1-01",
     ),
     (
         "Le manque de points d'eau freine l'élevage",
@@ -156,6 +159,7 @@ EXAMPLE_ROWS = (
         "",
         "",
         "",
+        "T1-02",
     ),
 )
 

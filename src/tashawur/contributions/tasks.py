@@ -7,6 +7,6 @@ never the reverse; the worker and callers find it here too.
 
 from __future__ import annotations
 
-from tashawur.contributions.services import contribution_identify_language
+from tashawur.contributions.services import contribution_identify_language, notes_import_run
 
-__all__ = ["contribution_identify_language"]
+__all__ = ["contribution_identify_language", "notes_import_run"]

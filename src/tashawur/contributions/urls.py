@@ -21,6 +21,11 @@ urlpatterns = [
     path("w/<id:pk>/similar/", similar_views.similar, name="similar"),
     path("w/<id:pk>/import/", import_views.workshop_import, name="workshop_import"),
     path(
+        "w/<id:pk>/import/<id:import_id>/",
+        import_views.workshop_import_status,
+        name="workshop_import_status",
+    ),
+    path(
         "w/<id:pk>/import/template/",
         import_views.workshop_import_template,
         name="workshop_import_template",

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from tashawur.contributions.models import Contribution
-from tashawur.demo.files import CONTRIBUTION_KEY_PREFIX, default_data_dir, read_yaml
+from tashawur.demo.field_capture import demo_file_key
+from tashawur.demo.files import default_data_dir, read_yaml
 from tashawur.diagnosis.models import Finding, FindingContribution, SynthesisRun
 
 #: A finding is mostly about ideas when they make up more than this share of what it holds.
@@ -68,15 +69,16 @@ def demo_findings_ideas(
     keys_of_idea = demo_ideas_contribution_keys(
         read_yaml(data_dir, "contributions.yaml")["workshops"]
     )
-    idea_of_key = {
-        CONTRIBUTION_KEY_PREFIX + key: idea for idea, keys in keys_of_idea.items() for key in keys
-    }
-    idea_of = {
-        pk: idea_of_key[str(key)]
-        for key, pk in Contribution.objects.filter(
-            consultation_id=run.consultation_id, idempotency_key__in=list(idea_of_key)
-        ).values_list("idempotency_key", "pk")
-    }
+    idea_of_file_key = {key: idea for idea, keys in keys_of_idea.items() for key in keys}
+    idea_of: dict[int, str] = {}
+    # Demo rows keep their file key in their idempotency key (the imported notes as the row's
+    # reference: demo.field_capture).
+    for key, pk in Contribution.objects.filter(
+        consultation_id=run.consultation_id, idempotency_key__isnull=False
+    ).values_list("idempotency_key", "pk"):
+        idea = idea_of_file_key.get(demo_file_key(key) or "")
+        if idea is not None:
+            idea_of[pk] = idea
     found: dict[int, FindingIdeas] = {}
     for finding in (
         Finding.objects.filter(run=run)

@@ -4,7 +4,9 @@
 way leaves the database as it was). Rows are keyed by natural keys so that a re-run finds them:
 slugs, the file's keys (organisations' slugs, participants' pseudonyms derived from their key,
 contributions' idempotency keys ``demo-<key>``) and the unique pairs of votes, registrations and
-attendance. Votes are generated from ``votes.yaml`` with ``random.Random(seed)``. The regional
+attendance. The rows that came in through the field channels (``import``, ``offline``) are
+imported and synced by those channels' own code (``demo.field_capture``). Votes are generated
+from ``votes.yaml`` with ``random.Random(seed)``. The regional
 action programme of ``programme.yaml`` goes through the programmes services (``demo.programme``);
 once a synthesis run has succeeded, its measures cite the findings of the run the diagnosis shows,
 and, unless a version is published already, the demo's analyst curates that run's findings and
@@ -29,6 +31,7 @@ from tashawur.consultations.services import themes_load_reference
 from tashawur.contributions.services import contribution_vote_counters_recompute
 from tashawur.core.models import User
 from tashawur.demo.diagnosis import demo_diagnosis_publish
+from tashawur.demo.field_capture import demo_field_capture_sync
 from tashawur.demo.files import DemoDataError, default_data_dir, read_yaml
 from tashawur.demo.ideas import demo_ideas_contribution_keys
 from tashawur.demo.online import demo_online_round_sync
@@ -43,10 +46,12 @@ from tashawur.demo.people import (
     demo_users_sync,
 )
 from tashawur.demo.programme import demo_programme_link_findings, demo_programme_sync
+from tashawur.demo.regions import DemoRegionSummary, demo_regions_sync
 from tashawur.demo.workshops import (
     demo_attendance_sync,
     demo_check_ins_sync,
     demo_closing_reports_sync,
+    demo_contribution_times,
     demo_contribution_times_sync,
     demo_contributions_sync,
     demo_tables_from_headings,
@@ -68,6 +73,8 @@ class DemoSummary:
     measures: int = 0
     #: What became of the published diagnosis, when a synthesis run has succeeded.
     diagnosis: str = ""
+    #: The other regional consultations of the strategy (``demo/data/regions/``, fictional).
+    regions: tuple[DemoRegionSummary, ...] = ()
 
     def __str__(self) -> str:
         text = (
@@ -75,7 +82,8 @@ class DemoSummary:
             f"{self.workshops} workshops, {self.contributions} contributions, {self.votes} votes, "
             f"{self.measures} programme measures"
         )
-        return f"{text}; {self.diagnosis}" if self.diagnosis else text
+        text = f"{text}; {self.diagnosis}" if self.diagnosis else text
+        return "; ".join([text, *(str(region) for region in self.regions)])
 
 
 @transaction.atomic
@@ -103,7 +111,11 @@ def demo_load(*, data_dir: Traversable | Path | None = None) -> DemoSummary:
     contributions, authored = demo_contributions_sync(
         contribution_groups, workshops, participants, users["facilitator"]
     )
-    demo_contribution_times_sync(contribution_groups, contributions, meeting, meeting_file)
+    said = demo_contribution_times(contribution_groups, meeting, meeting_file)
+    contributions |= demo_field_capture_sync(
+        contribution_groups, workshops, participants, users["facilitator"], said
+    )
+    demo_contribution_times_sync(contribution_groups, contributions, meeting, said)
     tables = demo_tables_from_headings(participants_text)
     attendance = demo_attendance_sync(workshops, participant_rows, participants, authored, tables)
     demo_check_ins_sync(meeting, attendance, participants, users["regional"])
@@ -118,6 +130,7 @@ def demo_load(*, data_dir: Traversable | Path | None = None) -> DemoSummary:
         list(workshops),
     )
     contribution_vote_counters_recompute(contribution_ids=[c.pk for c in contributions.values()])
+    regions = demo_regions_sync(data_dir=data_dir, users=users)
     consultation = meeting.consultation
     online_workshops, online_contributions = demo_online_round_sync(
         meeting_file, consultation, users, participants
@@ -143,6 +156,7 @@ def demo_load(*, data_dir: Traversable | Path | None = None) -> DemoSummary:
         votes=votes,
         measures=measures,
         diagnosis=diagnosis,
+        regions=regions,
     )
 
 

@@ -24,6 +24,7 @@ from tashawur.contributions.models import (
 )
 from tashawur.core.models import User
 from tashawur.core.text import clean_user_text, contains_bidi_controls
+from tashawur.demo.field_capture import FIELD_CHANNELS
 from tashawur.demo.files import CONTRIBUTION_KEY_PREFIX, DemoDataError
 from tashawur.demo.sync import TIME_ZONE, local_datetime, lookup, sync_by_key
 
@@ -48,7 +49,9 @@ def demo_contributions_sync(
     participants: dict[str, Participant],
     facilitator: User,
 ) -> tuple[dict[str, Contribution], dict[str, set[str]]]:
-    """Returns contributions by file key, and for each participant key the themes they spoke at."""
+    """Returns contributions by file key, and for each participant key the themes they spoke at.
+    The rows of the field channels (``import``, ``offline``) are left to
+    ``demo.field_capture``; they count among the themes people spoke at."""
     wanted: dict[str, dict[str, Any]] = {}
     authored: dict[str, set[str]] = defaultdict(set)
     for group in groups:
@@ -66,6 +69,8 @@ def demo_contributions_sync(
                 raise DemoDataError(f"{where}: unknown dimension {row['dimension']!r}")
             if author_key:
                 authored[author_key].add(group["theme"])
+            if channel in FIELD_CHANNELS:
+                continue  # brought in by its channel's own code: demo.field_capture
             wanted[CONTRIBUTION_KEY_PREFIX + row["key"]] = {
                 "consultation_id": workshop.meeting.consultation_id,
                 "workshop": workshop,
@@ -92,14 +97,11 @@ def demo_contributions_sync(
 _AFTERNOON_DIMENSIONS = {"proposal", "coordination"}
 
 
-def demo_contribution_times_sync(
-    groups: list[dict[str, Any]],
-    contributions: dict[str, Contribution],
-    meeting: Meeting,
-    meeting_file: dict[str, Any],
-) -> None:
-    """Date each contribution within its round-table session on the day, in file order (the
-    database would otherwise stamp them all with the moment of loading)."""
+def demo_contribution_times(
+    groups: list[dict[str, Any]], meeting: Meeting, meeting_file: dict[str, Any]
+) -> dict[str, dt.datetime]:
+    """When each contribution was said: within its round-table session on the day, in file
+    order."""
     day = meeting.starts_at.astimezone(TIME_ZONE).date()
     slots = [
         (local_datetime(day, str(item["starts"])), local_datetime(day, str(item["ends"])))
@@ -107,7 +109,7 @@ def demo_contribution_times_sync(
         if item["kind"] == "workshops" and item.get("ends")
     ] or [(meeting.starts_at, meeting.ends_at)]
     morning, afternoon = slots[0], slots[-1]
-    changed = []
+    said: dict[str, dt.datetime] = {}
     for group in groups:
         sessions: dict[bool, list[str]] = {False: [], True: []}
         for row in group["contributions"]:
@@ -116,11 +118,38 @@ def demo_contribution_times_sync(
             start, end = afternoon if later else morning
             step = (end - start) / (len(keys) + 1)
             for index, key in enumerate(keys, start=1):
-                contribution = contributions[key]
-                when = start + step * index
-                if contribution.created_at != when:
-                    contribution.created_at = when
-                    changed.append(contribution)
+                said[key] = start + step * index
+    return said
+
+
+#: When the field channels' rows reached the platform: the phones synced once the session was
+#: over; the secretary typed up and imported the notes in the evening.
+_OFFLINE_SYNC_DELAY = dt.timedelta(minutes=15)
+_IMPORT_DELAY = dt.timedelta(hours=3)
+
+
+def demo_contribution_times_sync(
+    groups: list[dict[str, Any]],
+    contributions: dict[str, Contribution],
+    meeting: Meeting,
+    said: dict[str, dt.datetime],
+) -> None:
+    """Date each contribution as it reached the platform (the database would otherwise stamp
+    them all with the moment of loading): when it was said, a little later for an offline
+    capture, in the evening for an imported note (those two keep when they were said in
+    ``said_at``, from their channel)."""
+    changed = []
+    for group in groups:
+        for row in group["contributions"]:
+            contribution = contributions[row["key"]]
+            when = said[row["key"]]
+            if row["channel"] == Channel.OFFLINE:
+                when = when + _OFFLINE_SYNC_DELAY
+            elif row["channel"] == Channel.IMPORT:
+                when = meeting.ends_at + _IMPORT_DELAY
+            if contribution.created_at != when:
+                contribution.created_at = when
+                changed.append(contribution)
     Contribution.objects.bulk_update(changed, ["created_at"], batch_size=500)
 
 

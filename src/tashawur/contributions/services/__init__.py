@@ -8,12 +8,19 @@ from tashawur.contributions.services.closing import (
 from tashawur.contributions.services.erasure import (
     participant_erase,
 )
+from tashawur.contributions.services.import_jobs import (
+    notes_import_execute,
+    notes_import_in_background,
+    notes_import_queue,
+    notes_import_run,
+)
 from tashawur.contributions.services.importing import (
     NotesImportPlan,
     NotesImportRefused,
     NotesImportResult,
     contributions_import,
     contributions_import_check,
+    note_reference_key,
 )
 from tashawur.contributions.services.inbound import (
     InboundResult,
@@ -60,6 +67,11 @@ __all__ = [
     "contributions_import",
     "contributions_import_check",
     "inbound_message_receive",
+    "note_reference_key",
+    "notes_import_execute",
+    "notes_import_in_background",
+    "notes_import_queue",
+    "notes_import_run",
     "participant_erase",
     "voice_note_check",
     "vote_cast",

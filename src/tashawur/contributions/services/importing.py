@@ -14,8 +14,13 @@ transaction, or raises ``NotesImportRefused`` (``.plan`` lists every row's error
 nothing. A file-level problem (type, size, zip bomb, encoding, header, rows over the limit), a
 workshop that is not open, or a user who may not import raise a plain ``DomainError``.
 
-Each row's idempotency key is derived from the workshop, the file's SHA-256 and the row's
-number: importing the same file again stores nothing new (its rows are "already imported").
+Each row's idempotency key is derived from the workshop and the row's ``reference`` when the
+file gives one (a corrected file imported again stores only its new references), else from the
+file's SHA-256 and the row's number: importing the same file again stores nothing new (its rows
+are "already imported"). A reference given twice in one file refuses both rows.
+
+``said_at`` (a time of day, or a date and time) is stored as the moment the note was said: a
+time of day is on the meeting's day, in the meeting's time zone (the site's).
 
 The speaker column names a person registered for the meeting or on the round table's roster
 (``consultations.selectors.workshop_speakers``), by exact name (the organisation column tells
@@ -34,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tashawur.actors.models import Consent, Participant
@@ -81,6 +86,7 @@ class NoteResult:
     speaker_status: str = NO_SPEAKER
     author: Participant | None = None
     idempotency_key: str = ""
+    reference: str = ""
     action: str = NEW
     contribution_id: int | None = None
     errors: list[str] = field(default_factory=list)
@@ -291,9 +297,48 @@ def _name_key(name: str) -> str:
     return _SPACES.sub(" ", name or "").strip().casefold()
 
 
+_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+
+
+#: What sets a referenced row's key apart: ``import:<workshop>:ref:<reference>``.
+NOTE_REFERENCE_MARK = ":ref:"
+
+
+def note_reference_key(workshop: Workshop, reference: str) -> str:
+    """The idempotency key of a row with its own ``reference`` (at most 64 characters of
+    ``core.validation``'s alphabet)."""
+    return f"import:{workshop.pk}{NOTE_REFERENCE_MARK}{reference}"
+
+
 def _key(workshop: Workshop, digest: str, number: int) -> str:
     """The row's idempotency key: at most 64 letters, digits and colons (``core.validation``)."""
     return f"import:{workshop.pk}:{digest[:24]}:{number}"
+
+
+def _reference(value: Any) -> str:
+    text = _text(value)
+    if text and not _REFERENCE.fullmatch(text):
+        raise DomainError(
+            _(
+                "“%(value)s” is not a reference: use 1 to 40 letters, digits, dots, hyphens or "
+                "underscores, starting with a letter or a digit."
+            )
+            % {"value": text[:40]},
+            code="reference_invalid",
+        )
+    return text
+
+
+def said_at_moment(said_at: dt.time | dt.datetime | None, workshop: Workshop) -> dt.datetime | None:
+    """A row's ``said_at`` as a moment: a time of day on the meeting's day, a naive date and
+    time in the site's time zone."""
+    if said_at is None:
+        return None
+    zone = timezone.get_default_timezone()
+    if isinstance(said_at, dt.datetime):
+        return said_at if timezone.is_aware(said_at) else timezone.make_aware(said_at, zone)
+    day = timezone.localtime(workshop.meeting.starts_at, zone).date()
+    return dt.datetime.combine(day, said_at, tzinfo=zone)
 
 
 def _read_row(row: NoteRow, *, workshop: Workshop, digest: str, speakers: _Speakers) -> NoteResult:
@@ -321,6 +366,9 @@ def _read_row(row: NoteRow, *, workshop: Workshop, digest: str, speakers: _Speak
     result.dimension = check("dimension", _dimension, cells["dimension"]) or ""
     result.language = check("language", _language, cells["language"])
     result.said_at = check("said_at", _said_at, cells["said_at"])
+    result.reference = check("reference", _reference, cells["reference"]) or ""
+    if result.reference:
+        result.idempotency_key = note_reference_key(workshop, result.reference)
     result.speaker = _text(cells["speaker"])[:200]
     if result.speaker:
         result.author = speakers.find(result.speaker, _text(cells["organisation"]))
@@ -370,6 +418,20 @@ def _plan(
     digest = hashlib.sha256(data).hexdigest()
     speakers = _Speakers(workshop)
     results = [_read_row(row, workshop=workshop, digest=digest, speakers=speakers) for row in rows]
+    seen: dict[str, NoteResult] = {}
+    for result in results:
+        if not result.reference:
+            continue
+        first = seen.setdefault(result.reference, result)
+        if first is not result:
+            message = _("reference: “%(reference)s” is given to rows %(first)s and %(row)s.") % {
+                "reference": result.reference,
+                "first": first.number,
+                "row": result.number,
+            }
+            for duplicate in (first, result):
+                if message not in duplicate.errors:
+                    duplicate.errors.append(message)
     keys = [result.idempotency_key for result in results]
     stored = set(
         Contribution.objects.filter(
@@ -433,6 +495,7 @@ def contributions_import(
                 recorded_by=by,
                 language=result.language,
                 idempotency_key=result.idempotency_key,
+                said_at=said_at_moment(result.said_at, workshop),
             )
         except DomainError as error:
             result.errors.append(error.message)
@@ -454,6 +517,7 @@ __all__ = [
     "AMBIGUOUS",
     "NAMED",
     "NEW",
+    "NOTE_REFERENCE_MARK",
     "NOT_NAMED",
     "NoteResult",
     "NotesImportPlan",
@@ -461,4 +525,6 @@ __all__ = [
     "NotesImportResult",
     "contributions_import",
     "contributions_import_check",
+    "note_reference_key",
+    "said_at_moment",
 ]

@@ -3,12 +3,14 @@ background."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
@@ -120,6 +122,7 @@ def contribution_submit(
     territory: Territory | None = None,
     idempotency_key: str | None = None,
     audio: File[Any] | None = None,
+    said_at: dt.datetime | None = None,
 ) -> Submission:
     """Store what someone said at an open workshop, once.
 
@@ -136,6 +139,8 @@ def contribution_submit(
     ``audio``, a voice note, is checked (``voice_note_check``) and stored privately; with no
     text it waits in moderation for its transcription (``contribution_transcribe``), whatever
     the consultation's moderation.
+    ``said_at`` is when it was said, when that is not now (a notes file, an offline capture):
+    not in the future, not more than a day before the meeting began.
     """
     language = language or None
     idempotency_key = idempotency_key.strip() if idempotency_key else None
@@ -168,6 +173,7 @@ def contribution_submit(
             field="theme",
         )
     _author_check(author=author, recorded_by=recorded_by, channel=channel, workshop=workshop)
+    _said_at_check(said_at, workshop=workshop)
     moderation_status = _moderation_status_initial(workshop=workshop, recorded_by=recorded_by)
     if not cleaned:
         moderation_status = ModerationStatus.PENDING  # a voice note awaiting its transcription
@@ -190,6 +196,7 @@ def contribution_submit(
                 moderation_status=moderation_status,
                 audio=voice_note.file if voice_note is not None else "",
                 audio_seconds=voice_note.seconds if voice_note is not None else None,
+                said_at=said_at,
             )
     except IntegrityError:
         # The same sender's key committed by a concurrent request between our check and our
@@ -210,6 +217,31 @@ def contribution_submit(
             lambda: contribution_identify_language.enqueue(contribution.pk), robust=True
         )
     return Submission(contribution=contribution, created=True)
+
+
+#: How far a device's clock may run ahead of the server's.
+SAID_AT_CLOCK_SKEW = dt.timedelta(minutes=10)
+
+
+def _said_at_check(said_at: dt.datetime | None, *, workshop: Workshop) -> None:
+    if said_at is None:
+        return
+    if timezone.is_naive(said_at):
+        raise DomainError(
+            _("The time it was said must carry its time zone."),
+            code="said_at_invalid",
+            field="said_at",
+        )
+    if said_at > timezone.now() + SAID_AT_CLOCK_SKEW:
+        raise DomainError(
+            _("The time it was said is in the future."), code="said_at_invalid", field="said_at"
+        )
+    if said_at < workshop.meeting.starts_at - dt.timedelta(days=1):
+        raise DomainError(
+            _("The time it was said is before the meeting began."),
+            code="said_at_invalid",
+            field="said_at",
+        )
 
 
 def _moderation_status_initial(*, workshop: Workshop, recorded_by: User | None) -> str:

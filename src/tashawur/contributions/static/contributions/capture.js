@@ -271,6 +271,16 @@
     });
   }
 
+  function nowWithOffset() {
+    var now = new Date();
+    var offset = -now.getTimezoneOffset();
+    var pad = function (n) {
+      return String(Math.floor(Math.abs(n))).padStart(2, "0");
+    };
+    var local = new Date(now.getTime() + offset * 60000).toISOString().slice(0, 19);
+    return local + (offset >= 0 ? "+" : "-") + pad(offset / 60) + ":" + pad(offset % 60);
+  }
+
   function enqueue(kind, url, body, label) {
     var key = newKey();
     body.idempotency_key = key;
@@ -384,7 +394,8 @@
       if (!text.trim()) return say(t("empty"));
       if (!dimension) return say(t("dimension"));
       if (speaker && !consent) return say(t("consent"));
-      var body = { text: text, dimension: dimension, channel: "offline" };
+      // When it was said: the sync may come hours later. ISO 8601 with the phone's offset.
+      var body = { text: text, dimension: dimension, channel: "offline", said_at: nowWithOffset() };
       if (data.get("language")) body.language = String(data.get("language"));
       if (speaker) {
         body.speaker = Number(speaker);
