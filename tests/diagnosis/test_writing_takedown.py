@@ -221,7 +221,8 @@ def test_the_takedown_costs_one_query_whatever_is_withdrawn(
     with CaptureQueriesContext(connection) as all_withdrawn:
         assert client.get(url(corpus)).status_code == 200
 
-    assert len(all_withdrawn) == len(none_withdrawn) <= 4
+    # The exports block adds one query (web/templatetags/tashawur_exports.py).
+    assert len(all_withdrawn) == len(none_withdrawn) <= 5
     contribution_table = Contribution._meta.db_table
     assert sum(contribution_table in q["sql"] for q in all_withdrawn.captured_queries) == 1
 

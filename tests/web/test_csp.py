@@ -80,6 +80,8 @@ SERVER_ONLY = {
     "programmes/programme_print.html",
     "web/meeting_badge_print.html",
     "web/meeting_attendance_print.html",
+    "diagnosis/published_print.html",
+    "web/strategy/rollup_print.html",
 }
 INLINE = [
     (re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE), "inline <script>"),

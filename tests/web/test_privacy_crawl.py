@@ -26,11 +26,13 @@ import yaml
 from django.core.management import call_command
 from django.db import transaction
 from django.test import Client, override_settings
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from tashawur.actors.models import Participant
-from tashawur.demo.command import _synthesis_run_first
+from tashawur.demo.command import _synthesis_run_first, _synthesis_run_regions
 from tashawur.demo.loader import CONSULTATION_SLUG, default_data_dir, demo_load
+from tashawur.demo.regions import demo_region_files
 
 pytestmark = pytest.mark.slow
 
@@ -80,6 +82,17 @@ def _zip_text(content: bytes) -> str:
         )
 
 
+def _xlsx_text(content: bytes) -> str:
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    return "\n".join(
+        str(value)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for value in row
+        if value is not None
+    )
+
+
 def _crawl(client: Client, starts: list[str]) -> Crawl:
     crawl = Crawl()
     queue = deque(starts)
@@ -104,6 +117,8 @@ def _crawl(client: Client, starts: list[str]) -> Crawl:
             text = _pdf_text(response.content)
         elif kind.startswith("application/zip"):
             text = _zip_text(response.content)
+        elif kind.startswith("application/vnd.openxmlformats-officedocument.spreadsheetml"):
+            text = _xlsx_text(response.content)
         elif kind.startswith("application/json"):
             text = response.content.decode()
             # The API's pages name the next one by absolute URL.
@@ -129,6 +144,10 @@ def _demo_names() -> set[str]:
         default_data_dir().joinpath("participants.yaml").read_text(encoding="utf-8")
     )
     names = {row["name"] for row in rows} | {row["name_latin"] for row in rows}
+    # The demo's other regions (fictional) name their people in one file each.
+    for region in demo_region_files(default_data_dir()):
+        names |= {p["name"] for p in region["participants"]}
+        names |= {p["name_latin"] for p in region["participants"]}
     names |= set(Participant.objects.values_list("display_name", flat=True))
     for first, last, email in Participant.objects.filter(user__isnull=False).values_list(
         "user__first_name", "user__last_name", "user__email"
@@ -157,6 +176,7 @@ def crawl(django_db_setup, django_db_blocker):
         demo_load()
         with contextlib.redirect_stdout(io.StringIO()):
             _synthesis_run_first()
+            _synthesis_run_regions()
         api = f"/api/consultations/{CONSULTATION_SLUG}"
         result = _crawl(
             Client(),

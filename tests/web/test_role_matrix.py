@@ -287,6 +287,23 @@ def _private_media(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 ROWS: list[Row] = [
     ("web:manage", lambda m: "/manage/", _roles(OK, participant=NO, other_participant=NO)),
     ("web:manage_consultation_new", lambda m: "/manage/c/new/", _roles(NO, national=OK)),
+    # The strategy's national picture and its regions side by side: public.
+    (
+        "web:strategy",
+        lambda m: f"/s/{m.here.consultation.strategy.slug}/",
+        _roles(OK, anonymous=OK),
+    ),
+    (
+        "web:strategy_compare",
+        lambda m: f"/s/{m.here.consultation.strategy.slug}/compare/?r=09&r=08",
+        _roles(OK, anonymous=OK),
+    ),
+    # The national roll-up as a PDF: public (test_strategy_pdf.py).
+    (
+        "web:strategy_pdf",
+        lambda m: f"/s/{m.here.consultation.strategy.slug}/pdf/",
+        _roles(OK, anonymous=OK),
+    ),
     *[
         row
         for place, manages in (("here", MANAGES_HERE), ("elsewhere", MANAGES_ELSEWHERE))
@@ -458,6 +475,8 @@ NOT_IN_THE_MATRIX = {
     "web:home", "web:consultation", "web:meeting", "contributions:workshop",
     # public pages: test_contribution_page.py (a contribution's own page and its chain)
     "web:contribution",
+    # POST only, the national coordinator's: test_strategy_pages.py
+    "web:strategy_rollup_run",
     # for those without an account: test_signup.py; the invitation: its own test below
     "web:signup", "web:invitation",
     # one's own data, no object in the address: test_my_data*.py, test_signup.py
@@ -476,6 +495,8 @@ NOT_IN_THE_MATRIX = {
     # the measures as files (export, template, import): test_programme_files.py
     "programmes:measures_export", "programmes:measures_export_csv",
     "programmes:measures_template", "programmes:measures_import",
+    # an import left to the worker, for those who may import: test_workshop_import.py
+    "contributions:workshop_import_status",
 }  # fmt: skip
 
 CASES = [(name, url, role, table[role]) for name, url, table in ROWS for role in ROLES]

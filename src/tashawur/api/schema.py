@@ -61,6 +61,69 @@ _CACHED = {
 }
 
 
+_COUNT_OR_NULL = {"type": ["integer", "null"], "minimum": 0}
+_ROLLUP_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["strategy", "run", "counts", "regions", "findings", "contribution_url"],
+    "properties": {
+        "strategy": {"type": "object"},
+        "run": {"type": ["object", "null"]},
+        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "contribution_url": {"type": "string"},
+        "regions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "name", "consulted", "contributions", "participants"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "name": {"type": "object"},
+                    "population": _COUNT_OR_NULL,
+                    "consulted": {"type": "boolean"},
+                    "consultation": {"type": ["string", "null"]},
+                    "diagnosis_url": {"type": ["string", "null"]},
+                    "contributions": {"type": "integer", "minimum": 0},
+                    "participants": _COUNT_OR_NULL,
+                    "participants_per_10000": {"type": ["number", "null"]},
+                },
+            },
+        },
+        "findings": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["key", "kind", "region", "dimension", "label", "size", "regions"],
+                "properties": {
+                    "key": {"type": "string"},
+                    "kind": {"type": "string", "enum": ["shared", "specific"]},
+                    "region": {"type": ["string", "null"]},
+                    "dimension": {"type": "string"},
+                    "label": {"type": "object"},
+                    "key_phrases": {"type": "object"},
+                    "size": {"type": "integer", "minimum": 1},
+                    "regions": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "code": {"type": "string"},
+                                "contributions": {"type": "integer", "minimum": 1},
+                                "authors": _COUNT_OR_NULL,
+                                "share": {"type": "number"},
+                                "lift": {"type": "number"},
+                                "q_value": {"type": "number"},
+                                "over_represented": {"type": "boolean"},
+                                "citations": {"type": "array", "items": {"type": "integer"}},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": OPENAPI_VERSION,
@@ -171,6 +234,41 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/strategies/{slug}/rollup": {
+                "get": {
+                    "operationId": "strategy_rollup",
+                    "summary": "The national roll-up of a strategy across its regions.",
+                    "description": (
+                        "One synthesis over the published contributions of every public "
+                        "consultation of the strategy: the regions (consulted or not, "
+                        "contributions, participants and participants per 10,000 inhabitants), "
+                        "counts, and the findings shared by several regions or specific to one, "
+                        "each with per-region counts, a hypergeometric over-representation test "
+                        "(Benjamini-Hochberg q-value) and the ids of the contributions it cites "
+                        "(contribution_url with {id}). Counts of fewer than k people are null."
+                    ),
+                    "parameters": [
+                        {
+                            "name": "slug",
+                            "in": "path",
+                            "required": True,
+                            "description": "Identifier of a public (non-draft) strategy.",
+                            "schema": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The roll-up.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Rollup"}
+                                }
+                            },
+                        },
+                        "404": _error_response("Draft or unknown strategy."),
+                    },
+                }
+            },
             **PATHS,
         },
         "components": {
@@ -209,6 +307,7 @@ def openapi_document() -> dict[str, Any]:
                         },
                     },
                 },
+                "Rollup": _ROLLUP_SCHEMA,
                 "Error": {
                     "type": "object",
                     "required": ["error"],

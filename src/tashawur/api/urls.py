@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tashawur.api import inbound_views, views, write_views
+from tashawur.api import inbound_views, rollup, views, write_views
 
 app_name = "api"
 
@@ -18,6 +18,7 @@ urlpatterns = [
         views.open_data_contributions_page,
         name="contributions",
     ),
+    path("strategies/<slug:slug>/rollup", rollup.strategy_rollup, name="strategy-rollup"),
     path(
         "workshops/<id:pk>/contributions",
         write_views.workshop_contributions,
@@ -28,6 +29,7 @@ urlpatterns = [
         write_views.workshop_imports,
         name="workshop-imports",
     ),
+    path("imports/<id:pk>", write_views.notes_import_status, name="import"),
     path(
         "contributions/<id:pk>/votes",
         write_views.contribution_votes,

@@ -21,6 +21,7 @@ import csv
 import io
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.utils.translation import gettext as _
@@ -208,3 +209,43 @@ def read_records(
         if kind == "xlsx"
         else read_csv_records(content, consume)
     )
+
+
+# --- writing a report workbook -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of a report workbook: its title (at most 31 characters, as Excel allows), its
+    header row and its rows (text, numbers, ``None`` for an empty cell)."""
+
+    title: str
+    header: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+
+
+def write_workbook(sheets: Sequence[Sheet], *, right_to_left: bool = True) -> bytes:
+    """The sheets as one XLSX workbook: header rows bold, numbers as numbers, every text cell
+    formula-escaped (``escape_cell``) and stored as text."""
+    from openpyxl import Workbook  # imported when a workbook is written
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for about in sheets:
+        sheet = book.create_sheet(title=about.title[:31])
+        sheet.sheet_view.rightToLeft = right_to_left
+        sheet.append([escape_cell(str(name)) for name in about.header])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for values in about.rows:
+            sheet.append(
+                [escape_cell(value) if isinstance(value, str) else value for value in values]
+            )
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.number_format = "@"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

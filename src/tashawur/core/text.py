@@ -41,3 +41,19 @@ def escape_formula(value: str) -> str:
     in the project, so that it can run alone.
     """
     return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def text_direction(text: object) -> str:
+    """ "rtl" or "ltr": the direction of the text's first strongly directional character, as
+    ``dir="auto"`` would find it ("" without one: the element then follows its parent).
+
+    WeasyPrint ignores ``dir="auto"`` and ``unicode-bidi: isolate``, so a print template sets
+    each run's direction itself: a French note inside an Arabic page keeps its full stop at its
+    end, not its start (".Un comité régional")."""
+    for char in str(text or ""):
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return ""

@@ -14,7 +14,9 @@ to it are there on the first visit (a few seconds). Should it fail, the demo sta
 error is printed and a fresh run is queued for the worker (analysts can also run it from the
 diagnosis page). Once a run has succeeded, a later start runs nothing: ``load_demo`` links the
 measures to the findings of the run the diagnosis shows, and publishes the diagnosis from them
-if no version is published yet (never a second version).
+if no version is published yet (never a second version). The demo's other regional
+consultations (fictional, ``demo/data/regions/``) get their first synthesis the same way, with
+nothing linked or published (about a second for both).
 """
 
 from __future__ import annotations
@@ -74,9 +76,9 @@ def _stop(process: subprocess.Popen[bytes], name: str) -> None:
     print(f"{name} stopped.", flush=True)
 
 
-def _synthesis_request() -> str | None:
-    """Queue a synthesis run of the demo consultation unless one has succeeded; return the
-    path of its diagnosis page when one was queued."""
+def _synthesis_request(slug: str | None = None) -> str | None:
+    """Queue a synthesis run of the demo consultation (or of the consultation ``slug``) unless
+    one has succeeded; return the path of its diagnosis page when one was queued."""
     from django.urls import reverse
 
     from tashawur.consultations.models import Consultation
@@ -85,7 +87,7 @@ def _synthesis_request() -> str | None:
     from tashawur.diagnosis.models import SynthesisRun
     from tashawur.diagnosis.services import synthesis_run_request, synthesis_runs_abandon_pending
 
-    consultation = Consultation.objects.get(slug=CONSULTATION_SLUG)
+    consultation = Consultation.objects.get(slug=slug or CONSULTATION_SLUG)
     # No worker runs yet: a run still pending was left by a demo stopped mid-run.
     synthesis_runs_abandon_pending(consultation=consultation)
     if SynthesisRun.objects.filter(consultation=consultation).succeeded().exists():
@@ -149,6 +151,95 @@ def _synthesis_run_first() -> tuple[str, bool]:
     return path, True
 
 
+def _synthesis_run_regions() -> list[tuple[str, str, bool]]:
+    """Run the first synthesis of each of the demo's other regions (fictional), as for
+    Souss-Massa but with nothing linked or published. Returns ``(title, diagnosis path, done)``
+    for each; never raises (a failed run is queued again for the worker)."""
+    from django.urls import reverse
+
+    from tashawur.consultations.models import Consultation
+    from tashawur.demo.files import default_data_dir
+    from tashawur.demo.regions import demo_region_slugs
+    from tashawur.diagnosis.models import SynthesisRun
+    from tashawur.diagnosis.services import synthesis_run_execute
+
+    done: list[tuple[str, str, bool]] = []
+    started = time.perf_counter()
+    ran = 0
+    for slug in demo_region_slugs(default_data_dir()):
+        consultation = Consultation.objects.filter(slug=slug).first()
+        if consultation is None:
+            continue
+        path = reverse("diagnosis:consultation", args=[slug])
+        title = consultation.title_fr
+        try:
+            if _synthesis_request(slug) is None:
+                done.append((title, path, True))
+                continue
+            ran += 1
+            queued = SynthesisRun.objects.get(
+                consultation=consultation, status=SynthesisRun.Status.QUEUED
+            )
+            run = synthesis_run_execute(run_id=queued.pk)
+            if run is None or run.status != SynthesisRun.Status.SUCCEEDED:
+                raise RuntimeError(f"{run.error_code}: {run.error_message}" if run else "no run")
+        except Exception as error:
+            print(f"The first synthesis of {slug} failed ({error}).", flush=True)
+            try:
+                _synthesis_request(slug)
+            except Exception as again:
+                print(f"No synthesis run of {slug} could be queued either ({again}).", flush=True)
+            done.append((title, path, False))
+            continue
+        done.append((title, path, True))
+    if ran:
+        print(
+            f"First synthesis of {ran} other regions done in "
+            f"{time.perf_counter() - started:.1f} s.",
+            flush=True,
+        )
+    return done
+
+
+def _rollup_run_first() -> str | None:
+    """Run the national roll-up of the demo's strategy over every region's published
+    contributions, after the regional syntheses, unless one already read as many; return the
+    strategy page's path. Never raises: the demo starts anyway."""
+    from django.urls import reverse
+
+    from tashawur.consultations.models import Consultation
+    from tashawur.contributions.models import Contribution
+    from tashawur.demo.loader import CONSULTATION_SLUG
+    from tashawur.diagnosis.models import RollupRun
+    from tashawur.diagnosis.services import rollup_run_now
+
+    started = time.perf_counter()
+    try:
+        strategy = Consultation.objects.get(slug=CONSULTATION_SLUG).strategy
+        published = (
+            Contribution.objects.published()
+            .filter(consultation__strategy=strategy)
+            .exclude(consultation__status=Consultation.Status.DRAFT)
+            .count()
+        )
+        current = RollupRun.objects.current_for(strategy)
+        if current is None or current.contributions_count != published:
+            print("Running the national roll-up…", flush=True)
+            run = rollup_run_now(strategy=strategy)
+            if run.status != RollupRun.Status.SUCCEEDED:
+                raise RuntimeError(f"{run.error_code}: {run.error_message}")
+            print(
+                f"National roll-up done in {time.perf_counter() - started:.1f} s: "
+                f"{run.shared_count} shared and {run.specific_count} region-specific findings "
+                f"over {run.regions_count} regions.",
+                flush=True,
+            )
+    except Exception as error:
+        print(f"The national roll-up failed ({error}).", flush=True)
+        return None
+    return reverse("web:strategy", args=[strategy.slug])
+
+
 def _diagnosis_publish(run: SynthesisRun) -> None:
     """Have the demo's analyst curate ``run``'s findings and publish the diagnosis, and say how
     it went. Never raises: the demo starts anyway."""
@@ -195,6 +286,7 @@ def _logins_text(
     ready: bool = False,
     published_path: str | None = None,
     programme_path: str | None = None,
+    regions: Sequence[tuple[str, str, bool]] = (),
 ) -> str:
     width = max(len(name) for name in DEMO_USERS)
     base = url.rstrip("/")
@@ -216,7 +308,11 @@ def _logins_text(
         lines.append(f"Its published diagnosis: {base}{published_path}")
     if programme_path:
         lines.append(f"Its regional action programme: {base}{programme_path}")
-    if diagnosis_path or published_path or programme_path:
+    if regions:
+        lines.append("Other regional consultations of the strategy (fictional, for the demo):")
+    for title, path, done in regions:
+        lines.append(f"  {title}: {base}{path}" + ("" if done else " (its run is queued)"))
+    if diagnosis_path or published_path or programme_path or regions:
         lines.append("")
     lines += [
         f"Staff workspace (sign in with a staff login below): {base}/manage/",
@@ -247,6 +343,9 @@ def main(argv: Sequence[str]) -> int:
     # process, when STATIC_ROOT is missing: an empty one keeps the start-up quiet.
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
     diagnosis_path, ready = _synthesis_run_first()
+    regions = _synthesis_run_regions()
+    if (strategy_path := _rollup_run_first()) is not None:
+        print(f"The national picture: http://127.0.0.1:{port}{strategy_path}", flush=True)
     published_path = _published_path()
     programme_path = _programme_path()
 
@@ -265,6 +364,7 @@ def main(argv: Sequence[str]) -> int:
                 ready=ready,
                 published_path=published_path,
                 programme_path=programme_path,
+                regions=regions,
             ),
             flush=True,
         )

@@ -35,6 +35,7 @@ from tashawur.diagnosis.models import (
 )
 from tashawur.diagnosis.services import (
     diagnosis_entries_propose,
+    diagnosis_entry_update,
     diagnosis_publish,
     finding_rename,
     finding_status_set,
@@ -147,12 +148,26 @@ def demo_diagnosis_publish(
         return _curate_write_publish(run, analyst, mostly)
 
 
+def _same_idea(finding: Finding, held: FindingIdeas) -> bool:
+    """Whether the finding's computed Arabic and French titles come from members of one demo
+    idea (``title_sources``: the contributions they were taken from)."""
+    idea_of = {pk: idea for idea, members in held.members.items() for pk in members}
+    sources = finding.title_sources or {}
+    ar, fr = sources.get("ar"), sources.get("fr")
+    if not ar or not fr:
+        return True  # one language only: nothing to tell apart
+    return idea_of.get(int(ar)) is not None and idea_of.get(int(ar)) == idea_of.get(int(fr))
+
+
 def _curate_write_publish(
     run: SynthesisRun, analyst: User, mostly: list[FindingIdeas]
 ) -> DemoDiagnosis:
     consultation = run.consultation
     try:
         accepted = 0
+        #: Findings titled in one language only: the other language's computed title comes
+        #: from another idea's member, so the analyst leaves that statement empty.
+        one_sided: dict[int, tuple[bool, bool]] = {}
         for held in mostly:
             finding = held.finding
             if finding.status != Finding.Status.ACCEPTED:
@@ -165,6 +180,12 @@ def _curate_write_publish(
             )
             if not title_ar and not title_fr:
                 title_ar, title_fr = demo_finding_titles(finding)
+            if bool(title_ar) != bool(title_fr):
+                one_sided[finding.pk] = (bool(title_ar), bool(title_fr))
+            elif not title_ar and not _same_idea(finding, held):
+                # Its computed titles (in its members' words) come from two ideas: the analyst
+                # keeps the Arabic one.
+                one_sided[finding.pk] = (True, False)
             if title_ar or title_fr:
                 finding_rename(
                     finding=finding,
@@ -172,7 +193,19 @@ def _curate_write_publish(
                     title_ar=title_ar or None,
                     title_fr=title_fr or None,
                 )
-        diagnosis_entries_propose(consultation=consultation, user=analyst)
+        for entry in diagnosis_entries_propose(consultation=consultation, user=analyst):
+            sources = list(entry.findings.values_list("pk", flat=True))
+            if len(sources) != 1 or sources[0] not in one_sided:
+                continue
+            keep_ar, keep_fr = one_sided[sources[0]]
+            diagnosis_entry_update(
+                entry=entry,
+                user=analyst,
+                dimension=entry.dimension,
+                statement_ar=entry.statement_ar if keep_ar else "",
+                statement_fr=entry.statement_fr if keep_fr else "",
+                finding_ids=sources,
+            )
         publication = diagnosis_publish(consultation=consultation, user=analyst)
     except DomainError as error:
         raise DemoDataError(str(error.message)) from error

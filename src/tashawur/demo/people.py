@@ -78,25 +78,33 @@ def _time(value: str | None) -> dt.time | None:
 
 
 def demo_meeting_sync(
-    data: dict[str, Any], users: dict[str, User]
+    data: dict[str, Any],
+    users: dict[str, User],
+    *,
+    consultation_slug: str = CONSULTATION_SLUG,
+    meeting_slug: str = MEETING_SLUG,
 ) -> tuple[Meeting, dict[str, Workshop]]:
-    country = Territory.objects.get(code="MA")
-    strategy, _ = upsert(
-        Strategy,
-        slug=STRATEGY_SLUG,
-        defaults={
-            "title_ar": data["strategy"]["title_ar"],
-            "title_fr": data["strategy"]["title_fr"],
-            "description_ar": data["strategy"].get("description_ar", "").strip(),
-            "description_fr": data["strategy"].get("description_fr", "").strip(),
-            "territory": country,
-            "status": Strategy.Status.ACTIVE,
-        },
-    )
+    """The strategy (when ``data`` gives it; else the one Souss-Massa's file loaded), the
+    consultation, its meeting, agenda and round tables."""
+    if "strategy" in data:
+        strategy, _ = upsert(
+            Strategy,
+            slug=STRATEGY_SLUG,
+            defaults={
+                "title_ar": data["strategy"]["title_ar"],
+                "title_fr": data["strategy"]["title_fr"],
+                "description_ar": data["strategy"].get("description_ar", "").strip(),
+                "description_fr": data["strategy"].get("description_fr", "").strip(),
+                "territory": Territory.objects.get(code="MA"),
+                "status": Strategy.Status.ACTIVE,
+            },
+        )
+    else:
+        strategy = Strategy.objects.get(slug=STRATEGY_SLUG)
     region = Territory.objects.get(code=str(data["consultation"]["region"]))
     consultation, _ = upsert(
         Consultation,
-        slug=CONSULTATION_SLUG,
+        slug=consultation_slug,
         defaults={
             "strategy": strategy,
             "region": region,
@@ -116,7 +124,7 @@ def demo_meeting_sync(
     )
     meeting, _ = upsert(
         Meeting,
-        slug=MEETING_SLUG,
+        slug=meeting_slug,
         defaults={
             "consultation": consultation,
             "title_ar": info["title_ar"],

@@ -169,6 +169,11 @@ class Finding(models.Model):
     theme_key = models.CharField(_("theme key"), max_length=32)
     label_ar = models.CharField(_("label (Arabic)"), max_length=500, blank=True)
     label_fr = models.CharField(_("label (French)"), max_length=500, blank=True)
+    # An Amazigh-only finding's title is borrowed from the nearest finding in another language
+    # (through the bridge): that finding's key, shown as such. Empty: its own members' words.
+    title_borrowed_from = models.CharField(_("title borrowed from"), max_length=32, blank=True)
+    # The contributions the titles were taken from: {"ar": id, "fr": id}.
+    title_sources = models.JSONField(_("title sources"), default=dict, blank=True)
     theme_label_ar = models.CharField(_("theme label (Arabic)"), max_length=500, blank=True)
     theme_label_fr = models.CharField(_("theme label (French)"), max_length=500, blank=True)
     key_phrases_ar = models.JSONField(_("key phrases (Arabic)"), default=list, blank=True)
@@ -246,6 +251,16 @@ class Finding(models.Model):
             )
             or self.key
         )
+
+    @property
+    def label_language(self) -> str:
+        """The language of `label` when it is not the page's ("fr" on an Arabic page whose
+        finding has only a French title, "ar" the other way round), else ""."""
+        ar = self.title_override_ar or self.label_ar
+        fr = self.title_override_fr or self.label_fr
+        if pick_label(ar="ar", fr="fr") == "fr":
+            return "ar" if ar and not fr else ""
+        return "fr" if fr and not ar else ""
 
     @property
     def is_visible(self) -> bool:
@@ -706,3 +721,251 @@ class DiagnosisPublication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.diagnosis.consultation} v{self.version}"
+
+
+class RollupRunQuerySet(models.QuerySet["RollupRun"]):
+    """The one owner of "which roll-up does the strategy page show": the strategy's last
+    successful roll-up run, by finish time (then id)."""
+
+    def current_for(self, strategy: Any) -> RollupRun | None:
+        return (
+            self.filter(strategy=strategy, status=RollupRun.Status.SUCCEEDED)
+            .order_by("-finished_at", "-pk")
+            .first()
+        )
+
+
+class RollupRun(TimeStampedModel):
+    """One run of the synthesis library over the published contributions of every consultation
+    of a strategy at once: the national roll-up (``services.rollup``)."""
+
+    objects = RollupRunQuerySet.as_manager()
+
+    Status = SynthesisRun.Status
+
+    strategy = models.ForeignKey(
+        "consultations.Strategy",
+        verbose_name=_("strategy"),
+        on_delete=models.PROTECT,
+        related_name="rollup_runs",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    engine_version = models.CharField(_("engine version"), max_length=64, blank=True)
+    # The library's parameters and the roll-up's own (thresholds of shared and specific).
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    timings = models.JSONField(_("timings (seconds)"), default=dict, blank=True)
+    error_code = models.CharField(_("error code"), max_length=32, blank=True)
+    error_message = models.TextField(_("error message"), blank=True)
+    contributions_count = models.PositiveIntegerField(_("contributions read"), default=0)
+    regions_count = models.PositiveSmallIntegerField(_("regions read"), default=0)
+    findings_count = models.PositiveIntegerField(_("findings"), default=0)
+    shared_count = models.PositiveIntegerField(_("shared findings"), default=0)
+    specific_count = models.PositiveIntegerField(_("region-specific findings"), default=0)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    task_id = models.CharField(_("background task"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("roll-up run")
+        verbose_name_plural = _("roll-up runs")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "succeeded", "failed"]),
+                name="rolluprun_status_valid",
+            ),
+            # At most one roll-up waits or works per strategy: a second request joins it.
+            models.UniqueConstraint(
+                fields=["strategy"],
+                condition=Q(status__in=["queued", "running"]),
+                name="rolluprun_one_pending_per_strategy",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["succeeded", "failed"]) | Q(finished_at__isnull=False),
+                name="rolluprun_finished_when_done",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | ~Q(error_code=""),
+                name="rolluprun_failed_has_error",
+            ),
+        ]
+        indexes = [models.Index(fields=["strategy", "status"], name="rolluprun_strat_status_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.strategy} ({self.status})"
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class RollupFinding(models.Model):
+    """A finding of the national roll-up: contributions from one or several regions that say
+    the same thing, shared by several regions or specific to one."""
+
+    class Kind(models.TextChoices):
+        SHARED = "shared", _("Shared by several regions")
+        SPECIFIC = "specific", _("Specific to one region")
+        # Too few voices in any region to say either.
+        OTHER = "other", _("Other")
+
+    run = models.ForeignKey(
+        RollupRun, verbose_name=_("roll-up run"), on_delete=models.CASCADE, related_name="findings"
+    )
+    key = models.CharField(_("finding key"), max_length=32)
+    position = models.PositiveIntegerField(_("position"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    # The region a specific finding belongs to; empty for the others.
+    region = models.ForeignKey(
+        "territories.Territory",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    dimension = models.CharField(_("dimension"), max_length=16, choices=Dimension.choices)
+    dimension_counts = models.JSONField(_("contributions per dimension"), default=dict)
+    # Extractive, from the member texts, as the library labels a regional finding.
+    label_ar = models.CharField(_("label (Arabic)"), max_length=500, blank=True)
+    label_fr = models.CharField(_("label (French)"), max_length=500, blank=True)
+    key_phrases_ar = models.JSONField(_("key phrases (Arabic)"), default=list, blank=True)
+    key_phrases_fr = models.JSONField(_("key phrases (French)"), default=list, blank=True)
+    size = models.PositiveIntegerField(_("size"))
+    authors_count = models.PositiveIntegerField(_("authors"), default=0)
+    regions_count = models.PositiveSmallIntegerField(_("regions carrying it"), default=0)
+
+    class Meta:
+        verbose_name = _("roll-up finding")
+        verbose_name_plural = _("roll-up findings")
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "key"], name="rollupfinding_unique_key"),
+            models.UniqueConstraint(
+                fields=["run", "position"], name="rollupfinding_unique_position"
+            ),
+            models.CheckConstraint(condition=Q(size__gte=1), name="rollupfinding_not_empty"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["shared", "specific", "other"]),
+                name="rollupfinding_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="specific", region__isnull=False)
+                | (~Q(kind="specific") & Q(region__isnull=True)),
+                name="rollupfinding_specific_names_its_region",
+            ),
+        ]
+        indexes = [models.Index(fields=["run", "kind"], name="rollupfinding_run_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.label}"
+
+    @property
+    def label(self) -> str:
+        return pick_label(ar=self.label_ar, fr=self.label_fr) or self.key
+
+
+class RollupFindingRegion(models.Model):
+    """How much of one roll-up finding comes from one region, and whether the region is
+    over-represented in it: a one-sided hypergeometric test of its contributions in the
+    finding against its share of all the roll-up's contributions, Benjamini–Hochberg corrected
+    over every (finding, region) cell of the run."""
+
+    run = models.ForeignKey(
+        RollupRun, verbose_name=_("roll-up run"), on_delete=models.CASCADE, related_name="+"
+    )
+    finding = models.ForeignKey(
+        RollupFinding,
+        verbose_name=_("roll-up finding"),
+        on_delete=models.CASCADE,
+        related_name="regions",
+    )
+    region = models.ForeignKey(
+        "territories.Territory",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    contributions = models.PositiveIntegerField(_("contributions"))
+    authors = models.PositiveIntegerField(_("authors"))
+    share = models.FloatField(_("share of the finding"))
+    overall_share = models.FloatField(_("share of all contributions"))
+    lift = models.FloatField(_("lift"))
+    p_value = models.FloatField(_("p-value"))
+    q_value = models.FloatField(_("corrected p-value (Benjamini–Hochberg)"))
+    over_represented = models.BooleanField(_("over-represented"), default=False)
+
+    class Meta:
+        verbose_name = _("roll-up finding in a region")
+        verbose_name_plural = _("roll-up findings in a region")
+        ordering = ["finding", "-contributions", "region__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["finding", "region"], name="rollupfindingregion_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(contributions__gte=1), name="rollupfindingregion_not_empty"
+            ),
+        ]
+        indexes = [models.Index(fields=["run", "region"], name="rollupfindingregion_run_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.finding_id} {self.region_id} ({self.contributions})"
+
+
+class RollupCitation(models.Model):
+    """A contribution cited by a roll-up finding, with its region (that of its consultation)."""
+
+    run = models.ForeignKey(
+        RollupRun, verbose_name=_("roll-up run"), on_delete=models.CASCADE, related_name="+"
+    )
+    finding = models.ForeignKey(
+        RollupFinding,
+        verbose_name=_("roll-up finding"),
+        on_delete=models.CASCADE,
+        related_name="citations",
+    )
+    contribution = models.ForeignKey(
+        "contributions.Contribution",
+        verbose_name=_("contribution"),
+        on_delete=models.PROTECT,
+        related_name="rollup_citations",
+    )
+    region = models.ForeignKey(
+        "territories.Territory",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    is_duplicate = models.BooleanField(_("duplicate"), default=False)
+    is_representative = models.BooleanField(_("representative quote"), default=False)
+    rank = models.PositiveSmallIntegerField(_("rank among the quotes"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("roll-up citation")
+        verbose_name_plural = _("roll-up citations")
+        ordering = ["finding", "rank", "contribution"]
+        constraints = [
+            # The findings of a run partition its contributions.
+            models.UniqueConstraint(
+                fields=["run", "contribution"], name="rollupcitation_one_finding_per_run"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["finding", "region"], name="rollupcitation_finding_reg_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.finding_id} ← #{self.contribution_id}"

@@ -21,6 +21,7 @@ from tashawur.consultations.selectors import consultation_get_for_user
 from tashawur.contributions.models import Channel, Contribution, Language
 from tashawur.core.privacy import anonymity_k, groups_shown
 from tashawur.diagnosis import rules
+from tashawur.diagnosis.glance import Glance, diagnosis_glance
 from tashawur.diagnosis.models import (
     CarryOverIssue,
     CurationEvent,
@@ -215,6 +216,8 @@ class DiagnosisPage:
     publication: DiagnosisPublication | None = None
     # What the last run could not carry over of the curation before it, to decide.
     carry_over: list[CarryOverItem] = field(default_factory=list)
+    # The overview's top: the heaviest findings and the charts (``glance``).
+    glance: Glance | None = None
 
     @property
     def pending(self) -> bool:
@@ -364,8 +367,10 @@ def diagnosis_page(*, slug: str, user: Any, dimension: str | None = None) -> Dia
     # A quote moderation has taken down since the run is not shown.
     quotes = finding_quotes(findings)
     labels = _ValueLabels(findings)
-    # The public sees only the groups of at least k authors; the curators see all.
-    authors = None if diagnosis.may_curate else finding_breakdown_authors(findings)
+    # The public sees only the groups of at least k authors; the curators see all (but the
+    # charts suppress them for everyone).
+    carriers = finding_breakdown_authors(findings)
+    authors = None if diagnosis.may_curate else carriers
     diagnosis.sections = [
         DimensionSection(
             dimension=value,
@@ -432,6 +437,14 @@ def diagnosis_page(*, slug: str, user: Any, dimension: str | None = None) -> Dia
             for s in by_division[:STATEMENTS_SHOWN]
             if s.divisiveness > 0
         ]
+    diagnosis.glance = diagnosis_glance(
+        consultation=consultation,
+        run=run,
+        by_dimension=by_dimension,
+        authors=carriers,
+        stats=stats,
+        cited={pk: (c.contribution.text, c.finding_id) for pk, c in cited.items()},
+    )
     return diagnosis
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 
 from tashawur.actors.selectors import participants_actor_type
@@ -95,6 +95,42 @@ def _province_of(
     return (code or "") if level == Territory.Level.PROVINCE else ""
 
 
+#: What a contribution's breakdown values are read from, after the finding it is cited by.
+_FACT_FIELDS = (
+    "contribution__author_id",
+    "contribution__workshop_id",
+    "contribution__dimension",
+    "contribution__theme__slug",
+    "contribution__channel",
+    "contribution__language",
+    "contribution__territory__level",
+    "contribution__territory__code",
+    "contribution__territory__parent__level",
+    "contribution__territory__parent__code",
+    "contribution__author__territory__level",
+    "contribution__author__territory__code",
+    "contribution__author__territory__parent__level",
+    "contribution__author__territory__parent__code",
+)
+
+
+def _facts(fields: tuple[Any, ...], actor_types: dict[int, str]) -> tuple[Hashable, dict[str, str]]:
+    """Who carries a contribution (its author, or the round table of a contribution without
+    one) and its breakdown values, from the ``_FACT_FIELDS`` of one row."""
+    author_id, workshop_id, dimension, theme, channel, language, *places = fields
+    who: Hashable = ("author", author_id) if author_id is not None else (_ROOM, workshop_id)
+    own, author_place = places[:4], places[4:]
+    province = _province_of(*own) if own[0] is not None else _province_of(*author_place)
+    return who, {
+        "dimension": dimension,
+        "theme": theme or "",
+        "channel": channel,
+        "language": "" if language == Language.UNDETERMINED else language,
+        "actor_type": actor_types.get(author_id or 0, ""),
+        "province": province,
+    }
+
+
 def finding_breakdown_authors(
     findings: Iterable[Finding],
 ) -> dict[int, dict[str, dict[str, set[Hashable]]]]:
@@ -105,43 +141,101 @@ def finding_breakdown_authors(
     suppressed, which fails closed."""
     rows = list(
         FindingContribution.objects.filter(finding__in=list(findings)).values_list(
-            "finding_id",
-            "contribution__author_id",
-            "contribution__workshop_id",
-            "contribution__dimension",
-            "contribution__theme__slug",
-            "contribution__channel",
-            "contribution__language",
-            "contribution__territory__level",
-            "contribution__territory__code",
-            "contribution__territory__parent__level",
-            "contribution__territory__parent__code",
-            "contribution__author__territory__level",
-            "contribution__author__territory__code",
-            "contribution__author__territory__parent__level",
-            "contribution__author__territory__parent__code",
+            "finding_id", *_FACT_FIELDS
         )
     )
     actor_types = participants_actor_type({row[1] for row in rows if row[1] is not None})
     out: dict[int, dict[str, dict[str, set[Hashable]]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(set))
     )
-    for finding_id, author_id, workshop_id, dimension, theme, channel, language, *places in rows:
-        who: Hashable = ("author", author_id) if author_id is not None else (_ROOM, workshop_id)
-        own, author_place = places[:4], places[4:]
-        province = _province_of(*own) if own[0] is not None else _province_of(*author_place)
-        values = {
-            "dimension": dimension,
-            "theme": theme or "",
-            "channel": channel,
-            "language": "" if language == Language.UNDETERMINED else language,
-            "actor_type": actor_types.get(author_id or 0, ""),
-            "province": province,
-        }
+    for finding_id, *fields in rows:
+        who, values = _facts(tuple(fields), actor_types)
         cells = out[finding_id]
         for name, value in values.items():
             if value:
                 cells[name][value].add(who)
+    return out
+
+
+@dataclass(frozen=True)
+class ContributionFacts:
+    """A contribution a run's findings cite: who carries it and its breakdown values."""
+
+    contribution_id: int
+    who: Hashable
+    values: dict[str, str]
+
+
+def run_contribution_facts(run: SynthesisRun) -> list[ContributionFacts]:
+    """Each published contribution the run's shown findings cite, once, with who carries it
+    and its breakdown values as ``finding_breakdown_authors`` reads them (two queries)."""
+    rows = list(
+        FindingContribution.objects.filter(
+            run=run,
+            finding__in=run.findings.exclude(status__in=FINDINGS_HIDDEN),
+            contribution__in=Contribution.objects.published(),
+        )
+        .order_by("contribution_id")
+        .values_list("contribution_id", *_FACT_FIELDS)
+        .distinct()
+    )
+    actor_types = participants_actor_type({row[1] for row in rows if row[1] is not None})
+    facts: dict[int, ContributionFacts] = {}
+    for contribution_id, *fields in rows:
+        if contribution_id not in facts:
+            who, values = _facts(tuple(fields), actor_types)
+            facts[contribution_id] = ContributionFacts(contribution_id, who, values)
+    return list(facts.values())
+
+
+def findings_dimension_theme_sizes(run: SynthesisRun) -> list[dict[str, Any]]:
+    """Per dimension and theme of the run's visible findings: the contributions they carry
+    (their sizes summed) and how many findings, in one query."""
+    rows = (
+        run.findings.exclude(status__in=FINDINGS_HIDDEN)
+        .order_by()
+        .values("dimension", "theme_key", "theme_label_ar", "theme_label_fr")
+        .annotate(contributions=Sum("size"), findings=Count("pk"))
+        .order_by("theme_key", "dimension", "theme_label_ar", "theme_label_fr")
+    )
+    return [dict(row) for row in rows]
+
+
+#: The fields the participation of a consultation is counted by.
+PARTICIPATION_FIELDS = ("province", "actor_type", "gender")
+
+
+def consultation_participation(consultation: Consultation) -> dict[str, dict[str, set[int]]]:
+    """Per field (``PARTICIPATION_FIELDS``) and value: the authors of the consultation's
+    published contributions who carry it (their province as the synthesis reads it, their
+    actor type as ``participants_actor_type``, their gender as they gave it), in two queries.
+    Contributions without an author (a round table's) are not counted: nobody is behind them
+    to count."""
+    rows = list(
+        Contribution.objects.published()
+        .filter(consultation=consultation, author__isnull=False)
+        .order_by()
+        .values_list(
+            "author_id",
+            "author__gender",
+            "author__territory__level",
+            "author__territory__code",
+            "author__territory__parent__level",
+            "author__territory__parent__code",
+        )
+        .distinct()
+    )
+    actor_types = participants_actor_type({row[0] for row in rows})
+    out: dict[str, dict[str, set[int]]] = {name: defaultdict(set) for name in PARTICIPATION_FIELDS}
+    for author_id, gender, *place in rows:
+        values = {
+            "province": _province_of(*place),
+            "actor_type": actor_types.get(author_id, ""),
+            "gender": gender or "",
+        }
+        for name, value in values.items():
+            if value:
+                out[name][value].add(author_id)
     return out
 
 

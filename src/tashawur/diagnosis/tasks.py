@@ -7,6 +7,7 @@ reverse; the worker and callers find it here too.
 
 from __future__ import annotations
 
+from tashawur.diagnosis.services.rollup import rollup_run_task
 from tashawur.diagnosis.services.runs import synthesis_run_task
 
-__all__ = ["synthesis_run_task"]
+__all__ = ["rollup_run_task", "synthesis_run_task"]

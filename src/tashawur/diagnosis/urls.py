@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tashawur.diagnosis import views
+from tashawur.diagnosis import report_views, views
 
 app_name = "diagnosis"
 
@@ -34,6 +34,22 @@ urlpatterns = [
         name="carry_over_decide",
     ),
     path("c/<slug:slug>/diagnosis/published/", views.diagnosis_published, name="published"),
+    # The diagnosis as files (report_views): the publication as PDF, the run as workbooks.
+    path(
+        "c/<slug:slug>/diagnosis/published/pdf/",
+        report_views.published_pdf,
+        name="published_pdf",
+    ),
+    path(
+        "c/<slug:slug>/diagnosis/findings.xlsx",
+        report_views.findings_export,
+        name="findings_export",
+    ),
+    path(
+        "c/<slug:slug>/diagnosis/breakdowns.xlsx",
+        report_views.breakdowns_export,
+        name="breakdowns_export",
+    ),
     path("c/<slug:slug>/diagnosis/write/", views.diagnosis_editor, name="editor"),
     path(
         "c/<slug:slug>/diagnosis/write/entries/",

@@ -17,6 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+# Shared with the diagnosis's charts; still importable from here.
+from tashawur.core.charts import bar_share as bar_share
+
 #: The chart's viewBox, in user units; it scales to the width the page gives it.
 WIDTH = 240
 HEIGHT = 64
@@ -97,10 +100,3 @@ def indicator_chart(
         target_dot=Dot(x(last), y(target)),
         dots=dots,
     )
-
-
-def bar_share(amount: Decimal, largest: Decimal) -> int:
-    """A bar's length, in percent of the longest bar (at least 1 for any amount above 0)."""
-    if largest <= 0 or amount <= 0:
-        return 0
-    return max(1, round(float(amount * 100 / largest)))

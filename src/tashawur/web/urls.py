@@ -1,6 +1,15 @@
 from django.urls import path
 
-from tashawur.web import account, contribution_page, meeting_views, tokens, views, workspace
+from tashawur.web import (
+    account,
+    contribution_page,
+    meeting_views,
+    strategy_report_views,
+    strategy_views,
+    tokens,
+    views,
+    workspace,
+)
 
 app_name = "web"
 
@@ -26,6 +35,11 @@ urlpatterns = [
     # A contribution's own page and what became of it (``/s/<pk>/vote/`` and ``/flag/`` are
     # the contributions app's).
     path("s/<id:pk>/", contribution_page.contribution_detail, name="contribution"),
+    # A strategy's national picture: after the contribution's page, which takes numeric ids.
+    path("s/<slug:slug>/", strategy_views.strategy_detail, name="strategy"),
+    path("s/<slug:slug>/compare/", strategy_views.strategy_compare, name="strategy_compare"),
+    path("s/<slug:slug>/pdf/", strategy_report_views.strategy_pdf, name="strategy_pdf"),
+    path("s/<slug:slug>/rollup/", strategy_views.strategy_rollup_run, name="strategy_rollup_run"),
     path("signup/", account.signup, name="signup"),
     # No participant id in these addresses: each signed-in person reaches only their own data.
     path("me/", account.me, name="me"),

@@ -9,6 +9,8 @@ from django import template
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from tashawur.core.text import text_direction
+
 register = template.Library()
 
 _DIMENSIONS = frozenset(
@@ -58,3 +60,10 @@ def vote_of(votes: dict[int, int] | None, contribution_id: int) -> int | None:
 def lookup(mapping: Mapping[Any, Any] | None, key: Any) -> Any:
     """``mapping[key]`` in a template, or None when absent."""
     return (mapping or {}).get(key)
+
+
+@register.filter
+def text_dir(text: Any) -> str:
+    """ "rtl" or "ltr" for a print template, where WeasyPrint ignores ``dir="auto"``
+    (``core.text.text_direction``)."""
+    return text_direction(text)

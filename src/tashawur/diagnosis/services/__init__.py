@@ -5,6 +5,7 @@ then write the diagnosis on it and publish it.
 - ``storing``: what a run reads and how its findings and opinion map are stored;
 - ``curation``: rename, accept or reject, merge and split the findings of the run shown;
 - ``carry_over``: that curation replayed on a new run, and what it cannot carry, to decide;
+- ``rollup``: the national roll-up of a strategy over all its regions;
 - ``writing``: the diagnosis's entries, proposed entries, and publication.
 
 Callers import the public names from here (``from tashawur.diagnosis import services``).
@@ -23,6 +24,13 @@ from tashawur.diagnosis.services.curation import (
     finding_split,
     finding_status_set,
     findings_merge,
+)
+from tashawur.diagnosis.services.rollup import (
+    rollup_run_execute,
+    rollup_run_now,
+    rollup_run_request,
+    rollup_run_task,
+    rollup_runs_abandon_pending,
 )
 from tashawur.diagnosis.services.runs import (
     DEFAULT_EMBEDDER,
@@ -81,6 +89,11 @@ __all__ = [
     "finding_split",
     "finding_status_set",
     "findings_merge",
+    "rollup_run_execute",
+    "rollup_run_now",
+    "rollup_run_request",
+    "rollup_run_task",
+    "rollup_runs_abandon_pending",
     "synthesis_embedder",
     "synthesis_run_execute",
     "synthesis_run_lease",

@@ -363,6 +363,9 @@ def _previous_result(run: SynthesisRun) -> dict[str, Any] | None:
         .values_list("result", flat=True)
         .first()
     )
+    if result:
+        # The opinion map's picture is the diagnosis's, not the library's (its schema is closed).
+        result.pop(storing.OPINION_MAP_KEY, None)
     return result or None
 
 

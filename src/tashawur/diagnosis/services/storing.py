@@ -165,8 +165,16 @@ def result_store(
             run=run,
             key=f.id,
             theme_key=f.theme,
-            label_ar=f.label_ar[:500],
-            label_fr=f.label_fr[:500],
+            # The titles in the members' words when the library gives them (engines before it
+            # gave key phrases only); the key phrases stay in their own fields.
+            label_ar=(f.title_ar if f.title_ar or f.title_fr else f.label_ar)[:500],
+            label_fr=(f.title_fr if f.title_ar or f.title_fr else f.label_fr)[:500],
+            title_borrowed_from=(f.title_borrowed_from or "")[:32],
+            title_sources={
+                language: source
+                for language, source in (("ar", f.title_ar_source), ("fr", f.title_fr_source))
+                if source
+            },
             theme_label_ar=themes[f.theme].label_ar[:500] if f.theme in themes else "",
             theme_label_fr=themes[f.theme].label_fr[:500] if f.theme in themes else "",
             key_phrases_ar=list(f.key_phrases_ar),
@@ -208,14 +216,15 @@ def result_store(
 
     warnings = list(result.warnings)
     votes_count = len(inputs.votes)
-    if opinions is None:
-        if inputs.votes:
-            warnings.append(
-                "too few votes for an opinion map: at least "
-                f"{OPINION_MIN_PARTICIPANTS} voters on {OPINION_MIN_STATEMENTS} statements"
-            )
-    else:
+    stored = result.to_dict(assignments=False)
+    if opinions is not None:
         _opinions_store(run, opinions)
+        stored[OPINION_MAP_KEY] = opinion_map_points(opinions)
+    elif inputs.votes:
+        warnings.append(
+            "too few votes for an opinion map: at least "
+            f"{OPINION_MIN_PARTICIPANTS} voters on {OPINION_MIN_STATEMENTS} statements"
+        )
     now = timezone.now()
     closed = SynthesisRun.objects.filter(pk=run.pk, status=SynthesisRun.Status.RUNNING).update(
         status=SynthesisRun.Status.SUCCEEDED,
@@ -223,7 +232,7 @@ def result_store(
         parameters=dict(result.parameters),
         timings=dict(result.timings),
         warnings=warnings,
-        result=result.to_dict(assignments=False),
+        result=stored,
         contributions_count=len(inputs.records),
         votes_count=votes_count,
         finished_at=now,
@@ -236,6 +245,30 @@ def result_store(
     # on it before anyone else sees it.
     curation_carry_over(run=run, previous=previous)
     return run
+
+
+#: Where the stored result keeps the opinion map's picture, beside the library's result (which
+#: its schema closes: ``runs._previous_result`` takes it out before the library reads it back).
+OPINION_MAP_KEY = "opinion_map"
+
+
+def opinion_map_points(opinions: OpinionMap) -> dict[str, Any]:
+    """Every participant of the opinion map as a point on its two principal components, with
+    their group (None: not clustered), for the diagnosis's picture (``charts.opinion_picture``).
+
+    Pseudonymous points: no participant id, and in the order of the points, not of the
+    participants, so that nothing ties a point to a person."""
+    points = sorted(
+        (
+            round(float(x), 3),
+            round(float(y), 3),
+            int(group) if group >= 0 else None,
+        )
+        for (x, y), group in zip(
+            opinions.embedding_[:, :2].tolist(), opinions.labels_.tolist(), strict=True
+        )
+    )
+    return {"points": [list(p) for p in points]}
 
 
 def _profile_group(group: ProfileGroup) -> dict[str, Any]:

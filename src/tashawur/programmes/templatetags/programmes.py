@@ -3,7 +3,6 @@ finding's title."""
 
 from __future__ import annotations
 
-import unicodedata
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +11,7 @@ from django.utils import numberformat
 from django.utils.formats import get_format
 
 from tashawur.core.i18n import pick_label
+from tashawur.core.text import text_direction
 
 register = template.Library()
 
@@ -45,19 +45,9 @@ def figure(value: Decimal | int | None) -> str:
 
 @register.filter
 def text_dir(text: Any) -> str:
-    """ "rtl" or "ltr": the direction of the text's first strongly directional character, as
-    ``dir="auto"`` would find it ("" without one: the element then follows its parent).
-
-    WeasyPrint ignores ``dir="auto"`` and ``unicode-bidi: isolate``, so the print template sets
-    each run's direction itself: a French note inside an Arabic page keeps its full stop at its
-    end, not its start (".Un comité régional")."""
-    for char in str(text or ""):
-        kind = unicodedata.bidirectional(char)
-        if kind == "L":
-            return "ltr"
-        if kind in ("R", "AL"):
-            return "rtl"
-    return ""
+    """ "rtl" or "ltr": the text's direction for the print template (``core.text.text_direction``:
+    WeasyPrint ignores ``dir="auto"``)."""
+    return text_direction(text)
 
 
 @register.filter

@@ -1,0 +1,234 @@
+"""The diagnosis at a glance: what the top of the diagnosis page shows before its full list.
+
+The heaviest findings of each dimension, and charts (``charts``): contributions by theme and
+dimension, findings by actor type and by province (authors, suppressed under ``k``, with
+significance marks), participation by province, actor type and gender, votes per statement,
+and the opinion map as a picture. Assembled for ``pages.diagnosis_page`` from the selectors'
+rows and what the page has already read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+
+from django.utils.text import Truncator
+from django.utils.translation import get_language_bidi
+from django.utils.translation import gettext as _
+
+from tashawur.actors.models import ActorType, Participant
+from tashawur.consultations.models import Consultation, Dimension
+from tashawur.core.i18n import pick_label
+from tashawur.core.privacy import anonymity_k
+from tashawur.diagnosis import charts
+from tashawur.diagnosis.models import Finding, StatementStat, SynthesisRun
+from tashawur.diagnosis.selectors import (
+    PARTICIPATION_FIELDS,
+    consultation_participation,
+    findings_dimension_theme_sizes,
+)
+from tashawur.diagnosis.services.storing import OPINION_MAP_KEY
+from tashawur.territories.models import Territory
+
+#: The heaviest findings shown per dimension at the top of the page.
+TOP_FINDINGS = 3
+#: Columns a heatmap of findings shows at most (the values carried by the most authors).
+HEATMAP_COLUMNS = 8
+#: Statements whose votes are charted (the most voted on).
+VOTED_STATEMENTS = 10
+#: Length of a statement's text in the votes chart (the full text is one link away).
+STATEMENT_CHARS = 90
+
+
+@dataclass(frozen=True)
+class TopFinding:
+    finding: Finding
+    share: int  # percent of the heaviest finding's size
+
+    @property
+    def rest(self) -> int:
+        return 100 - self.share
+
+
+@dataclass(frozen=True)
+class TopDimension:
+    dimension: str
+    label: str
+    findings: list[TopFinding]
+
+
+@dataclass(frozen=True)
+class Participation:
+    field: str
+    label: str
+    bars: list[charts.Bar]
+    hidden: int  # values held by fewer than k authors, not shown
+
+
+@dataclass(frozen=True)
+class VoteRow:
+    contribution_id: int
+    finding_id: int | None
+    text: str
+    agree: int
+    disagree: int
+    passes: int
+    segments: list[charts.Segment]
+
+
+@dataclass
+class Glance:
+    top: list[TopDimension] = field(default_factory=list)
+    themes: charts.Heatmap | None = None
+    actor_types: charts.Heatmap | None = None
+    provinces: charts.Heatmap | None = None
+    participation: list[Participation] = field(default_factory=list)
+    votes: list[VoteRow] = field(default_factory=list)
+    opinion_map: charts.OpinionPicture | None = None
+    k: int = 0
+
+
+def _top(by_dimension: dict[str, list[Finding]]) -> list[TopDimension]:
+    heaviest = max((f.size for shown in by_dimension.values() for f in shown), default=0)
+    return [
+        TopDimension(
+            dimension=value,
+            label=str(label),
+            findings=[
+                TopFinding(finding=f, share=charts.bar_share(f.size, heaviest))
+                for f in by_dimension[value][:TOP_FINDINGS]
+            ],
+        )
+        for value, label in Dimension.choices
+        if by_dimension.get(value)
+    ]
+
+
+def _themes(run: SynthesisRun) -> charts.Heatmap | None:
+    rows = findings_dimension_theme_sizes(run)
+    if not rows:
+        return None
+    themes: dict[str, str] = {}
+    counts: dict[tuple[Hashable, str], int] = {}
+    for row in rows:
+        themes.setdefault(
+            row["theme_key"],
+            pick_label(ar=row["theme_label_ar"], fr=row["theme_label_fr"]) or row["theme_key"],
+        )
+        key = (row["theme_key"], row["dimension"])
+        counts[key] = counts.get(key, 0) + int(row["contributions"])
+    present = {d for _t, d in counts}
+    columns = [(str(v), str(label)) for v, label in Dimension.choices if v in present]
+    # Contributions, not people: nothing to suppress (k=1).
+    return charts.heatmap(list(themes.items()), columns, counts, k=1)
+
+
+def _findings_heatmap(
+    findings: Sequence[Finding],
+    authors: dict[int, dict[str, dict[str, set[Hashable]]]],
+    name: str,
+    labels: dict[str, str],
+    k: int,
+) -> charts.Heatmap | None:
+    counts: dict[tuple[Hashable, str], int] = {}
+    totals: dict[str, int] = {}
+    for finding in findings:
+        for value, people in authors.get(finding.pk, {}).get(name, {}).items():
+            counts[(finding.pk, value)] = len(people)
+            totals[value] = totals.get(value, 0) + len(people)
+    # A column where no cell reaches k would show nothing but suppressed cells.
+    shown = [v for v in totals if any(counts.get((f.pk, v), 0) >= k for f in findings)]
+    shown.sort(key=lambda v: (-totals[v], v))
+    if not shown:
+        return None
+    columns = [(v, labels.get(v, v)) for v in shown[:HEATMAP_COLUMNS]]
+    return charts.heatmap([(f.pk, f.label) for f in findings], columns, counts, k=k)
+
+
+def _value_labels(values: dict[str, set[str]]) -> dict[str, dict[str, str]]:
+    return {
+        "actor_type": {
+            t.slug: t.label for t in ActorType.objects.filter(slug__in=values["actor_type"])
+        },
+        "province": {t.code: t.name for t in Territory.objects.filter(code__in=values["province"])},
+        "gender": {str(v): str(label) for v, label in Participant.Gender.choices},
+    }
+
+
+def _votes(
+    stats: Sequence[StatementStat], cited: dict[int, tuple[str, int | None]], *, rtl: bool
+) -> list[VoteRow]:
+    standing = [s for s in stats if s.contribution_id in cited]
+    standing.sort(key=lambda s: (-(s.agree + s.disagree + s.passes), s.contribution_id))
+    standing = standing[:VOTED_STATEMENTS]
+    largest = max((s.agree + s.disagree + s.passes for s in standing), default=0)
+    return [
+        VoteRow(
+            contribution_id=s.contribution_id,
+            finding_id=cited[s.contribution_id][1],
+            text=Truncator(cited[s.contribution_id][0]).chars(STATEMENT_CHARS),
+            agree=s.agree,
+            disagree=s.disagree,
+            passes=s.passes,
+            segments=charts.stacked([s.agree, s.disagree, s.passes], largest, rtl=rtl),
+        )
+        for s in standing
+    ]
+
+
+def diagnosis_glance(
+    *,
+    consultation: Consultation,
+    run: SynthesisRun,
+    by_dimension: dict[str, list[Finding]],
+    authors: dict[int, dict[str, dict[str, set[Hashable]]]],
+    stats: Sequence[StatementStat],
+    cited: dict[int, tuple[str, int | None]],
+) -> Glance:
+    """The top of the diagnosis page.
+
+    ``by_dimension``: the visible findings the overview shows, heaviest first;
+    ``authors``: who carries each of them (``selectors.finding_breakdown_authors``);
+    ``stats`` and ``cited``: the run's statement statistics and, for each statement still
+    published, its text and the finding citing it. The heatmaps and the participation
+    suppress, for everyone, the groups of fewer than ``anonymity_k()`` authors.
+    """
+    k = anonymity_k()
+    rtl = get_language_bidi()
+    top_findings = [f for shown in by_dimension.values() for f in shown[:TOP_FINDINGS]]
+    participation = consultation_participation(consultation)
+    wanted: dict[str, set[str]] = {name: set() for name in ("actor_type", "province", "gender")}
+    for finding_cells in authors.values():
+        for name in ("actor_type", "province"):
+            wanted[name].update(finding_cells.get(name, {}))
+    for name, values in participation.items():
+        wanted[name].update(values)
+    labels = _value_labels(wanted)
+    names = {
+        "province": _("Province"),
+        "actor_type": _("Actor type"),
+        "gender": _("Gender"),
+    }
+    glance = Glance(
+        top=_top(by_dimension),
+        themes=_themes(run),
+        actor_types=_findings_heatmap(top_findings, authors, "actor_type", labels["actor_type"], k),
+        provinces=_findings_heatmap(top_findings, authors, "province", labels["province"], k),
+        votes=_votes(stats, cited, rtl=rtl),
+        k=k,
+    )
+    for name in PARTICIPATION_FIELDS:
+        people = participation[name]
+        kept = [(v, labels[name].get(v, v), len(p)) for v, p in people.items() if len(p) >= k]
+        if kept or people:
+            glance.participation.append(
+                Participation(
+                    field=name,
+                    label=names[name],
+                    bars=charts.bars(kept),
+                    hidden=len(people) - len(kept),
+                )
+            )
+    points = (run.result or {}).get(OPINION_MAP_KEY, {}).get("points", [])
+    glance.opinion_map = charts.opinion_picture(points)
+    return glance
