@@ -969,3 +969,26 @@ class RollupCitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.finding_id} ← #{self.contribution_id}"
+
+
+class TextEmbedding(models.Model):
+    """A text's sentence vector under one encoder, kept across synthesis runs so that a new run
+    embeds only the texts it has not seen (new or edited contributions). Keyed by the library's
+    content key (``synthesis.content_key``: a SHA-256 of the model's name and the text), not by
+    contribution: identical texts share a vector, an edited text gets a new one, and nothing
+    here names a person (an erased contribution's text leaves no vector once it is pruned)."""
+
+    key = models.CharField(_("content key"), max_length=64, unique=True)
+    model = models.CharField(_("encoder"), max_length=64)
+    dim = models.PositiveSmallIntegerField(_("dimensions"))
+    # float32, little-endian, ``dim`` values.
+    vector = models.BinaryField(_("vector"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("text embedding")
+        verbose_name_plural = _("text embeddings")
+        indexes = [models.Index(fields=["model"], name="textembedding_model_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.model}:{self.key[:12]}"
