@@ -170,6 +170,7 @@ def test_over_representation_is_the_hypergeometric_tail_corrected_by_bh() -> Non
         for row in cells
         for c in row
     ]
+    # Corrected over the cells with MIN_AUTHORS authors or more (here: every cell).
     q_all = benjamini_hochberg(np.array(p_all))
     assert cell.q_value == pytest.approx(q_all[0], rel=1e-3)
     assert cell.over_represented
@@ -185,14 +186,42 @@ def test_over_representation_is_the_hypergeometric_tail_corrected_by_bh() -> Non
 def test_a_finding_of_one_region_with_too_few_authors_is_not_specific() -> None:
     region_of = dict.fromkeys(range(4), 1) | dict.fromkeys(range(4, 40), 2)
     inputs = _inputs(region_of)
-    # All four contributions of region 1 come from two authors.
-    inputs.voice_of.update({0: ("author", 0), 1: ("author", 0), 2: ("author", 2), 3: ("author", 2)})
+    # All four contributions of region 1 come from one author.
+    inputs.voice_of.update({c: ("author", 0) for c in range(4)})
 
     cells, kinds = rollup_classify([list(range(0, 4)), list(range(4, 40))], inputs)
 
-    assert cells[0][0].authors == 2
+    assert cells[0][0].authors == 1 < MIN_AUTHORS
     assert not cells[0][0].over_represented
+    assert cells[0][0].q_value == 1  # not a cell that could carry a claim: not tested
     assert kinds[0] == ("other", None)
+
+
+def test_a_small_regions_own_finding_is_specific_even_when_not_significant() -> None:
+    # Region 1 says 10 things of 100; three of its authors say C, which nobody else says.
+    region_of = dict.fromkeys(range(10), 1) | dict.fromkeys(range(10, 100), 2)
+    members = [list(range(0, 7)) + list(range(10, 55)), list(range(55, 100)), [7, 8, 9]]
+
+    cells, kinds = rollup_classify(members, _inputs(region_of))
+
+    (cell,) = cells[2]
+    assert kinds[2] == ("specific", 1)
+    assert cell.lift == pytest.approx(10.0)
+    assert cell.p_value == pytest.approx(hypergeom.sf(2, 100, 10, 3), rel=1e-3)
+    assert cell.over_represented == (cell.q_value < ALPHA)
+
+
+def test_a_finding_carried_in_one_region_below_its_share_is_not_specific() -> None:
+    # Region 2 has 90 % of all contributions but only 2 of finding A's 4 (authors: 2 each).
+    region_of = dict.fromkeys(range(10), 1) | dict.fromkeys(range(10, 100), 2)
+    inputs = _inputs(region_of)
+    inputs.voice_of.update({0: ("author", 0), 1: ("author", 0)})
+    members = [[0, 1, 10, 11], list(range(2, 10)) + list(range(12, 100))]
+
+    cells, kinds = rollup_classify(members, inputs)
+
+    assert [c.authors for c in cells[0]] == [1, 2]
+    assert kinds[0] == ("other", None)  # only region 2 carries it, and it leans away from it
 
 
 def test_benjamini_hochberg_matches_the_textbook_values() -> None:

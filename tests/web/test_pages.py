@@ -265,3 +265,18 @@ def test_only_the_workshop_page_loads_htmx(world: World, client: Client) -> None
     assert "htmx.min.js" not in client.get("/").content.decode()
     assert "htmx.min.js" not in client.get(f"/m/{world.meeting.slug}/").content.decode()
     assert "htmx.min.js" in client.get(f"/w/{world.workshop.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_home_page_links_each_strategys_national_picture(client) -> None:
+    from tests.consultations.factories import ConsultationFactory
+
+    consultation = ConsultationFactory()
+    strategy = consultation.strategy
+    strategy.status = "active"
+    strategy.save(update_fields=["status"])
+
+    html = client.get("/fr/").content.decode()
+
+    assert f'href="/fr/s/{strategy.slug}/"' in html
+    assert "1 région consultée sur 12" in html

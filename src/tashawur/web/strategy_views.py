@@ -35,6 +35,9 @@ from tashawur.diagnosis.services import rollup_run_request
 from tashawur.web.strategy_map import region_map
 
 #: How many region codes a comparison reads from its query string at most.
+#: Findings specific to a region shown on the strategy page, the heaviest first (its regional
+#: diagnosis has them all).
+SPECIFIC_SHOWN = 5
 CODES_READ_MAX = 12
 
 
@@ -81,7 +84,9 @@ def strategy_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "may_run": is_coordinator,
             "shared": shared,
             "specific": [
-                (row, specific[row.region.pk]) for row in rows if specific.get(row.region.pk)
+                (row, specific[row.region.pk][:SPECIFIC_SHOWN], len(specific[row.region.pk]))
+                for row in rows
+                if specific.get(row.region.pk)
             ],
             "anonymity_k": anonymity_k(),
         },

@@ -4,7 +4,7 @@ Thin: parse → authorise → selectors → render (STYLE.md)."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 from tashawur.actors.selectors import participant_get_for_export
 from tashawur.consultations import attendance as meeting_attendance
 from tashawur.consultations import rules as consultation_rules
+from tashawur.consultations.models import Consultation, Strategy
 from tashawur.consultations.selectors import consultation_get_for_user, meeting_get_for_user
 from tashawur.contributions import rules as contribution_rules
 from tashawur.contributions import selectors as contribution_selectors
@@ -32,7 +33,22 @@ NOT_FOUND = 404
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     consultations = contribution_selectors.consultation_list_with_counts()
-    return render(request, "web/home.html", {"consultations": consultations})
+    # The strategies the regional consultations feed, each with its national picture (/s/).
+    strategies = (
+        Strategy.objects.exclude(status=Strategy.Status.DRAFT)
+        .annotate(
+            regions_consulted=Count(
+                "consultations__region",
+                filter=~Q(consultations__status=Consultation.Status.DRAFT),
+                distinct=True,
+            )
+        )
+        .filter(regions_consulted__gt=0)
+        .order_by("-created_at")
+    )
+    return render(
+        request, "web/home.html", {"consultations": consultations, "strategies": strategies}
+    )
 
 
 @require_safe

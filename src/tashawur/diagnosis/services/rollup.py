@@ -3,12 +3,16 @@ regional consultations at once, whose findings carry their regions.
 
 Each finding is then classified:
 
-- **shared** when at least two regions each carry it with ``MIN_AUTHORS`` distinct authors or
+- **shared** when at least two regions each carry it, with ``MIN_AUTHORS`` distinct authors or
   more (a contribution recorded without an author counts as one voice of its own);
-- **specific** to a region when that region is the only one carrying it so, and is
-  over-represented in it: a one-sided hypergeometric test of the region's contributions in the
-  finding against its share of every contribution the roll-up placed in a finding, with the
-  Benjamini–Hochberg correction over all the run's (finding, region) cells, below ``ALPHA``;
+- **specific** to a region when that region is the only one carrying it, and its share of the
+  finding is above its share of all the roll-up's contributions (lift above 1). Whether that
+  lean is significant is a separate mark: a one-sided hypergeometric test of the region's
+  contributions in the finding against its share of every contribution the roll-up placed in a
+  finding, Benjamini–Hochberg corrected over the cells that could carry a claim (those with
+  ``MIN_AUTHORS`` authors), below ``ALPHA`` (``over_represented``). On a small consultation
+  (the demo's regions: 70 contributions each beside Souss-Massa's 368) few region-specific
+  findings are significant, and the page says which;
 - **other** when neither holds (too few voices anywhere to say).
 
 The over-representation of every region in every finding is stored either way
@@ -49,8 +53,10 @@ from tashawur.diagnosis.services.storing import SynthesisRunError, dominant_dime
 
 logger = logging.getLogger(__name__)
 
-#: A region carries a finding with at least this many distinct authors in it.
-MIN_AUTHORS = 3
+#: A region carries a finding with at least this many distinct authors in it: two people of a
+#: region saying it is the least that is not one person's view (counts under the anonymity k
+#: are still not shown).
+MIN_AUTHORS = 2
 #: Significance level of the over-representation test, after Benjamini–Hochberg.
 ALPHA = 0.05
 _PENDING = (RollupRun.Status.QUEUED, RollupRun.Status.RUNNING)
@@ -271,7 +277,11 @@ def rollup_classify(
         n = np.array([sum(x.contributions for x in cells[c.finding]) for c in flat])
         big_k = np.array([region_totals[c.region] for c in flat])
         p = hypergeom.sf(k - 1, total, big_k, n)
-        q = benjamini_hochberg(p)
+        # Corrected over the cells that could carry a claim; the others keep q = 1.
+        eligible = np.array([c.authors >= MIN_AUTHORS for c in flat])
+        q = np.ones_like(p)
+        if eligible.any():
+            q[eligible] = benjamini_hochberg(p[eligible])
         for i, cell in enumerate(flat):
             cell.share = round(float(k[i] / n[i]), 4)
             cell.overall_share = round(float(big_k[i] / total), 4)
@@ -279,16 +289,15 @@ def rollup_classify(
             cell.p_value = float(f"{float(p[i]):.4g}")
             cell.q_value = float(f"{float(q[i]):.4g}")
             cell.over_represented = bool(
-                k[i] * total > big_k[i] * n[i] and cell.authors >= MIN_AUTHORS and q[i] < ALPHA
+                k[i] * total > big_k[i] * n[i] and eligible[i] and q[i] < ALPHA
             )
     kinds: list[tuple[str, int | None]] = []
     for row in cells:
         carrying = [c for c in row if c.authors >= MIN_AUTHORS]
-        over = [c for c in row if c.over_represented]
         if len(carrying) >= 2:
             kinds.append((RollupFinding.Kind.SHARED, None))
-        elif len(over) == 1:
-            kinds.append((RollupFinding.Kind.SPECIFIC, over[0].region))
+        elif len(carrying) == 1 and carrying[0].lift > 1:
+            kinds.append((RollupFinding.Kind.SPECIFIC, carrying[0].region))
         else:
             kinds.append((RollupFinding.Kind.OTHER, None))
     return cells, kinds
