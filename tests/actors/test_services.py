@@ -16,6 +16,7 @@ from tashawur.contributions.models import Contribution, Vote
 from tashawur.contributions.services import participant_erase
 from tashawur.core.errors import DomainError
 from tests.actors.factories import (
+    ConsentFactory,
     ConsentTextFactory,
     OrganisationFactory,
     ParticipantFactory,
@@ -67,6 +68,24 @@ def test_a_new_consent_version_asks_participants_again(text_v1):
     assert participant_has_active_consent(participant=participant) is False
     consent_record(participant=participant, granted=True, method="web")
     assert participant_has_active_consent(participant=participant) is True
+
+
+def test_the_consent_answer_is_read_in_one_query(text_v1, django_assert_num_queries):
+    participant = ParticipantFactory()
+    consent_record(participant=participant, granted=True, method="web")
+    # A later text not yet published does not count.
+    ConsentTextFactory(version=2, published_at=dt.datetime(2999, 1, 1, tzinfo=dt.UTC))
+
+    with django_assert_num_queries(1):
+        assert participant_has_active_consent(participant=participant) is True
+
+
+def test_without_a_published_text_nobody_has_consented():
+    participant = ParticipantFactory()
+    unpublished = ConsentTextFactory(version=1, published_at=dt.datetime(2999, 1, 1, tzinfo=dt.UTC))
+    ConsentFactory(participant=participant, consent_text=unpublished)
+
+    assert participant_has_active_consent(participant=participant) is False
 
 
 def test_consent_withdraw_ends_participation_consent(text_v1):

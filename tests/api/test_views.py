@@ -15,9 +15,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tashawur.api import views
+from tashawur.api import selectors, views
 from tashawur.consultations.models import Consultation, Dimension
-from tashawur.contributions.models import Channel
+from tashawur.contributions.models import Channel, Contribution
 from tashawur.diagnosis.models import Finding, FindingContribution, SynthesisRun
 from tests.actors.factories import OrganisationFactory, UserFactory
 from tests.contributions.factories import ContributionFactory
@@ -317,6 +317,35 @@ def test_json_pages_carry_the_csv_fields(
     assert second["next"] is None
     ids = [r["id"] for r in body["results"] + second["results"]]
     assert ids == [c.pk for c in made]
+
+
+def test_a_json_page_hashes_the_pseudonyms_of_its_own_authors_only(
+    site: Site, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    for _ in range(5):
+        ContributionFactory(workshop=site.workshop, author=author())
+    hashed: list[int] = []
+    real = selectors.author_pseudonym
+
+    def counted(*, consultation_id: int, participant_id: int) -> str:
+        hashed.append(participant_id)
+        return real(consultation_id=consultation_id, participant_id=participant_id)
+
+    monkeypatch.setattr(selectors, "author_pseudonym", counted)
+    rows = client.get(JSON_URL, {"page": "2"}).json()["results"]
+
+    assert len(rows) == 2
+    assert sorted(hashed) == sorted(
+        Contribution.objects.filter(pk__in=[r["id"] for r in rows]).values_list(
+            "author_id", flat=True
+        )
+    )
+    authors = dict(Contribution.objects.values_list("pk", "author_id"))
+    assert {r["id"]: r["author_pseudonym"] for r in rows} == {
+        r["id"]: real(consultation_id=site.consultation.pk, participant_id=authors[r["id"]])
+        for r in rows
+    }
 
 
 def test_json_rows_match_the_csv_rows(site: Site, client: Client) -> None:

@@ -5,12 +5,14 @@ from django.http import Http404
 from django.utils import translation
 
 from tashawur.consultations.models import Consultation
+from tashawur.contributions.models import Contribution
 from tashawur.contributions.selectors import (
     consultation_list_with_counts,
     contribution_get_for_user,
     participant_votes_on,
     workshop_contributions,
 )
+from tashawur.contributions.services import contribution_vote_counters_recompute
 from tashawur.core.errors import DomainError
 from tests.actors.factories import ParticipantFactory, UserFactory
 from tests.consultations.factories import ConsultationFactory, MeetingFactory, WorkshopFactory
@@ -108,10 +110,12 @@ def test_consultation_list_with_counts_counts_exactly_without_join_blow_up():
         WorkshopFactory(meeting=meetings[1])
     ]
     proposals = [ContributionFactory(workshop=w) for w in workshops[:3]]
-    ContributionFactory(workshop=workshops[3], moderation_status="rejected")
-    for proposal in proposals[:2]:
-        for _ in range(3):
-            VoteFactory(contribution=proposal)
+    rejected = ContributionFactory(workshop=workshops[3], moderation_status="rejected")
+    for proposal in [*proposals[:2], rejected]:
+        for value in (1, -1, 0):
+            VoteFactory(contribution=proposal, value=value)
+    # The votes are summed from the contributions' counters, as ``vote_cast`` keeps them.
+    contribution_vote_counters_recompute()
     ConsultationFactory()  # empty: zero everywhere, not missing
 
     rows = {
@@ -122,6 +126,18 @@ def test_consultation_list_with_counts_counts_exactly_without_join_blow_up():
     assert rows[consultation.pk] == (2, 4, 3, 6)
     assert sorted(rows.values())[0] == (0, 0, 0, 0)
     assert len(rows) == 2
+
+
+def test_consultation_list_with_counts_reads_votes_from_the_counters_not_the_vote_rows():
+    proposal = ContributionFactory()
+    Contribution.objects.filter(pk=proposal.pk).update(
+        agree_count=4, disagree_count=2, pass_count=1
+    )
+    VoteFactory(contribution=proposal)  # a row the counters were not told of: not scanned
+
+    (row,) = consultation_list_with_counts()
+
+    assert row.votes_count == 7
 
 
 def test_consultation_list_with_counts_leaves_drafts_out():

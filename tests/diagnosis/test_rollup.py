@@ -187,7 +187,7 @@ def test_a_finding_of_one_region_with_too_few_authors_is_not_specific() -> None:
     region_of = dict.fromkeys(range(4), 1) | dict.fromkeys(range(4, 40), 2)
     inputs = _inputs(region_of)
     # All four contributions of region 1 come from one author.
-    inputs.voice_of.update({c: ("author", 0) for c in range(4)})
+    inputs.voice_of.update(dict.fromkeys(range(4), ("author", 0)))
 
     cells, kinds = rollup_classify([list(range(0, 4)), list(range(4, 40))], inputs)
 

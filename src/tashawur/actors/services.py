@@ -9,6 +9,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -133,13 +134,16 @@ def consent_texts_load_reference() -> ReferenceLoad:
 # --- consent ---------------------------------------------------------------------------------
 
 
+def _consent_texts_published(*, purpose: str) -> QuerySet[ConsentText]:
+    """The published versions of the consent text for ``purpose``, the latest first."""
+    return ConsentText.objects.filter(purpose=purpose, published_at__lte=timezone.now()).order_by(
+        "-version"
+    )
+
+
 def consent_text_current(*, purpose: str) -> ConsentText | None:
     """The latest published version of the consent text for ``purpose``."""
-    return (
-        ConsentText.objects.filter(purpose=purpose, published_at__lte=timezone.now())
-        .order_by("-version")
-        .first()
-    )
+    return _consent_texts_published(purpose=purpose).first()
 
 
 @transaction.atomic
@@ -202,16 +206,16 @@ def participant_consent_answer(
 ) -> bool | None:
     """The participant's standing answer to the current text for ``purpose``: ``True`` (yes),
     ``False`` (declined) or ``None`` (never asked, withdrawn, or asked an older version)."""
-    current = consent_text_current(purpose=purpose)
-    if current is None:
-        return None
-    return (
+    # One query: the current text as a subquery (none published: no answer matches it).
+    current = _consent_texts_published(purpose=purpose).values("pk")[:1]
+    answer: bool | None = (
         Consent.objects.filter(
-            participant=participant, consent_text=current, withdrawn_at__isnull=True
+            participant=participant, consent_text=Subquery(current), withdrawn_at__isnull=True
         )
         .values_list("granted", flat=True)
         .first()
     )
+    return answer
 
 
 def participant_has_active_consent(

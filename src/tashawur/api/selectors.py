@@ -24,7 +24,7 @@ consultations, and their actor type and province are dropped when fewer than
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,21 +138,27 @@ def open_data_linked_contributions(*, consultation: Consultation) -> QuerySet[Co
     return consultation_contributions_linked(consultation=consultation)
 
 
-def open_data_author_profiles(*, consultation: Consultation) -> dict[int, AuthorProfile]:
+def open_data_author_profiles(
+    *, consultation: Consultation, authors: Collection[int] | None = None
+) -> dict[int, AuthorProfile]:
     """Pseudonym, actor type and province of every author published in open data, with the
     small cells suppressed as the public pages suppress them
     (``contributions.selectors.consultation_author_cells``: actor type of the first
     organisation by name, generalised from subtype to type; both dropped when fewer than
-    ``open_data_k()`` authors share the combination)."""
+    ``open_data_k()`` authors share the combination).
+
+    ``authors`` (participant ids) limits the answer to them: a page of a hundred rows hashes
+    its own authors' pseudonyms, not the consultation's ten thousand. The cells are still
+    counted over every author, so a profile is the same whichever page asks for it."""
+    cells = consultation_author_cells(consultation=consultation, k=open_data_k())
+    wanted = cells.keys() if authors is None else cells.keys() & set(authors)
     return {
         pk: AuthorProfile(
             pseudonym=author_pseudonym(consultation_id=consultation.pk, participant_id=pk),
-            actor_type=cell.actor_type,
-            province=cell.province,
+            actor_type=cells[pk].actor_type,
+            province=cells[pk].province,
         )
-        for pk, cell in consultation_author_cells(
-            consultation=consultation, k=open_data_k()
-        ).items()
+        for pk in wanted
     }
 
 

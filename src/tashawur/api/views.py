@@ -181,8 +181,11 @@ def open_data_contributions_page(request: HttpRequest, slug: str) -> HttpRespons
         page = paginator.page(number)
     except EmptyPage:
         return _error(request, 404, "page_not_found", _("This page is past the last one."))
-    profiles = open_data_author_profiles(consultation=consultation)
-    rows = open_data_contribution_rows(page.object_list, profiles=profiles)
+    values = list(page.object_list)
+    profiles = open_data_author_profiles(
+        consultation=consultation, authors={c["author_id"] for c in values if c["author_id"]}
+    )
+    rows = open_data_contribution_rows(values, profiles=profiles)
     body = {
         "consultation": consultation.slug,
         "licence": "CC-BY-4.0",

@@ -324,6 +324,9 @@ TASHAWUR_RATE_DOWNLOADS = _rate("TASHAWUR_RATE_DOWNLOADS", "60/m")
 TASHAWUR_RATE_ACCOUNTS = _rate("TASHAWUR_RATE_ACCOUNTS", "100/h")
 # A built PDF or ZIP is kept this long; its key is a hash of its content, so never stale.
 TASHAWUR_DOWNLOAD_CACHE_SECONDS = int(os.environ.get("TASHAWUR_DOWNLOAD_CACHE_SECONDS", "86400"))
+# A public page (the diagnosis, the programme) is kept this long for anonymous readers; its key
+# carries the versions of what it shows, so a change is seen at once (core.caching).
+TASHAWUR_PAGE_CACHE_SECONDS = int(os.environ.get("TASHAWUR_PAGE_CACHE_SECONDS", "300"))
 # Sign-in: an account is locked after this many failures within the cool-off (django-axes),
 # a network (client address) after far more, since a workshop signs in through one hotspot.
 TASHAWUR_LOGIN_FAILURES_PER_ACCOUNT = int(

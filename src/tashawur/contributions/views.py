@@ -446,12 +446,13 @@ def vote(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
     form = VoteForm(request.POST)
     error = None
+    ballot = None
     limited = limits.vote_limited(request)
     if limited is not None:
         error = _vote_rate_message(limited)
     elif form.is_valid():
         try:
-            vote_cast(
+            ballot = vote_cast(
                 contribution=contribution, participant=participant, value=form.cleaned_data["value"]
             )
         except DomainError as domain_error:
@@ -474,7 +475,10 @@ def vote(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "c": contribution,
             "workshop": workshop,
             "may_vote": True,
-            "votes": selectors.participant_votes_on(
+            # The vote just cast is the reader's vote: no need to read it back.
+            "votes": {contribution.pk: ballot.vote.value}
+            if ballot is not None
+            else selectors.participant_votes_on(
                 participant=participant, contributions=[contribution]
             ),
             "vote_error": error,

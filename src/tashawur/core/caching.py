@@ -7,6 +7,13 @@ the ZIP), so a change anywhere in the data gives a new key at once and a stale f
 be served. Readers of an unchanged programme share one build; when many ask at the same moment
 for a file not built yet, one process builds it and the others wait for it rather than lay out
 the same PDF side by side. A cache that fails is skipped: the file is built as if uncached.
+
+Pages whose content is too costly to hash (the public diagnosis, the programme) are cached for
+anonymous readers under their *versions* instead (``version_key``): the selectors read, in a
+few small queries, a version of everything the page shows (the run shown, its last curation
+event, the latest publication, the contributions' and programme's last changes...), so a change
+gives a new key at once. What no version covers (a reference label renamed) is bounded by
+``TASHAWUR_PAGE_CACHE_SECONDS``.
 """
 
 from __future__ import annotations
@@ -42,6 +49,12 @@ def content_key(kind: str, *parts: str | bytes) -> str:
     return f"tashawur:{kind}:{digest.hexdigest()}"
 
 
+def version_key(kind: str, *versions: object) -> str:
+    """A cache key for ``kind`` made of the ``versions`` of what it shows (``repr`` of each:
+    ids, timestamps, counts, the language), hashed as ``content_key``."""
+    return content_key(kind, *(repr(v) for v in versions))
+
+
 def _cache_call(method: str, *args: Any, **kwargs: Any) -> Any:
     try:
         return getattr(cache, method)(*args, **kwargs)
@@ -50,9 +63,9 @@ def _cache_call(method: str, *args: Any, **kwargs: Any) -> Any:
         return None
 
 
-def cached_build(key: str, build: Callable[[], T]) -> T:
-    """The value cached under ``key``, or ``build()``'s, stored for
-    ``TASHAWUR_DOWNLOAD_CACHE_SECONDS``."""
+def cached_build(key: str, build: Callable[[], T], *, timeout: int | None = None) -> T:
+    """The value cached under ``key``, or ``build()``'s, stored for ``timeout`` seconds
+    (``TASHAWUR_DOWNLOAD_CACHE_SECONDS`` unless given)."""
     value: T | None = _cache_call("get", key)
     if value is not None:
         return value
@@ -69,7 +82,15 @@ def cached_build(key: str, build: Callable[[], T]) -> T:
                 break  # the other build failed or was dropped: build here
     try:
         value = build()
-        _cache_call("set", key, value, int(settings.TASHAWUR_DOWNLOAD_CACHE_SECONDS))
+        if timeout is None:
+            timeout = int(settings.TASHAWUR_DOWNLOAD_CACHE_SECONDS)
+        _cache_call("set", key, value, timeout)
     finally:
         _cache_call("delete", lock)
     return value
+
+
+def cached_page(key: str, build: Callable[[], str]) -> str:
+    """The HTML cached under ``key`` (a ``version_key``), or ``build()``'s, kept
+    ``TASHAWUR_PAGE_CACHE_SECONDS``; never for a signed-in reader (the caller's to check)."""
+    return cached_build(key, build, timeout=int(settings.TASHAWUR_PAGE_CACHE_SECONDS))

@@ -26,7 +26,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -384,10 +384,41 @@ def main(argv: Sequence[str]) -> int:
 
 
 def serve(argv: Sequence[str]) -> int:
-    """Serve with gunicorn on $TASHAWUR_HOST:$PORT (127.0.0.1:8000 by default)."""
-    bind = f"{os.environ.get('TASHAWUR_HOST', '127.0.0.1')}:{os.environ.get('PORT', DEFAULT_PORT)}"
-    os.execv(sys.executable, gunicorn_command(bind, argv))  # noqa: S606 - becomes gunicorn
+    """Serve with gunicorn on $TASHAWUR_HOST:$PORT (127.0.0.1:8000 by default), with
+    ``serve_workers()`` workers unless ``argv`` names its own ``--workers``."""
+    os.execv(sys.executable, serve_command(argv, os.environ))  # noqa: S606 - becomes gunicorn
     return 0  # pragma: no cover
+
+
+def serve_workers(environ: Mapping[str, str], cpu_count: int | None) -> int | None:
+    """How many gunicorn workers ``tashawur serve`` starts: ``$TASHAWUR_WEB_WORKERS``, else
+    gunicorn's own ``$WEB_CONCURRENCY`` (``None``: gunicorn reads it), else 2 × cores + 1
+    (gunicorn's advice; its own default is a single worker)."""
+    configured = environ.get("TASHAWUR_WEB_WORKERS", "").strip()
+    if configured:
+        if not configured.isdigit() or int(configured) < 1:
+            raise SystemExit(f"TASHAWUR_WEB_WORKERS must be a whole number from 1: {configured!r}")
+        return int(configured)
+    if environ.get("WEB_CONCURRENCY", "").strip():
+        return None
+    return 2 * (cpu_count or 1) + 1
+
+
+def _names_workers(argv: Sequence[str]) -> bool:
+    return any(arg in ("-w", "--workers") or arg.startswith(("--workers=", "-w")) for arg in argv)
+
+
+def serve_command(
+    argv: Sequence[str], environ: Mapping[str, str], cpu_count: int | None = None
+) -> list[str]:
+    """The gunicorn command line of ``tashawur serve``; an explicit ``--workers`` wins."""
+    bind = f"{environ.get('TASHAWUR_HOST', '127.0.0.1')}:{environ.get('PORT', DEFAULT_PORT)}"
+    workers = None
+    if not _names_workers(argv):
+        workers = serve_workers(environ, os.cpu_count() if cpu_count is None else cpu_count)
+    return gunicorn_command(
+        bind, [*argv] if workers is None else ["--workers", str(workers), *argv]
+    )
 
 
 def gunicorn_command(bind: str, argv: Sequence[str]) -> list[str]:

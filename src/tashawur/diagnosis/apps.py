@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class DiagnosisConfig(AppConfig):
     name = "tashawur.diagnosis"
     verbose_name = _("Diagnosis")
+
+    def ready(self) -> None:
+        from tashawur.consultations.signals import workshop_closed
+        from tashawur.diagnosis.receivers import workshop_closed_refresh
+
+        workshop_closed.connect(workshop_closed_refresh, dispatch_uid="diagnosis-workshop-closed")

@@ -176,6 +176,21 @@ def _votes(
     ]
 
 
+def _opinion_points(run: SynthesisRun) -> list[list[float | int | None]]:
+    """The points of the opinion map the run stored. A run whose result was left out of its
+    query (the pages defer it: tens of megabytes at 100,000 contributions) has only this key
+    read, in the database, rather than the whole result decoded."""
+    if "result" not in run.get_deferred_fields():
+        points = (run.result or {}).get(OPINION_MAP_KEY, {}).get("points", [])
+    else:
+        points = (
+            SynthesisRun.objects.filter(pk=run.pk)
+            .values_list(f"result__{OPINION_MAP_KEY}__points", flat=True)
+            .first()
+        )
+    return list(points or [])
+
+
 def diagnosis_glance(
     *,
     consultation: Consultation,
@@ -229,6 +244,6 @@ def diagnosis_glance(
                     hidden=len(people) - len(kept),
                 )
             )
-    points = (run.result or {}).get(OPINION_MAP_KEY, {}).get("points", [])
+    points = _opinion_points(run)
     glance.opinion_map = charts.opinion_picture(points)
     return glance

@@ -32,8 +32,9 @@ class SynthesisRunQuerySet(models.QuerySet["SynthesisRun"]):
         return self.succeeded().order_by("-finished_at", "-pk")
 
     def current_for(self, consultation: Any) -> SynthesisRun | None:
-        """The run the diagnosis of ``consultation`` shows, or ``None`` before any succeeded."""
-        return self.filter(consultation=consultation).shown_first().first()
+        """The run the diagnosis of ``consultation`` shows, or ``None`` before any succeeded;
+        its stored result (tens of megabytes at 100,000 contributions) is read on first use."""
+        return self.filter(consultation=consultation).shown_first().defer("result").first()
 
     def current_ids(self, consultation_ids: Iterable[int]) -> dict[int, int]:
         """For each of ``consultation_ids`` that has one, the id of the run its diagnosis

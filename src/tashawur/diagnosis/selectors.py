@@ -14,15 +14,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.http import Http404
 
 from tashawur.actors.selectors import participants_actor_type
 from tashawur.consultations.models import Consultation
 from tashawur.consultations.selectors import consultation_get_for_user
 from tashawur.contributions.models import Contribution, Language
+from tashawur.core.privacy import anonymity_k
 from tashawur.diagnosis import rules
 from tashawur.diagnosis.models import (
+    CurationEvent,
     DiagnosisEntry,
     DiagnosisPublication,
     Finding,
@@ -43,9 +45,74 @@ def synthesis_runs_shown_and_latest(
 ) -> tuple[SynthesisRun | None, SynthesisRun | None]:
     """The run the diagnosis shows (``SynthesisRun.objects.shown_first``) and the last run
     requested, whatever its status."""
-    runs = SynthesisRun.objects.filter(consultation=consultation).select_related("created_by")
+    # The stored result (tens of megabytes at 100,000 contributions) is left out: the page
+    # reads only its opinion map (``glance``).
+    runs = (
+        SynthesisRun.objects.filter(consultation=consultation)
+        .select_related("created_by")
+        .defer("result")
+    )
     latest = runs.order_by("-created_at", "-pk").first()
     return runs.shown_first().first(), latest
+
+
+def diagnosis_run_versions(consultation: Consultation) -> tuple[Any, ...]:
+    """A version of the findings the diagnosis shows, as they read now: the run shown (id,
+    end) and its curation (the last event: every rename, status, merge, split and carried
+    decision records one). For the caches of the pages that show findings (``core.caching``).
+    Two small queries."""
+    shown = (
+        SynthesisRun.objects.filter(consultation=consultation)
+        .shown_first()
+        .values_list("pk", "finished_at")
+        .first()
+    )
+    if shown is None:
+        return (None,)
+    curation = CurationEvent.objects.filter(run_id=shown[0]).aggregate(
+        last=Max("pk"), n=Count("pk")
+    )
+    return (*shown, curation["last"], curation["n"])
+
+
+def diagnosis_page_versions(consultation: Consultation) -> tuple[Any, ...] | None:
+    """A version of everything the public diagnosis page of ``consultation`` shows, for its
+    cache: the consultation, the last run requested (its status), the run shown and its
+    curation (``diagnosis_run_versions``), the latest publication, and the contributions and
+    their authors (a new one, a moderation decision, a profile change: the quotes, statements
+    and participation counts read them live). ``None`` while a run is queued or running: the
+    page then reloads and looks after the run, uncached. Six small queries."""
+    latest = (
+        SynthesisRun.objects.filter(consultation=consultation)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "status", "updated_at")
+        .first()
+    )
+    if latest is not None and latest[1] in (
+        SynthesisRun.Status.QUEUED,
+        SynthesisRun.Status.RUNNING,
+    ):
+        return None
+    publication = (
+        DiagnosisPublication.objects.filter(diagnosis__consultation=consultation)
+        .order_by("-version")
+        .values_list("pk", "version", "published_at")
+        .first()
+    )
+    contributions = Contribution.objects.filter(consultation=consultation).aggregate(
+        n=Count("pk"), changed=Max("updated_at"), authors=Max("author__updated_at")
+    )
+    return (
+        consultation.pk,
+        consultation.updated_at,
+        latest,
+        diagnosis_run_versions(consultation),
+        publication,
+        contributions["n"],
+        contributions["changed"],
+        contributions["authors"],
+        anonymity_k(),
+    )
 
 
 def diagnosis_publication_latest(
@@ -242,6 +309,7 @@ def consultation_participation(consultation: Consultation) -> dict[str, dict[str
 def finding_of_consultation(consultation: Consultation, finding_id: int) -> Finding:
     finding = (
         Finding.objects.select_related("run", "merged_into")
+        .defer("run__result")
         .filter(pk=finding_id, run__consultation=consultation)
         .first()
     )

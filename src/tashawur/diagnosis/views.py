@@ -10,13 +10,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
+from tashawur.consultations.models import Dimension
 from tashawur.consultations.selectors import consultation_get_for_user
+from tashawur.core.caching import cached_page, version_key
 from tashawur.core.errors import DomainError
 from tashawur.core.htmx import HtmxHttpRequest
 from tashawur.diagnosis import pages, rules, selectors, services, written_pages
@@ -34,14 +37,48 @@ from tashawur.diagnosis.services import synthesis_run_request
 
 #: While a run is queued or running, the page reloads itself this often (seconds; no script).
 PENDING_REFRESH_SECONDS = 5
+CONSULTATION_PAGE = "diagnosis/consultation.html"
 FINDING_PAGE = "diagnosis/finding.html"
 EDITOR_PAGE = "diagnosis/editor.html"
 UNPROCESSABLE = 422
 
 
+def _diagnosis_cached(
+    request: HttpRequest, slug: str, dimension: str | None
+) -> HttpResponse | None:
+    """The diagnosis page for an anonymous reader, its body cached as HTML under the versions
+    of what it shows (``selectors.diagnosis_page_versions``): a new run, a curation action, a
+    publication, a contribution or a moderation decision gives a new key at once. ``None``
+    while a run is pending (the page then looks after it, uncached)."""
+    consultation = consultation_get_for_user(slug=slug, user=request.user)
+    versions = selectors.diagnosis_page_versions(consultation)
+    if versions is None:
+        return None
+    if dimension not in Dimension.values:
+        dimension = None
+    key = version_key("diagnosis-page", get_language(), dimension, *versions)
+
+    def build() -> str:
+        diagnosis = pages.diagnosis_page(slug=slug, user=request.user, dimension=dimension)
+        return render_to_string(
+            f"{CONSULTATION_PAGE}#body",
+            {"diagnosis": diagnosis, "consultation": diagnosis.consultation},
+            request=request,
+        )
+
+    # The template's own rendering, kept as a SafeString (pickled as one): not escaped again.
+    body = cached_page(key, build)
+    return render(request, CONSULTATION_PAGE, {"consultation": consultation, "body": body})
+
+
 @require_safe
 def consultation_diagnosis(request: HttpRequest, slug: str) -> HttpResponse:
     dimension = request.GET.get("dimension") or None
+    # Signed-in readers may see more (curation, the run button): never a cached page.
+    if not request.user.is_authenticated:
+        cached = _diagnosis_cached(request, slug, dimension)
+        if cached is not None:
+            return cached
     diagnosis = pages.diagnosis_page(slug=slug, user=request.user, dimension=dimension)
     # The page reloads itself while a run is pending: each look tells a run whose worker has
     # stopped, which then shows failed, with the button to run the synthesis again.
@@ -52,7 +89,7 @@ def consultation_diagnosis(request: HttpRequest, slug: str) -> HttpResponse:
         diagnosis = pages.diagnosis_page(slug=slug, user=request.user, dimension=dimension)
     return render(
         request,
-        "diagnosis/consultation.html",
+        CONSULTATION_PAGE,
         {
             "diagnosis": diagnosis,
             "consultation": diagnosis.consultation,

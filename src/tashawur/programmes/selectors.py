@@ -28,13 +28,18 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import Count, Max, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from tashawur.consultations.selectors import consultation_get_for_user
 from tashawur.diagnosis.models import Finding
-from tashawur.diagnosis.selectors import ResolvedFinding, findings_for_citation, findings_resolve
+from tashawur.diagnosis.selectors import (
+    ResolvedFinding,
+    diagnosis_run_versions,
+    findings_for_citation,
+    findings_resolve,
+)
 from tashawur.programmes import charts, rules
 from tashawur.programmes.models import (
     FundingLine,
@@ -411,6 +416,78 @@ def programme_report(*, programme: Programme, today: dt.date | None = None) -> P
         by_source=programme_budget_by_source(programme=programme),
         progress=progress,
         today=today,
+    )
+
+
+def _aggregate(
+    rows: QuerySet[Any], by: str, function: type[Count] | type[Max], name: str
+) -> Subquery:
+    """``function(name)`` over ``rows`` (those of one programme, grouped ``by`` it), as a
+    subquery."""
+    return Subquery(rows.order_by().values(by).annotate(v=function(name)).values("v"))
+
+
+def programme_page_versions(programme: Programme) -> tuple[Any, ...]:
+    """A version of everything the programme's public page shows, for its cache
+    (``core.caching``): the consultation and the programme; the measures (count, last change);
+    the progress updates, those with public evidence, and the measures' partners and findings
+    (only ever added or removed: count and last id); the funding lines and indicators (no
+    timestamp: their rows in full, a few per measure); the findings as the diagnosis now reads
+    them (``diagnosis_run_versions``) and the day (a measure falls late). Five small queries."""
+    measures = Measure.objects.filter(programme=OuterRef("pk"))
+    others = {
+        "progress": ProgressUpdate.objects.all(),
+        # Whether an update's evidence is public is set with it, but the admin may change it.
+        "public_evidence": ProgressUpdate.objects.filter(evidence_public=True),
+        "partners": Measure.partners.through.objects.all(),
+        "findings": Measure.findings.through.objects.all(),
+    }
+    counts = (
+        Programme.objects.filter(pk=programme.pk)
+        .annotate(
+            measures_n=_aggregate(measures, "programme", Count, "pk"),
+            measures_changed=_aggregate(measures, "programme", Max, "updated_at"),
+            **{
+                f"{name}_{what}": _aggregate(
+                    rows.filter(measure__programme=OuterRef("pk")),
+                    "measure__programme",
+                    function,
+                    "pk",
+                )
+                for name, rows in others.items()
+                for what, function in (("n", Count), ("last", Max))
+            },
+        )
+        .values_list(
+            "updated_at",
+            "measures_n",
+            "measures_changed",
+            "progress_n",
+            "progress_last",
+            "public_evidence_n",
+            "public_evidence_last",
+            "partners_n",
+            "partners_last",
+            "findings_n",
+            "findings_last",
+        )
+        .first()
+    )
+    funding = list(
+        FundingLine.objects.filter(measure__programme=programme).order_by("pk").values_list()
+    )
+    indicators = list(
+        Indicator.objects.filter(measure__programme=programme).order_by("pk").values_list()
+    )
+    return (
+        programme.consultation.pk,
+        programme.consultation.updated_at,
+        programme.pk,
+        counts,
+        funding,
+        indicators,
+        diagnosis_run_versions(programme.consultation),
+        timezone.localdate(),
     )
 
 

@@ -11,28 +11,42 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from tashawur.core import limits
-from tashawur.core.caching import cached_build, content_key
+from tashawur.core.caching import cached_build, cached_page, content_key, version_key
 from tashawur.core.views import download_limit_message, too_many_requests
 from tashawur.programmes import rules, selectors
+
+PROGRAMME_PAGE = "programmes/programme.html"
 
 
 @require_safe
 def programme_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The accountability page. For an anonymous reader its body is cached as HTML under the
+    versions of what it shows (``selectors.programme_page_versions``): any edit, progress
+    update or curation of a cited finding gives a new key at once. Signed-in readers (whose
+    page may differ: the edit link, a draft) are never served it."""
     programme = selectors.programme_get_for_user(slug=slug, user=request.user)
-    report = selectors.programme_report(programme=programme)
-    return render(
-        request,
-        "programmes/programme.html",
-        {
-            "consultation": programme.consultation,
-            "programme": programme,
-            "report": report,
-            "may_edit": rules.can_edit_programme(request.user, programme.consultation),
-        },
+    context = {
+        "consultation": programme.consultation,
+        "programme": programme,
+        "may_edit": rules.can_edit_programme(request.user, programme.consultation),
+    }
+    if request.user.is_authenticated:
+        context["report"] = selectors.programme_report(programme=programme)
+        return render(request, PROGRAMME_PAGE, context)
+
+    def build() -> str:
+        report = selectors.programme_report(programme=programme)
+        return render_to_string(f"{PROGRAMME_PAGE}#body", {**context, "report": report}, request)
+
+    key = version_key(
+        "programme-page", get_language(), *selectors.programme_page_versions(programme)
     )
+    # The template's own rendering, kept as a SafeString (pickled as one): not escaped again.
+    return render(request, PROGRAMME_PAGE, {**context, "body": cached_page(key, build)})
 
 
 @require_safe

@@ -325,6 +325,13 @@ class EmbeddingCache:
     def __len__(self) -> int:
         return len(self._vectors)
 
+    def prefetch(self, keys: Sequence[str]) -> None:
+        """Called once with the keys a run is about to look up, before any `get`.
+
+        A no-op here (everything is in memory); a cache kept elsewhere (a database) loads
+        those vectors in bulk rather than one `get` at a time. Optional for duck-typed caches.
+        """
+
     def get(self, key: str) -> FloatArray | None:
         """Return the cached vector for ``key``, or ``None``."""
         return self._vectors.get(key)
@@ -453,11 +460,15 @@ def embed_records(
         store = EmbeddingCache(cache) if isinstance(cache, str) else cache
     todo: list[int] = []
     keys: dict[int, str] = {}
+    if store is not None:
+        keys = {i: content_key(embedder.name, texts[i]) for i in regular}
+        prefetch = getattr(store, "prefetch", None)
+        if prefetch is not None:
+            prefetch(list(dict.fromkeys(keys.values())))
     for i in regular:
         if store is None:
             todo.append(i)
             continue
-        keys[i] = content_key(embedder.name, texts[i])
         hit = store.get(keys[i])
         if hit is None:
             todo.append(i)

@@ -126,8 +126,9 @@ class Synthesizer(Step):
     cache : EmbeddingCache, str or None
         Embeddings by content hash, reused across runs: an `EmbeddingCache` (kept in memory,
         e.g. shared by the runs of one process) or a directory (read at the start of a run,
-        new vectors written at its end). ``None``: no cache (within a run, identical texts
-        are embedded once anyway).
+        new vectors written at its end), or any object with the same ``get``, ``put`` and
+        ``save`` (and optionally ``prefetch``, called once with every key a run looks up).
+        ``None``: no cache (within a run, identical texts are embedded once anyway).
     finding_similarity : float or None
         Average cosine similarity (after per-language centring) from which contributions say
         the same thing; ``None`` takes the embedder's ``same_idea_similarity`` or 0.35.

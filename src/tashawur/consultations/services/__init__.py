@@ -21,6 +21,7 @@ from tashawur.consultations.services.workshops import (
     workshop_close,
     workshop_not_open_error,
     workshop_open,
+    workshop_status_and_moderation_locked,
     workshop_status_locked,
 )
 from tashawur.consultations.services.workspace import (
@@ -66,6 +67,7 @@ __all__ = [
     "workshop_create",
     "workshop_not_open_error",
     "workshop_open",
+    "workshop_status_and_moderation_locked",
     "workshop_status_locked",
     "workshop_update",
 ]

@@ -22,7 +22,10 @@ from tashawur.actors.services import (
 )
 from tashawur.consultations.models import Consultation, Dimension, Theme, Workshop
 from tashawur.consultations.selectors import workshop_speakers
-from tashawur.consultations.services import workshop_not_open_error, workshop_status_locked
+from tashawur.consultations.services import (
+    workshop_not_open_error,
+    workshop_status_and_moderation_locked,
+)
 from tashawur.contributions import rules
 from tashawur.contributions.models import (
     TEXT_MAX_LENGTH,
@@ -163,7 +166,7 @@ def contribution_submit(
     if replay is not None:
         return replay
 
-    status = workshop_status_locked(workshop_id=workshop.pk)
+    status, moderation = workshop_status_and_moderation_locked(workshop_id=workshop.pk)
     if status != Workshop.Status.OPEN:
         raise workshop_not_open_error(status)
     if theme is not None and theme.pk != workshop.theme_id and theme.parent_id != workshop.theme_id:
@@ -174,7 +177,9 @@ def contribution_submit(
         )
     _author_check(author=author, recorded_by=recorded_by, channel=channel, workshop=workshop)
     _said_at_check(said_at, workshop=workshop)
-    moderation_status = _moderation_status_initial(workshop=workshop, recorded_by=recorded_by)
+    moderation_status = _moderation_status_initial(
+        workshop=workshop, moderation=moderation, recorded_by=recorded_by
+    )
     if not cleaned:
         moderation_status = ModerationStatus.PENDING  # a voice note awaiting its transcription
 
@@ -244,12 +249,12 @@ def _said_at_check(said_at: dt.datetime | None, *, workshop: Workshop) -> None:
         )
 
 
-def _moderation_status_initial(*, workshop: Workshop, recorded_by: User | None) -> str:
-    """Under pre-moderation a new contribution waits for a moderator, unless one of the
-    workshop's moderators recorded it; under post-moderation it is published at once."""
-    moderation = Consultation.objects.values_list("moderation", flat=True).get(
-        pk=workshop.meeting.consultation_id
-    )
+def _moderation_status_initial(
+    *, workshop: Workshop, moderation: str, recorded_by: User | None
+) -> str:
+    """Under pre-moderation (the consultation's ``moderation``, read with the workshop's
+    status) a new contribution waits for a moderator, unless one of the workshop's moderators
+    recorded it; under post-moderation it is published at once."""
     if moderation != Consultation.Moderation.PRE:
         return ModerationStatus.PUBLISHED
     if recorded_by is not None and rules.can_moderate(recorded_by, workshop):

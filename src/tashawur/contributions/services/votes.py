@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from tashawur.actors.models import Participant
 from tashawur.consultations.models import Workshop
-from tashawur.consultations.services import workshop_not_open_error, workshop_status_locked
+from tashawur.consultations.services import workshop_not_open_error
 from tashawur.contributions.models import (
     Contribution,
     ModerationStatus,
@@ -46,6 +47,39 @@ def _vote_value_check(value: object) -> int:
     return value
 
 
+def _statement_refresh(contribution: Contribution) -> str | None:
+    """Read what the rules depend on afresh (the caller's object may predate a moderation)
+    and return the status of the statement's workshop (``None``: it has none), in one query.
+
+    The workshop's row takes the shared lock of ``workshop_status_locked`` (PostgreSQL
+    ``FOR SHARE``; SQLite's writing transaction is exclusive), so no vote lands in a workshop
+    after it has closed."""
+    if contribution.workshop_id is None:
+        contribution.refresh_from_db(fields=["dimension", "moderation_status"])
+        return None
+    row: tuple[Any, ...] | None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.dimension, c.moderation_status, w.status "  # noqa: S608
+                f"FROM {Contribution._meta.db_table} c "
+                f"JOIN {Workshop._meta.db_table} w ON w.id = c.workshop_id "
+                "WHERE c.id = %s FOR SHARE OF w",
+                [contribution.pk],
+            )
+            row = cursor.fetchone()
+    else:
+        row = (
+            Contribution.objects.filter(pk=contribution.pk, workshop__isnull=False)
+            .values_list("dimension", "moderation_status", "workshop__status")
+            .first()
+        )
+    if row is None:
+        raise Contribution.DoesNotExist
+    contribution.dimension, contribution.moderation_status, status = row
+    return str(status)
+
+
 @transaction.atomic
 def vote_cast(*, contribution: Contribution, participant: Participant, value: int) -> Ballot:
     """Record one participant's vote on one proposal; a second vote replaces the first.
@@ -56,8 +90,7 @@ def vote_cast(*, contribution: Contribution, participant: Participant, value: in
     """
     value = _vote_value_check(value)
     participant_check_not_erased(participant)
-    # Read what the rules depend on afresh: the caller's object may predate a moderation.
-    contribution.refresh_from_db(fields=["dimension", "moderation_status"])
+    status = _statement_refresh(contribution)
     if not contribution.is_votable:
         raise DomainError(_("Only proposals are put to the vote."), code="statement_not_votable")
     if contribution.moderation_status != ModerationStatus.PUBLISHED:
@@ -65,10 +98,8 @@ def vote_cast(*, contribution: Contribution, participant: Participant, value: in
             _("This statement is not published, so it cannot be voted on."),
             code="statement_not_published",
         )
-    if contribution.workshop_id is not None:
-        status = workshop_status_locked(workshop_id=contribution.workshop_id)
-        if status != Workshop.Status.OPEN:
-            raise workshop_not_open_error(status)
+    if status is not None and status != Workshop.Status.OPEN:
+        raise workshop_not_open_error(status)
 
     for _attempt in range(3):
         existing = (

@@ -1,7 +1,9 @@
 """Writes of the diagnosis: request a synthesis run, execute it, store what it found, curate it,
 then write the diagnosis on it and publish it.
 
-- ``runs``: request, execute (the background task), lease and recovery of synthesis runs;
+- ``runs``: request, execute (the background task), lease and recovery of synthesis runs, and
+  the debounced refresh queued when a workshop closes;
+- ``embeddings``: the sentence vectors kept across runs, so that a run embeds only new texts;
 - ``storing``: what a run reads and how its findings and opinion map are stored;
 - ``curation``: rename, accept or reject, merge and split the findings of the run shown;
 - ``carry_over``: that curation replayed on a new run, and what it cannot carry, to decide;
@@ -42,6 +44,7 @@ from tashawur.diagnosis.services.runs import (
     synthesis_embedder,
     synthesis_run_execute,
     synthesis_run_lease,
+    synthesis_run_refresh,
     synthesis_run_request,
     synthesis_run_task,
     synthesis_runs_abandon_pending,
@@ -97,6 +100,7 @@ __all__ = [
     "synthesis_embedder",
     "synthesis_run_execute",
     "synthesis_run_lease",
+    "synthesis_run_refresh",
     "synthesis_run_request",
     "synthesis_run_task",
     "synthesis_runs_abandon_pending",

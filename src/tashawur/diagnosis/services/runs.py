@@ -15,9 +15,8 @@ import os
 import socket
 import threading
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -34,7 +33,7 @@ from tashawur.diagnosis import rules
 from tashawur.diagnosis.models import (
     SynthesisRun,
 )
-from tashawur.diagnosis.services import storing
+from tashawur.diagnosis.services import embeddings, storing
 from tashawur.diagnosis.services.storing import (
     OPINION_MIN_PARTICIPANTS,
     OPINION_MIN_STATEMENTS,
@@ -42,7 +41,7 @@ from tashawur.diagnosis.services.storing import (
 )
 
 if TYPE_CHECKING:
-    from tashawur.synthesis import SynthesisResult
+    from tashawur.synthesis import EmbeddingCache, SynthesisResult
     from tashawur.synthesis.opinions import OpinionMap
 
 logger = logging.getLogger(__name__)
@@ -58,6 +57,9 @@ DEFAULT_RUN_LEASE_SECONDS = 30
 #: The worker renews a run's lease this many times per lease, so that a renewal kept waiting by
 #: a busy database (SQLite waits up to 20 s for its write lock) does not let the lease lapse.
 HEARTBEATS_PER_LEASE = 6
+#: How long a refresh queued on a workshop's close waits for other closes to join it, when the
+#: setting ``TASHAWUR_RUN_DEBOUNCE_SECONDS`` is absent.
+DEFAULT_RUN_DEBOUNCE_SECONDS = 120
 _PENDING = (SynthesisRun.Status.QUEUED, SynthesisRun.Status.RUNNING)
 
 
@@ -100,6 +102,42 @@ def synthesis_run_request(*, consultation: Consultation, user: Any) -> Synthesis
             _("You are not allowed to run the synthesis of this consultation."),
             code="synthesis_not_allowed",
         )
+    return _synthesis_run_queue(consultation=consultation, user=user)
+
+
+def synthesis_run_refresh(*, consultation_id: int) -> SynthesisRun | None:
+    """Queue a debounced refresh of the consultation's synthesis (a workshop closed); return the
+    pending run, or ``None`` when the consultation has no synthesis yet (its first run is an
+    analyst's decision).
+
+    Debounced: the task is deferred by ``synthesis_run_debounce`` (on a backend that can defer
+    tasks), and every refresh asked meanwhile joins the queued run, which reads the contributions
+    when it starts. So three tables closed within the delay give one run. A run already queued or
+    running absorbs the refresh too (one pending run per consultation). The run is incremental:
+    it starts from the last result and embeds only the new or edited texts (``embeddings``).
+    """
+    if not SynthesisRun.objects.filter(
+        consultation_id=consultation_id, status=SynthesisRun.Status.SUCCEEDED
+    ).exists():
+        return None
+    consultation = Consultation.objects.get(pk=consultation_id)
+    return _synthesis_run_queue(
+        consultation=consultation, user=None, delay=synthesis_run_debounce()
+    )
+
+
+def synthesis_run_debounce() -> dt.timedelta:
+    """How long a refresh queued on a workshop's close waits for other closes to join it: the
+    ``TASHAWUR_RUN_DEBOUNCE_SECONDS`` setting (0 for none), read at call time."""
+    seconds = getattr(settings, "TASHAWUR_RUN_DEBOUNCE_SECONDS", None)
+    if seconds is None:
+        seconds = DEFAULT_RUN_DEBOUNCE_SECONDS
+    return dt.timedelta(seconds=max(float(seconds), 0.0))
+
+
+def _synthesis_run_queue(
+    *, consultation: Consultation, user: Any, delay: dt.timedelta | None = None
+) -> SynthesisRun:
     with transaction.atomic():
         # NO KEY: a run storing its findings holds a key-share lock on its row (PostgreSQL).
         pending = (
@@ -108,6 +146,15 @@ def synthesis_run_request(*, consultation: Consultation, user: Any) -> Synthesis
             .first()
         )
         if pending is not None and _pending_recover(pending) != "failed":
+            if (
+                delay is None
+                and pending.status == SynthesisRun.Status.QUEUED
+                and pending.created_by_id is None
+            ):
+                # An analyst asks while a refresh waits out its debounce: start it now (the
+                # deferred task then finds the run claimed and does nothing).
+                run_id = pending.pk
+                transaction.on_commit(lambda: _synthesis_run_enqueue(run_id), robust=True)
             return pending
         try:
             with transaction.atomic():
@@ -119,7 +166,7 @@ def synthesis_run_request(*, consultation: Consultation, user: Any) -> Synthesis
             # Another request queued one between our read and our write: join it.
             return SynthesisRun.objects.get(consultation=consultation, status__in=_PENDING)
         run_id = run.pk
-        transaction.on_commit(lambda: _synthesis_run_enqueue(run_id), robust=True)
+        transaction.on_commit(lambda: _synthesis_run_enqueue(run_id, delay=delay), robust=True)
     return run
 
 
@@ -228,8 +275,11 @@ def _task_lost(run: SynthesisRun, lease: dt.timedelta) -> bool:
     return True  # it ended, and the run it should have run is still queued
 
 
-def _synthesis_run_enqueue(run_id: int) -> None:
-    result = synthesis_run_task.enqueue(run_id)
+def _synthesis_run_enqueue(run_id: int, *, delay: dt.timedelta | None = None) -> None:
+    task = synthesis_run_task
+    if delay and task.get_backend().supports_defer:
+        task = task.using(run_after=timezone.now() + delay)
+    result = task.enqueue(run_id)
     # Recorded so that a look can tell a queued run whose task is lost (``_task_lost``).
     SynthesisRun.objects.filter(pk=run_id).update(task_id=str(result.id)[:64])
 
@@ -380,28 +430,36 @@ def _synthesize(records: list[dict[str, Any]], previous: dict[str, Any] | None) 
             f"TASHAWUR_SYNTHESIS_EMBEDDER is {embedder!r}; expected one of {', '.join(EMBEDDERS)}",
             code="embedder_invalid",
         )
+    # Vectors stored by earlier runs: only new or edited texts are embedded (None for an
+    # embedder fitted on each run's texts, whose vectors are never reused).
+    cache = embeddings.synthesis_cache(embedder)
     try:
-        return Synthesizer(embedder=embedder, random_state=RANDOM_STATE).run(
-            records, previous=previous
-        )
+        return Synthesizer(
+            embedder=embedder, random_state=RANDOM_STATE, cache=cast("EmbeddingCache", cache)
+        ).run(records, previous=previous)
     except SynthesisInputError as error:
         raise SynthesisRunError(str(error), code="input_invalid") from error
 
 
-def _opinion_map(votes: Sequence[tuple[int, int, int, float]]) -> OpinionMap | None:
+def _opinion_map(votes: storing.VoteColumns) -> OpinionMap | None:
     """Pol.is's opinion map of the votes, or ``None`` when there are too few to draw one."""
+    import numpy as np
+
     from tashawur.synthesis.opinions import OpinionMap, vote_matrix
 
+    participants = np.frombuffer(votes.participants, dtype=np.int64)
+    statements = np.frombuffer(votes.statements, dtype=np.int64)
     if (
-        len({v[0] for v in votes}) < OPINION_MIN_PARTICIPANTS
-        or len({v[1] for v in votes}) < OPINION_MIN_STATEMENTS
+        len(np.unique(participants)) < OPINION_MIN_PARTICIPANTS
+        or len(np.unique(statements)) < OPINION_MIN_STATEMENTS
     ):
         return None
+    # Integer arrays are the library's fast path; their ids become labels through ``str``.
     matrix = vote_matrix(
-        [str(v[0]) for v in votes],
-        [str(v[1]) for v in votes],
-        [v[2] for v in votes],
-        timestamps=[v[3] for v in votes],
+        participants,
+        statements,
+        np.frombuffer(votes.values, dtype=np.int8),
+        timestamps=np.frombuffer(votes.timestamps, dtype=np.float64),
     )
     return OpinionMap(random_state=RANDOM_STATE).fit(matrix)
 

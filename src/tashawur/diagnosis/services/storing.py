@@ -4,10 +4,12 @@ contributions) and the opinion map, in the run's one transaction (``runs.synthes
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +52,34 @@ class RunInputs:
 
     records: list[dict[str, Any]]
     dimensions: dict[int, str]
-    votes: list[tuple[int, int, int, float]]  # participant, statement, value, timestamp
+    votes: VoteColumns
+
+
+@dataclass(frozen=True)
+class VoteColumns:
+    """The votes as four columns, one entry per vote (compact arrays, no object per vote): the
+    opinion map builds its sparse matrix from them without copying (``np.frombuffer``)."""
+
+    participants: array[int]
+    statements: array[int]
+    values: array[int]
+    timestamps: array[float]
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @classmethod
+    def read(cls, rows: Iterable[tuple[int, int, int, dt.datetime]]) -> VoteColumns:
+        """Columns of ``(participant, statement, value, updated_at)`` rows, read in one pass."""
+        columns = cls(array("q"), array("q"), array("b"), array("d"))
+        participant, statement = columns.participants.append, columns.statements.append
+        value, timestamp = columns.values.append, columns.timestamps.append
+        for p, c, v, at in rows:
+            participant(p)
+            statement(c)
+            value(v)
+            timestamp(at.timestamp())
+        return columns
 
 
 def _province_code(territory: Territory | None) -> str:
@@ -101,13 +130,13 @@ def inputs_read(consultation: Consultation) -> RunInputs:
             # profiles the others.
             record["language"] = c.language
         records.append(record)
-    votes = [
-        (participant_id, contribution_id, value, updated_at.timestamp())
-        for participant_id, contribution_id, value, updated_at in Vote.objects.on_published()
+    votes = VoteColumns.read(
+        Vote.objects.on_published()
         .filter(contribution__consultation=consultation)
         .order_by("pk")
         .values_list("participant_id", "contribution_id", "value", "updated_at")
-    ]
+        .iterator(chunk_size=10_000)
+    )
     return RunInputs(
         records=records, dimensions={c.pk: c.dimension for c in contributions}, votes=votes
     )
@@ -138,6 +167,12 @@ def result_store(
         .first()
     )
     themes = {t.id: t for t in result.themes}
+    # A theme is named by the title of its heaviest finding, in its members' own words, where
+    # the engine gives titles (its own theme labels are key phrases, which read poorly).
+    theme_titles: dict[str, tuple[str, str]] = {}
+    for f in sorted(result.findings, key=lambda f: (-f.size, f.id)):
+        if f.theme not in theme_titles and (f.title_ar or f.title_fr):
+            theme_titles[f.theme] = (f.title_ar, f.title_fr)
     canonical_of: dict[str, str] = {}
     for group in result.duplicates:
         for duplicate in group.duplicate_ids:
@@ -175,8 +210,8 @@ def result_store(
                 for language, source in (("ar", f.title_ar_source), ("fr", f.title_fr_source))
                 if source
             },
-            theme_label_ar=themes[f.theme].label_ar[:500] if f.theme in themes else "",
-            theme_label_fr=themes[f.theme].label_fr[:500] if f.theme in themes else "",
+            theme_label_ar=_theme_label(f.theme, themes, theme_titles, "ar"),
+            theme_label_fr=_theme_label(f.theme, themes, theme_titles, "fr"),
             key_phrases_ar=list(f.key_phrases_ar),
             key_phrases_fr=list(f.key_phrases_fr),
             size=f.size,
@@ -250,6 +285,20 @@ def result_store(
 #: Where the stored result keeps the opinion map's picture, beside the library's result (which
 #: its schema closes: ``runs._previous_result`` takes it out before the library reads it back).
 OPINION_MAP_KEY = "opinion_map"
+
+
+def _theme_label(
+    theme: str, themes: dict[str, Any], titles: dict[str, tuple[str, str]], language: str
+) -> str:
+    """A theme's label in ``language``: its heaviest finding's title when the engine gave
+    titles (either language, so that an Arabic-only theme still has a name), else the
+    engine's own label."""
+    if theme in titles:
+        ar, fr = titles[theme]
+        return ((ar or fr) if language == "ar" else (fr or ar))[:500]
+    if theme in themes:
+        return str(getattr(themes[theme], f"label_{language}"))[:500]
+    return ""
 
 
 def opinion_map_points(opinions: OpinionMap) -> dict[str, Any]:
