@@ -9,14 +9,17 @@ opens ``file:`` URLs under the folders we name and refuses everything else, so a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from django.apps import apps
 from django.contrib.staticfiles import finders
+from django.http import HttpRequest
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -94,3 +97,47 @@ def html_to_pdf(html: str) -> bytes:
     """Render ``html`` (a print template's output) to PDF bytes, offline."""
     pdf: bytes = HTML(string=html, url_fetcher=url_fetcher()).write_pdf()
     return pdf
+
+
+def cached_pdf(
+    request: HttpRequest,
+    *,
+    template: str,
+    context: Mapping[str, Any],
+    kind: str,
+    page_path: str,
+    versions: Iterable[str] = (),
+) -> tuple[bytes, datetime.datetime]:
+    """A page's PDF and when it was laid out, laid out once per content: ``template``
+    rendered with ``context`` and what every print template reads (its generation time, the
+    site's public name, the address of the page it prints — from settings, never the request's
+    host — and the vendored fonts). The key is the print HTML without its generation time
+    (and ``versions``), so that a change of anything the PDF shows lays it out again and
+    nothing else does."""
+    from django.conf import settings
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    from tashawur.core.caching import cached_build, content_key
+
+    public_url = settings.TASHAWUR_PUBLIC_URL
+
+    def print_html(generated_at: datetime.datetime | None) -> str:
+        return render_to_string(
+            template,
+            {
+                **context,
+                "generated_at": generated_at,
+                "site_name": settings.TASHAWUR_SITE_NAME,
+                "origin": public_url,
+                "page_url": public_url + page_path if public_url else "",
+                "font_faces": font_faces(),
+            },
+            request=request,
+        )
+
+    def lay_out() -> tuple[bytes, datetime.datetime]:
+        generated_at = timezone.localtime()
+        return html_to_pdf(print_html(generated_at)), generated_at
+
+    return cached_build(content_key(kind, *versions, print_html(None)), lay_out)

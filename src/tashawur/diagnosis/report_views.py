@@ -9,11 +9,7 @@ past it, a translated 429 page.
 
 from __future__ import annotations
 
-import datetime
-
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -23,7 +19,6 @@ from django.views.decorators.http import require_safe
 
 from tashawur.consultations.models import Consultation
 from tashawur.core import limits, tabular
-from tashawur.core.caching import cached_build, content_key
 from tashawur.core.views import download_limit_message, too_many_requests
 from tashawur.diagnosis import reports
 
@@ -64,34 +59,19 @@ def published_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     if publication is None:
         raise Http404
 
-    def print_html(generated_at: datetime.datetime | None) -> str:
-        return render_to_string(
-            "diagnosis/published_print.html",
-            {
-                "report": report,
-                "page": report.page,
-                "consultation": report.consultation,
-                "publication": publication,
-                "generated_at": generated_at,
-                "site_name": settings.TASHAWUR_SITE_NAME,
-                "page_url": (
-                    settings.TASHAWUR_PUBLIC_URL + reverse("diagnosis:published", args=[slug])
-                    if settings.TASHAWUR_PUBLIC_URL
-                    else ""
-                ),
-                "font_faces": printing.font_faces(),
-            },
-            request=request,
-        )
-
-    def lay_out() -> tuple[bytes, datetime.datetime]:
-        generated_at = timezone.localtime()
-        return printing.html_to_pdf(print_html(generated_at)), generated_at
-
-    key = content_key(
-        "diagnosis-pdf", str(publication.pk), str(publication.version), print_html(None)
+    content, _generated_at = printing.cached_pdf(
+        request,
+        template="diagnosis/published_print.html",
+        context={
+            "report": report,
+            "page": report.page,
+            "consultation": report.consultation,
+            "publication": publication,
+        },
+        kind="diagnosis-pdf",
+        versions=(str(publication.pk), str(publication.version)),
+        page_path=reverse("diagnosis:published", args=[slug]),
     )
-    content, _generated_at = cached_build(key, lay_out)
     language = (get_language() or "ar").split("-")[0]
     return _file(
         content,

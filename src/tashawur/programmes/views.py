@@ -3,9 +3,6 @@ parse → selector → render (STYLE.md)."""
 
 from __future__ import annotations
 
-import datetime
-
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -15,7 +12,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from tashawur.core import limits
-from tashawur.core.caching import cached_build, cached_page, content_key, version_key
+from tashawur.core.caching import cached_page, version_key
 from tashawur.core.views import download_limit_message, too_many_requests
 from tashawur.programmes import rules, selectors
 
@@ -76,34 +73,17 @@ def programme_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     programme = selectors.programme_get_for_user(slug=slug, user=request.user)
     report = selectors.programme_report(programme=programme)
 
-    def print_html(generated_at: datetime.datetime | None) -> str:
-        return render_to_string(
-            "programmes/programme_print.html",
-            {
-                "consultation": programme.consultation,
-                "programme": programme,
-                "report": report,
-                "generated_at": generated_at,
-                # The site's public name and address (settings), never the request's host.
-                "site_name": settings.TASHAWUR_SITE_NAME,
-                "origin": settings.TASHAWUR_PUBLIC_URL,
-                "page_url": (
-                    settings.TASHAWUR_PUBLIC_URL + reverse("programmes:programme", args=[slug])
-                    if settings.TASHAWUR_PUBLIC_URL
-                    else ""
-                ),
-                "font_faces": pdf.font_faces(),
-            },
-            request=request,
-        )
-
-    def lay_out() -> tuple[bytes, datetime.datetime]:
-        generated_at = timezone.localtime()
-        return pdf.html_to_pdf(print_html(generated_at)), generated_at
-
-    # Everything the PDF shows but the time of its layout.
-    key = content_key("programme-pdf", print_html(None))
-    content, generated_at = cached_build(key, lay_out)
+    content, generated_at = pdf.cached_pdf(
+        request,
+        template="programmes/programme_print.html",
+        context={
+            "consultation": programme.consultation,
+            "programme": programme,
+            "report": report,
+        },
+        kind="programme-pdf",
+        page_path=reverse("programmes:programme", args=[slug]),
+    )
     response = HttpResponse(content, content_type="application/pdf")
     generated_at = timezone.localtime(generated_at)
     filename = f"programme-{programme.consultation.slug}-{generated_at:%Y-%m-%d}.pdf"

@@ -4,14 +4,10 @@ Thin: parse → selectors → render (STYLE.md), laid out as the other PDFs (``c
 
 from __future__ import annotations
 
-import datetime
 from collections import Counter
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
@@ -19,7 +15,6 @@ from django.views.decorators.http import require_safe
 
 from tashawur.consultations.models import Dimension, Strategy
 from tashawur.core import limits
-from tashawur.core.caching import cached_build, content_key
 from tashawur.core.charts import bars
 from tashawur.core.privacy import anonymity_k
 from tashawur.core.views import download_limit_message, too_many_requests
@@ -55,42 +50,29 @@ def strategy_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     per_dimension = Counter(f.finding.dimension for f in findings)
     consulted = [r for r in rows if r.consulted]
 
-    def print_html(generated_at: datetime.datetime | None) -> str:
-        return render_to_string(
-            "web/strategy/rollup_print.html",
-            {
-                "strategy": strategy,
-                "regions": rows,
-                "consulted": consulted,
-                "run": run,
-                "shared": shared,
-                "specific": specific,
-                "contributions_chart": bars(
-                    (r.region.code, r.region.name, r.contributions) for r in consulted
-                ),
-                "findings_chart": bars(
-                    (value, str(label), per_dimension.get(value, 0))
-                    for value, label in Dimension.choices
-                ),
-                "anonymity_k": anonymity_k(),
-                "generated_at": generated_at,
-                "site_name": settings.TASHAWUR_SITE_NAME,
-                "page_url": (
-                    settings.TASHAWUR_PUBLIC_URL + reverse("web:strategy", args=[slug])
-                    if settings.TASHAWUR_PUBLIC_URL
-                    else ""
-                ),
-                "font_faces": printing.font_faces(),
-            },
-            request=request,
-        )
-
-    def lay_out() -> tuple[bytes, datetime.datetime]:
-        generated_at = timezone.localtime()
-        return printing.html_to_pdf(print_html(generated_at)), generated_at
-
-    key = content_key("rollup-pdf", str(getattr(run, "pk", "")), print_html(None))
-    content, _generated_at = cached_build(key, lay_out)
+    content, _generated_at = printing.cached_pdf(
+        request,
+        template="web/strategy/rollup_print.html",
+        context={
+            "strategy": strategy,
+            "regions": rows,
+            "consulted": consulted,
+            "run": run,
+            "shared": shared,
+            "specific": specific,
+            "contributions_chart": bars(
+                (r.region.code, r.region.name, r.contributions) for r in consulted
+            ),
+            "findings_chart": bars(
+                (value, str(label), per_dimension.get(value, 0))
+                for value, label in Dimension.choices
+            ),
+            "anonymity_k": anonymity_k(),
+        },
+        kind="rollup-pdf",
+        versions=(str(getattr(run, "pk", "")),),
+        page_path=reverse("web:strategy", args=[slug]),
+    )
     language = (get_language() or "ar").split("-")[0]
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(
