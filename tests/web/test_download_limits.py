@@ -10,9 +10,8 @@ from collections.abc import Callable
 import pytest
 from django.test import Client, override_settings
 
-from tashawur.core import caching
+from tashawur.core import caching, printing
 from tashawur.core.roles import Role
-from tashawur.programmes import pdf
 from tashawur.programmes.models import Measure, ProgressUpdate
 from tests.actors.factories import UserFactory
 from tests.contributions.threads import run_concurrently
@@ -34,7 +33,7 @@ def layouts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         seen.append(html)
         return html.encode()
 
-    monkeypatch.setattr(pdf, "html_to_pdf", lay_out)
+    monkeypatch.setattr(printing, "html_to_pdf", lay_out)
     return seen
 
 
@@ -42,14 +41,14 @@ def test_an_unchanged_programme_is_laid_out_once(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     adopted_programme()
-    real: Callable[[str], bytes] = pdf.html_to_pdf
+    real: Callable[[str], bytes] = printing.html_to_pdf
     calls: list[int] = []
 
     def counted(html: str) -> bytes:
         calls.append(1)
         return real(html)
 
-    monkeypatch.setattr(pdf, "html_to_pdf", counted)
+    monkeypatch.setattr(printing, "html_to_pdf", counted)
 
     first = client.get(PDF_URL)
     second = Client().get(PDF_URL)
@@ -100,7 +99,7 @@ def test_readers_asking_at_once_for_a_new_pdf_share_one_layout(
         time.sleep(0.5)
         return html.encode()
 
-    monkeypatch.setattr(pdf, "html_to_pdf", slow_layout)
+    monkeypatch.setattr(printing, "html_to_pdf", slow_layout)
     monkeypatch.setattr(caching, "POLL_SECONDS", 0.02)
 
     responses = run_concurrently(lambda i: Client(REMOTE_ADDR=f"10.0.0.{i}").get(PDF_URL), 6)
