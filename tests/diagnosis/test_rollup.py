@@ -231,3 +231,19 @@ def test_benjamini_hochberg_matches_the_textbook_values() -> None:
 
     # Sorted 0.005, 0.01, 0.03, 0.04 → ×4/1, ×4/2, ×4/3, ×4/4, then the running minimum.
     assert q.tolist() == pytest.approx([0.02, 0.04, 0.04, 0.02])
+
+
+def test_roll_up_findings_are_titled_in_their_members_words(world: RollupCorpus) -> None:
+    run = rollup_run_now(strategy=world.strategy)
+    titled = 0
+    for finding in RollupFinding.objects.filter(run=run).prefetch_related("citations"):
+        texts = [
+            " ".join(c.contribution.text.split())
+            for c in finding.citations.select_related("contribution")
+        ]
+        for label in (finding.label_ar, finding.label_fr):
+            words = " ".join(label.split()).removesuffix("…").strip()
+            if words:
+                titled += 1
+                assert any(words in text for text in texts), label
+    assert titled

@@ -348,8 +348,10 @@ def _rollup_store(
             region_id=kinds[index][1],
             dimension=dimension,
             dimension_counts=counts,
-            label_ar=f.label_ar[:500],
-            label_fr=f.label_fr[:500],
+            # Titles in the members' words, as a regional run stores them (``storing``); the
+            # engine's key phrases only where it gave no titles.
+            label_ar=(f.title_ar if f.title_ar or f.title_fr else f.label_ar)[:500],
+            label_fr=(f.title_fr if f.title_ar or f.title_fr else f.label_fr)[:500],
             key_phrases_ar=list(f.key_phrases_ar),
             key_phrases_fr=list(f.key_phrases_fr),
             size=f.size,
