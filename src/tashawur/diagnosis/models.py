@@ -993,3 +993,30 @@ class TextEmbedding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model}:{self.key[:12]}"
+
+
+class TextLanguage(models.Model):
+    """A text's identified language under one version of the language identifier, kept across
+    synthesis runs like ``TextEmbedding`` so that a new run identifies only the texts it has not
+    seen. Keyed by a SHA-256 of the identifier's version and the text, never by contribution:
+    nothing here names a person, and a key no contribution's text produces any more is pruned
+    with the vectors (``prune_embeddings``)."""
+
+    key = models.CharField(_("content key"), max_length=64, unique=True)
+    identifier = models.CharField(_("identifier"), max_length=64)
+    language = models.CharField(_("language"), max_length=16)
+    script = models.CharField(_("script"), max_length=8)
+    confidence = models.FloatField(_("confidence"))
+    mixed = models.BooleanField(_("mixed"), default=False)
+    # Every language found, the main one first, comma-separated ("ary,fr"); empty when the
+    # guess was made without the segment check.
+    languages = models.CharField(_("languages found"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("text language")
+        verbose_name_plural = _("text languages")
+        indexes = [models.Index(fields=["identifier"], name="textlanguage_identifier_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.identifier}:{self.key[:12]}:{self.language}"
