@@ -28,6 +28,13 @@
   ``core.privacy``).
 - ``TASHAWUR_RUN_LEASE_SECONDS``: a running synthesis run whose worker has given no sign of life
   for this long is marked failed, and the next request starts a new run (default 30).
+- ``TASHAWUR_RUN_DEBOUNCE_SECONDS``: how long after a round table closes its consultation's
+  synthesis is refreshed, so that tables closing together share one run (default 120; 0: at once).
+- ``TASHAWUR_DASK_SCHEDULER``: the address of a Dask ``distributed`` scheduler
+  (``tcp://10.0.0.5:8786``) on whose workers ``tashawur worker`` runs the synthesis map steps
+  (cleaning, embedding, assignment) of its synthesis and roll-up runs; empty (the default): on
+  the worker's own machine. Needs the ``dask`` extra; a run fails, saying so, when the
+  scheduler does not answer (docs/deployment.md, "Dask").
 - ``TASHAWUR_TWILIO_AUTH_TOKEN``, ``TASHAWUR_TWILIO_WEBHOOK_URL``, ``TASHAWUR_RAPIDPRO_SECRET``,
   ``TASHAWUR_SENDER_HASH_KEY`` and ``TASHAWUR_SMS_NUMBER``: SMS intake (off unless a gateway's
   secret is set; see the block "SMS and messaging intake" below).
@@ -271,6 +278,11 @@ TASKS = {
 TASHAWUR_OPEN_DATA_K = int(os.environ.get("TASHAWUR_OPEN_DATA_K", "5"))
 # The lease of a running synthesis run: its worker renews it every sixth of it (services.py).
 TASHAWUR_RUN_LEASE_SECONDS = int(os.environ.get("TASHAWUR_RUN_LEASE_SECONDS", "30"))
+# A round table's closing queues a refresh of its consultation's synthesis this many seconds
+# later, so that the tables closing together share one run (0: at once).
+TASHAWUR_RUN_DEBOUNCE_SECONDS = float(os.environ.get("TASHAWUR_RUN_DEBOUNCE_SECONDS", "120"))
+# A Dask scheduler for the synthesis map steps (diagnosis/services/executors.py); empty: local.
+TASHAWUR_DASK_SCHEDULER = os.environ.get("TASHAWUR_DASK_SCHEDULER", "").strip()
 # The site's public name and address, as documents made to leave the site (the programme's PDF)
 # name it: never the address a request happened to reach (127.0.0.1 behind a proxy). Without
 # an address, a PDF names the site and links nowhere.
