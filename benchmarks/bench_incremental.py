@@ -8,18 +8,23 @@ contributions are added and the consultation is synthesised again, twice, each t
 process (so that its peak memory is its own, the model load included) and rolled back at the
 end (so that both see the same database):
 
-- ``stored``: as the app runs now, the vectors of the texts already embedded are read from the
-  database and only the new texts are embedded;
-- ``plain``: as it ran before (no stored vectors): every text is embedded again.
+- ``stored``: as the app runs now, the vectors and languages of the texts already embedded and
+  identified are read from the database (``TextEmbedding``, ``TextLanguage``) and only the new
+  texts are embedded and identified;
+- ``plain``: as it ran before (nothing stored): every text is identified and embedded again.
 
 Both start from the full run's result (incremental grouping). Reported: wall time of
 ``synthesis_run_execute`` (read inputs, synthesise, store) and the peak memory of the process
-and its workers (summed PSS, sampled every 0.2 s), and the ratio plain / stored.
+and its workers (summed PSS, sampled every 0.2 s), and the ratio plain / stored; and per stage
+(read, previous result, synthesis, opinion map, store) wall and CPU seconds (this process and
+its finished children: the CPU figures hold on a shared machine where wall time does not).
 
     .venv/bin/python benchmarks/bench_incremental.py [--size 100000] [--new 200]
 
 The database is a temporary SQLite file unless ``DATABASE_URL`` names one (it must be empty:
-the benchmark migrates it and fills it).
+the benchmark migrates it and fills it), or ``--keep PATH`` names a SQLite file kept between
+invocations: built with its first run and new contributions the first time, reused as it is
+after (the refreshes are rolled back, so each invocation measures the same refresh).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "src")]
@@ -105,29 +111,92 @@ def run_once(consultation_id: int) -> tuple[float, object]:
     return seconds, done
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its waited-for children (process pools)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def timed(stages: dict[str, list[float]], name: str, fn: Any) -> Any:
+    """``fn`` wrapped so that each call adds its wall and CPU seconds to ``stages[name]``."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        wall, cpu = time.perf_counter(), cpu_seconds()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            totals = stages.setdefault(name, [0.0, 0.0])
+            totals[0] += time.perf_counter() - wall
+            totals[1] += cpu_seconds() - cpu
+
+    return wrapper
+
+
+def steps_timed(synthesize: Any, step_cpu: dict[str, float]) -> Any:
+    """``synthesize`` with the CPU seconds of each library step added to ``step_cpu`` (the
+    library is imported inside, so that its import time stays in the synthesis stage)."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from contextlib import contextmanager
+
+        from tashawur.synthesis import _pipeline
+
+        original = _pipeline.Synthesizer._timed
+
+        @contextmanager
+        def cpu_timed(self: Any, timings: dict[str, float], step: str) -> Any:
+            cpu = cpu_seconds()
+            with original(self, timings, step):
+                yield
+            step_cpu[step] = step_cpu.get(step, 0.0) + cpu_seconds() - cpu
+
+        _pipeline.Synthesizer._timed = cpu_timed  # type: ignore[method-assign,assignment]
+        try:
+            return synthesize(*args, **kwargs)
+        finally:
+            _pipeline.Synthesizer._timed = original  # type: ignore[method-assign]
+
+    return wrapper
+
+
 def child(mode: str, consultation_id: int) -> None:
     """One refresh run in this process, rolled back at the end; prints its figures as JSON."""
     django_setup()
     from django.db import transaction
 
-    from tashawur.diagnosis.models import TextEmbedding
-    from tashawur.diagnosis.services import embeddings
+    from tashawur.diagnosis.models import TextEmbedding, TextLanguage
+    from tashawur.diagnosis.services import embeddings, languages, runs, storing
 
     if mode == "plain":
         embeddings.synthesis_cache = lambda embedder: None  # type: ignore[assignment]
-    before = TextEmbedding.objects.count()
+        languages.synthesis_language_cache = lambda: None  # type: ignore[assignment,return-value]
+    stages: dict[str, list[float]] = {}
+    storing.inputs_read = timed(stages, "read", storing.inputs_read)
+    storing.result_store = timed(stages, "store", storing.result_store)
+    runs._previous_result = timed(stages, "previous", runs._previous_result)
+    step_cpu: dict[str, float] = {}
+    runs._synthesize = timed(stages, "synthesize", steps_timed(runs._synthesize, step_cpu))
+    runs._opinion_map = timed(stages, "opinions", runs._opinion_map)
+    before = TextEmbedding.objects.count(), TextLanguage.objects.count()
     with PeakMemory() as memory, transaction.atomic():
+        cpu = cpu_seconds()
         seconds, run = run_once(consultation_id)
-        stored = TextEmbedding.objects.count() - before
+        cpu = cpu_seconds() - cpu
+        stored = TextEmbedding.objects.count() - before[0]
+        identified = TextLanguage.objects.count() - before[1]
         transaction.set_rollback(True)
     print(
         json.dumps(
             {
                 "mode": mode,
                 "seconds": round(seconds, 2),
+                "cpu_seconds": round(cpu, 2),
                 "peak_mib": round(memory.peak / 2**20),
+                "stages_wall_cpu": {k: [round(w, 2), round(c, 2)] for k, (w, c) in stages.items()},
                 "timings": {k: round(v, 2) for k, v in run.timings.items()},  # type: ignore[attr-defined]
+                "steps_cpu": {k: round(v, 2) for k, v in step_cpu.items()},
                 "vectors_stored": stored,
+                "languages_stored": identified,
             }
         )
     )
@@ -138,6 +207,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--new", type=int, default=200)
+    parser.add_argument("--keep", type=Path, help="a SQLite file built once and reused")
+    parser.add_argument(
+        "--modes", default="stored,plain", help="the refreshes to measure (stored, plain)"
+    )
     parser.add_argument("--child", choices=("stored", "plain"), help=argparse.SUPPRESS)
     parser.add_argument("--consultation", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -146,7 +219,9 @@ def main() -> None:
         return
 
     tmp = None
-    if not os.environ.get("DATABASE_URL"):
+    if args.keep:
+        os.environ["DATABASE_URL"] = f"sqlite:///{args.keep.resolve()}"
+    elif not os.environ.get("DATABASE_URL"):
         tmp = tempfile.TemporaryDirectory(prefix="bench-incremental-")
         os.environ["DATABASE_URL"] = f"sqlite:///{tmp.name}/bench.sqlite3"
     os.environ["TASHAWUR_SYNTHESIS_EMBEDDER"] = "use"
@@ -154,26 +229,31 @@ def main() -> None:
     from django.core.management import call_command
     from tests.consultations.factories import WorkshopFactory
 
-    from tashawur.diagnosis.models import TextEmbedding
+    from tashawur.diagnosis.models import SynthesisRun, TextEmbedding
 
     call_command("migrate", verbosity=0)
-    pool = text_pool(args.data)
-    workshop = WorkshopFactory()
-    consultation_id = workshop.meeting.consultation_id
-    contributions_add(workshop.pk, texts(pool, args.size, seed=0), seed=0)
-    first_seconds = run_once(consultation_id)[0]
-    print(
-        f"first run, {args.size:,} contributions: {first_seconds:.1f} s "
-        f"({TextEmbedding.objects.count():,} vectors stored)",
-        flush=True,
-    )
-    contributions_add(workshop.pk, texts(pool, args.new, seed=1), seed=1)
+    built = SynthesisRun.objects.filter(status=SynthesisRun.Status.SUCCEEDED).first()
+    if args.keep and built is not None:
+        consultation_id = built.consultation_id
+        print(f"reusing {args.keep} (consultation {consultation_id})", flush=True)
+    else:
+        pool = text_pool(args.data)
+        workshop = WorkshopFactory()
+        consultation_id = workshop.meeting.consultation_id
+        contributions_add(workshop.pk, texts(pool, args.size, seed=0), seed=0)
+        first_seconds = run_once(consultation_id)[0]
+        print(
+            f"first run, {args.size:,} contributions: {first_seconds:.1f} s "
+            f"({TextEmbedding.objects.count():,} vectors stored)",
+            flush=True,
+        )
+        contributions_add(workshop.pk, texts(pool, args.new, seed=1), seed=1)
 
     from django.db import connections
 
     connections.close_all()
     figures = {}
-    for mode in ("stored", "plain"):
+    for mode in args.modes.split(","):
         out = subprocess.run(
             [sys.executable, __file__, "--child", mode, "--consultation", str(consultation_id)],
             check=True,
@@ -183,14 +263,18 @@ def main() -> None:
         )
         figures[mode] = json.loads(out.stdout.strip().splitlines()[-1])
         print(json.dumps(figures[mode]), flush=True)
+    if set(figures) != {"stored", "plain"}:
+        return
     stored, plain = figures["stored"], figures["plain"]
     print(
         f"\n+{args.new} into {args.size:,} contributions, cores: {os.cpu_count()}\n"
-        f"  stored vectors: {stored['seconds']:.1f} s, peak {stored['peak_mib']} MiB "
+        f"  stored:       {stored['seconds']:.1f} s ({stored['cpu_seconds']:.1f} s CPU), "
+        f"peak {stored['peak_mib']} MiB "
         f"(embed {stored['timings'].get('embed', 0):.1f} s)\n"
-        f"  re-embed all:   {plain['seconds']:.1f} s, peak {plain['peak_mib']} MiB "
+        f"  nothing kept: {plain['seconds']:.1f} s ({plain['cpu_seconds']:.1f} s CPU), "
+        f"peak {plain['peak_mib']} MiB "
         f"(embed {plain['timings'].get('embed', 0):.1f} s)\n"
-        f"  ratio (re-embed / stored): {plain['seconds'] / stored['seconds']:.1f}x time, "
+        f"  ratio (nothing kept / stored): {plain['seconds'] / stored['seconds']:.1f}x time, "
         f"{plain['peak_mib'] / stored['peak_mib']:.2f}x memory"
     )
     if tmp is not None:

@@ -28,11 +28,15 @@ from ._embed import (
 from ._io import InputFileError, InputTooLargeError, check_input_size
 from ._label import ClassTfidfLabeler, Labeler
 from ._language import (
+    LanguageCache,
     LanguageGuess,
     LanguageIdentifier,
+    LanguageStore,
     RuleLanguageIdentifier,
+    identifier_version,
     identify,
     identify_language,
+    language_key,
 )
 from ._pipeline import ENGINE_VERSION, SynthesisInputError, Synthesizer
 from ._profile import HypergeometricProfiler, Profiler
@@ -65,8 +69,10 @@ __all__ = [
     "InputTooLargeError",
     "KeepFindings",
     "Labeler",
+    "LanguageCache",
     "LanguageGuess",
     "LanguageIdentifier",
+    "LanguageStore",
     "LexicalEmbedder",
     "LinkageFindings",
     "LinkageThemes",
@@ -89,8 +95,10 @@ __all__ = [
     "centre_by_language",
     "check_input_size",
     "clean_text",
+    "identifier_version",
     "identify",
     "identify_language",
+    "language_key",
     "make_embedder",
     "result_schema",
 ]

@@ -11,10 +11,11 @@ fallback when the model files are missing and the baseline of ``benchmarks/bench
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -330,16 +331,17 @@ def identify_many(
     if model is None:
         return [identify_rules(t, c) for t, c in zip(texts, cleaned, strict=True)]
     whole = _classify(model, texts, cleaned)
-    # Each text's segments, classified together in one batch.
-    parts = [segments(t) for t in texts]
-    flat = [p for ps in parts for p in ps if len(_WORD.findall(p)) >= MIXED_MIN_WORDS]
+    # Each text's segments of at least MIXED_MIN_WORDS words, classified together in one batch;
+    # only those of texts with two such segments or more: one alone cannot make a text mixed
+    # (a quarter of the identify step's time went to classifying them again for nothing).
+    parts = [[p for p in segments(t) if len(_WORD.findall(p)) >= MIXED_MIN_WORDS] for t in texts]
+    parts = [ps if len(ps) >= 2 else [] for ps in parts]
+    flat = [p for ps in parts for p in ps]
     flat_guesses = iter(_classify(model, flat, [clean_text(p) for p in flat]))
     guesses: list[LanguageGuess] = []
     for (language, script, p, share), text_parts in zip(whole, parts, strict=True):
         letters: dict[str, int] = {}
         for part in text_parts:
-            if len(_WORD.findall(part)) < MIXED_MIN_WORDS:
-                continue
             part_language, _, part_p, _ = next(flat_guesses)
             if part_p >= MIXED_MIN_CONFIDENCE and part_language != "und":
                 count = sum(_script_counts(part))
@@ -390,8 +392,94 @@ def identify_language(text: str) -> LanguageGuess:
     return identify_many([text])[0]
 
 
+#: Bumped when the rules around the shipped model change in a way the digest of
+#: `identifier_version` does not see (the code of `identify_many`, `segments`, `_classify`).
+RULES_VERSION = 1
+
+
+def identifier_version() -> str:
+    """The version of `RuleLanguageIdentifier`'s answers, which names the languages it stored.
+
+    A digest of `RULES_VERSION`, the marker lists and thresholds, and the shipped model's
+    parameter file (which carries its weights' SHA-256), or of the fallback rules when the model
+    files are missing: a guess stored under one version is never reused under another.
+    """
+    from importlib import resources
+
+    from ._langid import PARAMS_FILE, WEIGHTS_FILE
+
+    data = resources.files("tashawur.synthesis") / "data"
+    params, weights = data / PARAMS_FILE, data / WEIGHTS_FILE
+    model = params.read_bytes() if params.is_file() and weights.is_file() else b"rules"
+    digest = hashlib.sha256()
+    for part in (
+        str(RULES_VERSION),
+        " ".join(sorted(DARIJA_MARKERS)),
+        " ".join(sorted(MSA_MARKERS)),
+        repr((DARIJA_BIAS_OFFSET, MARKER_WEIGHT, MIXED_MIN_WORDS, MIXED_MIN_CONFIDENCE)),
+        repr(MIXED_MIN_SHARE),
+    ):
+        digest.update(part.encode())
+        digest.update(b"\x00")
+    digest.update(model)
+    return f"rule-langid/{digest.hexdigest()[:24]}"
+
+
+def language_key(version: str, text: str) -> str:
+    """The key of one text's guess under one identifier version: a SHA-256 of both."""
+    return hashlib.sha256(f"{version}\x00{text}".encode()).hexdigest()
+
+
+class LanguageStore(Protocol):
+    """What the synthesis asks of a language cache (`LanguageCache` or a caller's own).
+
+    ``prefetch`` is optional: called once with every key a run looks up, before any ``get``.
+    """
+
+    def get(self, key: str) -> LanguageGuess | None: ...
+
+    def put(self, key: str, guess: LanguageGuess) -> None: ...
+
+    def save(self) -> None: ...
+
+
+class LanguageCache:
+    """Identified languages by `language_key`, kept in memory (e.g. across the runs of one
+    process); an application keeps them elsewhere with an object of the same methods."""
+
+    def __init__(self) -> None:
+        self._guesses: dict[str, LanguageGuess] = {}
+
+    def __len__(self) -> int:
+        return len(self._guesses)
+
+    def prefetch(self, keys: Sequence[str]) -> None:
+        """A no-op here: everything is in memory."""
+
+    def get(self, key: str) -> LanguageGuess | None:
+        """The guess stored under ``key``, or ``None``."""
+        return self._guesses.get(key)
+
+    def put(self, key: str, guess: LanguageGuess) -> None:
+        """Keep ``guess`` under ``key``."""
+        self._guesses[key] = guess
+
+    def save(self) -> None:
+        """A no-op here."""
+
+
 class RuleLanguageIdentifier(LanguageIdentifier):
-    """The default identifier: script rules, then the shipped model with the Darija markers."""
+    """The default identifier: script rules, then the shipped model with the Darija markers.
+
+    Its ``version`` (`identifier_version`) names its answers in a language cache; an identifier
+    without a ``version`` is never cached, and one that answers otherwise (a subclass that
+    changes ``transform``) must give its own.
+    """
+
+    @property
+    def version(self) -> str:
+        """The version of this identifier's answers (see `identifier_version`)."""
+        return identifier_version()
 
     def transform(
         self, texts: Sequence[str], cleaned: Sequence[str] | None = None
