@@ -7,7 +7,11 @@ class DiagnosisConfig(AppConfig):
     verbose_name = _("Diagnosis")
 
     def ready(self) -> None:
+        from django.core import checks
+
         from tashawur.consultations.signals import workshop_closed
+        from tashawur.diagnosis.checks import dask_scheduler_check
         from tashawur.diagnosis.receivers import workshop_closed_refresh
 
         workshop_closed.connect(workshop_closed_refresh, dispatch_uid="diagnosis-workshop-closed")
+        checks.register(dask_scheduler_check)

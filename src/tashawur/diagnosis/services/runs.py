@@ -33,7 +33,7 @@ from tashawur.diagnosis import rules
 from tashawur.diagnosis.models import (
     SynthesisRun,
 )
-from tashawur.diagnosis.services import embeddings, storing
+from tashawur.diagnosis.services import embeddings, executors, languages, storing
 from tashawur.diagnosis.services.storing import (
     OPINION_MIN_PARTICIPANTS,
     OPINION_MIN_STATEMENTS,
@@ -434,9 +434,16 @@ def _synthesize(records: list[dict[str, Any]], previous: dict[str, Any] | None) 
     # embedder fitted on each run's texts, whose vectors are never reused).
     cache = embeddings.synthesis_cache(embedder)
     try:
-        return Synthesizer(
-            embedder=embedder, random_state=RANDOM_STATE, cache=cast("EmbeddingCache", cache)
-        ).run(records, previous=previous)
+        # The map steps on the Dask cluster when TASHAWUR_DASK_SCHEDULER names one.
+        with executors.synthesis_executor() as executor:
+            return Synthesizer(
+                embedder=embedder,
+                random_state=RANDOM_STATE,
+                cache=cast("EmbeddingCache", cache),
+                # Languages identified by earlier runs: only new or edited texts are identified.
+                language_cache=languages.synthesis_language_cache(),
+                executor=executor,
+            ).run(records, previous=previous)
     except SynthesisInputError as error:
         raise SynthesisRunError(str(error), code="input_invalid") from error
 
