@@ -90,6 +90,7 @@ def test_get_params_returns_the_constructor_arguments():
         "top_statements": 5,
         "random_state": 7,
         "replay_window": None,
+        "cluster_sample": 100_000,
     }
 
 

@@ -161,6 +161,13 @@ class TwoLevelKMeans:
         Largest k tried (Pol.is's ``max-k``); Pol.is also caps it at ``2 + n_base // 12``.
     base_iterations : int, default=100
     group_iterations : int, default=20
+    sample_size : int or None, default=100_000
+        With more points than this, the base clusters are fitted on a random sample of this
+        many (kept in arrival order, so Pol.is's start is the sample's first distinct points),
+        then every point joins its nearest base centre and each centre moves to the mean of its
+        members. None always clusters every point, as Pol.is does.
+    random_state : int or None, default=None
+        Draws the sample.
 
     Attributes
     ----------
@@ -183,11 +190,15 @@ class TwoLevelKMeans:
         max_groups: int = 5,
         base_iterations: int = 100,
         group_iterations: int = 20,
+        sample_size: int | None = 100_000,
+        random_state: int | None = None,
     ) -> None:
         self.base_clusters = base_clusters
         self.max_groups = max_groups
         self.base_iterations = base_iterations
         self.group_iterations = group_iterations
+        self.sample_size = sample_size
+        self.random_state = random_state
 
     def fit(self, points: NDArray[np.float64]) -> TwoLevelKMeans:
         """Cluster ``points`` (n, 2).
@@ -197,9 +208,12 @@ class TwoLevelKMeans:
         self
         """
         points = np.asarray(points, dtype=np.float64)
-        base_labels, base_centers = polis_kmeans(
-            points, self.base_clusters, max_iter=self.base_iterations
-        )
+        if self.sample_size is not None and len(points) > self.sample_size:
+            base_labels, base_centers = self._sampled_base(points, self.sample_size)
+        else:
+            base_labels, base_centers = polis_kmeans(
+                points, self.base_clusters, max_iter=self.base_iterations
+            )
         weights = np.bincount(base_labels, minlength=len(base_centers)).astype(np.float64)
         max_k = min(self.max_groups, 2 + len(base_centers) // 12)
         silhouettes: dict[int, float] = {}
@@ -228,3 +242,23 @@ class TwoLevelKMeans:
         )
         self.n_groups_ = int(group_of_base.max()) + 1 if len(group_of_base) else 0
         return self
+
+    def _sampled_base(
+        self, points: NDArray[np.float64], size: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Base clusters of a sample, then every point assigned and the centres updated once."""
+        rng = np.random.default_rng(self.random_state)
+        sample = np.sort(rng.choice(len(points), size, replace=False))
+        _, centers = polis_kmeans(points[sample], self.base_clusters, max_iter=self.base_iterations)
+        labels = _nearest(points, centers)
+        counts = np.bincount(labels, minlength=len(centers))
+        alive = counts > 0
+        sums = np.stack(
+            [
+                np.bincount(labels, weights=points[:, j], minlength=len(centers))
+                for j in range(points.shape[1])
+            ],
+            axis=1,
+        )
+        centers = sums[alive] / counts[alive, None]
+        return (np.cumsum(alive) - 1)[labels], centers

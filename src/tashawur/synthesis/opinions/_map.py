@@ -56,6 +56,10 @@ class OpinionMap:
         vote times), and take the groups of the last one (see :func:`replay_groups`). Used only
         when the matrix carries its vote history (``vote_matrix(..., keep_history=True)``);
         otherwise, or when None, the groups come from one clustering of all the votes.
+    cluster_sample : int or None, default=100_000
+        With more participants to cluster than this, the base clusters are fitted on a random
+        sample of this many and every participant then joins the nearest (see
+        :class:`TwoLevelKMeans`); None clusters everyone, as Pol.is does.
 
     Attributes
     ----------
@@ -81,6 +85,8 @@ class OpinionMap:
         Empty unless participant fields were given to :meth:`fit`.
     timings_ : dict of str to float
         Seconds spent in each step.
+    cpu_timings_ : dict of str to float
+        CPU seconds of this process (all threads) spent in each step.
     """
 
     def __init__(
@@ -96,6 +102,7 @@ class OpinionMap:
         top_statements: int = 5,
         random_state: int | None = None,
         replay_window: float | None = None,
+        cluster_sample: int | None = 100_000,
     ) -> None:
         self.min_votes = min_votes
         self.min_participants = min_participants
@@ -107,6 +114,7 @@ class OpinionMap:
         self.top_statements = top_statements
         self.random_state = random_state
         self.replay_window = replay_window
+        self.cluster_sample = cluster_sample
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's parameters, by name."""
@@ -130,14 +138,16 @@ class OpinionMap:
         self
         """
         timings: dict[str, float] = {}
-        start = time.perf_counter()
+        cpu: dict[str, float] = {}
+        start, cpu_start = time.perf_counter(), time.process_time()
         kept = polis_participant_filter(
             matrix, min_votes=self.min_votes, min_participants=self.min_participants
         )
         pca = PolisPCA(random_state=self.random_state).fit(matrix)
         timings["pca"] = time.perf_counter() - start
+        cpu["pca"] = time.process_time() - cpu_start
 
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         labels: NDArray[np.int64] = np.full(matrix.shape[0], -1, dtype=np.int64)
         clusterer: TwoLevelKMeans | None = None
         replay: ReplayState | None = None
@@ -164,12 +174,15 @@ class OpinionMap:
                 max_groups=self.max_groups,
                 base_iterations=self.base_iterations,
                 group_iterations=self.group_iterations,
+                sample_size=self.cluster_sample,
+                random_state=self.random_state,
             ).fit(pca.embedding_[kept])
             labels[kept] = clusterer.labels_
             n_groups = clusterer.n_groups_
         timings["cluster"] = time.perf_counter() - start
+        cpu["cluster"] = time.process_time() - cpu_start
 
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         stats = statement_stats(matrix, labels, n_groups)
         representatives = representative_statements(
             stats, confidence=self.confidence, top=self.top_statements
@@ -180,6 +193,7 @@ class OpinionMap:
             else []
         )
         timings["statements"] = time.perf_counter() - start
+        cpu["statements"] = time.process_time() - cpu_start
 
         self.participant_ids_ = matrix.participant_ids
         self.statement_ids_ = matrix.statement_ids
@@ -195,6 +209,7 @@ class OpinionMap:
         self.representatives_ = representatives
         self.breakdowns_ = breakdowns
         self.timings_ = timings
+        self.cpu_timings_ = cpu
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -289,4 +304,5 @@ _PARAMS = (
     "top_statements",
     "random_state",
     "replay_window",
+    "cluster_sample",
 )

@@ -152,21 +152,59 @@ def early_admissions(
 
 
 def _codes(
-    labels: Sequence[str] | NDArray[np.generic], order: NDArray[np.int64]
+    labels: Sequence[str] | NDArray[np.generic], order: NDArray[np.int64] | None
 ) -> tuple[NDArray[np.int64], list[str]]:
-    """Integer codes of ``labels[order]``, numbered by first appearance, and the labels."""
+    """Integer codes of ``labels[order]`` (of ``labels`` when ``order`` is None), numbered by
+    first appearance, and the labels."""
+    if isinstance(labels, np.ndarray) and np.issubdtype(labels.dtype, np.integer):
+        coded = _integer_codes(labels, order)
+        if coded is not None:
+            return coded
     if isinstance(labels, np.ndarray):
-        distinct, first, raw = np.unique(labels[order], return_index=True, return_inverse=True)
+        ordered = labels if order is None else labels[order]
+        distinct, first, raw = np.unique(ordered, return_index=True, return_inverse=True)
         names = [str(x) for x in distinct.tolist()]
     else:
         names = list(dict.fromkeys(labels))
         index = {name: i for i, name in enumerate(names)}
-        raw = np.fromiter(map(index.__getitem__, labels), np.int64, len(labels))[order]
+        raw = np.fromiter(map(index.__getitem__, labels), np.int64, len(labels))
+        if order is not None:
+            raw = raw[order]
         first = np.unique(raw, return_index=True)[1]  # every code occurs: indexed by code
     appearance = np.argsort(first, kind="stable")  # codes, in order of first appearance
     rank = np.empty(len(names), dtype=np.int64)
     rank[appearance] = np.arange(len(names))
     return rank[raw.astype(np.int64)], [names[c] for c in appearance.tolist()]
+
+
+def _integer_codes(
+    labels: NDArray[np.generic], order: NDArray[np.int64] | None
+) -> tuple[NDArray[np.int64], list[str]] | None:
+    """:func:`_codes` for integers of a compact range, by counting instead of sorting.
+
+    Sorting 50 million ids to number them costs tens of seconds; integers spanning a range not
+    much wider than their count are numbered with one pass (None for other integers).
+    """
+    n = len(labels)
+    if not n:
+        return None
+    low, high = int(labels.min()), int(labels.max())
+    span = high - low + 1
+    if span > 4 * n + 1024 or high > np.iinfo(np.int64).max:
+        return None
+    ordered = labels if order is None else labels[order]
+    offsets = ordered.astype(np.int64) - low if low else ordered.astype(np.int64, copy=False)
+    if bool(np.all(offsets[1:] >= offsets[:-1])):  # sorted: values appear in increasing order
+        appearance = np.flatnonzero(np.bincount(offsets, minlength=span))
+    else:
+        first = np.full(span, n, dtype=np.int64)
+        np.minimum.at(first, offsets, np.arange(n))
+        present = np.flatnonzero(first < n)
+        appearance = present[np.argsort(first[present], kind="stable")]  # values - low, in order
+    rank = np.zeros(span, dtype=np.int64)
+    rank[appearance] = np.arange(len(appearance))
+    codes: NDArray[np.int64] = rank[offsets]
+    return codes, [str(v) for v in (appearance + low).tolist()]
 
 
 def vote_matrix(
@@ -210,18 +248,20 @@ def vote_matrix(
     if len(statements) != n or len(votes) != n or (timestamps is not None and len(timestamps) != n):
         raise VoteError("participants, statements, votes and timestamps must have equal lengths")
     values = np.asarray(votes)
-    if n and not np.isin(values, (AGREE, DISAGREE, PASS)).all():
-        bad = values[~np.isin(values, (AGREE, DISAGREE, PASS))][0].item()
+    compact = np.issubdtype(values.dtype, np.integer) and (
+        not n or (int(values.min()) >= DISAGREE and int(values.max()) <= AGREE)
+    )
+    if n and not compact and not (valid := np.isin(values, (AGREE, DISAGREE, PASS))).all():
+        bad = values[~valid][0].item()
         raise VoteError(f"unknown vote value {bad!r}: votes are 1 (agree), -1 (disagree), 0 (pass)")
     values = values.astype(np.int8)
+    order: NDArray[np.int64] | None = None  # None: the input order
     if timestamps is not None:
         times = np.asarray(timestamps, dtype=np.float64)
         order = np.argsort(times, kind="stable")  # time order, input order on ties
-    else:
-        order = np.arange(n)
+        values = values[order]
     p_codes, p_labels = _codes(participants, order)
     s_codes, s_labels = _codes(statements, order)
-    values = values[order]
 
     early = (
         early_admissions(p_codes, s_codes, len(p_labels))
@@ -238,29 +278,45 @@ def vote_matrix(
         position.setdefault(s, len(position))
     column_of = np.array([position[s] for s in s_labels], dtype=np.int64)
     cols = column_of[s_codes]
+    del s_codes
     history = (
         VoteHistory(times=times[order], rows=p_codes, columns=cols, values=values)
-        if keep_history and timestamps is not None
+        if keep_history and timestamps is not None and order is not None
         else None
     )
 
     # One stable sort by (participant, column) groups each pair's votes in stream order, in the
-    # order CSR wants: the last of each run is the latest vote, which wins.
-    cell = p_codes * max(len(s_labels), 1) + cols
+    # order CSR wants: the last of each run is the latest vote, which wins. Rows and columns are
+    # read back from the sorted cells, so that no other array of every vote is gathered.
+    width = max(len(s_labels), 1)
+    cell = p_codes * width
+    cell += cols
+    del p_codes, cols  # the history, when kept, holds its own references
     by_cell = np.argsort(cell, kind="stable")
     cell = cell[by_cell]
     last = np.ones(len(cell), dtype=bool)
-    last[:-1] = cell[1:] != cell[:-1]
+    np.not_equal(cell[1:], cell[:-1], out=last[:-1])
     keep = by_cell[last]
+    del by_cell
     n_duplicates = n - len(keep)
-    rows, cols, values = p_codes[keep], cols[keep], values[keep]
+    values = values[keep]
+    del keep
+    cell = cell[last]
+    del last
+    rows = cell // width
+    cell -= rows * width  # now the column of each vote
     vote_counts = np.bincount(rows, minlength=len(p_labels)).astype(np.int64)
-    in_matrix = cols < len(kept_labels)
-    rows, cols, values = rows[in_matrix], cols[in_matrix], values[in_matrix]
+    if n_moderated_out:
+        in_matrix = cell < len(kept_labels)
+        rows, cell, values = rows[in_matrix], cell[in_matrix], values[in_matrix]
+        per_row = np.bincount(rows, minlength=len(p_labels))
+    else:
+        per_row = vote_counts
+    del rows
     indptr = np.zeros(len(p_labels) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=len(p_labels)), out=indptr[1:])
+    np.cumsum(per_row, out=indptr[1:])
     matrix = sp.csr_array(
-        (values, cols.astype(np.int32), indptr), shape=(len(p_labels), len(kept_labels))
+        (values, cell.astype(np.int32), indptr), shape=(len(p_labels), len(kept_labels))
     )
     return VoteMatrix(
         votes=matrix,

@@ -12,13 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.stats import norm
 
 from ._matrix import AGREE, DISAGREE, VoteMatrix
 
 Array = NDArray[np.float64]
+
+#: Votes counted per block in :func:`group_vote_counts`.
+_BLOCK_VOTES = 4_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,26 +94,29 @@ def z_threshold(confidence: float) -> float:
 def group_vote_counts(
     matrix: VoteMatrix, labels: NDArray[np.int64], n_groups: int
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-    """Agree, disagree and seen counts per group (rows) and statement; label -1 is left out."""
-    clustered = np.flatnonzero(labels >= 0)
-    membership = sp.csr_array(
-        (np.ones(len(clustered)), (labels[clustered], clustered)),
-        shape=(max(n_groups, 1), matrix.shape[0]),
-    )
+    """Agree, disagree and seen counts per group (rows) and statement; label -1 is left out.
+
+    One ``bincount`` of (group, statement, vote) per block of rows: exact integers, in memory
+    bounded by the block whatever the number of votes.
+    """
     votes = matrix.votes
-
-    def count(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
-        chosen = sp.csr_array((mask.astype(np.float64), votes.indices, votes.indptr), votes.shape)
-        counts: NDArray[np.int64] = np.rint((membership @ chosen).toarray()[:n_groups]).astype(
-            np.int64
-        )
-        return counts
-
-    return (
-        count(votes.data == AGREE),
-        count(votes.data == DISAGREE),
-        count(np.ones(len(votes.data), dtype=bool)),
-    )
+    n_rows, m = matrix.shape
+    slots = 3 * m  # per group: agree, disagree, pass counts of every statement
+    totals = np.zeros(max(n_groups, 1) * slots, dtype=np.int64)
+    group_of_row = np.asarray(labels, dtype=np.int64)
+    step = max(1, _BLOCK_VOTES * n_rows // max(votes.nnz, 1))
+    for start in range(0, n_rows, step):
+        stop = min(start + step, n_rows)
+        low, high = int(votes.indptr[start]), int(votes.indptr[stop])
+        groups = np.repeat(group_of_row[start:stop], np.diff(votes.indptr[start : stop + 1]))
+        clustered = groups >= 0
+        data = votes.data[low:high][clustered]
+        kind = np.where(data == AGREE, 0, np.where(data == DISAGREE, 1, 2))
+        key = groups[clustered] * slots + votes.indices[low:high][clustered] * 3 + kind
+        totals += np.bincount(key, minlength=len(totals))
+    counts = totals.reshape(max(n_groups, 1), m, 3)[:n_groups]
+    agree, disagree = counts[:, :, 0].copy(), counts[:, :, 1].copy()
+    return agree, disagree, counts.sum(axis=2)
 
 
 def statement_stats(matrix: VoteMatrix, labels: NDArray[np.int64], n_groups: int) -> StatementStats:
