@@ -8,12 +8,16 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from tashawur.consultations.models import Strategy
+from tashawur.contributions.models import Contribution, ModerationStatus
 from tashawur.diagnosis.models import RollupRun
 from tashawur.diagnosis.services import rollup_run_now
-from tests.actors.factories import UserFactory
+from tashawur.territories.models import Territory
+from tests.actors.factories import ParticipantFactory, UserFactory
 from tests.diagnosis.rollup_corpus import RollupCorpus, rollup_corpus_build
 
 pytestmark = pytest.mark.django_db
@@ -178,3 +182,66 @@ def test_the_page_with_its_map_stays_under_100_kb(world: RollupCorpus) -> None:
     response = Client().get(f"/s/{world.strategy.slug}/")
 
     assert len(response.content) < 100_000
+
+
+def _quietly_rename_souss_massa() -> None:
+    """A change no version records (a raw update): only an uncached page shows it."""
+    Territory.objects.filter(level=Territory.Level.REGION, code="09").update(
+        name_fr="Région renommée en douce"
+    )
+
+
+def test_the_anonymous_page_is_served_from_the_cache(world: RollupCorpus) -> None:
+    url = f"/fr/s/{world.strategy.slug}/"
+    Client().get(url)
+    _quietly_rename_souss_massa()
+
+    with CaptureQueriesContext(connection) as queries:
+        html = Client().get(url).content.decode()
+
+    assert "Région renommée en douce" not in html
+    assert "Souss-Massa" in html
+    # The versions and the strategy, not the page's own reads (regions, findings, quotes).
+    assert not [q for q in queries if "diagnosis_rollupcitation" in q["sql"]]
+
+
+def test_a_new_roll_up_run_shows_at_once(world: RollupCorpus) -> None:
+    url = f"/fr/s/{world.strategy.slug}/"
+    Client().get(url)
+    _quietly_rename_souss_massa()
+
+    rollup_run_now(strategy=world.strategy)
+    html = Client().get(url).content.decode()
+
+    assert "Région renommée en douce" in html
+
+
+def test_a_new_contribution_shows_at_once(world: RollupCorpus) -> None:
+    url = f"/fr/s/{world.strategy.slug}/"
+    Client().get(url)
+    _quietly_rename_souss_massa()
+
+    consultation = next(iter(world.consultations.values()))
+    Contribution.objects.create(
+        consultation=consultation,
+        text="Une contribution de plus",
+        dimension="proposal",
+        channel="web",
+        author=ParticipantFactory(),
+        moderation_status=ModerationStatus.PUBLISHED,
+    )
+    html = Client().get(url).content.decode()
+
+    assert "Région renommée en douce" in html
+
+
+def test_a_signed_in_reader_is_never_served_the_cached_page(world: RollupCorpus) -> None:
+    url = f"/fr/s/{world.strategy.slug}/"
+    Client().get(url)
+    _quietly_rename_souss_massa()
+    client = Client()
+    client.force_login(UserFactory())
+
+    html = client.get(url).content.decode()
+
+    assert "Région renommée en douce" in html

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from tashawur.actors.models import ActorType, Participant
 from tashawur.consultations.models import Consultation, Dimension
+from tashawur.core.caching import cached_build, version_key
 from tashawur.core.i18n import pick_label
 from tashawur.core.privacy import anonymity_k
 from tashawur.diagnosis import charts
@@ -25,6 +26,7 @@ from tashawur.diagnosis.models import Finding, StatementStat, SynthesisRun
 from tashawur.diagnosis.selectors import (
     PARTICIPATION_FIELDS,
     consultation_participation,
+    contributions_version,
     findings_dimension_theme_sizes,
 )
 from tashawur.diagnosis.services.storing import OPINION_MAP_KEY
@@ -177,9 +179,17 @@ def _votes(
 
 
 def _opinion_points(run: SynthesisRun) -> list[list[float | int | None]]:
-    """The points of the opinion map the run stored. A run whose result was left out of its
-    query (the pages defer it: tens of megabytes at 100,000 contributions) has only this key
-    read, in the database, rather than the whole result decoded."""
+    """The points of the opinion map the run stored, read once per run and cached (a run's
+    result never changes once stored)."""
+    return cached_build(
+        version_key("opinion-points", run.pk, run.finished_at), lambda: _opinion_points_read(run)
+    )
+
+
+def _opinion_points_read(run: SynthesisRun) -> list[list[float | int | None]]:
+    """A run whose result was left out of its query (the pages defer it: tens of megabytes at
+    100,000 contributions) has only this key read, in the database, rather than the whole
+    result decoded."""
     if "result" not in run.get_deferred_fields():
         points = (run.result or {}).get(OPINION_MAP_KEY, {}).get("points", [])
     else:
@@ -189,6 +199,19 @@ def _opinion_points(run: SynthesisRun) -> list[list[float | int | None]]:
             .first()
         )
     return list(points or [])
+
+
+def _participation(consultation: Consultation) -> dict[str, dict[str, int]]:
+    """How many authors carry each value of each participation field, counted once per
+    version of the consultation's contributions and their authors (``contributions_version``)
+    and cached: reading every author of 100,000 contributions takes seconds."""
+
+    def count() -> dict[str, dict[str, int]]:
+        people = consultation_participation(consultation)
+        return {name: {v: len(p) for v, p in values.items()} for name, values in people.items()}
+
+    versions = contributions_version(consultation)
+    return cached_build(version_key("participation", consultation.pk, *versions), count)
 
 
 def diagnosis_glance(
@@ -211,7 +234,7 @@ def diagnosis_glance(
     k = anonymity_k()
     rtl = get_language_bidi()
     top_findings = [f for shown in by_dimension.values() for f in shown[:TOP_FINDINGS]]
-    participation = consultation_participation(consultation)
+    participation = _participation(consultation)
     wanted: dict[str, set[str]] = {name: set() for name in ("actor_type", "province", "gender")}
     for finding_cells in authors.values():
         for name in ("actor_type", "province"):
@@ -234,7 +257,7 @@ def diagnosis_glance(
     )
     for name in PARTICIPATION_FIELDS:
         people = participation[name]
-        kept = [(v, labels[name].get(v, v), len(p)) for v, p in people.items() if len(p) >= k]
+        kept = [(v, labels[name].get(v, v), n) for v, n in people.items() if n >= k]
         if kept or people:
             glance.participation.append(
                 Participation(

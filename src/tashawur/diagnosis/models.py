@@ -238,6 +238,11 @@ class Finding(models.Model):
                 name="finding_merged_names_its_target",
             ),
         ]
+        indexes = [
+            # The diagnosis overview's five heaviest findings of a dimension, and a dimension's
+            # pages: an index range in position order, stopped at the page's end.
+            models.Index(fields=["run", "dimension", "position"], name="finding_run_dim_pos_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.key} {self.label}"
@@ -565,6 +570,28 @@ class StatementStat(models.Model):
             models.CheckConstraint(
                 condition=Q(divisiveness__gte=0, divisiveness__lte=1),
                 name="statementstat_divisiveness_0_1",
+            ),
+        ]
+        indexes = [
+            # The diagnosis's most consensual, most divisive and most voted statements: the
+            # first rows of an index, not a sort of the run's tens of thousands.
+            models.Index(
+                F("run"),
+                F("consensus").desc(),
+                F("contribution"),
+                name="statementstat_consensus_idx",
+            ),
+            models.Index(
+                F("run"),
+                F("divisiveness").desc(),
+                F("contribution"),
+                name="statementstat_divisive_idx",
+            ),
+            models.Index(
+                F("run"),
+                (F("agree") + F("disagree") + F("passes")).desc(),
+                F("contribution"),
+                name="statementstat_votes_idx",
             ),
         ]
 

@@ -12,6 +12,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
@@ -21,7 +22,7 @@ from tashawur.consultations.selectors import consultation_get_for_user
 from tashawur.contributions.models import Channel, Contribution, Language
 from tashawur.core.privacy import anonymity_k, groups_shown
 from tashawur.diagnosis import rules
-from tashawur.diagnosis.glance import Glance, diagnosis_glance
+from tashawur.diagnosis.glance import VOTED_STATEMENTS, Glance, diagnosis_glance
 from tashawur.diagnosis.models import (
     CarryOverIssue,
     CurationEvent,
@@ -39,6 +40,8 @@ from tashawur.diagnosis.selectors import (
     finding_breakdown_authors,
     finding_of_consultation,
     finding_quotes,
+    findings_heaviest_per_dimension,
+    statement_stats_shown,
     synthesis_runs_shown_and_latest,
 )
 from tashawur.territories.models import Territory
@@ -46,8 +49,10 @@ from tashawur.territories.models import Territory
 #: Values shown per breakdown field (the most frequent first) where a limit applies: the
 #: diagnosis page shows only the over-represented values, a finding's page shows all.
 BREAKDOWN_VALUES = 3
-#: Findings the overview shows per dimension (the heaviest); a dimension's own view shows all.
+#: Findings the overview shows per dimension (the heaviest); a dimension's own view shows all,
+#: a page at a time.
 FINDINGS_PER_DIMENSION = 5
+FINDINGS_PER_PAGE = 20
 #: Consensus and divisive statements shown.
 STATEMENTS_SHOWN = 5
 #: Breakdown fields, in the order the page shows them.
@@ -218,6 +223,8 @@ class DiagnosisPage:
     carry_over: list[CarryOverItem] = field(default_factory=list)
     # The overview's top: the heaviest findings and the charts (``glance``).
     glance: Glance | None = None
+    # A dimension's view: the page of its findings shown.
+    page: Page[Finding] | None = None
 
     @property
     def pending(self) -> bool:
@@ -316,12 +323,16 @@ def _breakdowns(
     return out
 
 
-def diagnosis_page(*, slug: str, user: Any, dimension: str | None = None) -> DiagnosisPage:
+def diagnosis_page(
+    *, slug: str, user: Any, dimension: str | None = None, page: int = 1
+) -> DiagnosisPage:
     """The diagnosis of a consultation as its last successful run stored it.
 
     The overview (``dimension`` None) shows the heaviest findings of each dimension and the
-    opinion groups; a dimension's view shows all its findings. Raises ``Http404`` or
-    ``PermissionDenied`` as ``consultation_get_for_user`` does.
+    opinion groups; a dimension's view shows its findings ``FINDINGS_PER_PAGE`` at a time
+    (``page``; past the last: the last). The queries and the rows read do not grow with the
+    run: each list is the first rows of an index. Raises ``Http404`` or ``PermissionDenied``
+    as ``consultation_get_for_user`` does.
     """
     consultation = consultation_get_for_user(slug=slug, user=user)
     run, latest = synthesis_runs_shown_and_latest(consultation)
@@ -357,12 +368,18 @@ def diagnosis_page(*, slug: str, user: Any, dimension: str | None = None) -> Dia
         for value, label in Dimension.choices
         if per_dimension.get(value)
     ]
-    chosen = visible if dimension is None else visible.filter(dimension=dimension)
-    by_dimension: dict[str, list[Finding]] = defaultdict(list)
-    for finding in chosen.order_by("position"):
-        shown = by_dimension[finding.dimension]
-        if dimension is not None or len(shown) < FINDINGS_PER_DIMENSION:
-            shown.append(finding)
+    if dimension is None:
+        by_dimension = findings_heaviest_per_dimension(
+            visible, per_dimension, FINDINGS_PER_DIMENSION
+        )
+    else:
+        paginator = Paginator(
+            visible.filter(dimension=dimension).order_by("position"), FINDINGS_PER_PAGE
+        )
+        # Counted above with the filters: not counted again.
+        paginator.count = per_dimension.get(dimension, 0)
+        diagnosis.page = paginator.get_page(page)
+        by_dimension = {dimension: list(diagnosis.page.object_list)}
     findings = [f for shown in by_dimension.values() for f in shown]
     # A quote moderation has taken down since the run is not shown.
     quotes = finding_quotes(findings)
@@ -397,9 +414,13 @@ def diagnosis_page(*, slug: str, user: Any, dimension: str | None = None) -> Dia
         return diagnosis
 
     groups = list(run.opinion_groups.order_by("key"))
-    stats = list(run.statement_stats.all())
+    # Only the statements the page shows are read: the first rows of the run's indexes
+    # (``StatementStat.Meta.indexes``), not its tens of thousands of statistics.
+    statements = statement_stats_shown(
+        run, shown=STATEMENTS_SHOWN, voted=VOTED_STATEMENTS, with_groups=bool(groups)
+    )
     statement_ids = {i for g in groups for i in g.representative_statement_ids}
-    statement_ids |= {s.contribution_id for s in stats}
+    statement_ids |= {s.contribution_id for s in statements.all}
     # Statements moderation has taken down since the run are left out.
     contributions = Contribution.objects.published().in_bulk(list(statement_ids))
     finding_of = dict(
@@ -425,24 +446,18 @@ def diagnosis_page(*, slug: str, user: Any, dimension: str | None = None) -> Dia
                 ],
             )
         )
-    if groups:
-        standing = [s for s in stats if s.contribution_id in cited]
-        by_consensus = sorted(standing, key=lambda s: (-s.consensus, s.contribution_id))
-        diagnosis.consensus = [
-            (cited[s.contribution_id], s) for s in by_consensus[:STATEMENTS_SHOWN]
-        ]
-        by_division = sorted(standing, key=lambda s: (-s.divisiveness, s.contribution_id))
-        diagnosis.divisive = [
-            (cited[s.contribution_id], s)
-            for s in by_division[:STATEMENTS_SHOWN]
-            if s.divisiveness > 0
-        ]
+    diagnosis.consensus = [
+        (cited[s.contribution_id], s) for s in statements.consensus if s.contribution_id in cited
+    ]
+    diagnosis.divisive = [
+        (cited[s.contribution_id], s) for s in statements.divisive if s.contribution_id in cited
+    ]
     diagnosis.glance = diagnosis_glance(
         consultation=consultation,
         run=run,
         by_dimension=by_dimension,
         authors=carriers,
-        stats=stats,
+        stats=statements.voted,
         cited={pk: (c.contribution.text, c.finding_id) for pk, c in cited.items()},
     )
     return diagnosis

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, Q, Window
+from django.db.models import Count, F, Max, Q, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 
@@ -102,6 +102,35 @@ def strategy_regions(strategy: Strategy) -> list[RegionRow]:
             )
         )
     return rows
+
+
+def strategy_page_versions(strategy: Strategy) -> tuple[Any, ...]:
+    """A version of everything the strategy page shows an anonymous reader, for its cache
+    (``core.caching``): the strategy, the last roll-up run requested (its status) and the run
+    shown, the strategy's consultations, and their published contributions (count and last
+    change: a new one, a moderation decision; the region counts and the quotes read them
+    live). Four small queries."""
+    runs = RollupRun.objects.filter(strategy=strategy)
+    latest = runs.order_by("-created_at", "-pk").values_list("pk", "status", "updated_at").first()
+    shown = RollupRun.objects.current_for(strategy)
+    consultations = list(
+        Consultation.objects.filter(strategy=strategy)
+        .order_by("pk")
+        .values_list("pk", "status", "region_id", "updated_at")
+    )
+    contributions = Contribution.objects.filter(
+        consultation__in=[c[0] for c in consultations]
+    ).aggregate(n=Count("pk"), changed=Max("updated_at"))
+    return (
+        strategy.pk,
+        strategy.updated_at,
+        latest,
+        None if shown is None else (shown.pk, shown.finished_at),
+        consultations,
+        contributions["n"],
+        contributions["changed"],
+        anonymity_k(),
+    )
 
 
 def rollup_runs_shown_and_latest(strategy: Strategy) -> tuple[RollupRun | None, RollupRun | None]:

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db import connections
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.http import Http404
 
 from tashawur.actors.selectors import participants_actor_type
-from tashawur.consultations.models import Consultation
+from tashawur.consultations.models import Consultation, Dimension
 from tashawur.consultations.selectors import consultation_get_for_user
-from tashawur.contributions.models import Contribution, Language
+from tashawur.contributions.models import Contribution, Language, ModerationStatus
 from tashawur.core.privacy import anonymity_k
 from tashawur.diagnosis import rules
 from tashawur.diagnosis.models import (
@@ -29,6 +30,7 @@ from tashawur.diagnosis.models import (
     DiagnosisPublication,
     Finding,
     FindingContribution,
+    StatementStat,
     SynthesisRun,
 )
 from tashawur.territories.models import Territory
@@ -99,20 +101,25 @@ def diagnosis_page_versions(consultation: Consultation) -> tuple[Any, ...] | Non
         .values_list("pk", "version", "published_at")
         .first()
     )
-    contributions = Contribution.objects.filter(consultation=consultation).aggregate(
-        n=Count("pk"), changed=Max("updated_at"), authors=Max("author__updated_at")
-    )
     return (
         consultation.pk,
         consultation.updated_at,
         latest,
         diagnosis_run_versions(consultation),
         publication,
-        contributions["n"],
-        contributions["changed"],
-        contributions["authors"],
+        *contributions_version(consultation),
         anonymity_k(),
     )
+
+
+def contributions_version(consultation: Consultation) -> tuple[Any, ...]:
+    """A version of the consultation's contributions and their authors: how many, and the
+    last change of one and of an author (a new one, a moderation decision, a profile change
+    or an erasure). One query."""
+    contributions = Contribution.objects.filter(consultation=consultation).aggregate(
+        n=Count("pk"), changed=Max("updated_at"), authors=Max("author__updated_at")
+    )
+    return (contributions["n"], contributions["changed"], contributions["authors"])
 
 
 def diagnosis_publication_latest(
@@ -145,6 +152,70 @@ def finding_quotes(findings: Iterable[Finding]) -> dict[int, list[Contribution]]
     ):
         quotes[citation.finding_id].append(citation.contribution)
     return quotes
+
+
+def findings_heaviest_per_dimension(
+    findings: QuerySet[Finding], per_dimension: dict[str, int], limit: int
+) -> dict[str, list[Finding]]:
+    """The first ``limit`` of ``findings`` (in position order: the heaviest first) of each
+    dimension that ``per_dimension`` counts, in one query: a UNION of one ``LIMIT`` per
+    dimension, each a range of ``finding_run_dim_pos_idx``."""
+    parts = [
+        findings.filter(dimension=value).order_by("position")[:limit]
+        for value in Dimension.values
+        if per_dimension.get(value)
+    ]
+    if not parts:
+        return {}
+    rows: list[Finding] = []
+    if len(parts) > 1 and connections[findings.db].features.supports_slicing_ordering_in_compound:
+        rows = list(parts[0].union(*parts[1:], all=True))
+    else:
+        # SQLite allows no LIMIT inside a UNION: one query per dimension (six at most).
+        rows = [finding for part in parts for finding in part]
+    out: dict[str, list[Finding]] = defaultdict(list)
+    for finding in sorted(rows, key=lambda f: f.position):
+        out[finding.dimension].append(finding)
+    return dict(out)
+
+
+@dataclass(frozen=True)
+class StatementsShown:
+    """The statement statistics the diagnosis shows: the most consensual, the most divisive
+    (above zero) and the most voted on, of published statements."""
+
+    consensus: list[StatementStat]
+    divisive: list[StatementStat]
+    voted: list[StatementStat]
+
+    @property
+    def all(self) -> list[StatementStat]:
+        return [*self.consensus, *self.divisive, *self.voted]
+
+
+def statement_stats_shown(
+    run: SynthesisRun, *, shown: int, voted: int, with_groups: bool
+) -> StatementsShown:
+    """The first rows of the run's statement statistics by consensus and divisiveness
+    (``shown`` each; none without opinion groups) and by votes (``voted``), published
+    statements only, in at most three queries that read an index's first rows
+    (``StatementStat.Meta.indexes``) rather than sort the run's statistics."""
+    standing = run.statement_stats.filter(
+        contribution__moderation_status=ModerationStatus.PUBLISHED
+    ).order_by()
+    consensus: list[StatementStat] = []
+    divisive: list[StatementStat] = []
+    if with_groups:
+        consensus = list(standing.order_by("-consensus", "contribution_id")[:shown])
+        divisive = list(
+            standing.filter(divisiveness__gt=0).order_by("-divisiveness", "contribution_id")[:shown]
+        )
+    most_voted = list(
+        standing.order_by((F("agree") + F("disagree") + F("passes")).desc(), "contribution_id")[
+            :voted
+        ]
+    )
+    return StatementsShown(consensus=consensus, divisive=divisive, voted=most_voted)
 
 
 #: Who a contribution without an author counts as: the round table it was recorded at (a group,
@@ -278,10 +349,11 @@ def consultation_participation(consultation: Consultation) -> dict[str, dict[str
     actor type as ``participants_actor_type``, their gender as they gave it), in two queries.
     Contributions without an author (a round table's) are not counted: nobody is behind them
     to count."""
+    authored = Contribution.objects.published().filter(
+        consultation=consultation, author__isnull=False
+    )
     rows = list(
-        Contribution.objects.published()
-        .filter(consultation=consultation, author__isnull=False)
-        .order_by()
+        authored.order_by()
         .values_list(
             "author_id",
             "author__gender",
@@ -292,7 +364,9 @@ def consultation_participation(consultation: Consultation) -> dict[str, dict[str
         )
         .distinct()
     )
-    actor_types = participants_actor_type({row[0] for row in rows})
+    # A subquery, not the ids: ten thousand bound parameters cost the database more to plan
+    # than the join does to run.
+    actor_types = participants_actor_type(authored.order_by().values("author_id"))
     out: dict[str, dict[str, set[int]]] = {name: defaultdict(set) for name in PARTICIPATION_FIELDS}
     for author_id, gender, *place in rows:
         values = {

@@ -22,6 +22,7 @@ from tashawur.consultations.selectors import consultation_get_for_user
 from tashawur.core.caching import cached_page, version_key
 from tashawur.core.errors import DomainError
 from tashawur.core.htmx import HtmxHttpRequest
+from tashawur.core.validation import page_number_parse
 from tashawur.diagnosis import pages, rules, selectors, services, written_pages
 from tashawur.diagnosis.forms import (
     CarryOverDecisionForm,
@@ -44,7 +45,7 @@ UNPROCESSABLE = 422
 
 
 def _diagnosis_cached(
-    request: HttpRequest, slug: str, dimension: str | None
+    request: HttpRequest, slug: str, dimension: str | None, page: int
 ) -> HttpResponse | None:
     """The diagnosis page for an anonymous reader, its body cached as HTML under the versions
     of what it shows (``selectors.diagnosis_page_versions``): a new run, a curation action, a
@@ -56,10 +57,14 @@ def _diagnosis_cached(
         return None
     if dimension not in Dimension.values:
         dimension = None
-    key = version_key("diagnosis-page", get_language(), dimension, *versions)
+    # The overview has no pages: one key for it, whatever page was asked.
+    page = 1 if dimension is None else page
+    key = version_key("diagnosis-page", get_language(), dimension, page, *versions)
 
     def build() -> str:
-        diagnosis = pages.diagnosis_page(slug=slug, user=request.user, dimension=dimension)
+        diagnosis = pages.diagnosis_page(
+            slug=slug, user=request.user, dimension=dimension, page=page
+        )
         return render_to_string(
             f"{CONSULTATION_PAGE}#body",
             {"diagnosis": diagnosis, "consultation": diagnosis.consultation},
@@ -74,19 +79,23 @@ def _diagnosis_cached(
 @require_safe
 def consultation_diagnosis(request: HttpRequest, slug: str) -> HttpResponse:
     dimension = request.GET.get("dimension") or None
+    # "٣" or "²" is refused (a translated 400), not read as 3; past the last: the last page.
+    page = page_number_parse(request.GET.get("page"))
     # Signed-in readers may see more (curation, the run button): never a cached page.
     if not request.user.is_authenticated:
-        cached = _diagnosis_cached(request, slug, dimension)
+        cached = _diagnosis_cached(request, slug, dimension, page)
         if cached is not None:
             return cached
-    diagnosis = pages.diagnosis_page(slug=slug, user=request.user, dimension=dimension)
+    diagnosis = pages.diagnosis_page(slug=slug, user=request.user, dimension=dimension, page=page)
     # The page reloads itself while a run is pending: each look tells a run whose worker has
     # stopped, which then shows failed, with the button to run the synthesis again.
     if (
         diagnosis.pending
         and services.synthesis_runs_recover(consultation=diagnosis.consultation).failed
     ):
-        diagnosis = pages.diagnosis_page(slug=slug, user=request.user, dimension=dimension)
+        diagnosis = pages.diagnosis_page(
+            slug=slug, user=request.user, dimension=dimension, page=page
+        )
     return render(
         request,
         CONSULTATION_PAGE,

@@ -13,11 +13,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_POST, require_safe
 
 from tashawur.consultations import rules as consultation_rules
+from tashawur.consultations.models import Strategy
+from tashawur.core.caching import cached_page, version_key
 from tashawur.core.errors import DomainError
 from tashawur.core.privacy import anonymity_k
 from tashawur.diagnosis.models import RollupFinding
@@ -29,6 +32,7 @@ from tashawur.diagnosis.rollup_selectors import (
     rollup_findings,
     rollup_runs_shown_and_latest,
     strategy_get_for_user,
+    strategy_page_versions,
     strategy_regions,
 )
 from tashawur.diagnosis.services import rollup_run_request
@@ -59,9 +63,31 @@ def _map(rows: list[RegionRow]) -> dict[str, object] | None:
     return {"width": shapes.width, "height": shapes.height, "regions": regions}
 
 
+STRATEGY_PAGE = "web/strategy/detail.html"
+
+
 @require_safe
 def strategy_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The strategy page. For an anonymous reader its body is cached as HTML under the
+    versions of what it shows (``strategy_page_versions``): a new roll-up run, a consultation
+    or contribution changed gives a new key at once. Signed-in readers (the national
+    coordinator sees the runs and the button) are never served it."""
     strategy = strategy_get_for_user(slug=slug, user=request.user)
+    if request.user.is_authenticated:
+        return render(request, STRATEGY_PAGE, _strategy_context(request, strategy))
+
+    def build() -> str:
+        return render_to_string(
+            f"{STRATEGY_PAGE}#body", _strategy_context(request, strategy), request
+        )
+
+    key = version_key("strategy-page", get_language(), *strategy_page_versions(strategy))
+    # The template's own rendering, kept as a SafeString (pickled as one): not escaped again.
+    body = cached_page(key, build)
+    return render(request, STRATEGY_PAGE, {"strategy": strategy, "body": body})
+
+
+def _strategy_context(request: HttpRequest, strategy: Strategy) -> dict[str, object]:
     rows = strategy_regions(strategy)
     run, latest = rollup_runs_shown_and_latest(strategy)
     findings = rollup_findings(run) if run is not None else []
@@ -71,26 +97,22 @@ def strategy_detail(request: HttpRequest, slug: str) -> HttpResponse:
         if f.finding.kind == RollupFinding.Kind.SPECIFIC and f.finding.region_id is not None:
             specific[f.finding.region_id].append(f)
     is_coordinator = consultation_rules.is_national_coordinator(request.user)
-    return render(
-        request,
-        "web/strategy/detail.html",
-        {
-            "strategy": strategy,
-            "regions": rows,
-            "consulted": [r for r in rows if r.consulted],
-            "map": _map(rows),
-            "run": run,
-            "latest": latest if is_coordinator else None,
-            "may_run": is_coordinator,
-            "shared": shared,
-            "specific": [
-                (row, specific[row.region.pk][:SPECIFIC_SHOWN], len(specific[row.region.pk]))
-                for row in rows
-                if specific.get(row.region.pk)
-            ],
-            "anonymity_k": anonymity_k(),
-        },
-    )
+    return {
+        "strategy": strategy,
+        "regions": rows,
+        "consulted": [r for r in rows if r.consulted],
+        "map": _map(rows),
+        "run": run,
+        "latest": latest if is_coordinator else None,
+        "may_run": is_coordinator,
+        "shared": shared,
+        "specific": [
+            (row, specific[row.region.pk][:SPECIFIC_SHOWN], len(specific[row.region.pk]))
+            for row in rows
+            if specific.get(row.region.pk)
+        ],
+        "anonymity_k": anonymity_k(),
+    }
 
 
 @require_safe
