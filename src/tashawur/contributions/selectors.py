@@ -53,10 +53,10 @@ def _is_own(user: Any, contribution: Contribution) -> bool:
 def contribution_get_for_user(*, contribution_id: int, user: Any) -> Contribution:
     """A contribution the user may see: published ones where the workshop is visible; pending
     or rejected ones only for their author and those who moderate the workshop."""
+    # What the rules and the callers read (its workshop's consultation, its consultation's
+    # slug); no more: each related table joined costs every vote CPU (issue 15, item 1).
     contribution = (
-        Contribution.objects.select_related(
-            "workshop__meeting__consultation", "consultation", "theme", "author"
-        )
+        Contribution.objects.select_related("workshop__meeting__consultation", "consultation")
         .filter(pk=contribution_id)
         .first()
     )

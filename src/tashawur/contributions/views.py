@@ -470,7 +470,9 @@ def vote(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             messages.error(request, error)
         response = HttpResponseRedirect(_workshop_url(workshop.pk, contribution.pk))
     else:
-        contribution.refresh_from_db()
+        if ballot is None:
+            # Refused: the counters as they are now (a cast vote left them on ``contribution``).
+            contribution.refresh_from_db(fields=["agree_count", "disagree_count", "pass_count"])
         context = {
             "c": contribution,
             "workshop": workshop,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from tashawur.actors.models import Participant
@@ -47,22 +47,26 @@ def _vote_value_check(value: object) -> int:
     return value
 
 
+_COUNTERS = ("agree_count", "disagree_count", "pass_count")
+
+
 def _statement_refresh(contribution: Contribution) -> str | None:
-    """Read what the rules depend on afresh (the caller's object may predate a moderation)
-    and return the status of the statement's workshop (``None``: it has none), in one query.
+    """Read what the rules depend on afresh (the caller's object may predate a moderation),
+    and the vote counters, and return the status of the statement's workshop (``None``: it has
+    none), in one query.
 
     The workshop's row takes the shared lock of ``workshop_status_locked`` (PostgreSQL
     ``FOR SHARE``; SQLite's writing transaction is exclusive), so no vote lands in a workshop
     after it has closed."""
     if contribution.workshop_id is None:
-        contribution.refresh_from_db(fields=["dimension", "moderation_status"])
+        contribution.refresh_from_db(fields=["dimension", "moderation_status", *_COUNTERS])
         return None
     row: tuple[Any, ...] | None
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT c.dimension, c.moderation_status, w.status "  # noqa: S608
-                f"FROM {Contribution._meta.db_table} c "
+                "SELECT c.dimension, c.moderation_status, c.agree_count, c.disagree_count, "  # noqa: S608
+                f"c.pass_count, w.status FROM {Contribution._meta.db_table} c "
                 f"JOIN {Workshop._meta.db_table} w ON w.id = c.workshop_id "
                 "WHERE c.id = %s FOR SHARE OF w",
                 [contribution.pk],
@@ -71,20 +75,52 @@ def _statement_refresh(contribution: Contribution) -> str | None:
     else:
         row = (
             Contribution.objects.filter(pk=contribution.pk, workshop__isnull=False)
-            .values_list("dimension", "moderation_status", "workshop__status")
+            .values_list("dimension", "moderation_status", *_COUNTERS, "workshop__status")
             .first()
         )
     if row is None:
         raise Contribution.DoesNotExist
-    contribution.dimension, contribution.moderation_status, status = row
+    (
+        contribution.dimension,
+        contribution.moderation_status,
+        contribution.agree_count,
+        contribution.disagree_count,
+        contribution.pass_count,
+        status,
+    ) = row
     return str(status)
+
+
+def _counters_move(contribution: Contribution, *, add: int, remove: int | None = None) -> None:
+    """Count a vote of value ``add`` (and uncount one of value ``remove``) in one UPDATE that
+    returns the new counters (PostgreSQL, and SQLite since 3.35), kept on ``contribution``:
+    the vote's answer shows them without reading the row again."""
+    quote = connection.ops.quote_name
+    deltas = {_COUNTER_FIELD[Vote.Value(add)]: 1}
+    if remove is not None:
+        deltas[_COUNTER_FIELD[Vote.Value(remove)]] = -1
+    assignments = ", ".join(
+        f"{quote(field)} = {quote(field)} {'+' if delta > 0 else '-'} 1"
+        for field, delta in deltas.items()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(Contribution._meta.db_table)} SET {assignments} "  # noqa: S608
+            f"WHERE id = %s RETURNING {', '.join(quote(field) for field in _COUNTERS)}",
+            [contribution.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Contribution.DoesNotExist
+    contribution.agree_count, contribution.disagree_count, contribution.pass_count = row
 
 
 @transaction.atomic
 def vote_cast(*, contribution: Contribution, participant: Participant, value: int) -> Ballot:
     """Record one participant's vote on one proposal; a second vote replaces the first.
 
-    The counters on the contribution move with ``F()`` in the same transaction. Two votes by
+    The counters on the contribution move in the same transaction, and ``contribution``
+    carries their new values on return (no need to read it again). Two votes by
     the same participant racing each other end as one row: the loser of the insert hits the
     unique constraint (inside a savepoint), then updates the winner's row.
     """
@@ -112,23 +148,14 @@ def vote_cast(*, contribution: Contribution, participant: Participant, value: in
             if previous != value:
                 existing.value = value
                 existing.save(update_fields=["value", "updated_at"])
-                Contribution.objects.filter(pk=contribution.pk).update(
-                    **{
-                        _COUNTER_FIELD[Vote.Value(previous)]: F(
-                            _COUNTER_FIELD[Vote.Value(previous)]
-                        )
-                        - 1,
-                        _COUNTER_FIELD[Vote.Value(value)]: F(_COUNTER_FIELD[Vote.Value(value)]) + 1,
-                    }
-                )
+                _counters_move(contribution, add=value, remove=previous)
             return Ballot(vote=existing, created=False, previous_value=previous)
         try:
             with transaction.atomic():
                 vote = Vote.objects.create(
                     contribution=contribution, participant=participant, value=value
                 )
-                field = _COUNTER_FIELD[Vote.Value(value)]
-                Contribution.objects.filter(pk=contribution.pk).update(**{field: F(field) + 1})
+                _counters_move(contribution, add=value)
             return Ballot(vote=vote, created=True, previous_value=None)
         except IntegrityError:
             continue  # a concurrent first vote by the same participant won: update it instead
