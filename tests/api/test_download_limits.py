@@ -12,7 +12,7 @@ from django.test import Client, override_settings
 
 from tashawur.api import views
 from tashawur.contributions.models import Contribution, ModerationStatus
-from tashawur.contributions.services import vote_cast
+from tashawur.contributions.services import contribution_moderate, vote_cast
 from tests.actors.factories import UserFactory
 from tests.contributions.factories import ContributionFactory
 
@@ -77,9 +77,9 @@ def test_a_vote_and_a_moderation_are_in_the_next_zip_at_once(site: Site, builds:
 
     vote_cast(contribution=kept, participant=author(), value=1)
     after_vote = _contributions_csv(Client().get(ZIP_URL).content)
-    # A bulk update, as moderation tools may do: no save(), no signal, still seen.
-    Contribution.objects.filter(pk=taken_down.pk).update(
-        moderation_status=ModerationStatus.REJECTED
+    # The moderation service writes with a bulk update (no save(), no signal): still seen.
+    contribution_moderate(
+        contribution=taken_down, status=ModerationStatus.REJECTED, reason="off_topic"
     )
     after_moderation = _contributions_csv(Client().get(ZIP_URL).content)
 

@@ -145,8 +145,10 @@ def test_a_full_disk_answers_503_with_a_longer_retry_after(world, voter, monkeyp
 def test_a_page_read_while_the_database_is_busy_is_tried_once_more(monkeypatch):
     from tashawur.contributions import selectors
 
-    fake = _raising("database is locked", times=1, then=selectors.consultation_list_with_counts)
-    monkeypatch.setattr(selectors, "consultation_list_with_counts", fake)
+    fake = _raising(
+        "database is locked", times=1, then=selectors.consultation_list_with_cached_counts
+    )
+    monkeypatch.setattr(selectors, "consultation_list_with_cached_counts", fake)
 
     response = Client().get("/")
 
@@ -159,7 +161,7 @@ def test_a_page_read_still_busy_the_second_time_answers_503(monkeypatch):
     from tashawur.contributions import selectors
 
     fake = _raising("database is locked")
-    monkeypatch.setattr(selectors, "consultation_list_with_counts", fake)
+    monkeypatch.setattr(selectors, "consultation_list_with_cached_counts", fake)
 
     response = Client().get("/fr/")
 

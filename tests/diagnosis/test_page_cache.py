@@ -186,3 +186,94 @@ def test_a_signed_in_reader_is_never_served_the_cached_page(
         assert 'id="run-again"' in html
     client.logout()
     assert "Titre posé en douce" not in page(client, corpus)
+
+
+# -- the glance's parts that only the run shows, cached per run (issue 15) -------------------------
+
+
+def glance_of(html: str) -> str:
+    """The top of the page that only the run shows: the heaviest findings and the themes."""
+    return html.split('id="glance-title"', 1)[1].split('id="chart-participation"', 1)[0]
+
+
+def quietly_relabel(finding: Finding, label: str) -> None:
+    """The synthesis's own label changed behind the services' back: no version records it,
+    and a new run does not carry it over (only titles are)."""
+    Finding.objects.filter(pk=finding.pk).update(label_fr=label, title_override_fr="")
+
+
+def test_the_glance_of_a_run_is_rendered_once_for_every_reader(
+    corpus: Corpus, client: Client
+) -> None:
+    run = run_now(corpus)
+    finding = first_finding(run)
+    page(client, corpus)
+    quietly_relabel(finding, "Libellé posé en douce")
+
+    # A signed-in reader never gets the cached page, but shares the run's cached glance.
+    client.force_login(UserFactory(role="participant"))
+    html = page(client, corpus)
+
+    assert f'id="finding-{finding.key}"' in html
+    assert "<bdi>Libellé posé en douce</bdi>" in html.split('id="glance"', 1)[1]
+    assert "Libellé posé en douce" not in glance_of(html)
+
+
+def test_a_curation_rename_changes_the_cached_glance_at_once(
+    corpus: Corpus, client: Client
+) -> None:
+    run = run_now(corpus)
+    finding = first_finding(run)
+    assert f'href="#finding-{finding.key}"' in glance_of(page(client, corpus))
+
+    finding_rename(finding=finding, user=analyst_of(corpus.consultation), title_fr="Eau partout")
+
+    assert "<bdi>Eau partout</bdi>" in glance_of(page(client, corpus))
+
+
+def test_a_new_run_changes_the_cached_glance_at_once(corpus: Corpus, client: Client) -> None:
+    votes_cast(corpus, per_camp=3)
+    run = run_now(corpus)
+    quietly_relabel(first_finding(run), "Libellé de la première synthèse")
+    html = page(client, corpus)
+    assert "Libellé de la première synthèse" in glance_of(html)
+    assert "6 participants placés" in html
+    votes_cast(corpus, per_camp=2)
+
+    newer = run_now(corpus)
+
+    html = page(client, corpus)
+    assert "Libellé de la première synthèse" not in glance_of(html)
+    assert f"<bdi>{escape(first_finding(newer).label)}</bdi>" in glance_of(html)
+    assert "10 participants placés" in html
+
+
+def test_a_lost_generation_never_brings_back_an_old_page(corpus: Corpus, client: Client) -> None:
+    from django.core.cache import cache
+
+    from tashawur.core.caching import _generation_key
+
+    finding = first_finding(run_now(corpus))
+    page(client, corpus)
+    quietly_retitle(finding, "Titre posé en douce")
+    assert "Titre posé en douce" not in page(client, corpus)  # cached
+
+    # The cache lost the contributions' token (culled, restarted) but kept the page.
+    cache.delete(_generation_key(f"consultation:{corpus.consultation.pk}:data"))
+
+    assert "Titre posé en douce" in page(client, corpus)
+
+
+def test_an_author_profile_change_is_shown_at_once(corpus: Corpus, client: Client) -> None:
+    finding = first_finding(run_now(corpus))
+    page(client, corpus)
+    quietly_retitle(finding, "Titre posé en douce")
+    assert "Titre posé en douce" not in page(client, corpus)  # cached
+    contribution = finding.contributions.exclude(author=None).first()
+    assert contribution is not None
+
+    person = contribution.author
+    person.gender = "female" if person.gender != "female" else "male"
+    person.save()
+
+    assert "Titre posé en douce" in page(client, corpus)

@@ -194,11 +194,20 @@ def consent_record(
 @transaction.atomic
 def consent_withdraw(*, participant: Participant, purpose: str) -> int:
     """Withdraw every active consent of ``participant`` for ``purpose``; returns how many."""
-    return Consent.objects.filter(
-        participant=participant,
-        consent_text__purpose=purpose,
-        withdrawn_at__isnull=True,
-    ).update(withdrawn_at=timezone.now())
+    # One by one (a participant holds a few): each save tells the caches of public data
+    # (contributions.generations) that this person's contributions lost their link.
+    now = timezone.now()
+    withdrawn = list(
+        Consent.objects.filter(
+            participant=participant,
+            consent_text__purpose=purpose,
+            withdrawn_at__isnull=True,
+        )
+    )
+    for consent in withdrawn:
+        consent.withdrawn_at = now
+        consent.save(update_fields=["withdrawn_at"])
+    return len(withdrawn)
 
 
 def participant_consent_answer(

@@ -3,8 +3,9 @@
 The ZIP is built in memory, not streamed: a ZIP's central directory comes last, the small-cell
 suppression needs every author before the first row is written, and a consultation is small (a
 contribution holds at most 2,000 characters; a regional consultation has a few thousand, so a
-few megabytes before compression). Responses are public and cached for five minutes, so a
-reverse proxy absorbs repeated downloads.
+few megabytes before compression; 100,000 contributions make a ZIP of tens). It is built once
+per version of what it holds and kept in the cache (``api.views``). Responses are public and
+cached for five minutes, so a reverse proxy absorbs repeated downloads.
 """
 
 from __future__ import annotations
@@ -401,35 +402,9 @@ def readme(data: OpenData) -> str:
     )
 
 
-# Part of the ZIP's cache key: an upgrade that changes how the files are written must not be
-# answered with a ZIP written by the previous code.
-_RENDERER_SOURCE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-
-
-def open_data_fingerprint(data: OpenData) -> str:
-    """Everything ``open_data_zip`` writes, but the time of day: equal fingerprints, equal
-    files. The ZIP is cached under its hash (``api.views``), so a change in the data (a
-    contribution, a vote, a moderation, a consent, a run), the day or this code gives a new
-    ZIP at once."""
-    c = data.consultation
-    return json.dumps(
-        {
-            "renderer": _RENDERER_SOURCE,
-            "day": open_data_day(data).isoformat(),
-            "consultation": {f.attname: getattr(c, f.attname) for f in c._meta.concrete_fields},
-            "region": c.region.code,
-            "k": data.k,
-            "run": None
-            if data.run is None
-            else [data.run.pk, data.run.engine_version, data.run.finished_at],
-            "contributions": data.contributions,
-            "statements": data.statements,
-            "findings": data.findings,
-        },
-        sort_keys=True,
-        default=str,
-        ensure_ascii=False,
-    )
+# Part of the ZIP's cache key (``api.views``): an upgrade that changes how the files are written
+# must not be answered with a ZIP written by the previous code.
+OPEN_DATA_RENDERER = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
 def open_data_zip(data: OpenData) -> bytes:

@@ -28,22 +28,28 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from tashawur.actors.models import Participant
 from tashawur.consultations.models import Consultation, Dimension, Workshop
+from tashawur.contributions.generations import (
+    consultation_data_generation,
+    consultation_votes_generation,
+)
 from tashawur.contributions.models import Contribution, Vote
 from tashawur.contributions.selectors import (
     consultation_author_cells,
     consultation_contributions_linked,
     consultation_contributions_public,
 )
+from tashawur.core.caching import cached_build, version_key
 from tashawur.core.models import User
 from tashawur.core.privacy import anonymity_k
-from tashawur.diagnosis.models import Finding, FindingContribution, SynthesisRun
+from tashawur.diagnosis.models import CurationEvent, Finding, FindingContribution, SynthesisRun
 
 PSEUDONYM_PREFIX = "p_"
 # 16 hex digits (64 bits): no collision among a consultation's participants in practice.
@@ -147,19 +153,56 @@ def open_data_author_profiles(
     organisation by name, generalised from subtype to type; both dropped when fewer than
     ``open_data_k()`` authors share the combination).
 
-    ``authors`` (participant ids) limits the answer to them: a page of a hundred rows hashes
-    its own authors' pseudonyms, not the consultation's ten thousand. The cells are still
-    counted over every author, so a profile is the same whichever page asks for it."""
-    cells = consultation_author_cells(consultation=consultation, k=open_data_k())
-    wanted = cells.keys() if authors is None else cells.keys() & set(authors)
-    return {
-        pk: AuthorProfile(
-            pseudonym=author_pseudonym(consultation_id=consultation.pk, participant_id=pk),
-            actor_type=cells[pk].actor_type,
-            province=cells[pk].province,
+    ``authors`` (participant ids) limits the answer to them. The cells are counted over every
+    author, so a profile is the same whichever page asks for it: they are computed, with the
+    pseudonyms, once per version of the consultation's contributions and authors
+    (``contributions.generations``) and cached, not once per page of a hundred rows."""
+    k = open_data_k()
+
+    def profiles_all() -> dict[int, tuple[str, str, str]]:
+        cells = consultation_author_cells(consultation=consultation, k=k)
+        return {
+            pk: (
+                author_pseudonym(consultation_id=consultation.pk, participant_id=pk),
+                cell.actor_type,
+                cell.province,
+            )
+            for pk, cell in cells.items()
+        }
+
+    key = version_key(
+        "open-data-authors", consultation.pk, k, *consultation_data_generation(consultation.pk)
+    )
+    every = cached_build(key, profiles_all, timeout=int(settings.TASHAWUR_PAGE_CACHE_SECONDS))
+    wanted = every.keys() if authors is None else every.keys() & set(authors)
+    return {pk: AuthorProfile(*every[pk]) for pk in wanted}
+
+
+def open_data_version(*, consultation: Consultation) -> tuple[Any, ...]:
+    """A version of everything the open-data ZIP holds, but the renderer and the day (the
+    view adds them): the consultation, its contributions, authors and vote counters
+    (``contributions.generations``: one cache read), the run the diagnosis shows and its
+    curation (a rename, a merge: the findings' labels and members), and k. One small query."""
+    curation = CurationEvent.objects.filter(run=OuterRef("pk")).order_by().values("run")
+    run = (
+        SynthesisRun.objects.filter(consultation=consultation)
+        .shown_first()
+        .annotate(
+            curation_last=Subquery(curation.annotate(v=Max("pk")).values("v")),
+            curation_n=Subquery(curation.annotate(v=Count("pk")).values("v")),
         )
-        for pk in wanted
-    }
+        .values_list("pk", "engine_version", "finished_at", "curation_last", "curation_n")
+        .first()
+    )
+    return (
+        consultation.pk,
+        consultation.updated_at,
+        consultation.region_id,
+        consultation.status,
+        *consultation_votes_generation(consultation.pk),
+        run,
+        open_data_k(),
+    )
 
 
 def _created_on(created_at: dt.datetime) -> str:

@@ -29,7 +29,8 @@ under ``/api/`` has the same body (``tashawur.api.errors``).
 
 An anonymous network gets at most ``TASHAWUR_RATE_DOWNLOADS`` open-data responses (ZIP and
 JSON pages together); past it, 429 ``rate_limited`` with ``Retry-After``. The ZIP is cached
-under the hash of what it holds (``core.caching``), so a change in the data is in the next one.
+under the versions of what it holds (``open_data_version``, ``core.caching``), so a change in
+the data is in the next one.
 """
 
 from __future__ import annotations
@@ -45,12 +46,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from tashawur.api.errors import error_response
-from tashawur.api.opendata import (
-    file_stem,
-    open_data_day,
-    open_data_fingerprint,
-    open_data_zip,
-)
+from tashawur.api.opendata import OPEN_DATA_RENDERER, file_stem, open_data_zip
 from tashawur.api.schema import openapi_document
 from tashawur.api.selectors import (
     OpenData,
@@ -60,11 +56,12 @@ from tashawur.api.selectors import (
     open_data_contribution_rows,
     open_data_contribution_values,
     open_data_contributions,
+    open_data_version,
 )
 from tashawur.consultations.models import Consultation
 from tashawur.contributions.selectors import consultation_list_with_counts
 from tashawur.core import limits
-from tashawur.core.caching import cached_build, content_key
+from tashawur.core.caching import cached_build, version_key
 from tashawur.core.errors import DomainError
 from tashawur.core.validation import page_number_parse
 from tashawur.core.views import download_limit_message
@@ -141,16 +138,21 @@ def open_data_archive(request: HttpRequest, slug: str) -> HttpResponse:
         consultation = open_data_consultation_get(slug=slug)
     except Http404:
         return _consultation_not_found(request)
-    data: OpenData = open_data_build(consultation=consultation)
-    # Cached under the hash of its content: a change in the data is in the next download.
-    key = content_key("open-data-zip", open_data_fingerprint(data))
-    response = HttpResponse(
-        cached_build(key, lambda: open_data_zip(data)), content_type="application/zip"
+    # Built once per version of what it holds (``open_data_version``: the contributions',
+    # authors' and votes' generations, the run and its curation), the day and the renderer:
+    # a change in the data, a consent withdrawn, an erasure is in the next download.
+    day = timezone.localdate()
+    key = version_key(
+        "open-data-zip", OPEN_DATA_RENDERER, day, *open_data_version(consultation=consultation)
     )
+
+    def build() -> bytes:
+        data: OpenData = open_data_build(consultation=consultation)
+        return open_data_zip(data)
+
+    response = HttpResponse(cached_build(key, build), content_type="application/zip")
     return _public(
-        response,
-        disposition="attachment",
-        file_name=f"{file_stem(consultation, open_data_day(data))}.zip",
+        response, disposition="attachment", file_name=f"{file_stem(consultation, day)}.zip"
     )
 
 

@@ -14,6 +14,18 @@ few small queries, a version of everything the page shows (the run shown, its la
 event, the latest publication, the contributions' and programme's last changes...), so a change
 gives a new key at once. What no version covers (a reference label renamed) is bounded by
 ``TASHAWUR_PAGE_CACHE_SECONDS``.
+
+What changes with every contribution or vote (a consultation's data) is versioned by a
+*generation*: a random token kept in the default cache under a name (``generation``), replaced
+by a new random token when what it covers changes (``generation_bump``, once the writer's
+transaction commits). Reading one is a cache ``get`` — no scan, no hot database row that every
+vote would update — and a token missing (a flushed or culled cache, a restart of locmem) is set
+with ``add`` to a new random one, so it never comes back to a value an old cached page was keyed
+under: a lost token costs a rebuild, never a stale page. A bump before the commit alone would
+let a reader cache the old data under the new token (so it is made again on commit); after it,
+a reader that took the old token caches under a key no one asks for again. Redis
+(``REDIS_URL``) shares the tokens between machines, the file cache between the processes of
+one; locmem (tests) is one process's.
 """
 
 from __future__ import annotations
@@ -21,15 +33,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 # How long a build may hold the right to build; past it, another process may start its own.
 BUILD_LOCK_SECONDS = 120
@@ -90,7 +105,67 @@ def cached_build(key: str, build: Callable[[], T], *, timeout: int | None = None
     return value
 
 
+def cached_many(
+    keys: dict[K, str], build: Callable[[list[K]], dict[K, T]], *, timeout: int | None = None
+) -> dict[K, T]:
+    """For each item of ``keys`` (item → its cache key), the value cached under its key, or
+    ``build``'s for those missing (one call for all of them), stored for ``timeout`` seconds
+    (``TASHAWUR_PAGE_CACHE_SECONDS`` unless given). One cache round trip when all are there."""
+    found: dict[str, Any] = _cache_call("get_many", list(keys.values())) or {}
+    out = {item: found[key] for item, key in keys.items() if key in found}
+    missing = [item for item in keys if item not in out]
+    if missing:
+        built = build(missing)
+        if timeout is None:
+            timeout = int(settings.TASHAWUR_PAGE_CACHE_SECONDS)
+        _cache_call("set_many", {keys[item]: built[item] for item in missing}, timeout)
+        out.update(built)
+    return out
+
+
 def cached_page(key: str, build: Callable[[], str]) -> str:
     """The HTML cached under ``key`` (a ``version_key``), or ``build()``'s, kept
     ``TASHAWUR_PAGE_CACHE_SECONDS``; never for a signed-in reader (the caller's to check)."""
     return cached_build(key, build, timeout=int(settings.TASHAWUR_PAGE_CACHE_SECONDS))
+
+
+def _generation_key(scope: str) -> str:
+    return f"tashawur:generation:{scope}"
+
+
+def generations(*scopes: str) -> tuple[str, ...]:
+    """The current token of each of ``scopes`` (one cache round trip when all are there);
+    one missing is set, with ``add``, to a new random token. When the cache fails, a fresh
+    token each call: nothing cached under it is ever found again."""
+    keys = [_generation_key(scope) for scope in scopes]
+    found: dict[str, Any] = _cache_call("get_many", keys) or {}
+    tokens = []
+    for key in keys:
+        token = found.get(key)
+        if token is None:
+            fresh = uuid.uuid4().hex
+            # add: if another process set one meanwhile, theirs wins and both read it.
+            _cache_call("add", key, fresh, None)
+            token = _cache_call("get", key) or fresh
+        tokens.append(str(token))
+    return tuple(tokens)
+
+
+def generation(scope: str) -> str:
+    """The current token of ``scope`` (``generations``)."""
+    return generations(scope)[0]
+
+
+def generation_bump(*scopes: str) -> None:
+    """Give each of ``scopes`` a new random token now and again once the current transaction
+    commits: everything cached under the old tokens is never read again. The second bump is
+    the one that counts (a reader between the two may cache the uncommitted past under the
+    first); the first serves the tests, whose transactions never commit, and the writer's own
+    reads before the commit."""
+
+    def bump() -> None:
+        _cache_call("set_many", {_generation_key(s): uuid.uuid4().hex for s in scopes}, None)
+
+    if scopes:
+        bump()
+        transaction.on_commit(bump)

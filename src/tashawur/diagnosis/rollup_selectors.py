@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, Max, Q, Window
+from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 
@@ -22,6 +22,7 @@ from tashawur.actors.models import ActorType
 from tashawur.actors.selectors import participants_actor_type
 from tashawur.consultations import rules as consultation_rules
 from tashawur.consultations.models import Consultation, Dimension, Strategy
+from tashawur.contributions.generations import consultations_votes_generations
 from tashawur.contributions.models import Contribution
 from tashawur.core.i18n import pick_label
 from tashawur.core.privacy import anonymity_k
@@ -107,9 +108,9 @@ def strategy_regions(strategy: Strategy) -> list[RegionRow]:
 def strategy_page_versions(strategy: Strategy) -> tuple[Any, ...]:
     """A version of everything the strategy page shows an anonymous reader, for its cache
     (``core.caching``): the strategy, the last roll-up run requested (its status) and the run
-    shown, the strategy's consultations, and their published contributions (count and last
-    change: a new one, a moderation decision; the region counts and the quotes read them
-    live). Four small queries."""
+    shown, the strategy's consultations, and their contributions (their generation, a cache
+    read: a new one, a moderation decision; the region counts and the quotes read them
+    live). Three small queries."""
     runs = RollupRun.objects.filter(strategy=strategy)
     latest = runs.order_by("-created_at", "-pk").values_list("pk", "status", "updated_at").first()
     shown = RollupRun.objects.current_for(strategy)
@@ -118,17 +119,16 @@ def strategy_page_versions(strategy: Strategy) -> tuple[Any, ...]:
         .order_by("pk")
         .values_list("pk", "status", "region_id", "updated_at")
     )
-    contributions = Contribution.objects.filter(
-        consultation__in=[c[0] for c in consultations]
-    ).aggregate(n=Count("pk"), changed=Max("updated_at"))
+    # The contributions' generations (contributions.generations): one cache read, no scan.
+    generations = consultations_votes_generations(c[0] for c in consultations)
     return (
         strategy.pk,
         strategy.updated_at,
         latest,
         None if shown is None else (shown.pk, shown.finished_at),
         consultations,
-        contributions["n"],
-        contributions["changed"],
+        [generations[c[0]][0] for c in consultations],
+        generations[consultations[0][0]][2] if consultations else None,
         anonymity_k(),
     )
 

@@ -21,6 +21,7 @@ from django.http import Http404
 from tashawur.actors.selectors import participants_actor_type
 from tashawur.consultations.models import Consultation, Dimension
 from tashawur.consultations.selectors import consultation_get_for_user
+from tashawur.contributions.generations import consultation_data_generation
 from tashawur.contributions.models import Contribution, Language, ModerationStatus
 from tashawur.core.privacy import anonymity_k
 from tashawur.diagnosis import rules
@@ -82,8 +83,9 @@ def diagnosis_page_versions(consultation: Consultation) -> tuple[Any, ...] | Non
     cache: the consultation, the last run requested (its status), the run shown and its
     curation (``diagnosis_run_versions``), the latest publication, and the contributions and
     their authors (a new one, a moderation decision, a profile change: the quotes, statements
-    and participation counts read them live). ``None`` while a run is queued or running: the
-    page then reloads and looks after the run, uncached. Six small queries."""
+    and participation counts read them live; ``contributions_version``, a cache read). ``None``
+    while a run is queued or running: the page then reloads and looks after the run, uncached.
+    Four small queries."""
     latest = (
         SynthesisRun.objects.filter(consultation=consultation)
         .order_by("-created_at", "-pk")
@@ -113,13 +115,10 @@ def diagnosis_page_versions(consultation: Consultation) -> tuple[Any, ...] | Non
 
 
 def contributions_version(consultation: Consultation) -> tuple[Any, ...]:
-    """A version of the consultation's contributions and their authors: how many, and the
-    last change of one and of an author (a new one, a moderation decision, a profile change
-    or an erasure). One query."""
-    contributions = Contribution.objects.filter(consultation=consultation).aggregate(
-        n=Count("pk"), changed=Max("updated_at"), authors=Max("author__updated_at")
-    )
-    return (contributions["n"], contributions["changed"], contributions["authors"])
+    """A version of the consultation's contributions and their authors (a new one, an edit, a
+    moderation decision, a profile change, a consent withdrawal or an erasure): their
+    generation (``contributions.generations``), one cache read, no query."""
+    return consultation_data_generation(consultation.pk)
 
 
 def diagnosis_publication_latest(
@@ -277,12 +276,13 @@ def finding_breakdown_authors(
     the synthesis reads (``services.storing.inputs_read``), read now in two queries. A value the
     synthesis guessed (the language of a text nobody labelled) has no one here: it is
     suppressed, which fails closed."""
-    rows = list(
-        FindingContribution.objects.filter(finding__in=list(findings)).values_list(
-            "finding_id", *_FACT_FIELDS
-        )
+    cited = FindingContribution.objects.filter(finding__in=[f.pk for f in findings])
+    rows = list(cited.values_list("finding_id", *_FACT_FIELDS))
+    # A subquery, not the authors' ids: hundreds of bound parameters cost more to send and
+    # plan than the join costs to run.
+    actor_types = participants_actor_type(
+        cited.filter(contribution__author__isnull=False).values("contribution__author_id")
     )
-    actor_types = participants_actor_type({row[1] for row in rows if row[1] is not None})
     out: dict[int, dict[str, dict[str, set[Hashable]]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(set))
     )

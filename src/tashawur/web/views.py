@@ -32,7 +32,7 @@ NOT_FOUND = 404
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    consultations = contribution_selectors.consultation_list_with_counts()
+    consultations = contribution_selectors.consultation_list_with_cached_counts()
     # The strategies the regional consultations feed, each with its national picture (/s/).
     strategies = (
         Strategy.objects.exclude(status=Strategy.Status.DRAFT)
@@ -54,14 +54,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def consultation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     consultation = consultation_get_for_user(slug=slug, user=request.user)
-    meetings = (
-        consultation.meetings.select_related("territory")
-        .annotate(workshops_count=Count("workshops", distinct=True))
-        .prefetch_related("workshops__theme")
-        .order_by("starts_at")
-    )
-    counts = (
-        contribution_selectors.consultation_list_with_counts().filter(pk=consultation.pk).first()
+    # What the cards show, no more: no count nor theme of the round tables (issue 15, item 1).
+    meetings = consultation.meetings.prefetch_related("workshops").order_by("starts_at")
+    counts = next(
+        iter(contribution_selectors.consultation_list_with_cached_counts(pk=consultation.pk)),
+        None,
     )
     return render(
         request,

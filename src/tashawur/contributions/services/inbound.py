@@ -39,6 +39,7 @@ from tashawur.actors.models import Participant
 from tashawur.actors.services import participant_has_active_consent, phone_normalise
 from tashawur.consultations.models import Dimension, Workshop
 from tashawur.consultations.services.workspace import sms_keyword_normalise
+from tashawur.contributions.generations import consultation_data_changed
 from tashawur.contributions.models import (
     Channel,
     Contribution,
@@ -313,5 +314,6 @@ def _take_in(
         Contribution.objects.filter(pk=contribution.pk).update(
             moderation_status=ModerationStatus.PENDING
         )
+        consultation_data_changed(contribution.consultation_id)
         contribution.moderation_status = ModerationStatus.PENDING
     return InboundMessage.Status.ACCEPTED, "", workshop, contribution

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from tashawur.actors.models import Participant
 from tashawur.contributions import rules
+from tashawur.contributions.generations import consultation_data_changed
 from tashawur.contributions.models import (
     NOTE_MAX_LENGTH,
     Contribution,
@@ -92,6 +93,7 @@ def contribution_moderate(
     if action is not None:
         now = timezone.now()
         Contribution.objects.filter(pk=locked.pk).update(moderation_status=status, updated_at=now)
+        consultation_data_changed(locked.consultation_id)
         ModerationEvent.objects.create(
             contribution=locked,
             action=action,

@@ -27,6 +27,7 @@ from tashawur.consultations.services import (
     workshop_status_and_moderation_locked,
 )
 from tashawur.contributions import rules
+from tashawur.contributions.generations import consultation_data_changed
 from tashawur.contributions.models import (
     TEXT_MAX_LENGTH,
     Channel,
@@ -334,9 +335,10 @@ def contribution_language_identify(*, contribution: Contribution) -> str:
     """
     guessed = _language_identify(contribution.text)
     language = guessed if guessed in Language.values else Language.UNDETERMINED
-    Contribution.objects.filter(pk=contribution.pk, language=Language.UNDETERMINED).update(
+    if Contribution.objects.filter(pk=contribution.pk, language=Language.UNDETERMINED).update(
         language=language
-    )
+    ):
+        consultation_data_changed(contribution.consultation_id)
     return Contribution.objects.values_list("language", flat=True).get(pk=contribution.pk)
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from tashawur.actors.models import Participant
 from tashawur.consultations.models import Workshop
 from tashawur.consultations.services import workshop_not_open_error
+from tashawur.contributions.generations import consultation_votes_changed, everything_changed
 from tashawur.contributions.models import (
     Contribution,
     ModerationStatus,
@@ -113,6 +114,7 @@ def _counters_move(contribution: Contribution, *, add: int, remove: int | None =
     if row is None:
         raise Contribution.DoesNotExist
     contribution.agree_count, contribution.disagree_count, contribution.pass_count = row
+    consultation_votes_changed(contribution.consultation_id)
 
 
 @transaction.atomic
@@ -179,8 +181,10 @@ def contribution_vote_counters_recompute(*, contribution_ids: list[int] | None =
     rows = Contribution.objects.all()
     if contribution_ids is not None:
         rows = rows.filter(Q(pk__in=contribution_ids))
-    return rows.update(
+    updated = rows.update(
         agree_count=counted(Vote.Value.AGREE),
         disagree_count=counted(Vote.Value.DISAGREE),
         pass_count=counted(Vote.Value.PASS),
     )
+    everything_changed()
+    return updated
