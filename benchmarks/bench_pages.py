@@ -14,7 +14,8 @@ Each page is requested in this process with Django's test ``Client`` as an anony
 reported per page: server CPU (``time.process_time``, median of ``--repeat``), SQL queries, the
 size of the response; for the open-data ZIP also the peak of Python allocations (``tracemalloc``,
 in one more request). "uncached" requests clear the cache first; "cached" ones follow a request
-that filled it.
+that filled it; the diagnosis's "rebuilt" rows keep some of the cache (the glance's per-run
+parts; with the participation counts too), as a new contribution or a vote leaves it.
 
     DATABASE_URL is ignored: the database is postgres://postgres@127.0.0.1:5432/<--db>
     .venv/bin/python benchmarks/bench_pages.py [--contributions 100000] [--votes 1000000]
@@ -442,22 +443,55 @@ def pages(repeat: int) -> list[dict[str, Any]]:
     c = f"/c/{SLUG}"
     rows = []
 
-    def run(label: str, url: str, *, uncached: bool = True, **kwargs: Any) -> None:
+    def run(
+        label: str,
+        url: str,
+        *,
+        uncached: bool = True,
+        before: Callable[[], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         rows.append(
             measure(
                 label,
                 lambda: client.get(url),
                 repeat=repeat,
-                before=cache.clear if uncached else None,
+                before=before or (cache.clear if uncached else None),
                 **kwargs,
             )
         )
 
+    def clear_but(*kept: str) -> Callable[[], None]:
+        """Everything out of the (in-memory) cache but the entries of the ``kept`` kinds."""
+
+        def clear() -> None:
+            for key in list(cache._cache):  # type: ignore[attr-defined]
+                if not any(f":{kind}" in key for kind in kept):
+                    cache._delete(key)  # type: ignore[attr-defined]
+
+        return clear
+
     run("home", "/")
+    client.get("/")
+    run("home, cached", "/", uncached=False)
     run("consultation", f"{c}/")
+    client.get(f"{c}/")
+    run("consultation, cached", f"{c}/", uncached=False)
     run("diagnosis, uncached", f"{c}/diagnosis/")
     client.get(f"{c}/diagnosis/")
     run("diagnosis, cached", f"{c}/diagnosis/", uncached=False)
+    # As a new contribution leaves the cache: only what the run alone shows is kept.
+    run(
+        "diagnosis, rebuilt, run's parts cached",
+        f"{c}/diagnosis/",
+        before=clear_but("diagnosis-glance-"),
+    )
+    # As a vote leaves it: the page is rebuilt, the participation counts are not.
+    run(
+        "diagnosis, rebuilt, all but the page cached",
+        f"{c}/diagnosis/",
+        before=clear_but("diagnosis-glance-", "participation:", "generation:"),
+    )
     run("diagnosis ?dimension, uncached", f"{c}/diagnosis/?dimension={Dimension.PROPOSAL}")
     run(
         "diagnosis ?dimension page 2, uncached",

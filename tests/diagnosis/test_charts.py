@@ -4,9 +4,12 @@ suppression under k, their significance marks, and the opinion map's stored pict
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import pytest
 from django.test import Client
+from django.utils import translation
+from django.utils.translation import ngettext
 
 from tashawur.actors.models import Participant
 from tashawur.diagnosis import charts
@@ -131,6 +134,63 @@ def test_opinion_picture_draws_everyone_on_one_line_through_the_middle() -> None
     assert {d.y for d in picture.dots} == {charts.MAP_HEIGHT / 2}
 
 
+def crowd_points(sizes: dict[int | None, int]) -> list[list[float | int | None]]:
+    """Participants of each group (None: not in a group) spread on the map, groups interleaved
+    as a run stores them."""
+    points: list[list[float | int | None]] = []
+    for n in range(max(sizes.values())):
+        for group, size in sizes.items():
+            if n < size:
+                place = -1 if group is None else group
+                points.append([place + n / size, math.sin(n) + place, group])
+    return points
+
+
+def test_opinion_picture_past_its_limit_draws_a_sample_of_each_group() -> None:
+    sizes: dict[int | None, int] = {0: 700, 1: 240, 2: 1, None: 59}
+    points = crowd_points(sizes)
+
+    picture = charts.opinion_picture(points, limit=100)
+
+    assert picture is not None
+    assert (picture.participants, picture.drawn, picture.sampled) == (1000, 100, True)
+    # The groups' sizes count everyone, not the sample.
+    assert [(g.key, g.size) for g in picture.groups] == [(0, 700), (1, 240), (2, 1), (None, 59)]
+    drawn = charts.opinion_sample([-1 if p[2] is None else int(p[2]) for p in points], 100)
+    assert len(set(drawn)) == 100
+    per_group = Counter(points[i][2] for i in drawn)
+    # Each group in proportion to its size, and none left out: the one person of group C too.
+    assert per_group == {0: 70, 1: 24, 2: 1, None: 5}
+    assert {d.fill for d in picture.dots} == {
+        charts.group_fill(0),
+        charts.group_fill(1),
+        charts.group_fill(2),
+        charts.UNGROUPED_FILL,
+    }
+    assert picture.svg.count("<circle") == len(picture.dots) <= 100
+
+
+def test_opinion_picture_sample_is_the_same_on_every_request() -> None:
+    points = crowd_points({0: 3000, 1: 2000})
+
+    first = charts.opinion_picture(points, limit=500)
+    again = charts.opinion_picture([list(p) for p in points], limit=500)
+
+    assert first is not None and again is not None
+    assert first.dots == again.dots
+    assert first.svg == again.svg
+
+
+def test_opinion_picture_under_its_limit_draws_everyone() -> None:
+    points = crowd_points({0: 30, 1: 20})
+
+    picture = charts.opinion_picture(points, limit=50)
+
+    assert picture is not None
+    assert (picture.participants, picture.drawn, picture.sampled) == (50, 50, False)
+    assert charts.opinion_sample([0] * 30 + [1] * 20, 50) == list(range(50))
+
+
 # -- the selectors -------------------------------------------------------------------------------
 
 
@@ -225,6 +285,28 @@ def test_the_overview_shows_the_charts_with_the_suppressed_cells_hidden(
     assert '<span aria-hidden="true">▲</span>' in html
     # French decimals stay points in the SVG.
     assert not any("," in part for part in html.split('<svg viewBox="')[1].split('"')[0].split())
+
+
+def test_the_overview_says_how_many_participants_its_opinion_map_draws(
+    corpus: Corpus, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(charts, "MAP_POINTS", 4)
+    votes_cast(corpus, per_camp=5)
+    run_now(corpus)
+
+    html = client.get(f"/fr/c/{corpus.consultation.slug}/diagnosis/").content.decode()
+
+    figure = html.split('<figure class="opinion-map"', 1)[1].split("</figure>", 1)[0]
+    with translation.override("fr"):
+        drawn = ngettext(
+            "%(drawn)s of %(counter)s participant drawn, from each group in proportion to its "
+            "size.",
+            "%(drawn)s of %(counter)s participants drawn, from each group in proportion to its "
+            "size.",
+            10,
+        ) % {"drawn": 4, "counter": 10}
+    assert drawn in figure
+    assert figure.count("<circle") <= 4 + 2  # the sample, and the two groups' swatches
 
 
 def test_a_dimension_view_shows_no_charts(corpus: Corpus, client: Client) -> None:

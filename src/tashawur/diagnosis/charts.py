@@ -23,8 +23,15 @@ authors are suppressed (``core.privacy``): their count is not shown, and they ca
 from __future__ import annotations
 
 import math
+import random
+from collections import Counter, defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from tashawur.core.charts import Bar as Bar
 from tashawur.core.charts import bar_share as bar_share
@@ -38,6 +45,9 @@ HEAT_LEVELS = 4
 MAP_WIDTH = 320
 MAP_HEIGHT = 220
 MAP_PAD = 8
+#: Participants the opinion map draws at most: past it, a sample (``opinion_sample``). A dot is
+#: some 35 bytes of HTML; ten thousand of them made half a megabyte of page.
+MAP_POINTS = 2_000
 #: Opinion groups' colours (A, B, C …), told apart by people with common colour-blindness
 #: (Okabe–Ito); participants left out of the groups are grey.
 GROUP_FILLS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#8a6d00")
@@ -116,6 +126,32 @@ class HeatRow:
     label: str
     cells: list[HeatCell]
 
+    @property
+    def cells_html(self) -> SafeString:
+        """The row's cells (``td``), written here rather than by a template loop: a heatmap's
+        cells are most of the nodes the diagnosis page renders. Counts and fixed words only."""
+        hidden = format_html(
+            '<span aria-hidden="true">·</span><span class="visually-hidden">{}</span>',
+            _("not shown"),
+        )
+        more = format_html(
+            ' <span aria-hidden="true">▲</span><span class="visually-hidden">{}</span>',
+            _("significantly more"),
+        )
+        less = format_html(
+            ' <span aria-hidden="true">▼</span><span class="visually-hidden">{}</span>',
+            _("significantly less"),
+        )
+        out = []
+        for c in self.cells:
+            if c.count is None:
+                shown: str = hidden
+            else:
+                mark = more if c.over else less if c.under else ""
+                shown = f"{conditional_escape(localize(c.count))}{mark}"
+            out.append(f'<td class="heat-{c.level}">{shown}</td>')
+        return mark_safe("".join(out))  # noqa: S308 - escaped above
+
 
 @dataclass(frozen=True)
 class Heatmap:
@@ -189,6 +225,36 @@ class OpinionPicture:
     dots: list[MapDot]
     groups: list[MapGroup]
     participants: int
+    drawn: int  # participants drawn: all of them, or a sample past ``MAP_POINTS``
+
+    @property
+    def sampled(self) -> bool:
+        return self.drawn < self.participants
+
+    @property
+    def svg(self) -> SafeString:
+        """The dots as SVG, written here rather than by a template loop (thousands of dots at a
+        few template nodes each cost more than the rest of the page): one ``g`` per colour,
+        the largest group first, each dot a ``circle``. Numbers and class names only, written
+        without the locale (a French decimal comma would break the SVG)."""
+        by_class: dict[str, list[str]] = {}
+        for d in self.dots:
+            by_class.setdefault(d.css, []).append(
+                f'<circle cx="{d.x:g}" cy="{d.y:g}" r="{d.r:g}"/>'
+            )
+        order = dict.fromkeys(
+            group_class(g.key) for g in sorted(self.groups, key=lambda g: -g.size)
+        )
+        return mark_safe(  # noqa: S308 - numbers and fixed class names, nothing from a user
+            "".join(
+                f'<g class="{css}">{"".join(by_class[css])}</g>' for css in order if css in by_class
+            )
+        )
+
+
+def group_class(key: int | None) -> str:
+    """A group's class in site.css (``g0``…``g4``; ``gx``: out of the groups)."""
+    return "gx" if key is None or key < 0 else f"g{key % len(GROUP_FILLS)}"
 
 
 def group_fill(key: int | None) -> str:
@@ -200,15 +266,44 @@ def group_name(key: int) -> str:
     return chr(ord("A") + key)
 
 
-def opinion_picture(points: Sequence[Sequence[float | int | None]]) -> OpinionPicture | None:
+def opinion_sample(groups: Sequence[int], limit: int) -> list[int]:
+    """The indices of the points to draw, in their order: all of them up to ``limit``; past it,
+    ``limit`` of them stratified by group. Each group (``groups[i]``: the group of point ``i``)
+    gets its share of ``limit`` (largest remainders, at least one point: no group vanishes from
+    the picture, even if that draws a few more than ``limit``), chosen within it by a generator
+    seeded with the group: the same points on every request for the same stored points."""
+    if len(groups) <= limit:
+        return list(range(len(groups)))
+    members: defaultdict[int, list[int]] = defaultdict(list)
+    for i, group in enumerate(groups):
+        members[group].append(i)
+    total = len(groups)
+    exact = {g: limit * len(ids) / total for g, ids in members.items()}
+    quota = {g: max(1, math.floor(q)) for g, q in exact.items()}
+    spare = limit - sum(quota.values())
+    for g in sorted(exact, key=lambda g: (quota[g] - exact[g], g))[: max(0, spare)]:
+        quota[g] += 1
+    chosen: list[int] = []
+    for g, ids in members.items():
+        # A fixed seed: the same sample on every request, not secrecy.
+        chosen.extend(random.Random(g).sample(ids, min(quota[g], len(ids))))  # noqa: S311
+    return sorted(chosen)
+
+
+def opinion_picture(
+    points: Sequence[Sequence[float | int | None]], *, limit: int = MAP_POINTS
+) -> OpinionPicture | None:
     """Participants (``x``, ``y``, group or None) placed on the map, the first principal
     component across, the second up. Participants falling on the same spot (to a unit of the
     map) and in the same group are drawn as one larger dot: the page stays light with thousands
-    of voters, and no dot stands for one person more precisely than the picture shows."""
+    of voters, and no dot stands for one person more precisely than the picture shows. Past
+    ``limit`` participants, a sample of them is drawn (``opinion_sample``), on the frame of
+    all of them; the groups' sizes count everyone."""
     if not points:
         return None
     xs = [float(p[0] or 0) for p in points]
     ys = [float(p[1] or 0) for p in points]
+    groups = [-1 if p[2] is None else int(p[2]) for p in points]
     low_x, high_x = min(xs), max(xs)
     low_y, high_y = min(ys), max(ys)
     inner_w = MAP_WIDTH - 2 * MAP_PAD
@@ -220,27 +315,31 @@ def opinion_picture(points: Sequence[Sequence[float | int | None]]) -> OpinionPi
         low_x -= 1.0
     if high_y == low_y:
         high_y += 1.0
+    drawn = opinion_sample(groups, limit)
     spots: dict[tuple[int, int, int], int] = {}
-    sizes: dict[int, int] = {}
-    for x, y, point in zip(xs, ys, points, strict=True):
-        group = -1 if point[2] is None else int(point[2])
+    for i in drawn:
         spot = (
-            round(MAP_PAD + inner_w * (x - low_x) / span_x),
-            round(MAP_PAD + inner_h * (high_y - y) / span_y),
-            group,
+            round(MAP_PAD + inner_w * (xs[i] - low_x) / span_x),
+            round(MAP_PAD + inner_h * (high_y - ys[i]) / span_y),
+            groups[i],
         )
         spots[spot] = spots.get(spot, 0) + 1
-        sizes[group] = sizes.get(group, 0) + 1
+    sizes = Counter(groups)
     dots = [
         MapDot(x=x, y=y, r=round(3 + 1.5 * math.sqrt(n - 1), 1), fill=group_fill(group))
         for (x, y, group), n in sorted(spots.items(), key=lambda s: (-s[1], s[0]))
     ]
-    groups = [
+    shown = [
         MapGroup(key=g, name=group_name(g), size=sizes[g], fill=group_fill(g))
         for g in sorted(g for g in sizes if g >= 0)
     ]
     if -1 in sizes:
-        groups.append(MapGroup(key=None, name="", size=sizes[-1], fill=UNGROUPED_FILL))
+        shown.append(MapGroup(key=None, name="", size=sizes[-1], fill=UNGROUPED_FILL))
     return OpinionPicture(
-        width=MAP_WIDTH, height=MAP_HEIGHT, dots=dots, groups=groups, participants=len(points)
+        width=MAP_WIDTH,
+        height=MAP_HEIGHT,
+        dots=dots,
+        groups=shown,
+        participants=len(points),
+        drawn=len(drawn),
     )

@@ -5,15 +5,22 @@ dimension, findings by actor type and by province (authors, suppressed under ``k
 significance marks), participation by province, actor type and gender, votes per statement,
 and the opinion map as a picture. Assembled for ``pages.diagnosis_page`` from the selectors'
 rows and what the page has already read.
+
+What only the run shows (the heaviest findings and the themes' heatmap; the opinion map, drawn
+from a sample past ``charts.MAP_POINTS`` participants) is rendered to HTML once per run, its
+curation and the language, and cached (``run_fragment``): the page, rebuilt after each new
+contribution, then renders only what the contributions and their authors change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.template.loader import render_to_string
 from django.utils.text import Truncator
-from django.utils.translation import get_language_bidi
+from django.utils.translation import get_language, get_language_bidi
 from django.utils.translation import gettext as _
 
 from tashawur.actors.models import ActorType, Participant
@@ -27,6 +34,7 @@ from tashawur.diagnosis.selectors import (
     PARTICIPATION_FIELDS,
     consultation_participation,
     contributions_version,
+    diagnosis_run_versions,
     findings_dimension_theme_sizes,
 )
 from tashawur.diagnosis.services.storing import OPINION_MAP_KEY
@@ -80,13 +88,15 @@ class VoteRow:
 
 @dataclass
 class Glance:
-    top: list[TopDimension] = field(default_factory=list)
-    themes: charts.Heatmap | None = None
+    # What only the run shows, rendered once per run (its curation) and language, and cached
+    # (``run_fragment``): the heaviest findings and the themes' heatmap; the opinion map.
+    run_charts: str = ""
+    opinion_map: str = ""
+    # What the contributions and their authors change, computed per page.
     actor_types: charts.Heatmap | None = None
     provinces: charts.Heatmap | None = None
     participation: list[Participation] = field(default_factory=list)
     votes: list[VoteRow] = field(default_factory=list)
-    opinion_map: charts.OpinionPicture | None = None
     k: int = 0
 
 
@@ -178,12 +188,12 @@ def _votes(
     ]
 
 
-def _opinion_points(run: SynthesisRun) -> list[list[float | int | None]]:
-    """The points of the opinion map the run stored, read once per run and cached (a run's
-    result never changes once stored)."""
-    return cached_build(
-        version_key("opinion-points", run.pk, run.finished_at), lambda: _opinion_points_read(run)
-    )
+def run_fragment(kind: str, versions: tuple[Any, ...], build: Callable[[], str]) -> str:
+    """The HTML of a part of the glance that only the run shows, rendered by ``build`` once per
+    ``versions`` (the run's, from ``selectors.diagnosis_run_versions``: its id, its end, its
+    last curation event) and language, and cached (``core.caching``): a new run or a curation
+    action gives a new key at once; a new contribution or vote does not rebuild it."""
+    return cached_build(version_key(f"diagnosis-glance-{kind}", get_language(), *versions), build)
 
 
 def _opinion_points_read(run: SynthesisRun) -> list[list[float | int | None]]:
@@ -212,6 +222,19 @@ def _participation(consultation: Consultation) -> dict[str, dict[str, int]]:
 
     versions = contributions_version(consultation)
     return cached_build(version_key("participation", consultation.pk, *versions), count)
+
+
+def _run_charts(run: SynthesisRun, by_dimension: dict[str, list[Finding]]) -> str:
+    return render_to_string(
+        "diagnosis/_glance_run.html", {"top_dimensions": _top(by_dimension), "themes": _themes(run)}
+    )
+
+
+def _opinion_map(run: SynthesisRun) -> str:
+    return render_to_string(
+        "diagnosis/_opinion_map.html",
+        {"m": charts.opinion_picture(_opinion_points_read(run), limit=charts.MAP_POINTS)},
+    )
 
 
 def diagnosis_glance(
@@ -247,9 +270,13 @@ def diagnosis_glance(
         "actor_type": _("Actor type"),
         "gender": _("Gender"),
     }
+    versions = (run.pk, *diagnosis_run_versions(consultation))
     glance = Glance(
-        top=_top(by_dimension),
-        themes=_themes(run),
+        run_charts=run_fragment("run-charts", versions, lambda: _run_charts(run, by_dimension)),
+        # Curation changes nothing of the opinion map: the run alone.
+        opinion_map=run_fragment(
+            "opinion-map", (run.pk, run.finished_at), lambda: _opinion_map(run)
+        ),
         actor_types=_findings_heatmap(top_findings, authors, "actor_type", labels["actor_type"], k),
         provinces=_findings_heatmap(top_findings, authors, "province", labels["province"], k),
         votes=_votes(stats, cited, rtl=rtl),
@@ -267,6 +294,4 @@ def diagnosis_glance(
                     hidden=len(people) - len(kept),
                 )
             )
-    points = _opinion_points(run)
-    glance.opinion_map = charts.opinion_picture(points)
     return glance

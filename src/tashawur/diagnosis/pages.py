@@ -14,6 +14,10 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count
+from django.urls import reverse
+from django.utils.formats import localize
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from tashawur.actors.models import ActorType
@@ -82,6 +86,19 @@ class FindingItem:
     finding: Finding
     quotes: list[Contribution]
     breakdowns: list[Breakdown]
+    url: str = ""  # the finding's page; its quotes link to anchors of it
+
+    @property
+    def breakdowns_html(self) -> SafeString:
+        """The over-represented values on one line, written here rather than by nested
+        template loops (the overview shows dozens of findings)."""
+        return mark_safe(  # noqa: S308 - each part escaped by format_html
+            " · ".join(
+                format_html("<bdi>{}</bdi> ({}, {})", v.label, b.label, localize(v.count))
+                for b in self.breakdowns
+                for v in b.values
+            )
+        )
 
 
 @dataclass
@@ -395,6 +412,7 @@ def diagnosis_page(
             findings=[
                 FindingItem(
                     finding=finding,
+                    url=reverse("diagnosis:finding", args=[consultation.slug, finding.pk]),
                     quotes=quotes.get(finding.pk, []),
                     breakdowns=_breakdowns(
                         finding,
