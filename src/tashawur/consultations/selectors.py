@@ -30,6 +30,13 @@ def _consultation_check_visible(user: Any, consultation: Consultation) -> None:
         raise PermissionDenied
 
 
+def consultation_check_for_user(*, consultation: Consultation, user: Any) -> Consultation:
+    """``consultation``, already read (with a contribution, say), if the user may see it;
+    ``PermissionDenied`` otherwise, as ``consultation_get_for_user`` without reading it again."""
+    _consultation_check_visible(user, consultation)
+    return consultation
+
+
 def consultation_get_for_user(*, slug: str, user: Any) -> Consultation:
     consultation = (
         Consultation.objects.select_related("region", "strategy").filter(slug=slug).first()

@@ -32,6 +32,7 @@ from tashawur.consultations import rules as consultation_rules
 from tashawur.consultations.models import Consultation, Dimension, Meeting, Workshop
 from tashawur.contributions import rules
 from tashawur.contributions.citations import ReportPart, report_citations, report_parts
+from tashawur.contributions.generations import consultations_votes_generations
 from tashawur.contributions.models import (
     Contribution,
     ContributionFlag,
@@ -40,6 +41,7 @@ from tashawur.contributions.models import (
     ModerationStatus,
     Vote,
 )
+from tashawur.core.caching import cached_many, version_key
 from tashawur.core.errors import DomainError
 from tashawur.core.privacy import anonymity_k, groups_shown
 from tashawur.territories.models import Territory
@@ -144,6 +146,48 @@ def consultation_list_with_counts() -> QuerySet[Consultation]:
         )
         .order_by("region__code", "pk")
     )
+
+
+def consultation_list_with_cached_counts(*, pk: int | None = None) -> list[Consultation]:
+    """``consultation_list_with_counts`` (or the consultation ``pk`` alone, if public) without
+    reading the contributions on each request: the published contributions and their votes are
+    counted once per generation of each consultation's contributions and vote counters
+    (``contributions.generations``) and cached; the meetings and round tables are counted
+    live (a few rows)."""
+    consultations = (
+        Consultation.objects.exclude(status=Consultation.Status.DRAFT)
+        .select_related("region", "strategy")
+        .annotate(
+            meetings_count=_count(Meeting.objects.all(), "consultation"),
+            workshops_count=_count(Workshop.objects.all(), "meeting__consultation"),
+        )
+        .order_by("region__code", "pk")
+    )
+    if pk is not None:
+        consultations = consultations.filter(pk=pk)
+    rows: list[Consultation] = list(consultations)
+    tokens = consultations_votes_generations(c.pk for c in rows)
+    keys = {c.pk: version_key("consultation-counts", c.pk, *tokens[c.pk]) for c in rows}
+
+    def count(ids: list[int]) -> dict[int, tuple[int, int]]:
+        counted = dict.fromkeys(ids, (0, 0))
+        for consultation_id, n, votes in (
+            Contribution.objects.published()
+            .filter(consultation_id__in=ids)
+            .order_by()
+            .values("consultation_id")
+            .annotate(
+                n=Count("pk"), counted=Sum(F("agree_count") + F("disagree_count") + F("pass_count"))
+            )
+            .values_list("consultation_id", "n", "counted")
+        ):
+            counted[consultation_id] = (n, votes or 0)
+        return counted
+
+    counts = cached_many(keys, count)
+    for consultation in rows:
+        consultation.contributions_count, consultation.votes_count = counts[consultation.pk]  # type: ignore[attr-defined]
+    return rows
 
 
 def participant_votes_on(

@@ -5,6 +5,9 @@ service → render (STYLE.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -35,6 +38,7 @@ from tashawur.contributions.forms import ContributionForm, VoteForm
 from tashawur.contributions.models import (
     Channel,
     Contribution,
+    ModerationEvent,
     ModerationReason,
     ModerationStatus,
 )
@@ -57,6 +61,51 @@ SPEAKER_QUERY_MAX_LENGTH = 100
 
 
 # -- the workshop page ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContributionCard:
+    """What one card of the workshop page shows beside its contribution, worked out once in the
+    view rather than by filters and choice lookups repeated in the template's loop (the cards are
+    most of the page's rendering CPU, issue 15 item 1)."""
+
+    contribution: Contribution
+    own: bool
+    who: selectors.AuthorDescription | None
+    rejection: ModerationEvent | None
+    flagged: bool
+    dimension_label: str
+    channel_label: str
+    status_label: str
+
+
+def contribution_cards(
+    contributions: Iterable[Contribution],
+    *,
+    own_author_id: int | None,
+    authors: Mapping[int, selectors.AuthorDescription] | None = None,
+    rejections: Mapping[int, ModerationEvent] | None = None,
+    flagged: set[int] | frozenset[int] = frozenset(),
+) -> list[ContributionCard]:
+    # The choices' labels, translated once per page instead of a get_FOO_display per card.
+    dimensions = {value: str(label) for value, label in Dimension.choices}
+    channels = {value: str(label) for value, label in Channel.choices}
+    statuses = {value: str(label) for value, label in ModerationStatus.choices}
+    authors = authors or {}
+    rejections = rejections or {}
+    return [
+        ContributionCard(
+            contribution=c,
+            own=own_author_id is not None and c.author_id == own_author_id,
+            who=authors.get(c.pk),
+            rejection=rejections.get(c.pk),
+            flagged=c.pk in flagged,
+            dimension_label=dimensions.get(c.dimension, c.dimension),
+            channel_label=channels.get(c.channel, c.channel),
+            status_label=statuses.get(c.moderation_status, c.moderation_status),
+        )
+        for c in contributions
+    ]
 
 
 def _dimension_param(request: HttpRequest) -> str | None:
@@ -125,9 +174,10 @@ def workshop_page_context(
     dimension = _dimension_param(request)
     everything = selectors.workshop_contributions(workshop=workshop, user=user)
     per_dimension = dict(everything.order_by().values_list("dimension").annotate(n=Count("id")))
+    # The cards read the author's id only: no joined rows (author, recorder, theme, territory).
     contributions = selectors.workshop_contributions(
         workshop=workshop, user=user, dimension=dimension
-    ).select_related("author", "recorded_by")
+    ).select_related(None)
     # "٣" or "²" is refused (a translated 400), not read as 3; past the last: the last page.
     page_number = page_number_parse(request.GET.get("page"))
     page = Paginator(contributions, CONTRIBUTIONS_PER_PAGE).get_page(page_number)
@@ -145,6 +195,9 @@ def workshop_page_context(
     authors = selectors.contributions_authors_described(
         consultation=consultation, contributions=page.object_list
     )
+    own_author_id = getattr(participant, "pk", None)
+    rejections = selectors.contributions_rejections(contributions=page.object_list)
+    flagged = selectors.participant_flagged(participant=participant, contributions=page.object_list)
     roster = workshop_roster_by_actor_type(workshop=workshop)
     k = anonymity_k()
     records_for_table = rules.can_record_for_others(user, workshop)
@@ -171,7 +224,7 @@ def workshop_page_context(
         "roster_others": sum(n for _t, n in roster if n < k),
         "anonymity_k": k,
         "authors": authors,
-        "own_author_id": getattr(participant, "pk", None),
+        "own_author_id": own_author_id,
         "filters": filters,
         "dimension": dimension,
         "total_count": sum(per_dimension.values()),
@@ -179,12 +232,16 @@ def workshop_page_context(
         "votes": votes,
         # Moderation: the reason an author (or a moderator) reads under a rejected item, the
         # items this participant reported, the report button and the queue's link.
-        "rejections": selectors.contributions_rejections(contributions=page.object_list),
-        "flagged": selectors.participant_flagged(
-            participant=participant, contributions=page.object_list
+        "cards": contribution_cards(
+            page.object_list,
+            own_author_id=own_author_id,
+            authors=authors,
+            rejections=rejections,
+            flagged=flagged,
         ),
         "may_flag": rules.can_flag(user, workshop),
-        "flag_reasons": ModerationReason.choices,
+        # Translated once, not once per card's report form.
+        "flag_reasons": [(value, str(label)) for value, label in ModerationReason.choices],
         "may_moderate": rules.can_moderate(user, workshop),
         # Voice notes: who plays them on the cards and transcribes them on their own page.
         "may_transcribe": (may_transcribe := rules.can_transcribe(user, workshop)),
@@ -400,6 +457,9 @@ def _submit(request: HtmxHttpRequest, pk: int, limit: VoiceNoteLimit) -> HttpRes
             if channel == Channel.FACILITATOR
             else None,
             "contribution": contribution,
+            "created_card": contribution_cards(
+                [contribution], own_author_id=getattr(participant, "pk", None)
+            )[0],
             "own_author_id": getattr(participant, "pk", None),
             "created": created,
             "may_vote": rules.can_vote(user, workshop),

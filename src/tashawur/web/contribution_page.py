@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
-from tashawur.consultations.selectors import consultation_get_for_user
+from tashawur.consultations.selectors import consultation_check_for_user
 from tashawur.contributions import selectors as contribution_selectors
 from tashawur.contributions.models import ModerationStatus
 from tashawur.programmes.chain import contribution_chain
@@ -26,8 +26,11 @@ def contribution_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contribution = contribution_selectors.contribution_get_for_user(
         contribution_id=pk, user=request.user
     )
-    # A contribution without a round table: its consultation must be visible to this user.
-    consultation = consultation_get_for_user(slug=contribution.consultation.slug, user=request.user)
+    # A contribution without a round table: its consultation must be visible to this user
+    # (read with the contribution, not a second time).
+    consultation = consultation_check_for_user(
+        consultation=contribution.consultation, user=request.user
+    )
     participant = getattr(request.user, "participant", None)
     is_own = participant is not None and contribution.author_id == participant.pk
     described = contribution_selectors.contributions_authors_described(
