@@ -12,7 +12,7 @@ caches them, and ``synthesis_cache`` gives it none).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 from django.db import connection, transaction
@@ -21,6 +21,8 @@ from tashawur.diagnosis.models import TextEmbedding
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
+
+T = TypeVar("T")
 
 #: The encoders whose vectors are stored, with the version that names their space: vectors of
 #: another version of the model are not reused (they are replaced as texts are embedded again).
@@ -37,7 +39,7 @@ def encoder_version(embedder: str) -> str | None:
     return entry[0] if entry else None
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

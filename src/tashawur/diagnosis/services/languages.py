@@ -12,12 +12,13 @@ identifies every text again; ``languages_prune`` deletes what no contribution pr
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 
 from tashawur.diagnosis.models import TextLanguage
+from tashawur.diagnosis.services.embeddings import _chunks
 
 if TYPE_CHECKING:
     from tashawur.synthesis import LanguageGuess
@@ -26,11 +27,6 @@ if TYPE_CHECKING:
 READ_CHUNK = 5000
 #: Rows per insert when saving.
 WRITE_BATCH = 1000
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def synthesis_language_cache() -> StoredLanguageCache:
