@@ -225,6 +225,11 @@ def main() -> None:
         tmp = tempfile.TemporaryDirectory(prefix="bench-incremental-")
         os.environ["DATABASE_URL"] = f"sqlite:///{tmp.name}/bench.sqlite3"
     os.environ["TASHAWUR_SYNTHESIS_EMBEDDER"] = "use"
+    # A SQLite file named by DATABASE_URL gets no IMMEDIATE transactions (settings give those to
+    # the default file only): the run's heartbeat, writing every 5 s from its own thread, then
+    # made the run's store fail with "database is locked" on a loaded machine. One lease long
+    # enough that no heartbeat is due during a measured run (children inherit it).
+    os.environ.setdefault("TASHAWUR_RUN_LEASE_SECONDS", "3600")
     django_setup()
     from django.core.management import call_command
     from tests.consultations.factories import WorkshopFactory

@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from tashawur.consultations.models import Workshop
 from tashawur.consultations.services import workshop_close
 from tashawur.contributions.models import Contribution, Vote
-from tashawur.diagnosis.models import SynthesisRun, TextEmbedding
+from tashawur.diagnosis.models import Finding, FindingContribution, SynthesisRun, TextEmbedding
 from tashawur.diagnosis.services import embeddings, runs, storing
 from tashawur.diagnosis.services.embeddings import StoredEmbeddingCache
 from tashawur.synthesis import Synthesizer
@@ -314,3 +314,158 @@ def test_an_analyst_request_starts_a_waiting_refresh_at_once(
     now_task = DBTaskResult.objects.get(pk=run.task_id)
     assert now_task.run_after <= timezone.now() or now_task.run_after.year == 9999
     assert DBTaskResult.objects.count() == 2
+
+
+# -- storing a refresh ----------------------------------------------------------------------------
+
+_KEPT = (
+    "key",
+    "theme_key",
+    "label_ar",
+    "label_fr",
+    "title_borrowed_from",
+    "title_sources",
+    "size",
+    "duplicate_count",
+    "dimension",
+    "dimension_counts",
+    "status",
+    "merged_into_id",
+    "title_override_ar",
+    "title_override_fr",
+)
+
+
+def _stored(run: SynthesisRun) -> dict[str, tuple]:
+    return {row[0]: row for row in Finding.objects.filter(run=run).values_list(*_KEPT)}
+
+
+def _cited(run: SynthesisRun) -> dict[str, set[tuple[int, int | None]]]:
+    out: dict[str, set[tuple[int, int | None]]] = {}
+    for key, contribution, duplicate_of in FindingContribution.objects.filter(run=run).values_list(
+        "finding__key", "contribution_id", "duplicate_of_id"
+    ):
+        out.setdefault(key, set()).add((contribution, duplicate_of))
+    return out
+
+
+def test_a_refresh_with_nothing_new_stores_the_same_findings_and_citations(
+    corpus: Corpus,
+) -> None:
+    first = run_now(corpus)
+    again = run_now(corpus)
+
+    assert _stored(again) == _stored(first)
+    assert _cited(again) == _cited(first)
+    full = {
+        key: row
+        for key, *row in Finding.objects.filter(run=first).values_list(
+            "key", "key_phrases_ar", "key_phrases_fr", "profiles", "position"
+        )
+    }
+    assert {
+        key: row
+        for key, *row in Finding.objects.filter(run=again).values_list(
+            "key", "key_phrases_ar", "key_phrases_fr", "profiles", "position"
+        )
+    } == full
+    ranked = set(
+        FindingContribution.objects.filter(run=first, rank__isnull=False).values_list(
+            "finding__key", "contribution_id", "rank"
+        )
+    )
+    assert ranked and ranked == set(
+        FindingContribution.objects.filter(run=again, rank__isnull=False).values_list(
+            "finding__key", "contribution_id", "rank"
+        )
+    )
+
+
+def test_a_text_joining_one_finding_changes_only_that_finding_and_the_page_shows_it(
+    corpus: Corpus, client
+) -> None:
+    first = run_now(corpus)
+    water = corpus.by_key["water-fr"]
+    joined = Finding.objects.get(run=first, contributions=water)
+    new = ContributionFactory(
+        workshop=corpus.workshops[0],
+        dimension=water.dimension,
+        text=water.text + " Depuis une semaine personne ne répare les canalisations du douar.",
+        language="fr",
+    )
+
+    again = run_now(corpus)
+
+    before, after = _stored(first), _stored(again)
+    cited_before, cited_after = _cited(first), _cited(again)
+    assert new.pk in {contribution for contribution, _ in cited_after[joined.key]}
+    assert after[joined.key][6] == before[joined.key][6] + 1  # its size
+    unchanged = set(before) - {joined.key}
+    assert unchanged
+    for key in unchanged:
+        assert after[key] == before[key]
+        assert cited_after[key] == cited_before[key]
+    page = client.get(
+        f"/fr/c/{corpus.consultation.slug}/diagnosis/findings/"
+        f"{Finding.objects.get(run=again, key=joined.key).pk}/"
+    )
+    assert page.status_code == 200
+    assert "personne ne répare les canalisations du douar" in page.content.decode()
+
+
+def test_a_refresh_with_nothing_curated_reads_no_citation_to_carry_curation_over(
+    corpus: Corpus,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tashawur.diagnosis.services.carry_over import curation_carry_over
+
+    first = run_now(corpus)
+    again = run_now(corpus)
+
+    with CaptureQueriesContext(connection) as queries:
+        out = curation_carry_over(run=again, previous=first)
+
+    assert (out.carried, out.issues, out.entries_repointed) == ([], [], 0)
+    table = FindingContribution._meta.db_table
+    assert not [q["sql"] for q in queries if table in q["sql"]]
+
+
+def test_the_run_reads_each_contributions_province_theme_translation_and_language() -> None:
+    from tashawur.contributions.models import Language
+    from tashawur.territories.models import Territory
+    from tests.actors.factories import ParticipantFactory
+    from tests.territories.factories import ProvinceFactory
+
+    province, other = ProvinceFactory(), ProvinceFactory()
+    commune = Territory.objects.create(
+        code=f"{province.code}.01",
+        level=Territory.Level.COMMUNE,
+        kind=Territory.Kind.RURAL_COMMUNE,
+        name_ar="جماعة",
+        name_fr="Commune",
+        parent=province,
+    )
+    workshop = WorkshopFactory()
+    own = ContributionFactory(
+        workshop=workshop, territory=commune, author=ParticipantFactory(territory=other)
+    )
+    authors = ContributionFactory(
+        workshop=workshop,
+        author=ParticipantFactory(territory=commune),
+        translation_fr="Un guichet unique",
+        language=Language.UNDETERMINED,
+    )
+
+    inputs = storing.inputs_read(workshop.meeting.consultation)
+
+    by_id = {r["id"]: r for r in inputs.records}
+    assert by_id[str(own.pk)]["province"] == province.code  # the commune's, not the author's
+    assert by_id[str(authors.pk)]["province"] == province.code  # the author's commune's
+    assert by_id[str(own.pk)]["theme"] == workshop.theme.slug
+    assert by_id[str(own.pk)]["language"] == own.language
+    assert by_id[str(own.pk)]["translation"] is None
+    assert by_id[str(authors.pk)]["translation"] == "Un guichet unique"
+    assert "language" not in by_id[str(authors.pk)]
+    assert inputs.dimensions == {own.pk: own.dimension, authors.pk: authors.dimension}

@@ -85,3 +85,23 @@ def test_tifinagh_records_join_their_translations_more_often_with_the_bridge(tri
 
 def test_the_bridge_leaves_no_warning(triples):
     assert Synthesizer(random_state=0).run(triples).warnings == []
+
+
+def test_bridged_vectors_are_cached_and_a_rerun_does_not_load_the_bridge():
+    import numpy as np
+
+    from tashawur.synthesis import EmbeddingCache
+
+    if amazigh_bridge() is None:
+        pytest.skip("the Amazigh bridge is not shipped")
+    texts = [TRIPLES[key][0] for key in ("1282", "1944")]
+    cache = EmbeddingCache(None)
+
+    first = embed_step._bridge_embed(texts, cache)
+    with mock.patch.object(embed_step, "amazigh_bridge", side_effect=AssertionError("loaded")):
+        again = embed_step._bridge_embed(texts, cache)
+
+    assert first is not None and again is not None
+    assert np.array_equal(first, again)
+    assert np.allclose(first, amazigh_bridge().transform(texts), atol=1e-6)
+    assert len(cache) == 2

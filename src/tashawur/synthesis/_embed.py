@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -384,6 +386,56 @@ def amazigh_bridge() -> Any | None:
         return None
 
 
+@cache
+def amazigh_bridge_name() -> str | None:
+    """The name the shipped Amazigh bridge's vectors are cached under (``"use+amazigh-bridge/"``
+    and a digest of its files, so that another bridge never reuses them), or ``None`` when it
+    is not shipped."""
+    from . import _amazigh  # type: ignore[attr-defined,unused-ignore]
+
+    digest = hashlib.sha256()
+    directory = resources.files(__package__) / "data"
+    try:
+        for name in (_amazigh.WEIGHTS_FILE, _amazigh.VOCABULARY_FILE):
+            digest.update((directory / name).read_bytes())
+    except OSError:
+        return None
+    return f"use+amazigh-bridge/{digest.hexdigest()[:16]}"
+
+
+def _bridge_embed(texts: Sequence[str], store: EmbeddingCache | None) -> FloatArray | None:
+    """Amazigh texts through the bridge into the ``"use"`` space, reusing the vectors ``store``
+    keeps (the bridge's cost grows with its inputs, like the encoder's); ``None`` when the
+    bridge is not available."""
+    name = amazigh_bridge_name()
+    if name is None:
+        return None
+    out = np.zeros((len(texts), 512), dtype=np.float32)
+    keys = [content_key(name, t) for t in texts] if store is not None else []
+    todo = list(range(len(texts)))
+    if store is not None:
+        prefetch = getattr(store, "prefetch", None)
+        if prefetch is not None:
+            prefetch(list(dict.fromkeys(keys)))
+        todo = []
+        for j, key in enumerate(keys):
+            hit = store.get(key)
+            if hit is None:
+                todo.append(j)
+            else:
+                out[j] = hit
+    if todo:
+        bridge = amazigh_bridge()
+        if bridge is None:
+            return None
+        out[todo] = bridge.transform([texts[j] for j in todo])
+        if store is not None:
+            for j in todo:
+                store.put(keys[j], out[j].copy())
+            store.save()
+    return out
+
+
 #: At least this many distinct texts to embed get a local process pool (one BLAS thread each)
 #: when no executor is given; below it, loading the model in every worker does not pay.
 #: 10k resampled texts: ~735 texts/s in process, ~1,200 on the pool (2 cores).
@@ -502,10 +554,14 @@ def embed_records(
         store.save()
 
     if bridged:
-        bridge = amazigh_bridge() if embedder.name == "use" and embedder.dim == 512 else None
         amazigh_texts = [texts[i] for i in bridged]
-        if bridge is not None:
-            vectors[bridged] = bridge.transform(amazigh_texts)
+        through_bridge = (
+            _bridge_embed(amazigh_texts, store)
+            if embedder.name == "use" and embedder.dim == 512
+            else None
+        )
+        if through_bridge is not None:
+            vectors[bridged] = through_bridge
         else:
             fallback = LexicalEmbedder(dim=embedder.dim, random_state=random_state)
             vectors[bridged] = fallback.embed(amazigh_texts, [groups[i] for i in bridged])

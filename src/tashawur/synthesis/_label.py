@@ -6,6 +6,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,7 +31,13 @@ def arabic_terms(text: str) -> list[str]:
     """Arabic words of ``text`` without diacritics, tatweel, hamza on alef or stop-words."""
     text = _DIACRITICS.sub("", strip_invisible(unicodedata.normalize("NFC", text)))
     words = _ARABIC_WORD.findall(text.translate(_HAMZA_ALEF))
-    return [w for w in words if not _is_arabic_stop_word(w.translate(_STOP_KEY))]
+    return [w for w in words if not _arabic_stop(w)]
+
+
+@lru_cache(maxsize=200_000)
+def _arabic_stop(word: str) -> bool:
+    # Cached: a consultation's words repeat from one contribution to the next.
+    return _is_arabic_stop_word(word.translate(_STOP_KEY))
 
 
 def _is_arabic_stop_word(word: str) -> bool:

@@ -39,7 +39,7 @@ from ._language import (
 from ._profile import HypergeometricProfiler, Profiler
 from ._refine import FindingRefiner, MergeSplitFindings
 from ._schema import check_result
-from ._title import finding_titles
+from ._title import finding_titles, kept_titles
 from ._types import ENGINE_VERSION, Record, SynthesisResult
 
 __all__ = ["ENGINE_VERSION", "SynthesisInputError", "Synthesizer", "coerce_records"]
@@ -239,7 +239,9 @@ class Synthesizer(Step):
         previous : SynthesisResult, its ``to_dict()`` form, or None
             An earlier result: contributions it placed keep their finding and theme; new
             ones join the nearest existing finding when they say the same thing, or open new
-            findings (with new ids) inside the nearest existing theme.
+            findings (with new ids) inside the nearest existing theme. A finding whose members
+            are the ones it had keeps its titles while their words are still its members'
+            (`kept_titles`): titles are worked out only for the findings that changed.
 
         Returns
         -------
@@ -345,12 +347,19 @@ class Synthesizer(Step):
             quotes = representative_indices(
                 member_vectors, finding_of, finding_centres, member_langs, usable
             )
+            member_records = [records_[i] for i in members.tolist()]
             titles = finding_titles(
-                [records_[i] for i in members.tolist()],
+                member_records,
                 finding_of,
                 member_vectors,
                 finding_centres,
                 finding_ids,
+                # An update works titles out only for the findings whose members changed.
+                kept=(
+                    kept_titles(previous, member_records, finding_of, finding_ids)
+                    if previous is not None
+                    else None
+                ),
             )
 
         with self._timed(timings, "profile"):

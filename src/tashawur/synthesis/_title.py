@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from ._clean import strip_invisible
 from ._stopwords import ARABIC, FRENCH
-from ._types import Record
+from ._types import Record, SynthesisResult
 
 #: Words in a title phrase, at least and at most.
 MIN_WORDS, MAX_WORDS = 2, 6
@@ -283,6 +283,7 @@ def finding_titles(
     vectors: NDArray[np.floating],
     centres: NDArray[np.floating],
     finding_ids: Sequence[str],
+    kept: Mapping[int, FindingTitle] | None = None,
 ) -> list[FindingTitle]:
     """Titles of every finding.
 
@@ -298,13 +299,20 @@ def finding_titles(
         The findings' centres in the same space.
     finding_ids : sequence of str
         The findings' ids.
+    kept : mapping of int to FindingTitle, optional
+        Titles already known for some findings (by index; `kept_titles`): not worked out again.
+        A finding kept without a title of its own still borrows one.
     """
+    kept = kept or {}
     n_findings = len(finding_ids)
     sims = np.einsum("ij,ij->i", vectors, centres[finding_of]) if len(records) else np.zeros(0)
     order = np.lexsort((np.arange(len(records)), -sims, finding_of))
     bounds = np.searchsorted(finding_of[order], np.arange(n_findings + 1))
     titles: list[FindingTitle] = []
     for f in range(n_findings):
+        if f in kept:
+            titles.append(kept[f])
+            continue
         ranked = order[bounds[f] : bounds[f + 1]][:MEMBERS_READ].tolist()
         ids = [records[i].id for i in ranked]
         weights = [max(float(sims[i]), 0.05) for i in ranked]
@@ -320,6 +328,126 @@ def finding_titles(
     return _borrow(titles, centres, finding_ids)
 
 
+def kept_titles(
+    previous: SynthesisResult | Mapping[str, object],
+    records: Sequence[Record],
+    finding_of: NDArray[np.int64],
+    finding_ids: Sequence[str],
+) -> dict[int, FindingTitle]:
+    """The titles of an earlier result that still hold, by finding index: those of the findings
+    whose members are the same contributions as before, and whose title's words are still in
+    the words of the member they come from (a member may have been edited).
+
+    An incremental run thus works titles out only for the findings that changed, and a finding
+    that did not change keeps its titles from one refresh to the next. A finding that borrowed
+    its titles keeps none of its own: it borrows again (its neighbours may have changed).
+
+    Parameters
+    ----------
+    previous : SynthesisResult or its ``to_dict()`` form
+        The earlier result.
+    records, finding_of, finding_ids
+        The findings' members, the finding of each, and the findings' ids, as for
+        `finding_titles`.
+    """
+    before: dict[str, tuple[frozenset[str], FindingTitle]] = {}
+    for finding in _findings_of(previous):
+        ar, fr = str(finding.get("title_ar") or ""), str(finding.get("title_fr") or "")
+        borrowed = finding.get("title_borrowed_from")
+        if not (ar or fr or borrowed):
+            continue  # no title at all (an engine before titles): work it out
+        own = (
+            FindingTitle()
+            if borrowed
+            else FindingTitle(
+                ar=ar,
+                fr=fr,
+                ar_source=_str_or_none(finding.get("title_ar_source")),
+                fr_source=_str_or_none(finding.get("title_fr_source")),
+            )
+        )
+        members = finding.get("member_ids")
+        if not isinstance(members, list):
+            continue
+        before[str(finding["id"])] = (frozenset(str(m) for m in members), own)
+    if not before:
+        return {}
+    members_of: list[list[str]] = [[] for _ in finding_ids]
+    for k, f in enumerate(finding_of.tolist()):
+        members_of[f].append(records[k].id)
+    by_id = {r.id: r for r in records}
+    kept: dict[int, FindingTitle] = {}
+    for f, finding_id in enumerate(finding_ids):
+        earlier = before.get(finding_id)
+        if earlier is None:
+            continue
+        ids, title = earlier
+        if len(ids) != len(members_of[f]) or not ids.issuperset(members_of[f]):
+            continue
+        if _words_hold(title.ar, title.ar_source, by_id) and _words_hold(
+            title.fr, title.fr_source, by_id
+        ):
+            kept[f] = title
+    return kept
+
+
+def _findings_of(previous: SynthesisResult | Mapping[str, object]) -> list[Mapping[str, object]]:
+    if isinstance(previous, SynthesisResult):
+        return [
+            {
+                "id": f.id,
+                "member_ids": f.member_ids,
+                "title_ar": f.title_ar,
+                "title_fr": f.title_fr,
+                "title_ar_source": f.title_ar_source,
+                "title_fr_source": f.title_fr_source,
+                "title_borrowed_from": f.title_borrowed_from,
+            }
+            for f in previous.findings
+        ]
+    findings = previous.get("findings")
+    return findings if isinstance(findings, list) else []
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _words_hold(title: str, source: str | None, records: Mapping[str, Record]) -> bool:
+    """Whether ``title``'s words are still, in their order, words of the member ``source``
+    (its text or the translation given with it); an empty title holds."""
+    if not title:
+        return True
+    record = records.get(source) if source is not None else None
+    if record is None:
+        return False
+    phrase = title.removesuffix(ELLIPSIS)
+    # Most titles stand in the text as written, between word boundaries: no need to parse it.
+    if any(_has_words(text, phrase) for text in (record.text, record.translation or "")):
+        return True
+    wanted = phrase.split()
+    n = len(wanted)
+    for text in (record.text, record.translation or ""):
+        for tokens in clauses(text) if text else []:
+            surfaces = [t.surface for t in tokens]
+            if any(surfaces[i : i + n] == wanted for i in range(len(surfaces) - n + 1)):
+                return True
+    return False
+
+
+def _has_words(text: str, phrase: str) -> bool:
+    """Whether ``phrase`` occurs in ``text`` with no letter or digit right before or after it."""
+    start = text.find(phrase)
+    while start != -1:
+        end = start + len(phrase)
+        if (start == 0 or not text[start - 1].isalnum()) and (
+            end == len(text) or not text[end].isalnum()
+        ):
+            return True
+        start = text.find(phrase, start + 1)
+    return False
+
+
 def _borrow(
     titles: list[FindingTitle], centres: NDArray[np.floating], finding_ids: Sequence[str]
 ) -> list[FindingTitle]:
@@ -331,10 +459,19 @@ def _borrow(
     norms = np.linalg.norm(centres, axis=1, keepdims=True)
     unit = centres / np.maximum(norms, 1e-12)
     donors = np.nonzero(titled)[0]
+    takers = np.nonzero(~titled)[0]
     out = list(titles)
-    for f in np.nonzero(~titled)[0].tolist():
-        scores = unit[donors] @ unit[f]
-        donor = int(donors[int(np.argmax(scores))])
-        source = titles[donor]
-        out[f] = FindingTitle(ar=source.ar, fr=source.fr, borrowed_from=finding_ids[donor])
+    # The takers' cosines to every donor, a block of takers at a time (one product each, not
+    # one per taker: thousands of untitled findings at national scale).
+    for start in range(0, len(takers), _BORROW_BLOCK):
+        block = takers[start : start + _BORROW_BLOCK]
+        best = np.argmax(unit[block] @ unit[donors].T, axis=1)
+        for f, k in zip(block.tolist(), best.tolist(), strict=True):
+            donor = int(donors[k])
+            source = titles[donor]
+            out[f] = FindingTitle(ar=source.ar, fr=source.fr, borrowed_from=finding_ids[donor])
     return out
+
+
+#: Untitled findings whose cosines to the donors are worked out at once in `_borrow`.
+_BORROW_BLOCK = 1024

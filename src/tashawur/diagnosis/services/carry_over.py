@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db import transaction
@@ -88,27 +89,19 @@ class _CarryOver:
         self.run = run
         self.previous = previous
         self.out = CarryOver()
-        self.old = {f.pk: f for f in previous.findings.all()}
+        # What a carry-over reads of the old findings (the heavy JSON of each is not needed).
+        self.old = {
+            f.pk: f
+            for f in previous.findings.defer(
+                "profiles", "key_phrases_ar", "key_phrases_fr", "dimension_counts", "title_sources"
+            )
+        }
         self.events = list(
             previous.curation_events.select_related("actor").order_by("created_at", "pk")
         )
         self.events_of: dict[int, list[CurationEvent]] = defaultdict(list)
         for event in self.events:
             self.events_of[event.finding_id].append(event)
-        # What each old finding cited, as its run left it (after curation) and, for the
-        # library's own findings, as the library found it (what the new run compares to).
-        self.cited: dict[int, set[int]] = defaultdict(set)
-        for finding_id, contribution_id in FindingContribution.objects.filter(
-            run=previous
-        ).values_list("finding_id", "contribution_id"):
-            self.cited[finding_id].add(contribution_id)
-        self.found = _library_sets(previous.result or {})
-        self.new_by_key = {f.key: f for f in run.findings.all()}
-        self.new_sets: dict[int, set[int]] = defaultdict(set)
-        for finding_id, contribution_id in FindingContribution.objects.filter(run=run).values_list(
-            "finding_id", "contribution_id"
-        ):
-            self.new_sets[finding_id].add(contribution_id)
         self.split_made = {
             int(e.details.get("new_finding_id", 0)): e
             for e in self.events
@@ -118,6 +111,38 @@ class _CarryOver:
         self.issues: dict[tuple[int, int | None], CarryOverIssue] = {}
         self.status_from: dict[int, Finding] = {}
         self.title_from: dict[int, Finding] = {}
+
+    # What each old finding cited and what each new one cites are read only when a successor is
+    # looked for: a refresh with nothing curated never needs them (every citation of two runs).
+
+    @cached_property
+    def cited(self) -> dict[int, set[int]]:
+        """What each old finding cited, as its run left it (after curation)."""
+        cited: dict[int, set[int]] = defaultdict(set)
+        for finding_id, contribution_id in FindingContribution.objects.filter(
+            run=self.previous
+        ).values_list("finding_id", "contribution_id"):
+            cited[finding_id].add(contribution_id)
+        return cited
+
+    @cached_property
+    def found(self) -> dict[str, set[int]]:
+        """What the library found for each of its own findings of the earlier run (what the
+        new run compares to)."""
+        return _library_sets(self.previous.result or {})
+
+    @cached_property
+    def new_by_key(self) -> dict[str, Finding]:
+        return {f.key: f for f in self.run.findings.all()}
+
+    @cached_property
+    def new_sets(self) -> dict[int, set[int]]:
+        new_sets: dict[int, set[int]] = defaultdict(set)
+        for finding_id, contribution_id in FindingContribution.objects.filter(
+            run=self.run
+        ).values_list("finding_id", "contribution_id"):
+            new_sets[finding_id].add(contribution_id)
+        return new_sets
 
     # -- mapping -------------------------------------------------------------------------------
 

@@ -137,12 +137,16 @@ def _kept_keys(library_name: str) -> set[str]:
     its transliteration when it has Latin letters (read instead of Arabizi), as
     ``synthesis._embed.text_to_embed`` chooses once the library has identified the language."""
     from tashawur.contributions.models import Contribution
-    from tashawur.synthesis._embed import content_key, text_to_embed
+    from tashawur.synthesis._embed import amazigh_bridge_name, content_key, text_to_embed
 
+    # An Amazigh text without a translation is read through the bridge, under its own name.
+    bridge = amazigh_bridge_name() if library_name == "use" else None
     keys: set[str] = set()
     rows = Contribution.objects.exclude(text="").values_list("text", "translation_fr")
     for text, translation in rows.iterator(chunk_size=5000):
         keys.add(content_key(library_name, text_to_embed(text, None, "ar")))
+        if bridge is not None:
+            keys.add(content_key(bridge, text_to_embed(text, None, "zgh")))
         if translation:
             keys.add(content_key(library_name, text_to_embed(text, translation, "und")))
         if any("a" <= ch.lower() <= "z" for ch in text):

@@ -5,14 +5,17 @@ contributions) and the opinion map, in the run's one transaction (``runs.synthes
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.db import connections, router
+from django.db.models import JSONField, Model
 from django.utils import timezone
 
 from tashawur.actors.selectors import participants_actor_type
@@ -101,35 +104,57 @@ def inputs_read(consultation: Consultation) -> RunInputs:
 
     Raises ``SynthesisRunError`` (``no_contributions``) when none is published.
     """
-    contributions = list(
+    # Columns, not instances: at national scale the instances (and the territories and
+    # authors joined to each) were most of the reading.
+    rows = list(
         Contribution.objects.published()
         .filter(consultation=consultation)
-        .select_related("theme", "territory__parent", "author__territory__parent")
         .order_by("pk")
+        .values_list(
+            "pk",
+            "text",
+            "translation_fr",
+            "dimension",
+            "theme__slug",
+            "author_id",
+            "territory_id",
+            "author__territory_id",
+            "channel",
+            "language",
+        )
     )
-    if not contributions:
+    if not rows:
         raise SynthesisRunError(
             "the consultation has no published contribution", code="no_contributions"
         )
-    actor_types = _actor_types({c.author_id for c in contributions if c.author_id})
+    actor_types = _actor_types({row[5] for row in rows if row[5]})
+    territory_ids = {row[6] or row[7] for row in rows} - {None}
+    province_of = {
+        pk: _province_code(territory)
+        for pk, territory in Territory.objects.select_related("parent")
+        .in_bulk(territory_ids)
+        .items()
+    }
     records: list[dict[str, Any]] = []
-    for c in contributions:
-        territory = c.territory or (c.author.territory if c.author else None)
+    dimensions: dict[int, str] = {}
+    for pk, text, translation, dimension, theme, author_id, own, authors, channel, lang in rows:
+        territory = own or authors
         record: dict[str, Any] = {
-            "id": str(c.pk),
-            "text": c.text,
-            "translation": c.translation_fr or None,
-            "dimension": c.dimension,
-            "theme": c.theme.slug if c.theme else "",
-            "actor_type": actor_types.get(c.author_id or 0, ""),
-            "province": _province_code(territory),
-            "channel": c.channel,
+            "id": str(pk),
+            "text": text,
+            "translation": translation or None,
+            "dimension": dimension,
+            "theme": theme or "",
+            "actor_type": actor_types.get(author_id or 0, ""),
+            "province": province_of.get(territory, "") if territory else "",
+            "channel": channel,
         }
-        if c.language != Language.UNDETERMINED:
+        if lang != Language.UNDETERMINED:
             # A language a person set or the language task found; the library's own guess
             # profiles the others.
-            record["language"] = c.language
+            record["language"] = lang
         records.append(record)
+        dimensions[pk] = dimension
     votes = VoteColumns.read(
         Vote.objects.on_published()
         .filter(contribution__consultation=consultation)
@@ -137,9 +162,7 @@ def inputs_read(consultation: Consultation) -> RunInputs:
         .values_list("participant_id", "contribution_id", "value", "updated_at")
         .iterator(chunk_size=10_000)
     )
-    return RunInputs(
-        records=records, dimensions={c.pk: c.dimension for c in contributions}, votes=votes
-    )
+    return RunInputs(records=records, dimensions=dimensions, votes=votes)
 
 
 def _key_order(key: str) -> tuple[str, int]:
@@ -164,6 +187,8 @@ def result_store(
         SynthesisRun.objects.filter(consultation_id=run.consultation_id)
         .shown_first()
         .exclude(pk=run.pk)
+        # Its result is read only if the carry-over has a successor to find.
+        .defer("result")
         .first()
     )
     themes = {t.id: t for t in result.themes}
@@ -195,59 +220,42 @@ def result_store(
     # The diagnosis reads by dimension, then by weight: the most carried finding first.
     planned.sort(key=lambda p: (_DIMENSION_ORDER[p[2]], -p[0].size, _key_order(p[0].id)))
 
-    findings = Finding.objects.bulk_create(
-        Finding(
-            run=run,
-            key=f.id,
-            theme_key=f.theme,
-            # The titles in the members' words when the library gives them (engines before it
-            # gave key phrases only); the key phrases stay in their own fields.
-            label_ar=(f.title_ar if f.title_ar or f.title_fr else f.label_ar)[:500],
-            label_fr=(f.title_fr if f.title_ar or f.title_fr else f.label_fr)[:500],
-            title_borrowed_from=(f.title_borrowed_from or "")[:32],
-            title_sources={
-                language: source
-                for language, source in (("ar", f.title_ar_source), ("fr", f.title_fr_source))
-                if source
-            },
-            theme_label_ar=_theme_label(f.theme, themes, theme_titles, "ar"),
-            theme_label_fr=_theme_label(f.theme, themes, theme_titles, "fr"),
-            key_phrases_ar=list(f.key_phrases_ar),
-            key_phrases_fr=list(f.key_phrases_fr),
-            size=f.size,
-            duplicate_count=f.duplicate_count,
-            dimension=dimension,
-            dimension_counts=counts,
-            profiles={
-                field: [_profile_group(g) for g in groups] for field, groups in f.profiles.items()
-            },
-            position=position,
-        )
-        for position, (f, counts, dimension) in enumerate(planned, start=1)
+    _rows_insert(
+        Finding,
+        (
+            {
+                "run_id": run.pk,
+                "key": f.id,
+                "theme_key": f.theme,
+                # The titles in the members' words when the library gives them (engines before
+                # it gave key phrases only); the key phrases stay in their own fields.
+                "label_ar": (f.title_ar if f.title_ar or f.title_fr else f.label_ar)[:500],
+                "label_fr": (f.title_fr if f.title_ar or f.title_fr else f.label_fr)[:500],
+                "title_borrowed_from": (f.title_borrowed_from or "")[:32],
+                "title_sources": {
+                    language: source
+                    for language, source in (("ar", f.title_ar_source), ("fr", f.title_fr_source))
+                    if source
+                },
+                "theme_label_ar": _theme_label(f.theme, themes, theme_titles, "ar"),
+                "theme_label_fr": _theme_label(f.theme, themes, theme_titles, "fr"),
+                "key_phrases_ar": list(f.key_phrases_ar),
+                "key_phrases_fr": list(f.key_phrases_fr),
+                "size": f.size,
+                "duplicate_count": f.duplicate_count,
+                "dimension": dimension,
+                "dimension_counts": counts,
+                "profiles": {
+                    field: [_profile_group(g) for g in groups]
+                    for field, groups in f.profiles.items()
+                },
+                "position": position,
+            }
+            for position, (f, counts, dimension) in enumerate(planned, start=1)
+        ),
     )
-    citations: list[FindingContribution] = []
-    for finding, (f, _counts, _dimension) in zip(findings, planned, strict=True):
-        rank = {cid: k for k, cid in enumerate(f.representative_ids, start=1)}
-        for member in f.member_ids:
-            citations.append(
-                FindingContribution(
-                    run=run,
-                    finding=finding,
-                    contribution_id=int(member),
-                    is_representative=member in rank,
-                    rank=rank.get(member),
-                )
-            )
-            citations.extend(
-                FindingContribution(
-                    run=run,
-                    finding=finding,
-                    contribution_id=int(duplicate),
-                    duplicate_of_id=int(member),
-                )
-                for duplicate in duplicates_of.get(member, [])
-            )
-    FindingContribution.objects.bulk_create(citations, batch_size=1000)
+    finding_pk = dict(Finding.objects.filter(run=run).values_list("key", "pk"))
+    _rows_insert(FindingContribution, _citations(run, planned, finding_pk, duplicates_of))
 
     warnings = list(result.warnings)
     votes_count = len(inputs.votes)
@@ -280,6 +288,84 @@ def result_store(
     # on it before anyone else sees it.
     curation_carry_over(run=run, previous=previous)
     return run
+
+
+def _citations(
+    run: SynthesisRun,
+    planned: list[tuple[Any, dict[str, int], str]],
+    finding_pk: dict[str, int],
+    duplicates_of: dict[str, list[str]],
+) -> Iterator[dict[str, Any]]:
+    """The citations of the run's findings: each member (a quote with its rank) and each of its
+    duplicates."""
+    for f, _counts, _dimension in planned:
+        finding = finding_pk[f.id]
+        rank = {cid: k for k, cid in enumerate(f.representative_ids, start=1)}
+        for member in f.member_ids:
+            yield {
+                "run_id": run.pk,
+                "finding_id": finding,
+                "contribution_id": int(member),
+                "is_representative": member in rank,
+                "rank": rank.get(member),
+            }
+            for duplicate in duplicates_of.get(member, ()):
+                yield {
+                    "run_id": run.pk,
+                    "finding_id": finding,
+                    "contribution_id": int(duplicate),
+                    "duplicate_of_id": int(member),
+                }
+
+
+def _rows_insert(model: type[Model], rows: Iterable[dict[str, Any]]) -> int:
+    """Insert ``rows`` (by attribute name; a field left out takes its default) into ``model``'s
+    table without making a model instance of each: ``COPY`` on PostgreSQL, one prepared
+    ``INSERT`` run for every row elsewhere. Return how many.
+
+    For the run's findings and citations (tens of thousands of rows at national scale), where
+    ``bulk_create`` spent most of its time building instances and SQL. No signal is sent and no
+    primary key is returned (read them back by a unique key). The database's constraints still
+    check every row.
+    """
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    defaults = {f.attname: f.get_default() for f in fields}
+    connection = connections[router.db_for_write(model)]
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+    json_encoders = {f.attname: f.encoder for f in fields if isinstance(f, JSONField)}
+
+    def prepared(row: dict[str, Any]) -> list[Any]:
+        values = []
+        for f in fields:
+            value = row.get(f.attname, defaults[f.attname])
+            if f.attname in json_encoders and value is not None:
+                # Written as JSON text: the column's type (jsonb, or text on SQLite) parses it.
+                value = json.dumps(value, cls=json_encoders[f.attname])
+            values.append(value)
+        return values
+
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(prepared(row))
+                    count += 1
+            return count
+        placeholders = ", ".join(["%s"] * len(fields))
+        # Names from the model's metadata, quoted; values as parameters.
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        batch: list[list[Any]] = []
+        for row in rows:
+            batch.append(prepared(row))
+            if len(batch) == 2000:
+                cursor.executemany(sql, batch)
+                count, batch = count + len(batch), []
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count
 
 
 #: Where the stored result keeps the opinion map's picture, beside the library's result (which
