@@ -56,3 +56,10 @@ def author(
     if actor_type is not None:
         participant.organisations.add(OrganisationFactory(actor_type=actor_type))
     return participant
+
+
+def response_bytes(response: object) -> bytes:
+    """The whole body of a response, streamed (the ZIP) or not; a streamed one is closed."""
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    return bytes(response.content)  # type: ignore[attr-defined]

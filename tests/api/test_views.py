@@ -8,6 +8,7 @@ import io
 import json
 import re
 import zipfile
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -22,7 +23,7 @@ from tashawur.diagnosis.models import Finding, FindingContribution, SynthesisRun
 from tests.actors.factories import OrganisationFactory, UserFactory
 from tests.contributions.factories import ContributionFactory
 
-from .conftest import Site, author
+from .conftest import Site, author, response_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +49,7 @@ CONTRIBUTION_HEADER = [
 
 
 def _files(response: object) -> dict[str, bytes]:
-    archive = zipfile.ZipFile(io.BytesIO(response.content))  # type: ignore[attr-defined]
+    archive = zipfile.ZipFile(io.BytesIO(response_bytes(response)))
     return {name.rsplit("/", 1)[-1]: archive.read(name) for name in archive.namelist()}
 
 
@@ -93,7 +94,7 @@ def test_zip_holds_the_five_files_in_a_dated_folder(site: Site, client: Client) 
     stem = f"tashawur-souss-massa-2018-open-data-{day}"
     assert response["Content-Disposition"] == f'attachment; filename="{stem}.zip"'
     assert response["Cache-Control"] == "public, max-age=300"
-    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    names = zipfile.ZipFile(io.BytesIO(response_bytes(response))).namelist()
     assert sorted(names) == [
         f"{stem}/{name}"
         for name in (
@@ -376,6 +377,86 @@ def test_a_page_past_the_last_is_not_found(site: Site, client: Client) -> None:
     assert response.json()["error"]["code"] == "page_not_found"
 
 
+def _keyset_walk(client: Client, url: str, *, between: Any = None) -> list[int]:
+    """The ids of every page from ``url``, following ``next``; ``between`` runs after each."""
+    ids: list[int] = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        body = response.json()
+        assert (body["page"], body["previous"]) == (None, None)
+        ids += [r["id"] for r in body["results"]]
+        url = body["next"]
+        if between is not None:
+            between()
+    return ids
+
+
+def test_keyset_pages_follow_the_ids_and_name_the_next(
+    site: Site, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    made = [ContributionFactory(workshop=site.workshop, author=author()) for _ in range(3)]
+
+    first = client.get(JSON_URL, {"after": "0"})
+
+    body = first.json()
+    assert (body["count"], body["page"], body["pages"]) == (3, None, 2)
+    assert body["next"] == f"http://testserver{JSON_URL}?after={made[1].pk}"
+    assert [list(r) for r in body["results"]] == [CONTRIBUTION_HEADER] * 2
+    day = timezone.localdate().isoformat()
+    assert first["Content-Disposition"] == (
+        f'inline; filename="tashawur-souss-massa-2018-contributions-{day}-after0.json"'
+    )
+    last = client.get(body["next"]).json()
+    assert [r["id"] for r in last["results"]] == [made[2].pk]
+    assert last["next"] is None
+
+
+def test_keyset_pages_give_every_row_once_while_rows_are_added(
+    site: Site, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "PAGE_SIZE", 3)
+    for _ in range(7):
+        ContributionFactory(workshop=site.workshop, author=author())
+    added: list[int] = []
+
+    def add() -> None:  # after the first and the second page
+        if len(added) < 2:
+            added.append(ContributionFactory(workshop=site.workshop, author=author()).pk)
+
+    ids = _keyset_walk(client, f"{JSON_URL}?after=0", between=add)
+
+    assert len(added) == 2
+    assert ids == sorted(Contribution.objects.values_list("pk", flat=True))
+    assert len(ids) == len(set(ids)) == 9
+
+
+@pytest.mark.parametrize("after", ["-1", "abc", "٢", "1.5", "9" * 19, ""])
+def test_an_after_that_is_not_an_id_is_refused(site: Site, client: Client, after: str) -> None:
+    response = client.get(JSON_URL, {"after": after})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "after_invalid"
+    assert "after" in response.json()["error"]["message"]
+
+
+def test_a_page_and_an_after_together_are_refused(site: Site, client: Client) -> None:
+    response = client.get(JSON_URL, {"after": "0", "page": "1"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "page_and_after"
+
+
+def test_json_pages_count_once_per_version_of_the_data(site: Site, client: Client) -> None:
+    ContributionFactory(workshop=site.workshop, author=author())
+    assert client.get(JSON_URL).json()["count"] == 1
+    Contribution.objects.update(moderation_status="rejected")  # behind every writer's back
+    assert client.get(JSON_URL, {"after": "0"}).json()["count"] == 1  # counted once, cached
+
+    ContributionFactory(workshop=site.workshop, author=author())  # a new version
+
+    assert client.get(JSON_URL).json()["count"] == 1
+
+
 # --- query count ------------------------------------------------------------------------------
 
 
@@ -383,6 +464,20 @@ def _queries(client: Client, url: str) -> int:
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     return len(captured)
+
+
+def test_a_deep_keyset_page_takes_as_many_queries_as_the_first(
+    site: Site, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    made = [ContributionFactory(workshop=site.workshop, author=author()) for _ in range(12)]
+    client.get(JSON_URL)  # the profiles and the count, cached
+
+    first = _queries(client, f"{JSON_URL}?after=0")
+    deep = _queries(client, f"{JSON_URL}?after={made[9].pk}")
+
+    assert deep == first
+    assert first <= 3  # the consultation, the download limit's none, the rows
 
 
 @pytest.mark.parametrize("url", [ZIP_URL, JSON_URL])

@@ -116,7 +116,10 @@ def _crawl(client: Client, starts: list[str]) -> Crawl:
         elif kind.startswith("application/pdf"):
             text = _pdf_text(response.content)
         elif kind.startswith("application/zip"):
-            text = _zip_text(response.content)
+            # The open-data ZIP is streamed from its file.
+            text = _zip_text(
+                b"".join(response.streaming_content) if response.streaming else response.content
+            )
         elif kind.startswith("application/vnd.openxmlformats-officedocument.spreadsheetml"):
             text = _xlsx_text(response.content)
         elif kind.startswith("application/json"):

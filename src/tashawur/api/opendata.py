@@ -1,11 +1,11 @@
 """Renderers for a consultation's open data: the selector's plain rows in, file bytes out.
 
-The ZIP is built in memory, not streamed: a ZIP's central directory comes last, the small-cell
-suppression needs every author before the first row is written, and a consultation is small (a
-contribution holds at most 2,000 characters; a regional consultation has a few thousand, so a
-few megabytes before compression; 100,000 contributions make a ZIP of tens). It is built once
-per version of what it holds and kept in the cache (``api.views``). Responses are public and
-cached for five minutes, so a reverse proxy absorbs repeated downloads.
+The ZIP is written to a file, not streamed while it is built: a ZIP's central directory comes
+last and the small-cell suppression needs every author before the first row is written. Each
+CSV is written into the archive row by row (``open_data_zip_write``), so the build holds the rows
+once, not their CSV text and its compressed copy besides. ``api.archives`` keeps the last one
+built in a file and serves it from there; responses are public and cached for five minutes, so
+a reverse proxy absorbs repeated downloads.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.utils import timezone
 
@@ -226,13 +226,20 @@ def _cell(value: object) -> str:
     return escape_formula(str(value))
 
 
-def open_data_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> bytes:
-    """CSV in UTF-8 with a byte order mark; every cell formula-escaped."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+def open_data_csv_write(
+    out: IO[str], columns: Sequence[str], rows: Iterable[dict[str, Any]]
+) -> None:
+    """Write the CSV rows to ``out`` (opened in ``CSV_ENCODING``); every cell formula-escaped."""
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow([_cell(row[column]) for column in columns])
+
+
+def open_data_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> bytes:
+    """CSV in UTF-8 with a byte order mark; every cell formula-escaped."""
+    buffer = io.StringIO()
+    open_data_csv_write(buffer, columns, rows)
     return buffer.getvalue().encode(CSV_ENCODING)
 
 
@@ -263,6 +270,10 @@ def datapackage(data: OpenData) -> dict[str, Any]:
             "participative sur l'économie sociale et solidaire."
         ),
         "created": data.generated_at.isoformat(),
+        # Which state of the data it reflects: the same in README.txt and in the ETag the
+        # download is served with; a download may be a little older than the data
+        # (``api.archives``), never older than a takedown.
+        "version": data.version,
         "keywords": ["ESS", "Morocco", "Maroc", "participation", c.region.code],
         "licenses": [LICENCE],
         "attribution": credit,
@@ -310,6 +321,8 @@ README = """\
 {title_ar}
 معطيات مفتوحة مُستعارة الهوية — {day}
 =====================================
+أُعدّت في {built_at} (إصدار المعطيات {version}). قد لا تتضمن بعدُ الأصوات والمساهمات الأخيرة،
+فتُعاد صياغتها بعد دقائق؛ أما المساهمات المسحوبة فلا تظهر في أي نسخة بعد سحبها.
 
 محتوى الملف
 - contributions.csv: المساهمات المنشورة بعد الإشراف، بنصها وترجمتها الفرنسية إن وُجدت.
@@ -346,6 +359,9 @@ https://creativecommons.org/licenses/by/4.0/deed.ar
 {title_fr}
 Données ouvertes pseudonymisées — {day}
 =====================================
+Produites le {built_at} (version des données {version}). Les votes et contributions les plus
+récents peuvent y manquer : le fichier est refait quelques minutes plus tard ; une contribution
+retirée n'apparaît dans aucune version produite après son retrait.
 
 Contenu
 - contributions.csv : les contributions publiées après modération, avec leur texte et leur
@@ -396,6 +412,8 @@ def readme(data: OpenData) -> str:
         title_ar=data.consultation.title_ar,
         title_fr=data.consultation.title_fr,
         day=open_data_day(data).isoformat(),
+        built_at=timezone.localtime(data.generated_at).isoformat(timespec="seconds"),
+        version=data.version or "-",
         k=data.k,
         attribution_ar=credit["ar"],
         attribution_fr=credit["fr"],
@@ -407,22 +425,39 @@ def readme(data: OpenData) -> str:
 OPEN_DATA_RENDERER = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
-def open_data_zip(data: OpenData) -> bytes:
-    """The ZIP: three CSVs, ``datapackage.json`` and ``README.txt`` in a dated folder."""
+def open_data_zip_write(data: OpenData, out: IO[bytes]) -> None:
+    """Write the ZIP to ``out``: three CSVs, ``datapackage.json`` and ``README.txt`` in a dated
+    folder. The CSVs go into the archive row by row, never whole in memory."""
     day = open_data_day(data)
     folder = file_stem(data.consultation, day)
     stamp = (day.year, day.month, day.day, 0, 0, 0)
-    files: dict[str, bytes] = {
-        "README.txt": readme(data).encode(),
-        "datapackage.json": json.dumps(datapackage(data), ensure_ascii=False, indent=2).encode(),
-        "contributions.csv": open_data_csv(CONTRIBUTION_FIELDS, data.contributions),
-        "votes.csv": open_data_csv(STATEMENT_FIELDS, data.statements),
-        "findings.csv": open_data_csv(FINDING_FIELDS, data.findings),
+    tables = {
+        "contributions.csv": (CONTRIBUTION_FIELDS, data.contributions),
+        "votes.csv": (STATEMENT_FIELDS, data.statements),
+        "findings.csv": (FINDING_FIELDS, data.findings),
     }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, content in files.items():
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+
+        def entry(name: str) -> zipfile.ZipInfo:
             info = zipfile.ZipInfo(f"{folder}/{name}", date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, content)
+            return info
+
+        archive.writestr(entry("README.txt"), readme(data).encode())
+        archive.writestr(
+            entry("datapackage.json"),
+            json.dumps(datapackage(data), ensure_ascii=False, indent=2).encode(),
+        )
+        for name, (columns, rows) in tables.items():
+            with (
+                archive.open(entry(name), "w") as raw,
+                io.TextIOWrapper(raw, encoding=CSV_ENCODING, newline="") as text,
+            ):
+                open_data_csv_write(text, columns, rows)
+
+
+def open_data_zip(data: OpenData) -> bytes:
+    """The ZIP as bytes (``open_data_zip_write``)."""
+    buffer = io.BytesIO()
+    open_data_zip_write(data, buffer)
     return buffer.getvalue()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from tashawur.api.opendata import CONTRIBUTION_SCHEMA, LICENCE
-from tashawur.api.selectors import CONTRIBUTION_FIELDS
+from tashawur.api.selectors import CONTRIBUTION_FIELDS, CURSOR_DIGITS
 from tashawur.api.write_schema import PATHS, SCHEMAS, SECURITY_SCHEMES
 from tashawur.core.validation import PAGE_MAX
 
@@ -60,6 +60,15 @@ _CACHED = {
     },
 }
 
+
+_ARCHIVE_HEADERS = {
+    "ETag": {"description": "The ZIP served.", "schema": {"type": "string"}},
+    "Last-Modified": {"description": "When the ZIP was built.", "schema": {"type": "string"}},
+    "X-Open-Data-Version": {
+        "description": "The state of the data the ZIP holds (as in README.txt).",
+        "schema": {"type": "string"},
+    },
+}
 
 _COUNT_OR_NULL = {"type": ["integer", "null"], "minimum": 0}
 _ROLLUP_SCHEMA: dict[str, Any] = {
@@ -183,15 +192,21 @@ def openapi_document() -> dict[str, Any]:
                     "description": (
                         "contributions.csv, votes.csv (aggregated per proposal), findings.csv "
                         "(latest successful synthesis run), datapackage.json (Frictionless "
-                        "Data Package) and README.txt (Arabic and French)."
+                        "Data Package) and README.txt (Arabic and French). The last ZIP "
+                        "built: votes and contributions of the last minutes may be missing "
+                        "(it is rebuilt in the background); a contribution taken down, edited "
+                        "or unlinked from its author is never served from an older ZIP. "
+                        "Last-Modified says when it was built, X-Open-Data-Version (also in "
+                        "README.txt and datapackage.json) which state of the data it holds."
                     ),
                     "parameters": [_SLUG],
                     "responses": {
                         "200": {
                             "description": "The ZIP.",
-                            "headers": _CACHED,
+                            "headers": {**_CACHED, **_ARCHIVE_HEADERS},
                             "content": {"application/zip": {}},
                         },
+                        "304": {"description": "Not modified (If-None-Match, If-Modified-Since)."},
                         "404": _error_response("Draft or unknown consultation."),
                     },
                 }
@@ -200,8 +215,29 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "open_data_contributions_page",
                     "summary": "The rows of contributions.csv, page by page, oldest first.",
+                    "description": (
+                        "Two ways through the rows: ?after=<id> (keyset: the rows whose id is "
+                        "greater, in id order; follow next, whose cost does not grow with the "
+                        "depth and which neither skips nor repeats a row when rows are added "
+                        "meanwhile; start with after=0) or ?page=N (numbered pages, slower "
+                        "deep down; page and previous are null in the keyset form)."
+                    ),
                     "parameters": [
                         _SLUG,
+                        {
+                            "name": "after",
+                            "in": "query",
+                            "required": False,
+                            "description": (
+                                "ASCII digits only: the rows whose id is greater than this, "
+                                "in id order. Not with page."
+                            ),
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 0,
+                                "maximum": 10**CURSOR_DIGITS - 1,
+                            },
+                        },
                         {
                             "name": "page",
                             "in": "query",
@@ -226,7 +262,9 @@ def openapi_document() -> dict[str, Any]:
                             },
                         },
                         "400": _error_response(
-                            f"The page is not a whole number from 1 to {PAGE_MAX} in ASCII digits."
+                            f"The page is not a whole number from 1 to {PAGE_MAX} in ASCII "
+                            "digits, after is not a whole number in ASCII digits, or both are "
+                            "given."
                         ),
                         "404": _error_response(
                             "Draft or unknown consultation, or a page past the last."
@@ -297,7 +335,7 @@ def openapi_document() -> dict[str, Any]:
                         "consultation": {"type": "string"},
                         "licence": {"type": "string", "const": LICENCE["name"]},
                         "count": {"type": "integer", "minimum": 0},
-                        "page": {"type": "integer", "minimum": 1},
+                        "page": {"type": ["integer", "null"], "minimum": 1},
                         "pages": {"type": "integer", "minimum": 1},
                         "next": {"type": ["string", "null"], "format": "uri"},
                         "previous": {"type": ["string", "null"], "format": "uri"},

@@ -33,11 +33,13 @@ from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
 from tashawur.actors.models import Participant
 from tashawur.consultations.models import Consultation, Dimension, Workshop
 from tashawur.contributions.generations import (
     consultation_data_generation,
+    consultation_removals_generation,
     consultation_votes_generation,
 )
 from tashawur.contributions.models import Contribution, Vote
@@ -47,11 +49,14 @@ from tashawur.contributions.selectors import (
     consultation_contributions_public,
 )
 from tashawur.core.caching import cached_build, version_key
+from tashawur.core.errors import DomainError
 from tashawur.core.models import User
 from tashawur.core.privacy import anonymity_k
 from tashawur.diagnosis.models import CurationEvent, Finding, FindingContribution, SynthesisRun
 
 PSEUDONYM_PREFIX = "p_"
+# The largest id ``contributions.json?after=`` takes: beyond any bigint primary key.
+CURSOR_DIGITS = 18
 # 16 hex digits (64 bits): no collision among a consultation's participants in practice.
 PSEUDONYM_HEX_DIGITS = 16
 
@@ -178,6 +183,36 @@ def open_data_author_profiles(
     return {pk: AuthorProfile(*every[pk]) for pk in wanted}
 
 
+def open_data_contributions_count(*, consultation: Consultation) -> int:
+    """How many contributions open data publishes, counted once per version of the data."""
+    key = version_key(
+        "open-data-count", consultation.pk, *consultation_data_generation(consultation.pk)
+    )
+    return cached_build(
+        key,
+        lambda: open_data_contributions(consultation=consultation).count(),
+        timeout=int(settings.TASHAWUR_PAGE_CACHE_SECONDS),
+    )
+
+
+def open_data_cursor_parse(raw: str | None) -> int | None:
+    """The id after which ``contributions.json?after=`` asks for rows (``None`` when absent),
+    or a ``DomainError``: ASCII digits only, at most ``CURSOR_DIGITS`` of them."""
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= CURSOR_DIGITS):
+        raise DomainError(
+            _(
+                "“after” must be the identifier of a contribution, written with the digits 0 "
+                "to 9 (at most %(digits)s)."
+            )
+            % {"digits": CURSOR_DIGITS},
+            code="after_invalid",
+            field="after",
+        )
+    return int(raw)
+
+
 def open_data_version(*, consultation: Consultation) -> tuple[Any, ...]:
     """A version of everything the open-data ZIP holds, but the renderer and the day (the
     view adds them): the consultation, its contributions, authors and vote counters
@@ -202,6 +237,23 @@ def open_data_version(*, consultation: Consultation) -> tuple[Any, ...]:
         *consultation_votes_generation(consultation.pk),
         run,
         open_data_k(),
+    )
+
+
+def open_data_removals_version(
+    *, consultation: Consultation, version: tuple[Any, ...]
+) -> tuple[Any, ...]:
+    """The part of ``version`` (``open_data_version``) that changes when something may have
+    been taken out of the open data (``contributions.generations``, ``removals``): a takedown,
+    an edit, a consent withdrawn, an erasure; the run shown or its curation (a finding
+    rejected); k. Votes and new contributions leave it as it is."""
+    run, k = version[-2], version[-1]
+    return (
+        consultation.pk,
+        consultation.status,
+        *consultation_removals_generation(consultation.pk),
+        run,
+        k,
     )
 
 
@@ -342,10 +394,13 @@ class OpenData:
     contributions: list[dict[str, Any]]
     statements: list[dict[str, Any]]
     findings: list[dict[str, Any]]
+    # The version of the data it was read at (``api.archives``); empty when nobody asked.
+    version: str = ""
 
 
-def open_data_build(*, consultation: Consultation) -> OpenData:
-    """The open data of ``consultation``, read in a fixed number of queries."""
+def open_data_build(*, consultation: Consultation, version: str = "") -> OpenData:
+    """The open data of ``consultation``, read in a fixed number of queries; ``version`` names
+    the state of the data read (taken before the reads)."""
     profiles = open_data_author_profiles(consultation=consultation)
     contributions = open_data_contribution_rows(
         open_data_contribution_values(open_data_contributions(consultation=consultation)),
@@ -362,6 +417,7 @@ def open_data_build(*, consultation: Consultation) -> OpenData:
         findings=open_data_finding_rows(
             run=run, published_ids={row["id"] for row in contributions}
         ),
+        version=version,
     )
 
 

@@ -9,13 +9,19 @@ author's profile change, a consent withdrawal or a deletion; and a version row p
 would be one hot row that every vote of a national event updates. A token in the cache (Redis in
 production) is read in one round trip, replaced by a writer in one, and locks nothing.
 
-Two generations per consultation, and one for all:
+Three generations per consultation, and one for all:
 
 - ``data`` — its contributions and their authors: a contribution created (web, facilitator,
   API, notes import, offline sync, SMS), edited, transcribed, moderated; an author's profile,
   organisations, consent or erasure (every consultation they contributed to).
 - ``votes`` — the vote counters of its contributions: only what shows votes reads it (the home
   and consultation counts, open data), so a vote does not drop the cached diagnosis.
+- ``removals`` — what could take something *out* of what was published: a contribution edited,
+  deleted or taken down by moderation, an author's profile, consent or erasure. Every ``data``
+  bump is one too (``consultation_data_changed``) but a contribution added
+  (``consultation_data_added``: created, published by moderation, its language tagged), so that
+  the open-data ZIP may be served a little old after a vote or a new contribution while its
+  rebuild waits in the queue, and never after a takedown (``api.archives``).
 - ``all`` — what every consultation's authors are described by: an organisation (its actor
   type), a consent text published (whose consent still stands).
 
@@ -50,6 +56,10 @@ def _votes(consultation_id: int) -> str:
     return f"consultation:{consultation_id}:votes"
 
 
+def _removals(consultation_id: int) -> str:
+    return f"consultation:{consultation_id}:removals"
+
+
 def consultation_data_generation(consultation_id: int) -> tuple[str, str]:
     """The version of the consultation's contributions and their authors (one cache read)."""
     data, everywhere = generations(_data(consultation_id), EVERYWHERE)
@@ -64,6 +74,13 @@ def consultation_votes_generation(consultation_id: int) -> tuple[str, str, str]:
     return (data, votes, everywhere)
 
 
+def consultation_removals_generation(consultation_id: int) -> tuple[str, str]:
+    """The version of what could have taken something out of the consultation's published data
+    (a takedown, an edit, an author's consent or erasure; one cache read)."""
+    removals, everywhere = generations(_removals(consultation_id), EVERYWHERE)
+    return (removals, everywhere)
+
+
 def consultations_votes_generations(consultation_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
     """``consultation_votes_generation`` of each, in one cache round trip."""
     ids = list(consultation_ids)
@@ -73,7 +90,15 @@ def consultations_votes_generations(consultation_ids: Iterable[int]) -> dict[int
 
 
 def consultation_data_changed(*consultation_ids: int | None) -> None:
-    """A contribution of these consultations (or its author) changed."""
+    """A contribution of these consultations (or its author) changed: taken as a possible
+    removal too, unless the writer says it only added (``consultation_data_added``)."""
+    ids = {pk for pk in consultation_ids if pk is not None}
+    generation_bump(*{_data(pk) for pk in ids}, *{_removals(pk) for pk in ids})
+
+
+def consultation_data_added(*consultation_ids: int | None) -> None:
+    """A contribution of these consultations was added to what may be published (created,
+    published by moderation, its language tagged), and nothing was taken out."""
     generation_bump(*{_data(pk) for pk in consultation_ids if pk is not None})
 
 
@@ -105,10 +130,15 @@ def everything_changed() -> None:
 
 
 def _contribution_saved(sender: Any, instance: Contribution, **kwargs: Any) -> None:
-    consultation_data_changed(instance.consultation_id)
+    if kwargs.get("created"):
+        consultation_data_added(instance.consultation_id)
+    else:  # an edit or a deletion may take out what was published
+        consultation_data_changed(instance.consultation_id)
 
 
 def _participant_saved(sender: Any, instance: Participant, **kwargs: Any) -> None:
+    if kwargs.get("created"):
+        return  # a participant just created has contributed to nothing: no query to learn it
     participant_data_changed(instance.pk)
 
 

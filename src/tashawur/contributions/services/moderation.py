@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from tashawur.actors.models import Participant
 from tashawur.contributions import rules
-from tashawur.contributions.generations import consultation_data_changed
+from tashawur.contributions.generations import consultation_data_added, consultation_data_changed
 from tashawur.contributions.models import (
     NOTE_MAX_LENGTH,
     Contribution,
@@ -93,7 +93,10 @@ def contribution_moderate(
     if action is not None:
         now = timezone.now()
         Contribution.objects.filter(pk=locked.pk).update(moderation_status=status, updated_at=now)
-        consultation_data_changed(locked.consultation_id)
+        if status == ModerationStatus.PUBLISHED:
+            consultation_data_added(locked.consultation_id)
+        else:  # a takedown: no cached open data may show it again (api.archives)
+            consultation_data_changed(locked.consultation_id)
         ModerationEvent.objects.create(
             contribution=locked,
             action=action,

@@ -27,7 +27,7 @@ from tashawur.consultations.services import (
     workshop_status_and_moderation_locked,
 )
 from tashawur.contributions import rules
-from tashawur.contributions.generations import consultation_data_changed
+from tashawur.contributions.generations import consultation_data_added
 from tashawur.contributions.models import (
     TEXT_MAX_LENGTH,
     Channel,
@@ -338,7 +338,7 @@ def contribution_language_identify(*, contribution: Contribution) -> str:
     if Contribution.objects.filter(pk=contribution.pk, language=Language.UNDETERMINED).update(
         language=language
     ):
-        consultation_data_changed(contribution.consultation_id)
+        consultation_data_added(contribution.consultation_id)
     return Contribution.objects.values_list("language", flat=True).get(pk=contribution.pk)
 
 
