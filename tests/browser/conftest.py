@@ -36,6 +36,9 @@ CHROMIUM_ARGS = [
 ]
 
 
+#: How long an ``expect(...)`` waits for what it checks (milliseconds).
+EXPECT_TIMEOUT_MS = 20_000
+
 MISSING = f"{CHROMIUM} is missing (apt-get install chromium); the browser tests need it"
 
 
@@ -66,8 +69,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def browser() -> Iterator[object]:
     if _plan() == "fail":
         pytest.fail(f"TASHAWUR_REQUIRE_BROWSER=1 but {MISSING}")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # An expectation waits this long for the page to come true (Playwright's default: 5 s): a
+    # live server on a busy CI machine can take longer to answer; a passing check waits no more.
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True

@@ -77,7 +77,10 @@ def test_facilitator_opens_records_for_a_searched_speaker_and_rapporteur_closes(
     assert_accessible(page, context="speaker search narrowed")
     # Enter in the search narrows the list in place: what is typed in the form stays.
     page.locator("#id_text").fill(SAID)
-    page.get_by_label("ابحث بالاسم أو الهيئة أو نوع الفاعل").press("Enter")
+    # The list has two choices before the search answers: wait for the answer, or a choice
+    # ticked below could be swapped out by it (a race that a busy machine loses).
+    with page.expect_response(lambda r: r.url.split("?")[0].endswith(f"{path}speakers/")):
+        page.get_by_label("ابحث بالاسم أو الهيئة أو نوع الفاعل").press("Enter")
     expect(choices).to_have_count(2)
     assert page.evaluate("window.__stayed") is True
     expect(page.locator("#id_text")).to_have_value(SAID)
