@@ -57,7 +57,7 @@ from django.views.decorators.http import require_http_methods  # noqa: E402
 
 from tashawur.config import urls as project_urls  # noqa: E402
 
-FLOORS = ("bare GET (floor)", "bare POST (floor)")
+FLOORS = ("bare GET (floor)", "bare POST (floor)", "bare GET, anonymous")
 # htmx posts a form without a file as a browser does, URL-encoded (the contribution form,
 # which may carry a voice note, is multipart).
 URLENCODED = "application/x-www-form-urlencoded"
@@ -176,6 +176,7 @@ def scenarios() -> dict[str, tuple[str, Callable[[], Callable[[], None]]]]:
         return request
 
     consultation = reverse("web:consultation", args=[CONSULTATION_SLUG])
+    public = public_pages()
     return {
         "bare GET (floor)": ("", lambda: get("/bench-bare/")),
         "bare POST (floor)": ("", bare_post),
@@ -193,7 +194,35 @@ def scenarios() -> dict[str, tuple[str, Callable[[], Callable[[], None]]]]:
             lambda: get(reverse("contributions:workshop", args=[closed_workshop.pk])),
         ),
         "contribution": ("page", lambda: get(reverse("web:contribution", args=[shown]))),
+        # The public pages as a signed-out reader reads them, once cached (issue 15, item 1).
+        FLOORS[2]: ("", lambda: get("/bench-bare/", anonymous=True)),
+        **{
+            f"anonymous {name}": ("page", lambda url=url: get(url, anonymous=True))
+            for name, url in public.items()
+        },
     }
+
+
+def public_pages() -> dict[str, str]:
+    """The public pages a signed-out reader reads, by name: the demo consultation's diagnosis
+    (overview, a dimension's page), a finding, its programme, the strategy."""
+    from tashawur.consultations.models import Dimension
+    from tashawur.demo.people import CONSULTATION_SLUG, STRATEGY_SLUG
+    from tashawur.diagnosis.models import SynthesisRun
+
+    diagnosis = reverse("diagnosis:consultation", args=[CONSULTATION_SLUG])
+    pages = {
+        "consultation": reverse("web:consultation", args=[CONSULTATION_SLUG]),
+        "diagnosis": diagnosis,
+        "diagnosis, dimension": f"{diagnosis}?dimension={Dimension.values[0]}&page=1",
+        "programme": reverse("programmes:programme", args=[CONSULTATION_SLUG]),
+        "strategy": reverse("web:strategy", args=[STRATEGY_SLUG]),
+    }
+    run = SynthesisRun.objects.filter(consultation__slug=CONSULTATION_SLUG).succeeded().first()
+    finding = run.findings.order_by("position").first() if run is not None else None
+    if finding is not None:
+        pages["finding"] = reverse("diagnosis:finding", args=[CONSULTATION_SLUG, finding.pk])
+    return pages
 
 
 def warm(request: Callable[[], None], *, sql: bool = False) -> int:
@@ -272,6 +301,8 @@ def main() -> None:
         for name, (kind, _request) in chosen.items():
             ms = statistics.median(per_round[name])
             floor = FLOORS[1] if name.startswith(("vote", "contribute", FLOORS[1])) else FLOORS[0]
+            if name.startswith(("anonymous", "home, anonymous")):
+                floor = FLOORS[2]
             ratio = statistics.median(
                 mine / base for mine, base in zip(per_round[name], per_round[floor], strict=True)
             )

@@ -97,12 +97,7 @@ def diagnosis_page_versions(consultation: Consultation) -> tuple[Any, ...] | Non
         SynthesisRun.Status.RUNNING,
     ):
         return None
-    publication = (
-        DiagnosisPublication.objects.filter(diagnosis__consultation=consultation)
-        .order_by("-version")
-        .values_list("pk", "version", "published_at")
-        .first()
-    )
+    publication = diagnosis_publication_version(consultation)
     return (
         consultation.pk,
         consultation.updated_at,
@@ -112,6 +107,35 @@ def diagnosis_page_versions(consultation: Consultation) -> tuple[Any, ...] | Non
         *contributions_version(consultation),
         anonymity_k(),
     )
+
+
+def diagnosis_publication_version(consultation: Consultation) -> tuple[Any, ...] | None:
+    """A version of the latest publication of the consultation's diagnosis. One query."""
+    return (
+        DiagnosisPublication.objects.filter(diagnosis__consultation=consultation)
+        .order_by("-version")
+        .values_list("pk", "version", "published_at")
+        .first()
+    )
+
+
+def exports_version(consultation: Consultation) -> tuple[Any, ...]:
+    """What the "Open data and exports" block of the consultation's pages reads that
+    ``diagnosis_page_versions`` does not cover: its programme's status (who may download the
+    programme's files depends on it alone). One small query."""
+    return tuple(
+        Consultation.objects.filter(pk=consultation.pk).values_list("programmes__status", flat=True)
+    )
+
+
+def diagnosis_whole_page_versions(consultation: Consultation) -> tuple[Any, ...] | None:
+    """``(diagnosis_page_versions, exports_version)``: the version of the whole diagnosis
+    page and of a finding's page, frame included (the exports block), for the anonymous page
+    cache (``core.page_cache``). Five small queries."""
+    versions = diagnosis_page_versions(consultation)
+    if versions is None:
+        return None
+    return (versions, exports_version(consultation))
 
 
 def contributions_version(consultation: Consultation) -> tuple[Any, ...]:

@@ -22,6 +22,7 @@ from tashawur.consultations.selectors import consultation_get_for_user
 from tashawur.core.caching import cached_page, version_key
 from tashawur.core.errors import DomainError
 from tashawur.core.htmx import HtmxHttpRequest
+from tashawur.core.page_cache import anonymous_page, page_versions
 from tashawur.core.validation import page_number_parse
 from tashawur.diagnosis import pages, rules, selectors, services, written_pages
 from tashawur.diagnosis.forms import (
@@ -52,7 +53,9 @@ def _diagnosis_cached(
     publication, a contribution or a moderation decision gives a new key at once. ``None``
     while a run is pending (the page then looks after it, uncached)."""
     consultation = consultation_get_for_user(slug=slug, user=request.user)
-    versions = selectors.diagnosis_page_versions(consultation)
+    # Read already when the whole page was looked for in the cache (``core.page_cache``).
+    whole = page_versions(request)
+    versions = whole[0] if whole else selectors.diagnosis_page_versions(consultation)
     if versions is None:
         return None
     if dimension not in Dimension.values:
@@ -76,7 +79,15 @@ def _diagnosis_cached(
     return render(request, CONSULTATION_PAGE, {"consultation": consultation, "body": body})
 
 
+def _diagnosis_versions(request: HttpRequest, slug: str, **kwargs: Any) -> tuple[Any, ...] | None:
+    """The versions an anonymous reader's diagnosis page or finding page is cached under
+    (``core.page_cache``): the path and query are in the key already."""
+    consultation = consultation_get_for_user(slug=slug, user=request.user)
+    return selectors.diagnosis_whole_page_versions(consultation)
+
+
 @require_safe
+@anonymous_page(_diagnosis_versions, params=("dimension", "page"))
 def consultation_diagnosis(request: HttpRequest, slug: str) -> HttpResponse:
     dimension = request.GET.get("dimension") or None
     # "٣" or "²" is refused (a translated 400), not read as 3; past the last: the last page.
@@ -161,6 +172,7 @@ def _finding_context(request: HttpRequest, slug: str, pk: int, **forms: Any) -> 
 
 
 @require_safe
+@anonymous_page(_diagnosis_versions)
 def finding_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return render(request, FINDING_PAGE, _finding_context(request, slug, pk))
 

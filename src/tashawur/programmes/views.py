@@ -3,6 +3,8 @@ parse → selector → render (STYLE.md)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -13,13 +15,27 @@ from django.views.decorators.http import require_safe
 
 from tashawur.core import limits
 from tashawur.core.caching import cached_page, version_key
+from tashawur.core.page_cache import anonymous_page, page_versions
 from tashawur.core.views import download_limit_message, too_many_requests
+from tashawur.diagnosis import selectors as diagnosis_selectors
 from tashawur.programmes import rules, selectors
 
 PROGRAMME_PAGE = "programmes/programme.html"
 
 
+def _programme_versions(request: HttpRequest, slug: str) -> tuple[Any, ...]:
+    """The versions an anonymous reader's programme page is cached under, frame included
+    (``core.page_cache``): the programme's (``selectors.programme_page_versions``) and the
+    latest publication of the diagnosis, which the exports block links to."""
+    programme = selectors.programme_get_for_user(slug=slug, user=request.user)
+    return (
+        selectors.programme_page_versions(programme),
+        diagnosis_selectors.diagnosis_publication_version(programme.consultation),
+    )
+
+
 @require_safe
+@anonymous_page(_programme_versions)
 def programme_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The accountability page. For an anonymous reader its body is cached as HTML under the
     versions of what it shows (``selectors.programme_page_versions``): any edit, progress
@@ -39,9 +55,10 @@ def programme_detail(request: HttpRequest, slug: str) -> HttpResponse:
         report = selectors.programme_report(programme=programme)
         return render_to_string(f"{PROGRAMME_PAGE}#body", {**context, "report": report}, request)
 
-    key = version_key(
-        "programme-page", get_language(), *selectors.programme_page_versions(programme)
-    )
+    # Read already when the whole page was looked for in the cache (``core.page_cache``).
+    whole = page_versions(request)
+    versions = whole[0] if whole else selectors.programme_page_versions(programme)
+    key = version_key("programme-page", get_language(), *versions)
     # The template's own rendering, kept as a SafeString (pickled as one): not escaped again.
     return render(request, PROGRAMME_PAGE, {**context, "body": cached_page(key, build)})
 

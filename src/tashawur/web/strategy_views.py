@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -22,6 +23,7 @@ from tashawur.consultations import rules as consultation_rules
 from tashawur.consultations.models import Strategy
 from tashawur.core.caching import cached_page, version_key
 from tashawur.core.errors import DomainError
+from tashawur.core.page_cache import anonymous_page
 from tashawur.core.privacy import anonymity_k
 from tashawur.diagnosis.models import RollupFinding
 from tashawur.diagnosis.rollup_selectors import (
@@ -66,7 +68,14 @@ def _map(rows: list[RegionRow]) -> dict[str, object] | None:
 STRATEGY_PAGE = "web/strategy/detail.html"
 
 
+def _strategy_versions(request: HttpRequest, slug: str) -> tuple[Any, ...]:
+    """The versions an anonymous reader's strategy page is cached under, frame included
+    (``core.page_cache``)."""
+    return strategy_page_versions(strategy_get_for_user(slug=slug, user=request.user))
+
+
 @require_safe
+@anonymous_page(_strategy_versions)
 def strategy_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The strategy page. For an anonymous reader its body is cached as HTML under the
     versions of what it shows (``strategy_page_versions``): a new roll-up run, a consultation

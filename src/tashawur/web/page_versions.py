@@ -1,0 +1,84 @@
+"""The versions of the home page and of a consultation's page as an anonymous reader reads
+them, for the anonymous page cache (``core.page_cache``): a change to anything they show gives
+a new key at once.
+
+What they show, and what versions it:
+
+- the consultations and strategies (title, status, region): their ``updated_at`` (every service
+  saves it; a region's or strategy's name renamed in the admin is a reference label, bounded by
+  ``TASHAWUR_PAGE_CACHE_SECONDS``);
+- the meetings and round tables (counted on the home page, listed on the consultation's): their
+  number and last ``updated_at`` (the services that move a status, even by ``update``, set it),
+  and each meeting's phase, which moves with the clock (upcoming, under way, held);
+- the contributions and votes counted: the consultations' generations (a cache read);
+- the exports block and the programme's link: the latest publication of the diagnosis, the run
+  it shows, the programme's status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Max
+from django.http import HttpRequest
+
+from tashawur.consultations.models import Consultation, Meeting, Strategy, Workshop
+from tashawur.consultations.selectors import consultation_get_for_user
+from tashawur.contributions.generations import consultations_votes_generations
+from tashawur.diagnosis.selectors import (
+    diagnosis_publication_version,
+    diagnosis_run_versions,
+    exports_version,
+)
+
+
+def _meeting_phases(meetings: Any) -> list[tuple[Any, ...]]:
+    return [
+        (pk, updated_at, Meeting(status=status, starts_at=starts_at, ends_at=ends_at).phase)
+        for pk, status, starts_at, ends_at, updated_at in meetings.values_list(
+            "pk", "status", "starts_at", "ends_at", "updated_at"
+        ).order_by("pk")
+    ]
+
+
+def home_page_versions(request: HttpRequest) -> tuple[Any, ...]:
+    """The home page's versions. Four small queries and one cache read."""
+    consultations = list(
+        Consultation.objects.order_by("pk").values_list(
+            "pk", "status", "updated_at", "region_id", "strategy_id"
+        )
+    )
+    strategies = list(Strategy.objects.order_by("pk").values_list("pk", "status", "updated_at"))
+    meetings = Meeting.objects.aggregate(n=Count("pk"), last=Max("updated_at"))
+    workshops = Workshop.objects.aggregate(n=Count("pk"), last=Max("updated_at"))
+    shown = [c[0] for c in consultations if c[1] != Consultation.Status.DRAFT]
+    generations = consultations_votes_generations(shown)
+    return (
+        consultations,
+        strategies,
+        tuple(meetings.values()),
+        tuple(workshops.values()),
+        [generations[pk] for pk in shown],
+    )
+
+
+def consultation_page_versions(request: HttpRequest, slug: str) -> tuple[Any, ...]:
+    """A consultation page's versions (``Http404`` or ``PermissionDenied`` as the page).
+    Seven small queries and one cache read."""
+    consultation = consultation_get_for_user(slug=slug, user=request.user)
+    meetings = Meeting.objects.filter(consultation=consultation)
+    workshops = Workshop.objects.filter(meeting__consultation=consultation).aggregate(
+        n=Count("pk"), last=Max("updated_at")
+    )
+    return (
+        consultation.pk,
+        consultation.status,
+        consultation.updated_at,
+        consultation.strategy_id,
+        _meeting_phases(meetings),
+        tuple(workshops.values()),
+        consultations_votes_generations([consultation.pk])[consultation.pk],
+        diagnosis_publication_version(consultation),
+        diagnosis_run_versions(consultation),
+        exports_version(consultation),
+    )
