@@ -30,6 +30,10 @@
   for this long is marked failed, and the next request starts a new run (default 30).
 - ``TASHAWUR_RUN_DEBOUNCE_SECONDS``: how long after a round table closes its consultation's
   synthesis is refreshed, so that tables closing together share one run (default 120; 0: at once).
+- ``TASHAWUR_OPEN_DATA_DEBOUNCE_SECONDS``: a download of the open-data ZIP after the data changed
+  (a vote, a new contribution) is answered with the last ZIP and queues its rebuild this many
+  seconds later, so that the changes meanwhile share one (default 60; 0: at once; a takedown is
+  never served from an older ZIP: ``api.archives``).
 - ``TASHAWUR_DASK_SCHEDULER``: the address of a Dask ``distributed`` scheduler
   (``tcp://10.0.0.5:8786``) on whose workers ``tashawur worker`` runs the synthesis map steps
   (cleaning, embedding, assignment) of its synthesis and roll-up runs; empty (the default): on
@@ -162,6 +166,11 @@ def _database() -> dict[str, object]:
     url = os.environ.get("DATABASE_URL", "")
     if url:
         config = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+        if config.get("ENGINE") == "django.db.backends.sqlite3":
+            # A SQLite file named by URL gets the same locking as the default one (below).
+            options = _sqlite_options()
+            options.update(config.get("OPTIONS") or {})  # type: ignore[call-overload]
+            config["OPTIONS"] = options
         return config
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     # SQLite has one writer at a time. Every transaction takes the write lock when it begins
@@ -172,23 +181,27 @@ def _database() -> dict[str, object]:
     # is locked". That is what 64 voters did to runserver's thread per connection; the server
     # keeps writers few instead (gunicorn's processes, `tashawur demo`), and what is left comes
     # out as a 503 asking to try again (core.unavailable), never a traceback.
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "tashawur.sqlite3",
+        "OPTIONS": _sqlite_options(),
+        "TEST": {"NAME": os.environ.get("TASHAWUR_SQLITE_TEST_NAME") or None},
+    }
+
+
+def _sqlite_options() -> dict[str, object]:
     timeout = float(os.environ.get("TASHAWUR_SQLITE_TIMEOUT", "20"))
     if not 0 < timeout <= 600:
         raise ImproperlyConfigured("TASHAWUR_SQLITE_TIMEOUT must be seconds, above 0, at most 600")
     return {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATA_DIR / "tashawur.sqlite3",
-        "OPTIONS": {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": timeout,
-            "init_command": (
-                "PRAGMA journal_mode=WAL;"
-                "PRAGMA synchronous=NORMAL;"
-                "PRAGMA foreign_keys=ON;"
-                f"PRAGMA busy_timeout={round(timeout * 1000)};"
-            ),
-        },
-        "TEST": {"NAME": os.environ.get("TASHAWUR_SQLITE_TEST_NAME") or None},
+        "transaction_mode": "IMMEDIATE",
+        "timeout": timeout,
+        "init_command": (
+            "PRAGMA journal_mode=WAL;"
+            "PRAGMA synchronous=NORMAL;"
+            "PRAGMA foreign_keys=ON;"
+            f"PRAGMA busy_timeout={round(timeout * 1000)};"
+        ),
     }
 
 
@@ -281,6 +294,10 @@ TASHAWUR_RUN_LEASE_SECONDS = int(os.environ.get("TASHAWUR_RUN_LEASE_SECONDS", "3
 # A round table's closing queues a refresh of its consultation's synthesis this many seconds
 # later, so that the tables closing together share one run (0: at once).
 TASHAWUR_RUN_DEBOUNCE_SECONDS = float(os.environ.get("TASHAWUR_RUN_DEBOUNCE_SECONDS", "120"))
+# The open-data ZIP's rebuild, queued by a download after a change, waits this long (api.archives).
+TASHAWUR_OPEN_DATA_DEBOUNCE_SECONDS = float(
+    os.environ.get("TASHAWUR_OPEN_DATA_DEBOUNCE_SECONDS", "60")
+)
 # A Dask scheduler for the synthesis map steps (diagnosis/services/executors.py); empty: local.
 TASHAWUR_DASK_SCHEDULER = os.environ.get("TASHAWUR_DASK_SCHEDULER", "").strip()
 # The site's public name and address, as documents made to leave the site (the programme's PDF)
@@ -383,7 +400,8 @@ elif _REDIS_URL:
     # Production, and any install with several web machines: needs a Redis server.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, reusing its client objects (core/redis_cache.py).
+            "BACKEND": "tashawur.core.redis_cache.RedisCache",
             "LOCATION": _REDIS_URL,
         }
     }

@@ -62,15 +62,13 @@ def meeting_get_for_user(*, slug: str, user: Any) -> Meeting:
 
 
 def workshop_get_for_user(*, workshop_id: int, user: Any) -> Workshop:
-    workshop = (
-        Workshop.objects.select_related(
+    # get(), not first(): no ORDER BY to compile for a primary key (issue 15, item 1).
+    try:
+        workshop = Workshop.objects.select_related(
             "meeting__consultation__region", "theme", "facilitator", "rapporteur"
-        )
-        .filter(pk=workshop_id)
-        .first()
-    )
-    if workshop is None:
-        raise Http404
+        ).get(pk=workshop_id)
+    except Workshop.DoesNotExist:
+        raise Http404 from None
     if not rules.can_view_workshop(user, workshop):
         raise PermissionDenied
     return workshop

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Case,
@@ -24,6 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from tashawur.actors.models import ActorType, Consent, ConsentText, Participant
@@ -32,7 +34,10 @@ from tashawur.consultations import rules as consultation_rules
 from tashawur.consultations.models import Consultation, Dimension, Meeting, Workshop
 from tashawur.contributions import rules
 from tashawur.contributions.citations import ReportPart, report_citations, report_parts
-from tashawur.contributions.generations import consultations_votes_generations
+from tashawur.contributions.generations import (
+    consultation_data_generation,
+    consultations_votes_generations,
+)
 from tashawur.contributions.models import (
     Contribution,
     ContributionFlag,
@@ -41,7 +46,7 @@ from tashawur.contributions.models import (
     ModerationStatus,
     Vote,
 )
-from tashawur.core.caching import cached_many, version_key
+from tashawur.core.caching import cached_build, cached_many, version_key
 from tashawur.core.errors import DomainError
 from tashawur.core.privacy import anonymity_k, groups_shown
 from tashawur.territories.models import Territory
@@ -57,13 +62,13 @@ def contribution_get_for_user(*, contribution_id: int, user: Any) -> Contributio
     or rejected ones only for their author and those who moderate the workshop."""
     # What the rules and the callers read (its workshop's consultation, its consultation's
     # slug); no more: each related table joined costs every vote CPU (issue 15, item 1).
-    contribution = (
-        Contribution.objects.select_related("workshop__meeting__consultation", "consultation")
-        .filter(pk=contribution_id)
-        .first()
-    )
-    if contribution is None:
-        raise Http404
+    # get(), not first(): no ORDER BY to compile for a primary key (a vote's CPU).
+    try:
+        contribution = Contribution.objects.select_related(
+            "workshop__meeting__consultation", "consultation"
+        ).get(pk=contribution_id)
+    except Contribution.DoesNotExist:
+        raise Http404 from None
     workshop = contribution.workshop
     if workshop is not None and not consultation_rules.can_view_workshop(user, workshop):
         raise PermissionDenied
@@ -451,12 +456,49 @@ def contributions_authors_described(
     """By contribution id, the actor type and province of its author that the public may read
     (``consultation_author_cells``: none when fewer than k authors of the consultation share
     them, nor for an author who is erased or withdrew consent). Contributions whose author may
-    not be described are absent. A few queries, whatever the number of contributions."""
+    not be described are absent. A few queries, whatever the number of contributions; cached
+    under the consultation's data generation (its contributions, their authors' profiles,
+    consents and erasures), the participation text in force, k and the language, so that a
+    page of cards does not read every author of the consultation again (issue 15, item 1)."""
+    # The author of each: one author's change bumps the generation, but which contributions
+    # are on the page (and whose they are) is the caller's.
+    authored = tuple((c.pk, c.author_id) for c in contributions)
+    if not authored:
+        return {}
+    data, everywhere = consultation_data_generation(consultation.pk)
+    # The text in force moves with time alone when a new one was published ahead of its date.
+    consent_text_id = (
+        ConsentText.objects.filter(
+            purpose=ConsentText.Purpose.PARTICIPATION, published_at__lte=timezone.now()
+        )
+        .order_by("-version")
+        .values_list("pk", flat=True)[:1]
+    )
+    key = version_key(
+        "authors-described",
+        consultation.pk,
+        data,
+        everywhere,
+        list(consent_text_id),
+        anonymity_k(),
+        get_language(),
+        authored,
+    )
+    return cached_build(
+        key,
+        lambda: _contributions_authors_described(consultation, authored),
+        timeout=int(settings.TASHAWUR_PAGE_CACHE_SECONDS),
+    )
+
+
+def _contributions_authors_described(
+    consultation: Consultation, authored: tuple[tuple[int, int | None], ...]
+) -> dict[int, AuthorDescription]:
     cells = consultation_author_cells(consultation=consultation)
     described = {
-        c.pk: cells[c.author_id]
-        for c in contributions
-        if c.author_id is not None and cells.get(c.author_id)
+        pk: cells[author_id]
+        for pk, author_id in authored
+        if author_id is not None and cells.get(author_id)
     }
     actor_types = {
         t.slug: t.label

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
@@ -20,8 +21,10 @@ from tashawur.consultations.selectors import consultation_get_for_user, meeting_
 from tashawur.contributions import rules as contribution_rules
 from tashawur.contributions import selectors as contribution_selectors
 from tashawur.core.errors import DomainError
+from tashawur.core.page_cache import anonymous_page
 from tashawur.programmes.selectors import programme_visible_for
-from tashawur.web import exports
+from tashawur.web import exports, page_versions
+from tashawur.web.content_cache import content_cached
 
 MY_DATA_PAGE = "web/my_data.html"
 NOT_FOUND = 404
@@ -31,7 +34,20 @@ NOT_FOUND = 404
 
 
 @require_safe
+@anonymous_page(page_versions.home_page_versions)
 def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        # The list is everyone's: its HTML is cached, the frame (name, menu) is the reader's.
+        content = content_cached(
+            "home",
+            page_versions.home_page_versions(request),
+            lambda: render_to_string("web/home.html#content", _home_context(), request),
+        )
+        return render(request, "web/home.html", {"content": content})
+    return render(request, "web/home.html", _home_context())
+
+
+def _home_context() -> dict[str, object]:
     consultations = contribution_selectors.consultation_list_with_cached_counts()
     # The strategies the regional consultations feed, each with its national picture (/s/).
     strategies = (
@@ -46,35 +62,45 @@ def home(request: HttpRequest) -> HttpResponse:
         .filter(regions_consulted__gt=0)
         .order_by("-created_at")
     )
-    return render(
-        request, "web/home.html", {"consultations": consultations, "strategies": strategies}
-    )
+    return {"consultations": consultations, "strategies": strategies}
 
 
 @require_safe
+@anonymous_page(page_versions.consultation_page_versions)
 def consultation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     consultation = consultation_get_for_user(slug=slug, user=request.user)
-    # What the cards show, no more: no count nor theme of the round tables (issue 15, item 1).
-    meetings = consultation.meetings.prefetch_related("workshops").order_by("starts_at")
-    counts = next(
-        iter(contribution_selectors.consultation_list_with_cached_counts(pk=consultation.pk)),
-        None,
-    )
-    return render(
-        request,
-        "web/consultation.html",
-        {
+    # A link to the action programme, when this reader may follow it (the exports block's
+    # programme files too), and to the moderation queue, for its managers and its workshops'
+    # facilitators: all that the page's body shows of its reader.
+    programme = programme_visible_for(consultation=consultation, user=request.user)
+    may_moderate = contribution_rules.can_moderate_consultation(request.user, consultation)
+
+    def context() -> dict[str, object]:
+        # What the cards show, no more: no count nor theme of the round tables (issue 15).
+        meetings = consultation.meetings.prefetch_related("workshops").order_by("starts_at")
+        counts = next(
+            iter(contribution_selectors.consultation_list_with_cached_counts(pk=consultation.pk)),
+            None,
+        )
+        return {
             "consultation": consultation,
             "meetings": meetings,
             "counts": counts,
-            # A link to the action programme, when this reader may follow it.
-            "programme": programme_visible_for(consultation=consultation, user=request.user),
-            # A link to the moderation queue, for its managers and its workshops' facilitators.
-            "may_moderate": contribution_rules.can_moderate_consultation(
-                request.user, consultation
-            ),
-        },
-    )
+            "programme": programme,
+            "may_moderate": may_moderate,
+        }
+
+    if request.user.is_authenticated:
+        # The body cached under the page's versions and what it shows of the reader.
+        versions = page_versions.consultation_page_versions(request, slug)
+        content = content_cached(
+            "consultation",
+            (*versions, programme is not None, may_moderate),
+            lambda: render_to_string("web/consultation.html#content", context(), request),
+        )
+        page = {"consultation": consultation, "content": content}
+        return render(request, "web/consultation.html", page)
+    return render(request, "web/consultation.html", context())
 
 
 @require_safe

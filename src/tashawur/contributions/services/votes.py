@@ -140,10 +140,14 @@ def vote_cast(*, contribution: Contribution, participant: Participant, value: in
         raise workshop_not_open_error(status)
 
     for _attempt in range(3):
-        existing = (
-            Vote.objects.select_for_update()
-            .filter(contribution=contribution, participant=participant)
-            .first()
+        # One row at most (unique together): no ORDER BY to compile, as first() would add.
+        existing = next(
+            iter(
+                Vote.objects.select_for_update().filter(
+                    contribution=contribution, participant=participant
+                )[:1]
+            ),
+            None,
         )
         if existing is not None:
             previous = existing.value
