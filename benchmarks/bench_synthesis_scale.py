@@ -28,7 +28,9 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from _synthesis_common import DEFAULT_DATA, PeakMemory, read_table
@@ -83,23 +85,50 @@ def embed_chunk(texts: list[str]) -> int:
     return len(USEEmbedder().embed(texts, []))
 
 
-def measure(mode: str, n: int, data: Path) -> dict[str, object]:
-    records = contributions(text_pool(data), n)
-    cpu_before = sum(
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children (pool workers)."""
+    return sum(
         usage.ru_utime + usage.ru_stime
         for usage in (
             resource.getrusage(resource.RUSAGE_SELF),
             resource.getrusage(resource.RUSAGE_CHILDREN),
         )
     )
+
+
+@contextmanager
+def _cpu_timed(timings: dict[str, float], step: str) -> Iterator[None]:
+    # Each step's CPU (this process and the pools it closed), beside the pipeline's wall time.
+    start = cpu_seconds()
+    try:
+        yield
+    finally:
+        CPU_STEPS[step] = CPU_STEPS.get(step, 0.0) + cpu_seconds() - start
+
+
+CPU_STEPS: dict[str, float] = {}
+
+
+def measure(mode: str, n: int, data: Path) -> dict[str, object]:
+    records = contributions(text_pool(data), n)
+    cpu_before = cpu_seconds()
     with PeakMemory() as memory:
         started = time.perf_counter()
         if mode == "synthesis":
             from tashawur.synthesis import Synthesizer
 
+            timed = Synthesizer._timed
+
+            @contextmanager
+            def both(self: Synthesizer, timings: dict[str, float], step: str) -> Iterator[None]:
+                with timed(self, timings, step), _cpu_timed(timings, step):
+                    yield
+
+            Synthesizer._timed = both  # type: ignore[method-assign]
             result = Synthesizer(random_state=0).run(records)
             extra: dict[str, object] = {
                 "timings": result.timings,
+                "cpu_steps": CPU_STEPS,
                 "themes": len(result.themes),
                 "findings": len(result.findings),
                 "duplicates": sum(a["duplicate_of"] is not None for a in result.assignments),
@@ -115,13 +144,7 @@ def measure(mode: str, n: int, data: Path) -> dict[str, object]:
                     pass
             extra = {"distinct": len(distinct)}
         seconds = time.perf_counter() - started
-    cpu = sum(
-        usage.ru_utime + usage.ru_stime
-        for usage in (
-            resource.getrusage(resource.RUSAGE_SELF),
-            resource.getrusage(resource.RUSAGE_CHILDREN),
-        )
-    )
+    cpu = cpu_seconds()
     figures = {"mode": mode, "n": n, "seconds": seconds, "cpu_seconds": cpu - cpu_before}
     return {**figures, "peak_rss": memory.peak, **extra}
 
@@ -157,6 +180,7 @@ def main() -> None:
             f"{run['themes']} themes, {run['findings']} findings, {run['duplicates']:,} duplicates"
         )
         print("  steps (s): " + ", ".join(f"{k} {v:.1f}" for k, v in run["timings"].items()))
+        print("  steps (CPU s): " + ", ".join(f"{k} {v:.1f}" for k, v in run["cpu_steps"].items()))
         print(
             f"  USE alone on the {embed['distinct']:,} distinct texts: {embed['seconds']:.1f} s, "
             f"(CPU {embed['cpu_seconds']:.1f} s), peak {embed['peak_rss'] / 2**30:.2f} GiB"

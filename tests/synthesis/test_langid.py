@@ -1,13 +1,34 @@
 """The shipped language model (issue 14): marker fixes, model answers, ``mixed``, the files."""
 
+import csv
 import hashlib
 import json
+import os
 import shutil
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
+import scipy.sparse
 
-from tashawur.synthesis import LanguageGuess, _language, clean_text, identify, identify_language
-from tashawur.synthesis._langid import PARAMS_FILE, WEIGHTS_FILE, LanguageModel, model_text
+from tashawur.synthesis import (
+    LanguageGuess,
+    _langid,
+    _language,
+    clean_text,
+    identify,
+    identify_language,
+)
+from tashawur.synthesis._langid import (
+    PARAMS_FILE,
+    WEIGHTS_FILE,
+    LanguageModel,
+    _Hashes,
+    featurize,
+    make_vectorizers,
+    model_text,
+)
 from tashawur.synthesis._language import (
     darija_marker_count,
     identify_many,
@@ -198,3 +219,78 @@ def test_save_then_load_gives_the_same_answers(tmp_path):
 def test_model_text_folds_repeats_markup_and_letter_forms():
     assert model_text("Waaaaaw&amp;<br>  @user ZWIIIN") == "waaw zwiin"
     assert model_text("مدرسة إلى") == model_text("مدرسه الي")
+
+
+# --- fast features: the vectorizers' matrix, bit for bit ----------------------------------
+
+EVAL_DATA = Path(
+    os.environ.get("TASHAWUR_EVAL_DATA", Path(__file__).resolve().parents[3] / "shared/eval-data")
+)
+OWN_TEXTS = [
+    "",
+    "a",
+    "ab",
+    "x y z",
+    "بغيت نقرا فالمدرسه ديال الدوار",
+    "نحتاج الى مستشفى قريب من القريه",
+    "khassna tobis l lycée 3afak",
+    "nous voulons une route goudronnée nous voulons une route",
+    "we need clean water",
+    "ⴰⵎⴰⵣⵉⵖ ⵜⴰⵎⴰⵣⵉⵖⵜ",
+    "ɣer tmurt aṭas n yiɣallen",
+    "123 456 7 waaa",
+    "supercalifragilisticexpialidocious انتيكونستيتيوسيونيل",
+]
+
+
+def _eval_texts(limit: int) -> list[str]:
+    texts: list[str] = []
+    for lang in ("arb_Arab", "ary_Arab", "fra_Latn", "eng_Latn", "tzm_Tfng", "kab_Latn"):
+        rows: list[dict[str, str]] = []
+        for split in ("dev", "train"):
+            path = EVAL_DATA / "sib200" / lang / f"{split}.tsv"
+            if path.exists():
+                with path.open(encoding="utf-8") as handle:
+                    rows += csv.DictReader(handle, delimiter="\t")
+        texts += [r["text"] for r in rows[: limit // 6]]
+    return texts
+
+
+def _reference_features(texts: list[str], params: dict[str, Any]) -> Any:
+    chars, words = make_vectorizers(params)
+    return scipy.sparse.hstack([chars.transform(texts), words.transform(texts)]).tocsr()
+
+
+def _assert_same_matrix(got: Any, want: Any) -> None:
+    assert got.shape == want.shape
+    assert np.array_equal(got.indptr, want.indptr)
+    assert np.array_equal(got.indices, want.indices)
+    assert np.array_equal(got.data, want.data)
+
+
+@pytest.mark.parametrize("max_entries", [200_000, 7])
+def test_features_are_the_vectorizers_matrix(monkeypatch, max_entries):
+    # The hashed n-grams are remembered across calls (and forgotten past MAX_ENTRIES): the
+    # first call, the second (everything remembered) and a small memory all give the matrix
+    # of scikit-learn's HashingVectorizers.
+    monkeypatch.setattr(_Hashes, "_by_params", {})
+    monkeypatch.setattr(_Hashes, "MAX_ENTRIES", max_entries)
+    model = LanguageModel.load()
+    texts = [model_text(t) for t in OWN_TEXTS + _eval_texts(3000)]
+    want = _reference_features(texts, model.params)
+    _assert_same_matrix(featurize(texts, model.params), want)
+    _assert_same_matrix(featurize(texts, model.params), want)
+    _assert_same_matrix(featurize(texts[::-1], model.params), want[::-1])
+
+
+@pytest.mark.skipif(
+    not (EVAL_DATA / "sib200" / "ary_Arab" / "dev.tsv").exists(), reason="eval data not found"
+)
+def test_probabilities_from_the_fast_features_are_the_vectorizers(monkeypatch):
+    model = LanguageModel.load()
+    texts = _eval_texts(3000)
+    assert len(texts) == 3000
+    fast = {m: model.probabilities(m, texts) for m in ("arabic", "latin")}
+    monkeypatch.setattr(_langid, "featurize", _reference_features)
+    for m in ("arabic", "latin"):
+        np.testing.assert_allclose(fast[m], model.probabilities(m, texts), rtol=0, atol=1e-12)

@@ -90,7 +90,10 @@ def nearest(
 def _cosine_distances(vectors: FloatArray) -> NDArray[np.float64]:
     # float64 and a clip keep the distances non-negative and exactly zero on the diagonal.
     x = vectors.astype(np.float64)
-    dist = np.clip(1.0 - x @ x.T, 0.0, 2.0)
+    dist = x @ x.T
+    # In place (the same values as np.clip(1.0 - x @ x.T, 0.0, 2.0)): one n × n array, not three.
+    np.subtract(1.0, dist, out=dist)
+    np.clip(dist, 0.0, 2.0, out=dist)
     np.fill_diagonal(dist, 0.0)
     return dist
 
@@ -181,7 +184,14 @@ class LinkageThemes(ThemeClusterer):
 
     def fit(self, vectors: FloatArray, groups: Sequence[str] | None = None) -> LinkageThemes:
         """Group ``vectors`` into themes (``groups`` is unused); return ``self``."""
+        from threadpoolctl import threadpool_limits
 
+        # One BLAS thread, as the finding step: a second one costs more CPU than it saves
+        # (it waits on the first), the more so on a busy machine.
+        with threadpool_limits(1, user_api="blas"):
+            return self._fit(vectors)
+
+    def _fit(self, vectors: FloatArray) -> LinkageThemes:
         n = len(vectors)
         if n < 3 or self.n_themes == 1:
             self.labels_ = np.zeros(n, dtype=np.int64)
@@ -418,6 +428,12 @@ class MutualNeighbourThemes(ThemeClusterer):
         self, vectors: FloatArray, groups: Sequence[str] | None = None
     ) -> MutualNeighbourThemes:
         """Group ``vectors`` (rows in the languages ``groups``) into themes; return ``self``."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, user_api="blas"):  # as `LinkageThemes.fit`
+            return self._fit(vectors, groups)
+
+    def _fit(self, vectors: FloatArray, groups: Sequence[str] | None) -> MutualNeighbourThemes:
         n = len(vectors)
         if self.n_themes is None:
             wanted = (

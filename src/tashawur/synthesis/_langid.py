@@ -79,11 +79,152 @@ def make_vectorizers(params: dict[str, Any]) -> tuple[Any, Any]:
 
 
 def featurize(texts: Sequence[str], params: dict[str, Any]) -> Any:
-    """The sparse feature matrix (one row per text, already in `model_text` form)."""
+    """The sparse feature matrix (one row per text, already in `model_text` form).
+
+    The same matrix as `make_vectorizers`' two ``transform`` (``hstack``-ed), built faster:
+    each distinct word's hashed character n-grams (and each word n-gram's hash) is worked out
+    once per process (`_Hashes`) instead of once per occurrence, in scikit-learn's pure-Python
+    analyzers. The hashes are scikit-learn's (`murmurhash3_32`, as its ``FeatureHasher``), the
+    counts are summed and the rows L2-normalised by scikit-learn: the same values, bit for bit
+    (``tests/synthesis/test_langid.py`` checks it against the vectorizers).
+    """
     import scipy.sparse
 
-    chars, words = make_vectorizers(params)
-    return scipy.sparse.hstack([chars.transform(texts), words.transform(texts)]).tocsr()
+    hashes = _Hashes.get(params)
+    return scipy.sparse.hstack([hashes.chars(texts), hashes.words(texts)]).tocsr()
+
+
+class _Hashes:
+    """Hashed n-grams of the words seen so far, for one set of parameters (see `featurize`)."""
+
+    #: Words (and word n-grams) remembered at most; past it the memory starts again.
+    MAX_ENTRIES = 200_000
+    _by_params: dict[str, _Hashes] = {}
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.char_range = (int(params["char_ngrams"][0]), int(params["char_ngrams"][1]))
+        self.word_range = (int(params["word_ngrams"][0]), int(params["word_ngrams"][1]))
+        self.char_features = 2 ** int(params["char_bits"])
+        self.word_features = 2 ** int(params["word_bits"])
+        # Tuples: the garbage collector stops tracking tuples of ints, not lists.
+        self._char_of: dict[str, tuple[int, ...]] = {}
+        self._word_of: dict[str, int] = {}
+
+    @classmethod
+    def get(cls, params: dict[str, Any]) -> _Hashes:
+        key = json.dumps(
+            [params[k] for k in ("char_ngrams", "char_bits", "word_ngrams", "word_bits")]
+        )
+        found = cls._by_params.get(key)
+        if found is None:
+            found = cls._by_params[key] = cls(params)
+        return found
+
+    @staticmethod
+    def _hash(grams: list[list[str]], n_features: int) -> list[tuple[int, ...]]:
+        """The hashed index of each n-gram, by scikit-learn's ``FeatureHasher`` (in one call)."""
+        from itertools import repeat
+
+        from sklearn.feature_extraction._hashing_fast import transform
+
+        # One row of every n-gram in order (the hasher sums duplicates only after this call).
+        row = [g for gram_list in grams for g in gram_list]
+        indices, _, _ = transform([zip(row, repeat(1))], n_features, np.float64, False, seed=0)
+        flat = indices.tolist()
+        out = []
+        start = 0
+        for gram_list in grams:
+            end = start + len(gram_list)
+            out.append(tuple(flat[start:end]))
+            start = end
+        return out
+
+    def _char_grams(self, word: str) -> list[str]:
+        # scikit-learn's _char_wb_ngrams on one word: padded with a space each side, each
+        # n-gram of it; a word no longer than n counted once, and no longer n-grams after it.
+        min_n, max_n = self.char_range
+        w = " " + word + " "
+        w_len = len(w)
+        grams: list[str] = []
+        for n in range(min_n, max_n + 1):
+            if w_len <= n:
+                grams.append(w)
+                break
+            grams += [w[i : i + n] for i in range(w_len - n + 1)]
+        return grams
+
+    def _learn(self, known: dict[str, Any], new: list[str], grams: list[list[str]], n: int) -> None:
+        for key, hashed in zip(new, self._hash(grams, n), strict=True):
+            known[key] = hashed
+
+    def chars(self, texts: Sequence[str]) -> Any:
+        """The L2-normalised counts of each text's character n-grams within words."""
+        split = [text.split() for text in texts]
+        known = self._char_of
+        if len(known) > self.MAX_ENTRIES:  # before this batch: its rows read what is known
+            known.clear()
+        new = list(dict.fromkeys(w for words in split for w in words if w not in known))
+        if new:
+            self._learn(known, new, [self._char_grams(w) for w in new], self.char_features)
+        flat: list[int] = []
+        lengths = []
+        for words in split:
+            before = len(flat)
+            for word in words:
+                flat += known[word]
+            lengths.append(len(flat) - before)
+        return _counts(flat, lengths, self.char_features)
+
+    def words(self, texts: Sequence[str]) -> Any:
+        """The L2-normalised counts of each text's word n-grams (``\\b\\w+\\b`` tokens)."""
+        min_n, max_n = self.word_range
+        grams_of = []
+        for text in texts:
+            tokens = _TOKEN.findall(text)
+            grams: list[str] = []
+            for n in range(min_n, min(max_n, len(tokens)) + 1):
+                if n == 1:
+                    grams += tokens
+                else:
+                    grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+            grams_of.append(grams)
+        known = self._word_of
+        if len(known) > self.MAX_ENTRIES:
+            known.clear()
+        new = list(dict.fromkeys(g for grams in grams_of for g in grams if g not in known))
+        if new:
+            hashed = self._hash([[g] for g in new], self.word_features)
+            for gram, (index,) in zip(new, hashed, strict=True):
+                known[gram] = index
+        flat = [known[g] for grams in grams_of for g in grams]
+        return _counts(flat, [len(grams) for grams in grams_of], self.word_features)
+
+
+_TOKEN = re.compile(r"(?u)\b\w+\b")
+
+
+def warm_up() -> None:
+    """Import what `featurize` needs (see `RuleLanguageIdentifier.warm_up`)."""
+    import scipy.sparse  # noqa: F401
+    from sklearn.feature_extraction import _hashing_fast  # noqa: F401
+    from sklearn.preprocessing import normalize  # noqa: F401
+
+
+def _counts(flat: list[int], lengths: list[int], n_features: int) -> Any:
+    """Rows of hashed indices (``flat``, ``lengths[k]`` of them for row ``k``) as scikit-learn's
+    HashingVectorizer leaves them: counts summed (indices sorted), each row L2-normalised."""
+    import scipy.sparse
+    from sklearn.preprocessing import normalize
+
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=indptr[1:])
+    indices = np.array(flat, dtype=np.int32)
+    matrix = scipy.sparse.csr_matrix(
+        (np.ones(len(indices), dtype=np.float64), indices, indptr),
+        shape=(len(lengths), n_features),
+    )
+    matrix.sum_duplicates()
+    return normalize(matrix, norm="l2", copy=False)
 
 
 def _softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -15,6 +15,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
@@ -235,7 +236,9 @@ class _Model:
         return cls.loaded
 
 
+@lru_cache(maxsize=200_000)
 def _script_of(word: str) -> str:
+    # Cached: `segments` asks it of every word of every text, and words repeat.
     arabic, tifinagh, latin = _script_counts(word)
     if tifinagh > max(arabic, latin):
         return "Tfng"
@@ -486,3 +489,14 @@ class RuleLanguageIdentifier(LanguageIdentifier):
     ) -> list[LanguageGuess]:
         """Return `identify` of each text (in one batch)."""
         return identify_many(texts, cleaned)
+
+    def warm_up(self) -> None:
+        """Load the shipped model and import what classifying needs, in this process.
+
+        Called before a local process pool forks: each worker then inherits them instead of
+        importing scikit-learn and reading the model again (about 1 s of CPU a worker).
+        """
+        if _Model.get() is not None:
+            from ._langid import warm_up
+
+            warm_up()

@@ -507,11 +507,13 @@ class Synthesizer(Step):
         """Clean and identify every text, in chunks (on a local pool for large inputs)."""
         from functools import partial
 
+        chunks = _chunks(texts, self.chunk_size)
+        pool = len(texts) >= POOL_THRESHOLD
+        warm_up = getattr(identifier, "warm_up", None)
+        if pool and self.executor is None and len(chunks) > 1 and warm_up is not None:
+            warm_up()  # the local pool's workers fork with the model and its imports loaded
         parts = self._map(
-            partial(clean_and_identify, cleaner, identifier),
-            _chunks(texts, self.chunk_size),
-            "clean",
-            pool=len(texts) >= POOL_THRESHOLD,
+            partial(clean_and_identify, cleaner, identifier), chunks, "clean", pool=pool
         )
         cleaned = [c for part, _ in parts for c in part]
         guesses = [g for _, part in parts for g in part]
