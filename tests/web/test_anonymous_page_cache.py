@@ -33,24 +33,21 @@ from tashawur.programmes.models import Programme
 from tests.actors.factories import UserFactory
 from tests.consultations.factories import MeetingFactory, analyst_of
 from tests.contributions.factories import ContributionFactory
-from tests.diagnosis.conftest import Corpus, corpus_build, run_now
+
+# The diagnosis tests' autouse fixtures, used here too: the language put back after each
+# test, the fast lexical embedder.
+from tests.diagnosis.conftest import (  # noqa: F401
+    Corpus,
+    corpus_build,
+    language_kept,
+    lexical_embedder,
+    run_now,
+)
 from tests.programmes.factories import ProgrammeFactory
 
 pytestmark = pytest.mark.django_db
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-@pytest.fixture(autouse=True)
-def language_kept():
-    language = translation.get_language()
-    yield
-    translation.activate(language)
-
-
-@pytest.fixture(autouse=True)
-def lexical_embedder(settings):
-    settings.TASHAWUR_SYNTHESIS_EMBEDDER = "lexical"
 
 
 @pytest.fixture
