@@ -226,11 +226,12 @@ def test_the_page_takes_the_same_queries_whatever_the_size(client: Client) -> No
     assert html.count('class="card measure"') == 3 + 5 * 4
     # Consultation, programme, measures with owners and latest updates, partners, funding lines,
     # indicators and their values, findings, the current runs and the findings they resolve
-    # to, totals by source, and the files the page links (one query); before them, the five of
-    # the versions the anonymous page's cache is keyed by (views.programme_detail), read once
-    # for the whole page's cache too (core.page_cache), which reads the consultation and the
-    # programme before the view and the diagnosis's latest publication.
-    assert len(large.captured_queries) == len(small.captured_queries) == 12 + 5 + 3
+    # to, totals by source, and the files the page links (one query); before them, the three of
+    # the versions the anonymous page's cache is keyed by (views.programme_detail: the
+    # programme's counts, funding lines and indicators), read once for the whole page's cache
+    # too (core.page_cache), which reads the consultation and the programme before the view
+    # and, in one query, the run shown, its curation and the diagnosis's latest publication.
+    assert len(large.captured_queries) == len(small.captured_queries) == 12 + 3 + 3
 
 
 def test_amounts_keep_their_centimes_only_when_they_have_some() -> None:

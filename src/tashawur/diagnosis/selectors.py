@@ -8,6 +8,7 @@ Selectors return data; what a page shows is assembled next to the views (``pages
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from tashawur.core.privacy import anonymity_k
 from tashawur.diagnosis import rules
 from tashawur.diagnosis.models import (
     CurationEvent,
+    Diagnosis,
     DiagnosisEntry,
     DiagnosisPublication,
     Finding,
@@ -78,31 +80,104 @@ def diagnosis_run_versions(consultation: Consultation) -> tuple[Any, ...]:
     return (*shown, curation["last"], curation["n"])
 
 
-def diagnosis_page_versions(consultation: Consultation) -> tuple[Any, ...] | None:
+@functools.cache
+def _page_versions_sql() -> str:
+    """The query of ``diagnosis_versions_row``, written once per process: as querysets, the four
+    look-ups it replaces (the last run, the run shown, its curation, the latest publication)
+    and the programme's status took five queries and ~2 ms of CPU to build on every cached
+    request (issue 15, item 1)."""
+    q = connections["default"].ops.quote_name
+
+    def column(model: Any, name: str) -> str:
+        return q(model._meta.get_field(name).column)
+
+    runs = q(SynthesisRun._meta.db_table)
+    run_id, run_consultation = column(SynthesisRun, "id"), column(SynthesisRun, "consultation")
+    of_consultation = f"FROM {runs} r WHERE r.{run_consultation} = c.{column(Consultation, 'id')}"
+    latest = (
+        f"{of_consultation}"
+        f" ORDER BY r.{column(SynthesisRun, 'created_at')} DESC, r.{run_id} DESC LIMIT 1"
+    )
+    # As ``SynthesisRun.objects.shown_first()`` orders them.
+    shown = (
+        f"{of_consultation} AND r.{column(SynthesisRun, 'status')} = %s"
+        f" ORDER BY r.{column(SynthesisRun, 'finished_at')} DESC, r.{run_id} DESC LIMIT 1"
+    )
+    events = q(CurationEvent._meta.db_table)
+    curation = (
+        f"FROM {events} e WHERE e.{column(CurationEvent, 'run')} = (SELECT r.{run_id} {shown})"
+    )
+    publications = q(DiagnosisPublication._meta.db_table)
+    diagnoses = q(Diagnosis._meta.db_table)
+    publication = (
+        f"FROM {publications} p JOIN {diagnoses} d"
+        f" ON p.{column(DiagnosisPublication, 'diagnosis')} = d.{column(Diagnosis, 'id')}"
+        f" WHERE d.{column(Diagnosis, 'consultation')} = c.{column(Consultation, 'id')}"
+        f" ORDER BY p.{column(DiagnosisPublication, 'version')} DESC LIMIT 1"
+    )
+    # The programmes app reads the diagnosis, not the other way: its model through the relation.
+    programme: Any = Consultation._meta.get_field("programmes").related_model
+    programmes = q(programme._meta.db_table)
+    selected = [
+        *(
+            f"(SELECT r.{column(SynthesisRun, name)} {latest})"
+            for name in ("id", "status", "updated_at")
+        ),
+        *(f"(SELECT r.{column(SynthesisRun, name)} {shown})" for name in ("id", "finished_at")),
+        f"(SELECT MAX(e.{column(CurationEvent, 'id')}) {curation})",
+        f"(SELECT COUNT(*) {curation})",
+        *(
+            f"(SELECT p.{column(DiagnosisPublication, name)} {publication})"
+            for name in ("id", "version", "published_at")
+        ),
+        # One programme at most per consultation (a unique constraint).
+        f"(SELECT g.{column(programme, 'status')} FROM {programmes} g"  # noqa: S608
+        f" WHERE g.{column(programme, 'consultation')} = c.{column(Consultation, 'id')})",
+    ]
+    # Only the models' own table and column names, quoted; the values are parameters.
+    return (
+        f"SELECT {', '.join(selected)} FROM {q(Consultation._meta.db_table)} c"  # noqa: S608
+        f" WHERE c.{column(Consultation, 'id')} = %s"
+    )
+
+
+def diagnosis_versions_row(consultation: Consultation) -> tuple[Any, ...]:
+    """The last run requested ``(id, status, updated_at)`` or ``None``; the run shown and its
+    curation, as ``diagnosis_run_versions``; the latest publication, as
+    ``diagnosis_publication_version``; the programme's status, as ``exports_version``. One
+    query."""
+    shown_status = SynthesisRun.Status.SUCCEEDED.value
+    with connections["default"].cursor() as cursor:
+        # The status parameter once per subquery of the run shown: two alone, two in curation.
+        cursor.execute(_page_versions_sql(), [shown_status] * 4 + [consultation.pk])
+        row = cursor.fetchone()
+    latest = None if row[0] is None else (row[0], row[1], row[2])
+    shown = (None,) if row[3] is None else (row[3], row[4], row[5], row[6])
+    publication = None if row[7] is None else (row[7], row[8], row[9])
+    return latest, shown, publication, (row[10],)
+
+
+def diagnosis_page_versions(
+    consultation: Consultation, *, row: tuple[Any, ...] | None = None
+) -> tuple[Any, ...] | None:
     """A version of everything the public diagnosis page of ``consultation`` shows, for its
     cache: the consultation, the last run requested (its status), the run shown and its
     curation (``diagnosis_run_versions``), the latest publication, and the contributions and
     their authors (a new one, a moderation decision, a profile change: the quotes, statements
     and participation counts read them live; ``contributions_version``, a cache read). ``None``
     while a run is queued or running: the page then reloads and looks after the run, uncached.
-    Four small queries."""
-    latest = (
-        SynthesisRun.objects.filter(consultation=consultation)
-        .order_by("-created_at", "-pk")
-        .values_list("pk", "status", "updated_at")
-        .first()
-    )
+    One query (``diagnosis_versions_row``, or ``row`` when read already)."""
+    latest, shown, publication, _programme = row or diagnosis_versions_row(consultation)
     if latest is not None and latest[1] in (
         SynthesisRun.Status.QUEUED,
         SynthesisRun.Status.RUNNING,
     ):
         return None
-    publication = diagnosis_publication_version(consultation)
     return (
         consultation.pk,
         consultation.updated_at,
         latest,
-        diagnosis_run_versions(consultation),
+        shown,
         publication,
         *contributions_version(consultation),
         anonymity_k(),
@@ -131,11 +206,12 @@ def exports_version(consultation: Consultation) -> tuple[Any, ...]:
 def diagnosis_whole_page_versions(consultation: Consultation) -> tuple[Any, ...] | None:
     """``(diagnosis_page_versions, exports_version)``: the version of the whole diagnosis
     page and of a finding's page, frame included (the exports block), for the anonymous page
-    cache (``core.page_cache``). Five small queries."""
-    versions = diagnosis_page_versions(consultation)
+    cache (``core.page_cache``). One query."""
+    row = diagnosis_versions_row(consultation)
+    versions = diagnosis_page_versions(consultation, row=row)
     if versions is None:
         return None
-    return (versions, exports_version(consultation))
+    return (versions, row[3])
 
 
 def contributions_version(consultation: Consultation) -> tuple[Any, ...]:

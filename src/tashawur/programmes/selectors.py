@@ -476,13 +476,16 @@ def _programme_counts(programme_id: int) -> tuple[Any, ...] | None:
     return None if row is None else tuple(row)
 
 
-def programme_page_versions(programme: Programme) -> tuple[Any, ...]:
+def programme_page_versions(
+    programme: Programme, *, run_versions: tuple[Any, ...] | None = None
+) -> tuple[Any, ...]:
     """A version of everything the programme's public page shows, for its cache
     (``core.caching``): the consultation and the programme; the measures (count, last change);
     the progress updates, those with public evidence, and the measures' partners and findings
     (only ever added or removed: count and last id); the funding lines and indicators (no
     timestamp: their rows in full, a few per measure); the findings as the diagnosis now reads
-    them (``diagnosis_run_versions``) and the day (a measure falls late). Five small queries."""
+    them (``diagnosis_run_versions``, or ``run_versions`` when read already) and the day (a
+    measure falls late). Five small queries (three with ``run_versions``)."""
     counts = _programme_counts(programme.pk)
     funding = list(
         FundingLine.objects.filter(measure__programme=programme).order_by("pk").values_list()
@@ -497,7 +500,7 @@ def programme_page_versions(programme: Programme) -> tuple[Any, ...]:
         counts,
         funding,
         indicators,
-        diagnosis_run_versions(programme.consultation),
+        run_versions or diagnosis_run_versions(programme.consultation),
         timezone.localdate(),
     )
 

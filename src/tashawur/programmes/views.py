@@ -28,10 +28,11 @@ def _programme_versions(request: HttpRequest, slug: str) -> tuple[Any, ...]:
     (``core.page_cache``): the programme's (``selectors.programme_page_versions``) and the
     latest publication of the diagnosis, which the exports block links to."""
     programme = selectors.programme_get_for_user(slug=slug, user=request.user)
-    return (
-        selectors.programme_page_versions(programme),
-        diagnosis_selectors.diagnosis_publication_version(programme.consultation),
+    # The run shown, its curation and the latest publication in one query.
+    _latest, shown, publication, _status = diagnosis_selectors.diagnosis_versions_row(
+        programme.consultation
     )
+    return (selectors.programme_page_versions(programme, run_versions=shown), publication)
 
 
 @require_safe

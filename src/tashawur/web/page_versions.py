@@ -25,11 +25,7 @@ from django.http import HttpRequest
 from tashawur.consultations.models import Consultation, Meeting, Strategy, Workshop
 from tashawur.consultations.selectors import consultation_get_for_user
 from tashawur.contributions.generations import consultations_votes_generations
-from tashawur.diagnosis.selectors import (
-    diagnosis_publication_version,
-    diagnosis_run_versions,
-    exports_version,
-)
+from tashawur.diagnosis.selectors import diagnosis_versions_row
 
 
 def _meeting_phases(meetings: Any) -> list[tuple[Any, ...]]:
@@ -64,7 +60,7 @@ def home_page_versions(request: HttpRequest) -> tuple[Any, ...]:
 
 def consultation_page_versions(request: HttpRequest, slug: str) -> tuple[Any, ...]:
     """A consultation page's versions (``Http404`` or ``PermissionDenied`` as the page).
-    Seven small queries and one cache read."""
+    Four small queries and one cache read."""
     consultation = consultation_get_for_user(slug=slug, user=request.user)
     meetings = Meeting.objects.filter(consultation=consultation)
     workshops = Workshop.objects.filter(meeting__consultation=consultation).aggregate(
@@ -78,7 +74,6 @@ def consultation_page_versions(request: HttpRequest, slug: str) -> tuple[Any, ..
         _meeting_phases(meetings),
         tuple(workshops.values()),
         consultations_votes_generations([consultation.pk])[consultation.pk],
-        diagnosis_publication_version(consultation),
-        diagnosis_run_versions(consultation),
-        exports_version(consultation),
+        # The latest publication, the run shown and its curation, the programme's status.
+        *diagnosis_versions_row(consultation)[1:],
     )
