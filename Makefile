@@ -28,6 +28,7 @@ worker: install
 	$(BIN)/tashawur worker
 
 ## The whole suite: SQLite, then PostgreSQL when DATABASE_URL is set or a local server answers
+## (its database tests), then the numerical pass; each on one pytest-xdist worker per core
 test: install
 	@bash scripts/run-tests $(ARGS)
 

@@ -8,6 +8,71 @@ def pytest_report_header(config):
     return f"database: {'PostgreSQL ' + url.rsplit('@', 1)[-1] if url else 'SQLite'}"
 
 
+#: Set by scripts/run-tests for its PostgreSQL pass: that pass runs only the tests that use the
+#: database; the SQLite pass before it ran every test, and a test that never opens the database
+#: checks nothing new the second time.
+DATABASE_ONLY = "TASHAWUR_TESTS_DATABASE_ONLY"
+#: pytest-django's fixtures that open the test database (``live_server`` serves it to a browser;
+#: a module- or session-scoped fixture fills it through ``django_db_setup``). A test without one
+#: of them, nor a ``django_db`` mark, cannot reach the database: pytest-django refuses it.
+#: (``django_db_blocker`` is in every test's closure, through an autouse fixture of pytest-django,
+#: so it tells nothing.)
+DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "live_server",
+        "django_db_setup",
+    }
+)
+
+
+def uses_database(item: pytest.Item) -> bool:
+    """Whether the test can open the test database (a mark or a fixture of pytest-django's)."""
+    if item.get_closest_marker("django_db") is not None:
+        return True
+    return not DATABASE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get(DATABASE_ONLY) != "1":
+        return
+    kept = [item for item in items if uses_database(item)]
+    left = [item for item in items if not uses_database(item)]
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+    summary = (
+        f"{DATABASE_ONLY}=1: {len(left)} tests that use no database deselected (no django_db "
+        f"mark, none of {', '.join(sorted(DATABASE_FIXTURES))}; the SQLite pass runs them), "
+        f"{len(kept)} kept"
+    )
+    if hasattr(config, "workeroutput"):  # a pytest-xdist worker: its controller prints it
+        config.workeroutput["tashawur_database_only"] = summary
+    else:
+        config.stash[_DATABASE_ONLY_SUMMARY] = summary
+
+
+_DATABASE_ONLY_SUMMARY = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist's controller: keep what a worker said about the tests it deselected."""
+    summary = getattr(node, "workeroutput", {}).get("tashawur_database_only")
+    if summary:
+        node.config.stash[_DATABASE_ONLY_SUMMARY] = summary
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    summary = config.stash.get(_DATABASE_ONLY_SUMMARY, None)
+    if summary:
+        terminalreporter.write_sep("=", "PostgreSQL pass: database tests only")
+        terminalreporter.write_line(summary)
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
     """On SQLite, test in a file rather than in memory: an in-memory database shared between

@@ -15,6 +15,8 @@ from pathlib import Path
 
 #: How long the scheduler and its workers may take to start (a worker imports numpy and Dask).
 START_SECONDS = 60
+#: How long the processes may take to end after SIGTERM before they are killed.
+STOP_SECONDS = 2
 
 
 def dask_command() -> list[str]:
@@ -50,11 +52,16 @@ def dask_cluster(directory: Path, *, workers: int = 2) -> Iterator[str]:
 
         def stop() -> None:
             # Workers first: a worker whose scheduler went away first keeps trying to reach it.
+            # A worker without a nanny stops its work on SIGTERM, but `dask worker` closes only
+            # nannies on a signal, so the worker's own close is cancelled and its process then
+            # waits about 10 s for its task thread before it exits: they get STOP_SECONDS in
+            # all, then SIGKILL (nothing of a test cluster is kept).
             for process in reversed(started):
                 process.terminate()
+            deadline = time.monotonic() + STOP_SECONDS
             for process in reversed(started):
                 try:
-                    process.wait(timeout=10)
+                    process.wait(timeout=max(deadline - time.monotonic(), 0.1))
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
