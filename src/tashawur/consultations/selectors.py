@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from tashawur.actors.models import ActorType, Organisation, Participant
 from tashawur.consultations import rules
+from tashawur.consultations.generations import consultations_generation
 from tashawur.consultations.models import (
     Attendance,
     Consultation,
@@ -19,6 +21,7 @@ from tashawur.consultations.models import (
     Registration,
     Workshop,
 )
+from tashawur.core.caching import cache_get, cache_set, version_key
 from tashawur.core.models import User
 from tashawur.core.roles import Role
 
@@ -44,6 +47,23 @@ def consultation_get_for_user(*, slug: str, user: Any) -> Consultation:
     if consultation is None:
         raise Http404
     _consultation_check_visible(user, consultation)
+    return consultation
+
+
+def consultation_get_for_reader(*, slug: str, user: Any) -> Consultation:
+    """``consultation_get_for_user``; for an anonymous reader (the cached public pages'
+    versions) kept in the cache under ``generations.consultations_generation``, which every
+    save of a consultation, strategy or territory bumps: cache reads, no query. A slug that
+    names none is not kept (made-up addresses would fill the cache)."""
+    if user.is_authenticated:
+        return consultation_get_for_user(slug=slug, user=user)
+    key = version_key("consultation-for-reader", slug, consultations_generation())
+    consultation: Consultation | None = cache_get(key)
+    if consultation is None:
+        consultation = consultation_get_for_user(slug=slug, user=user)
+        cache_set(key, consultation, int(settings.TASHAWUR_PAGE_CACHE_SECONDS))
+    else:
+        _consultation_check_visible(user, consultation)
     return consultation
 
 

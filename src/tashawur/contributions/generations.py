@@ -9,7 +9,7 @@ author's profile change, a consent withdrawal or a deletion; and a version row p
 would be one hot row that every vote of a national event updates. A token in the cache (Redis in
 production) is read in one round trip, replaced by a writer in one, and locks nothing.
 
-Three generations per consultation, and one for all:
+Four generations per consultation, and one for all:
 
 - ``data`` — its contributions and their authors: a contribution created (web, facilitator,
   API, notes import, offline sync, SMS), edited, transcribed, moderated; an author's profile,
@@ -22,8 +22,19 @@ Three generations per consultation, and one for all:
   (``consultation_data_added``: created, published by moderation, its language tagged), so that
   the open-data ZIP may be served a little old after a vote or a new contribution while its
   rebuild waits in the queue, and never after a takedown (``api.archives``).
+- ``pages`` — what the consultation's public pages read besides its contributions and its own
+  row (``consultations.generations``): its synthesis runs (requested,
+  claimed, finished, failed), their curation events, the diagnosis's publications, the
+  programme and its measures, owners and partners, budgets and funding lines, cited findings,
+  indicators and progress updates. The selectors keep the page versions they read (a few
+  queries) under this token (``diagnosis.selectors.diagnosis_versions_row``,
+  ``programmes.selectors.programme_page_versions``), so that a cached page's hit reads them
+  from the cache, not the database. Bumped by the diagnosis's and programme's signals
+  (``diagnosis.generations``, ``programmes.generations``) and by their services where they
+  write with ``update`` or ``bulk_create``.
 - ``all`` — what every consultation's authors are described by: an organisation (its actor
-  type), a consent text published (whose consent still stands).
+  type, its name as an owner or partner), a consent text published (whose consent still
+  stands), data loaded in bulk (the demo).
 
 The bumps are made by the writers' services where they write with ``QuerySet.update`` (which
 sends no signal: moderation, the SMS and language updates, the vote counters, their recount)
@@ -58,6 +69,17 @@ def _votes(consultation_id: int) -> str:
 
 def _removals(consultation_id: int) -> str:
     return f"consultation:{consultation_id}:removals"
+
+
+def _pages(consultation_id: int) -> str:
+    return f"consultation:{consultation_id}:pages"
+
+
+def consultation_pages_generation(consultation_id: int) -> tuple[str, str]:
+    """The version of what the consultation's public pages read besides its contributions and
+    its row (runs, curation, publications, programme: ``pages``; one cache read)."""
+    pages, everywhere = generations(_pages(consultation_id), EVERYWHERE)
+    return (pages, everywhere)
 
 
 def consultation_data_generation(consultation_id: int) -> tuple[str, str]:
@@ -105,6 +127,12 @@ def consultation_data_added(*consultation_ids: int | None) -> None:
 def consultation_votes_changed(*consultation_ids: int | None) -> None:
     """The vote counters of these consultations' contributions moved."""
     generation_bump(*{_votes(pk) for pk in consultation_ids if pk is not None})
+
+
+def consultation_pages_changed(*consultation_ids: int | None) -> None:
+    """What these consultations' public pages read besides their contributions changed (a
+    run, a curation event, a publication, the programme or a part of it)."""
+    generation_bump(*{_pages(pk) for pk in consultation_ids if pk is not None})
 
 
 def participant_data_changed(participant_id: int | None) -> None:

@@ -12,7 +12,10 @@ Pages whose content is too costly to hash (the public diagnosis, the programme) 
 anonymous readers under their *versions* instead (``version_key``): the selectors read, in a
 few small queries, a version of everything the page shows (the run shown, its last curation
 event, the latest publication, the contributions' and programme's last changes...), so a change
-gives a new key at once. What no version covers (a reference label renamed) is bounded by
+gives a new key at once. Those queries' answers are themselves kept under generations (below)
+that their writers bump (``contributions.generations`` ``pages``, ``consultations.
+generations``), so that a cached page's hit reads its versions from the cache alone. What no
+version covers (a reference label loaded in bulk) is bounded by
 ``TASHAWUR_PAGE_CACHE_SECONDS``. Those pages, and the home and consultation pages, are also
 kept whole for anonymous readers, frame included, under the same versions
 (``core.page_cache``): a hit renders nothing.
@@ -78,6 +81,18 @@ def _cache_call(method: str, *args: Any, **kwargs: Any) -> Any:
     except Exception:
         log.exception("Cache %s failed; building without the cache.", method)
         return None
+
+
+def cache_get(key: str) -> Any:
+    """The value cached under ``key``; ``None`` when there is none or the cache fails (logged):
+    a failing cache is skipped, never an error of the page."""
+    return _cache_call("get", key)
+
+
+def cache_set(key: str, value: Any, timeout: int | None) -> None:
+    """Keep ``value`` under ``key`` for ``timeout`` seconds (``None``: until culled); a failing
+    cache is logged and skipped."""
+    _cache_call("set", key, value, timeout)
 
 
 def cached_build(key: str, build: Callable[[], T], *, timeout: int | None = None) -> T:
@@ -183,6 +198,8 @@ def generation_bump(*scopes: str) -> None:
         return
     _generations_replace(scopes)
     connection = transaction.get_connection()
+    if connection.get_autocommit() and not connection.in_atomic_block:
+        return  # nothing uncommitted: that bump was the one on commit (one round trip)
     pending: set[str] = connection.__dict__.setdefault(_PENDING, set())
     pending.update(scopes)
 

@@ -35,7 +35,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.translation import get_language
 
-from tashawur.core.caching import _cache_call, version_key
+from tashawur.core.caching import cache_get, cache_set, version_key
 
 #: What a view gives: the versions of what its page shows, or ``None`` (do not cache now).
 Versions: TypeAlias = Callable[..., tuple[Any, ...] | None]
@@ -123,13 +123,13 @@ def anonymous_page(versions: Versions, *, params: tuple[str, ...] = ()) -> Calla
             # For the view, on a miss: what its own caches are keyed by, not read twice.
             request.page_versions = found  # type: ignore[attr-defined]
             key = page_key(request, found)
-            stored = _cache_call("get", key)
+            stored = cache_get(key)
             if stored is not None:
                 return _served(request, stored)
             response = view(request, *args, **kwargs)
             kept = _stored(request, response)
             if kept is not None:
-                _cache_call("set", key, kept, int(settings.TASHAWUR_PAGE_CACHE_SECONDS))
+                cache_set(key, kept, int(settings.TASHAWUR_PAGE_CACHE_SECONDS))
             return response
 
         return wrapped

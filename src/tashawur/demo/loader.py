@@ -28,6 +28,7 @@ from tashawur.actors.services import (
     quality_signs_load_reference,
 )
 from tashawur.consultations.services import themes_load_reference
+from tashawur.contributions.generations import everything_changed
 from tashawur.contributions.services import contribution_vote_counters_recompute
 from tashawur.core.models import User
 from tashawur.demo.diagnosis import demo_diagnosis_publish
@@ -148,6 +149,8 @@ def demo_load(*, data_dir: Traversable | Path | None = None) -> DemoSummary:
     if shown is not None:
         demo_programme_link_findings(run=shown, data_dir=data_dir)
         diagnosis = _diagnosis_sync(shown, users["analyst"], data_dir)
+    # Much of it is written in bulk (no signal): every cached page's versions at once.
+    everything_changed()
     return DemoSummary(
         organisations=len(organisations),
         participants=len(participants),

@@ -26,6 +26,7 @@ from django.db import transaction
 
 from tashawur.actors.models import Organisation
 from tashawur.consultations.models import Consultation
+from tashawur.contributions.generations import consultation_pages_changed
 from tashawur.core.errors import DomainError
 from tashawur.core.models import User
 from tashawur.demo.files import DemoDataError, default_data_dir, read_yaml
@@ -155,6 +156,7 @@ def demo_programme_sync(
             # The service stamps the adoption now; the demo's programme was adopted in 2019.
             adopted_at = dt.datetime.combine(adopted_on, dt.time(12), tzinfo=dt.UTC)
             Programme.objects.filter(pk=programme.pk).update(adopted_at=adopted_at)
+            consultation_pages_changed(programme.consultation_id)
             programme.adopted_at = adopted_at
     return programme, len(measures)
 

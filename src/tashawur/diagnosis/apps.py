@@ -10,8 +10,11 @@ class DiagnosisConfig(AppConfig):
         from django.core import checks
 
         from tashawur.consultations.signals import workshop_closed
+        from tashawur.diagnosis import generations
         from tashawur.diagnosis.checks import dask_scheduler_check
         from tashawur.diagnosis.receivers import workshop_closed_refresh
 
         workshop_closed.connect(workshop_closed_refresh, dispatch_uid="diagnosis-workshop-closed")
+        # The cached public pages' versions (generations.py): bumped by every save and delete.
+        generations.signals_connect()
         checks.register(dask_scheduler_check)

@@ -14,6 +14,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connections
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
@@ -22,8 +23,12 @@ from django.http import Http404
 from tashawur.actors.selectors import participants_actor_type
 from tashawur.consultations.models import Consultation, Dimension
 from tashawur.consultations.selectors import consultation_get_for_user
-from tashawur.contributions.generations import consultation_data_generation
+from tashawur.contributions.generations import (
+    consultation_data_generation,
+    consultation_pages_generation,
+)
 from tashawur.contributions.models import Contribution, Language, ModerationStatus
+from tashawur.core.caching import cached_build, version_key
 from tashawur.core.privacy import anonymity_k
 from tashawur.diagnosis import rules
 from tashawur.diagnosis.models import (
@@ -144,8 +149,22 @@ def _page_versions_sql() -> str:
 def diagnosis_versions_row(consultation: Consultation) -> tuple[Any, ...]:
     """The last run requested ``(id, status, updated_at)`` or ``None``; the run shown and its
     curation, as ``diagnosis_run_versions``; the latest publication, as
-    ``diagnosis_publication_version``; the programme's status, as ``exports_version``. One
-    query."""
+    ``diagnosis_publication_version``; the programme's status, as ``exports_version``.
+
+    Kept in the cache under the consultation's ``pages`` generation (``contributions.
+    generations``), which every writer of these rows bumps: two cache reads, and the query only
+    the first time after a change (issue 15: a cached page's hit reads no version from the
+    database)."""
+    tokens = consultation_pages_generation(consultation.pk)
+    return cached_build(
+        version_key("diagnosis-versions", consultation.pk, *tokens),
+        lambda: _diagnosis_versions_row_read(consultation),
+        timeout=int(settings.TASHAWUR_PAGE_CACHE_SECONDS),
+    )
+
+
+def _diagnosis_versions_row_read(consultation: Consultation) -> tuple[Any, ...]:
+    """``diagnosis_versions_row`` read from the database. One query."""
     shown_status = SynthesisRun.Status.SUCCEEDED.value
     with connections["default"].cursor() as cursor:
         # The status parameter once per subquery of the run shown: two alone, two in curation.
@@ -161,12 +180,13 @@ def diagnosis_page_versions(
     consultation: Consultation, *, row: tuple[Any, ...] | None = None
 ) -> tuple[Any, ...] | None:
     """A version of everything the public diagnosis page of ``consultation`` shows, for its
-    cache: the consultation, the last run requested (its status), the run shown and its
+    cache: the consultation (its region and strategy, as ``consultation_get_for_reader`` keeps
+    them), the last run requested (its status), the run shown and its
     curation (``diagnosis_run_versions``), the latest publication, and the contributions and
     their authors (a new one, a moderation decision, a profile change: the quotes, statements
     and participation counts read them live; ``contributions_version``, a cache read). ``None``
     while a run is queued or running: the page then reloads and looks after the run, uncached.
-    One query (``diagnosis_versions_row``, or ``row`` when read already)."""
+    No query (``diagnosis_versions_row``, or ``row`` when read already)."""
     latest, shown, publication, _programme = row or diagnosis_versions_row(consultation)
     if latest is not None and latest[1] in (
         SynthesisRun.Status.QUEUED,
@@ -176,6 +196,9 @@ def diagnosis_page_versions(
     return (
         consultation.pk,
         consultation.updated_at,
+        # Their names head the page (a rename bumps ``consultations.generations``).
+        consultation.region.updated_at,
+        consultation.strategy.updated_at,
         latest,
         shown,
         publication,
@@ -206,7 +229,7 @@ def exports_version(consultation: Consultation) -> tuple[Any, ...]:
 def diagnosis_whole_page_versions(consultation: Consultation) -> tuple[Any, ...] | None:
     """``(diagnosis_page_versions, exports_version)``: the version of the whole diagnosis
     page and of a finding's page, frame included (the exports block), for the anonymous page
-    cache (``core.page_cache``). One query."""
+    cache (``core.page_cache``). No query (``diagnosis_versions_row``)."""
     row = diagnosis_versions_row(consultation)
     versions = diagnosis_page_versions(consultation, row=row)
     if versions is None:

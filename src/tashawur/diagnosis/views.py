@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import HttpResponseClientRedirect
 
 from tashawur.consultations.models import Dimension
-from tashawur.consultations.selectors import consultation_get_for_user
+from tashawur.consultations.selectors import consultation_get_for_reader, consultation_get_for_user
 from tashawur.core.caching import cached_page, version_key
 from tashawur.core.errors import DomainError
 from tashawur.core.htmx import HtmxHttpRequest
@@ -81,8 +81,8 @@ def _diagnosis_cached(
 
 def _diagnosis_versions(request: HttpRequest, slug: str, **kwargs: Any) -> tuple[Any, ...] | None:
     """The versions an anonymous reader's diagnosis page or finding page is cached under
-    (``core.page_cache``): the path and query are in the key already."""
-    consultation = consultation_get_for_user(slug=slug, user=request.user)
+    (``core.page_cache``): the path and query are in the key already. Cache reads only."""
+    consultation = consultation_get_for_reader(slug=slug, user=request.user)
     return selectors.diagnosis_whole_page_versions(consultation)
 
 

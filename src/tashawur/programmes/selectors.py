@@ -28,17 +28,20 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from tashawur.consultations.selectors import consultation_get_for_user
+from tashawur.consultations.selectors import consultation_get_for_reader, consultation_get_for_user
+from tashawur.contributions.generations import consultation_pages_generation
+from tashawur.core.caching import cached_build, version_key
 from tashawur.diagnosis.models import Finding
 from tashawur.diagnosis.selectors import (
     ResolvedFinding,
-    diagnosis_run_versions,
+    diagnosis_versions_row,
     findings_for_citation,
     findings_resolve,
 )
@@ -484,24 +487,42 @@ def programme_page_versions(
     the progress updates, those with public evidence, and the measures' partners and findings
     (only ever added or removed: count and last id); the funding lines and indicators (no
     timestamp: their rows in full, a few per measure); the findings as the diagnosis now reads
-    them (``diagnosis_run_versions``, or ``run_versions`` when read already) and the day (a
-    measure falls late). Five small queries (three with ``run_versions``)."""
-    counts = _programme_counts(programme.pk)
-    funding = list(
-        FundingLine.objects.filter(measure__programme=programme).order_by("pk").values_list()
-    )
-    indicators = list(
-        Indicator.objects.filter(measure__programme=programme).order_by("pk").values_list()
+    them (the run shown and its curation, from ``diagnosis_versions_row``, or ``run_versions``
+    when read already) and the day (a measure falls late).
+
+    The rows are kept in the cache under the consultation's ``pages`` generation
+    (``contributions.generations``), which every writer of them bumps
+    (``programmes.generations``): cache reads only, and the three queries only the first time
+    after a change (issue 15: a cached page's hit reads no version from the database)."""
+    tokens = consultation_pages_generation(programme.consultation.pk)
+    counts, funding, indicators = cached_build(
+        version_key("programme-versions", programme.pk, *tokens),
+        lambda: _programme_rows_read(programme),
+        timeout=int(settings.TASHAWUR_PAGE_CACHE_SECONDS),
     )
     return (
         programme.consultation.pk,
         programme.consultation.updated_at,
+        # Their names head the page (a rename bumps ``consultations.generations``).
+        programme.consultation.region.updated_at,
+        programme.consultation.strategy.updated_at,
+        # Whatever the rows do not show: an owner or a partner renamed (``all``).
+        tokens,
         programme.pk,
         counts,
         funding,
         indicators,
-        run_versions or diagnosis_run_versions(programme.consultation),
+        run_versions or diagnosis_versions_row(programme.consultation)[1],
         timezone.localdate(),
+    )
+
+
+def _programme_rows_read(programme: Programme) -> tuple[Any, ...]:
+    """``programme_page_versions``'s rows read from the database. Three small queries."""
+    return (
+        _programme_counts(programme.pk),
+        list(FundingLine.objects.filter(measure__programme=programme).order_by("pk").values_list()),
+        list(Indicator.objects.filter(measure__programme=programme).order_by("pk").values_list()),
     )
 
 
@@ -510,6 +531,31 @@ def programme_get_for_user(*, slug: str, user: Any) -> Programme:
     consultation has none, ``PermissionDenied`` for a draft the user may not edit."""
     consultation = consultation_get_for_user(slug=slug, user=user)
     programme = Programme.objects.filter(consultation=consultation).first()
+    if programme is None:
+        raise Http404
+    programme.consultation = consultation
+    if not rules.can_view_programme(user, programme):
+        raise PermissionDenied
+    return programme
+
+
+def programme_get_for_reader(*, slug: str, user: Any) -> Programme:
+    """``programme_get_for_user``; for an anonymous reader (the cached page's versions) from
+    the cache: the consultation as ``consultation_get_for_reader`` reads it, its programme
+    kept under the consultation's ``pages`` generation (``programmes.generations``). Cache
+    reads, no query."""
+    if user.is_authenticated:
+        return programme_get_for_user(slug=slug, user=user)
+    consultation = consultation_get_for_reader(slug=slug, user=user)
+    # In a tuple: a consultation without a programme is kept too (``cached_build`` would
+    # rebuild a ``None``); one key per consultation at most.
+    (programme,) = cached_build(
+        version_key(
+            "programme-for-reader", consultation.pk, *consultation_pages_generation(consultation.pk)
+        ),
+        lambda: (Programme.objects.filter(consultation_id=consultation.pk).first(),),
+        timeout=int(settings.TASHAWUR_PAGE_CACHE_SECONDS),
+    )
     if programme is None:
         raise Http404
     programme.consultation = consultation

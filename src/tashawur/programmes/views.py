@@ -27,8 +27,8 @@ def _programme_versions(request: HttpRequest, slug: str) -> tuple[Any, ...]:
     """The versions an anonymous reader's programme page is cached under, frame included
     (``core.page_cache``): the programme's (``selectors.programme_page_versions``) and the
     latest publication of the diagnosis, which the exports block links to."""
-    programme = selectors.programme_get_for_user(slug=slug, user=request.user)
-    # The run shown, its curation and the latest publication in one query.
+    programme = selectors.programme_get_for_reader(slug=slug, user=request.user)
+    # The run shown, its curation and the latest publication: cache reads.
     _latest, shown, publication, _status = diagnosis_selectors.diagnosis_versions_row(
         programme.consultation
     )

@@ -30,6 +30,7 @@ from django_tasks.exceptions import TaskResultDoesNotExist
 from tashawur.consultations.models import Consultation
 from tashawur.core.errors import DomainError
 from tashawur.diagnosis import rules
+from tashawur.diagnosis.generations import diagnosis_run_changed
 from tashawur.diagnosis.models import (
     SynthesisRun,
 )
@@ -249,6 +250,7 @@ def _run_fail_if_silent(run: SynthesisRun, lease: dt.timedelta) -> bool:
         > 0
     )
     if failed:
+        diagnosis_run_changed(run_id=run.pk, consultation_id=run.consultation_id)
         logger.warning("synthesis run %s: its worker %s stopped; marked failed", run.pk, run.worker)
     return failed
 
@@ -305,6 +307,7 @@ def synthesis_run_execute(*, run_id: int) -> SynthesisRun | None:
     run = SynthesisRun.objects.select_related("consultation").filter(pk=run_id).first()
     if run is None or not claimed:
         return run
+    diagnosis_run_changed(run_id=run.pk, consultation_id=run.consultation_id)
     # Inside an outer transaction (a test's) the claim is not committed: nobody else sees the
     # run running, and a second connection would only wait for this one's lock (SQLite).
     beating = not transaction.get_connection().in_atomic_block
@@ -387,6 +390,7 @@ def _run_mark_stopped(run_id: int) -> None:
             finished_at=Greatest(Now(), F("started_at")),
             updated_at=timezone.now(),
         )
+        diagnosis_run_changed(run_id=run_id)
     except DatabaseError:
         logger.exception("synthesis run %s: could not be marked failed; its lease will", run_id)
 
@@ -402,6 +406,7 @@ def _run_mark_failed(run_id: int, *, code: str, message: str) -> None:
         finished_at=now,
         updated_at=now,
     )
+    diagnosis_run_changed(run_id=run_id)
 
 
 def _previous_result(run: SynthesisRun) -> dict[str, Any] | None:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from tashawur.actors.selectors import participants_actor_type
 from tashawur.consultations.models import Consultation, Dimension
 from tashawur.contributions.models import Contribution, Language, Vote
+from tashawur.diagnosis.generations import diagnosis_run_changed
 from tashawur.diagnosis.models import (
     Finding,
     FindingContribution,
@@ -284,6 +285,7 @@ def result_store(
     if not closed:
         # Taken for abandoned (and marked failed) while it ran: its findings go with it.
         raise SynthesisRunError("the run was marked failed while it was running", code="abandoned")
+    diagnosis_run_changed(run_id=run.pk, consultation_id=run.consultation_id)
     # The run is now the one the diagnosis shows (in this transaction): its curation is replayed
     # on it before anyone else sees it.
     curation_carry_over(run=run, previous=previous)
@@ -333,15 +335,20 @@ def _rows_insert(model: type[Model], rows: Iterable[dict[str, Any]]) -> int:
     connection = connections[router.db_for_write(model)]
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
-    json_encoders = {f.attname: f.encoder for f in fields if isinstance(f, JSONField)}
+    # Per column: its attribute, its default, and whether (and with which encoder) it is JSON.
+    spec = [
+        (f.attname, defaults[f.attname], isinstance(f, JSONField), getattr(f, "encoder", None))
+        for f in fields
+    ]
 
     def prepared(row: dict[str, Any]) -> list[Any]:
+        get = row.get
         values = []
-        for f in fields:
-            value = row.get(f.attname, defaults[f.attname])
-            if f.attname in json_encoders and value is not None:
+        for name, default, is_json, encoder in spec:
+            value = get(name, default)
+            if is_json and value is not None:
                 # Written as JSON text: the column's type (jsonb, or text on SQLite) parses it.
-                value = json.dumps(value, cls=json_encoders[f.attname])
+                value = json.dumps(value, cls=encoder)
             values.append(value)
         return values
 

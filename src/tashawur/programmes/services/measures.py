@@ -16,6 +16,7 @@ from tashawur.actors.models import Organisation
 from tashawur.consultations.models import Consultation
 from tashawur.core.errors import DomainError
 from tashawur.diagnosis.models import Finding
+from tashawur.programmes.generations import programme_measure_changed
 from tashawur.programmes.models import (
     MEASURE_CODE_PATTERN,
     FundingLine,
@@ -551,4 +552,7 @@ def measure_set_funding(
     FundingLine.objects.filter(measure=locked).delete()
     for line in checked.values():
         line.measure = locked
-    return FundingLine.objects.bulk_create([checked[source] for source in sorted(checked)])
+    created = FundingLine.objects.bulk_create([checked[source] for source in sorted(checked)])
+    # bulk_create sends no signal: the programme's page versions are bumped here.
+    programme_measure_changed(locked)
+    return created
