@@ -102,7 +102,9 @@ def voter(world: World) -> Client:
 def test_a_vote_on_a_locked_database_answers_503_in_arabic_with_retry_after(
     world, voter, monkeypatch
 ):
-    monkeypatch.setattr("tashawur.contributions.views.vote_cast", _raising("database is locked"))
+    monkeypatch.setattr(
+        "tashawur.contributions.views.vote_cast_quick", _raising("database is locked")
+    )
 
     response = voter.post(f"/s/{world.proposal.pk}/vote/", {"value": "1"})
 
@@ -118,7 +120,7 @@ def test_a_vote_is_never_run_twice_and_the_notice_is_in_the_chosen_language(
     world, voter, monkeypatch
 ):
     fake = _raising("database is locked")
-    monkeypatch.setattr("tashawur.contributions.views.vote_cast", fake)
+    monkeypatch.setattr("tashawur.contributions.views.vote_cast_quick", fake)
 
     response = voter.post(
         f"/fr/s/{world.proposal.pk}/vote/", {"value": "1"}, headers={"HX-Request": "true"}
@@ -131,7 +133,7 @@ def test_a_vote_is_never_run_twice_and_the_notice_is_in_the_chosen_language(
 
 def test_a_full_disk_answers_503_with_a_longer_retry_after(world, voter, monkeypatch):
     monkeypatch.setattr(
-        "tashawur.contributions.views.vote_cast", _raising("database or disk is full")
+        "tashawur.contributions.views.vote_cast_quick", _raising("database or disk is full")
     )
 
     response = voter.post(f"/fr/s/{world.proposal.pk}/vote/", {"value": "1"})
@@ -188,7 +190,8 @@ def test_the_api_answers_its_json_error_when_the_disk_is_full(db, monkeypatch):
 
 def test_another_database_error_stays_a_server_error(world, voter, monkeypatch):
     monkeypatch.setattr(
-        "tashawur.contributions.views.vote_cast", _raising("no such table: contributions_vote")
+        "tashawur.contributions.views.vote_cast_quick",
+        _raising("no such table: contributions_vote"),
     )
 
     with pytest.raises(OperationalError):

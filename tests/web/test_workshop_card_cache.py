@@ -5,10 +5,12 @@ the moderation as they are now."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.test import Client
 
+from tashawur.contributions import views
 from tashawur.contributions.models import ModerationStatus
 from tests.actors.factories import ParticipantFactory, UserFactory
 
@@ -99,3 +101,50 @@ def test_a_card_taken_down_leaves_the_page_though_it_was_cached(
     )
 
     assert f'id="c-{world.proposal.pk}"' not in _page(other, world)
+
+
+def _rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the workshop page's partials that the card cache renders from now on."""
+    names: list[str] = []
+    get_template = views.get_template
+
+    def recording(name: str, *args: Any, **kwargs: Any) -> Any:
+        names.append(name.rpartition("#")[2])
+        return get_template(name, *args, **kwargs)
+
+    monkeypatch.setattr(views, "get_template", recording)
+    return names
+
+
+def test_a_vote_renders_again_the_tally_of_its_card_not_the_card(
+    world: World, participant_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every card cached, its body and its tally.
+    before = _counts(_card(_page(participant_client, world), world.proposal.pk))
+    other = _other_client()
+    html = _page(other, world)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert token is not None
+    other.post(
+        f"/s/{world.proposal.pk}/vote/", {"value": "1", "csrfmiddlewaretoken": token.group(1)}
+    )
+    rendered = _rendered(monkeypatch)
+
+    card = _card(_page(participant_client, world), world.proposal.pk)
+
+    assert [name for name in rendered if name in {"card", "vote"}] == ["vote"]
+    assert int(_counts(card)[0]) == int(before[0]) + 1
+    assert card.count('<form class="vote"') == 1
+    assert "<tashawur:" not in card
+
+
+def test_a_card_after_the_readers_own_vote_shows_it_pressed_and_one_tally(
+    world: World, participant_client: Client
+) -> None:
+    _page(participant_client, world)
+    participant_client.post(f"/s/{world.proposal.pk}/vote/", {"value": "0"})
+
+    card = _card(_page(participant_client, world), world.proposal.pk)
+
+    assert _pressed(card) == ["0"]
+    assert card.count('<span class="tally" role="status">') == 1

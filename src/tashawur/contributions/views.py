@@ -5,10 +5,13 @@ service → render (STYLE.md)."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -23,6 +26,7 @@ from django.urls import reverse
 from django.utils import dateformat
 from django.utils.cache import patch_vary_headers
 from django.utils.formats import get_format
+from django.utils.html import strip_spaces_between_tags
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import get_language, gettext, ngettext
@@ -49,10 +53,15 @@ from tashawur.contributions.models import (
     ModerationReason,
     ModerationStatus,
 )
-from tashawur.contributions.services import contribution_submit, vote_cast
+from tashawur.contributions.services import (
+    QuickBallot,
+    contribution_submit,
+    vote_cast,
+    vote_cast_quick,
+)
 from tashawur.contributions.services.voice import voice_max_bytes, voice_too_large_error
 from tashawur.core import limits
-from tashawur.core.caching import cached_many, version_key
+from tashawur.core.caching import cached_build, cached_many, version_key
 from tashawur.core.errors import DomainError
 from tashawur.core.htmx import HtmxHttpRequest
 from tashawur.core.models import User
@@ -85,13 +94,32 @@ class ContributionCard:
     dimension_label: str
     channel_label: str
     status_label: str
-    # Its links and its date, made here once per page (a ``{% url %}`` or a ``|date`` per card
-    # costs 0.04 to 0.1 ms each, several per card).
-    urls: CardUrls
-    created_iso: str
-    created_shown: str
+    # The links of a card by its contribution's pk (``card_urls_maker``), shared by the page.
+    url_maker: Callable[[int], CardUrls] = field(repr=False, compare=False)
     # Its HTML when it was found in the cache (``cards_cached``), else "" (rendered in place).
     html: str = ""
+
+    # Its links and its date are made only for a card rendered, not for one the cache gave
+    # (a ``{% url %}`` or a ``|date`` per card costs 0.04 to 0.1 ms each, several per card).
+    @cached_property
+    def urls(self) -> CardUrls:
+        return self.url_maker(self.contribution.pk)
+
+    @cached_property
+    def _created(self) -> datetime.datetime:
+        return localtime(self.contribution.created_at)
+
+    @cached_property
+    def created_iso(self) -> str:
+        return self._created.isoformat()
+
+    @cached_property
+    def created_shown(self) -> str:
+        # As the template's |date:"DATE_FORMAT" and |time:"TIME_FORMAT" write it.
+        return (
+            f"{dateformat.format(self._created, get_format('DATE_FORMAT'))} "
+            f"{dateformat.time_format(self._created, get_format('TIME_FORMAT'))}"
+        )
 
 
 @dataclass(frozen=True)
@@ -115,17 +143,25 @@ def _url_of_pk(name: str) -> Callable[[int], str]:
 
 
 def card_urls_maker() -> Callable[[int], CardUrls]:
-    """The links of a card by its contribution's pk (``CardUrls``), in the active language."""
-    page, vote, flag, audio = (
-        _url_of_pk(name)
-        for name in (
-            "web:contribution",
-            "contributions:vote",
-            "contributions:flag",
-            "contributions:audio",
-        )
-    )
-    return lambda pk: CardUrls(page=page(pk), vote=vote(pk), flag=flag(pk), audio=audio(pk))
+    """The links of a card by its contribution's pk (``CardUrls``), in the active language;
+    the routes are reversed at the first card that asks (none when the cache had them all)."""
+    makers: list[Callable[[int], str]] = []
+
+    def urls(pk: int) -> CardUrls:
+        if not makers:
+            makers.extend(
+                _url_of_pk(name)
+                for name in (
+                    "web:contribution",
+                    "contributions:vote",
+                    "contributions:flag",
+                    "contributions:audio",
+                )
+            )
+        page, vote, flag, audio = (make(pk) for make in makers)
+        return CardUrls(page=page, vote=vote, flag=flag, audio=audio)
+
+    return urls
 
 
 def contribution_cards(
@@ -143,37 +179,39 @@ def contribution_cards(
     authors = authors or {}
     rejections = rejections or {}
     urls = card_urls_maker()
-    # As the template's |date:"DATE_FORMAT" and |time:"TIME_FORMAT" write it, formats read once.
-    date_format = get_format("DATE_FORMAT")
-    time_format = get_format("TIME_FORMAT")
-    cards = []
-    for c in contributions:
-        created = localtime(c.created_at)
-        cards.append(
-            ContributionCard(
-                contribution=c,
-                own=own_author_id is not None and c.author_id == own_author_id,
-                who=authors.get(c.pk),
-                rejection=rejections.get(c.pk),
-                flagged=c.pk in flagged,
-                dimension_label=dimensions.get(c.dimension, c.dimension),
-                channel_label=channels.get(c.channel, c.channel),
-                status_label=statuses.get(c.moderation_status, c.moderation_status),
-                urls=urls(c.pk),
-                created_iso=created.isoformat(),
-                created_shown=(
-                    f"{dateformat.format(created, date_format)} "
-                    f"{dateformat.time_format(created, time_format)}"
-                ),
-            )
+    return [
+        ContributionCard(
+            contribution=c,
+            own=own_author_id is not None and c.author_id == own_author_id,
+            who=authors.get(c.pk),
+            rejection=rejections.get(c.pk),
+            flagged=c.pk in flagged,
+            dimension_label=dimensions.get(c.dimension, c.dimension),
+            channel_label=channels.get(c.channel, c.channel),
+            status_label=statuses.get(c.moderation_status, c.moderation_status),
+            url_maker=urls,
         )
-    return cards
+        for c in contributions
+    ]
 
 
 # Bumped when the card's template changes, so that no page mixes cards of two templates.
-_CARD_TEMPLATE_VERSION = 1
+_CARD_TEMPLATE_VERSION = 2
 _CSRF_INPUT = re.compile(r'(<input type="hidden" name="csrfmiddlewaretoken" value=")[^"]*(")')
 _CSRF_PLACEHOLDER = "<tashawur:csrf>"
+# Where a card's body takes its vote form (the template writes it when ``tally_apart``).
+_TALLY_PLACEHOLDER = "<tashawur:tally>"
+
+
+def _tally_apart(card: ContributionCard, context: Mapping[str, object]) -> bool:
+    """Whether the card shows the reader's vote form (the ``vote`` partial), cached apart from
+    the card's body: a vote moves its counters, and only this fragment is rendered again."""
+    c = card.contribution
+    return (
+        bool(context["may_vote"])
+        and c.is_votable
+        and c.moderation_status == ModerationStatus.PUBLISHED
+    )
 
 
 def cards_cached(
@@ -184,13 +222,18 @@ def cards_cached(
     fields and counters, its author's description, its rejection, the language — and what the
     reader may do with it (vote, and their vote; report, and whether they did; hear it), so a
     change gives a new key and no card is ever stale nor another reader's; the CSRF token of
-    its forms is stored as a placeholder and the reader's put in (a card renders 0.5 ms)."""
+    its forms is stored as a placeholder and the reader's put in (a card renders 0.5 ms).
+
+    A card with a vote form is cached in two parts: its body, without the counters and the
+    reader's vote, and its vote form (the tally), keyed by them; a vote anywhere renders the
+    tally of its card again (a tenth of the card), not the card."""
     if not cards:
         return cards
     user = request.user
     votes: Mapping[int, int] = context["votes"]  # type: ignore[assignment]
+    language = get_language()
     reader = (
-        get_language(),
+        language,
         user.is_authenticated,
         # Signed out, the card's "sign in to vote" link comes back to this address.
         "" if user.is_authenticated else request.get_full_path(),
@@ -199,10 +242,17 @@ def cards_cached(
         context["may_transcribe"],
     )
     own_author_id = context["own_author_id"]
+    by_pk = {card.contribution.pk: card for card in cards}
+    apart = {pk for pk, card in by_pk.items() if _tally_apart(card, context)}
 
-    def key(card: ContributionCard) -> str:
+    def counters(c: Contribution) -> tuple[int, int, int]:
+        return (c.agree_count, c.disagree_count, c.pass_count)
+
+    def body_key(card: ContributionCard) -> str:
         c = card.contribution
         rejection = card.rejection
+        # Its counters and the reader's vote are the tally's when it is cached apart.
+        shown = None if c.pk in apart else (counters(c), votes.get(c.pk))
         return version_key(
             "workshop-card",
             _CARD_TEMPLATE_VERSION,
@@ -217,38 +267,95 @@ def cards_cached(
             c.author_id,
             str(c.audio),
             c.created_at,
-            (c.agree_count, c.disagree_count, c.pass_count),
+            shown,
             card.own,
             # What the report form reads of its reader (not their id: readers share cards).
             c.author_id == own_author_id,
             card.flagged,
             card.who,
             None if rejection is None else (rejection.pk, rejection.reason, rejection.note),
-            votes.get(c.pk),
         )
 
-    by_pk = {card.contribution.pk: card for card in cards}
-    template = get_template(f"{WORKSHOP_PAGE}#card")
+    def tally_key(card: ContributionCard) -> str:
+        c = card.contribution
+        return version_key(
+            "workshop-tally", _CARD_TEMPLATE_VERSION, language, c.pk, counters(c), votes.get(c.pk)
+        )
 
-    def render_cards(pks: list[int]) -> dict[int, str]:
-        return {
-            pk: _CSRF_INPUT.sub(
-                rf"\g<1>{_CSRF_PLACEHOLDER}\g<2>",
-                template.render({**context, "card": by_pk[pk]}, request),
-            )
-            for pk in pks
-        }
+    keys: dict[tuple[str, int], str] = {("card", pk): body_key(card) for pk, card in by_pk.items()}
+    keys.update({("tally", pk): tally_key(by_pk[pk]) for pk in apart})
 
-    found = cached_many({pk: key(card) for pk, card in by_pk.items()}, render_cards)
+    def render(parts: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        rendered = {}
+        for part, pk in parts:
+            card = by_pk[pk]
+            if part == "card":
+                html = get_template(f"{WORKSHOP_PAGE}#card").render(
+                    {**context, "card": card, "tally_apart": pk in apart}, request
+                )
+            else:
+                # As the card's {% spaceless %} writes it in place.
+                html = strip_spaces_between_tags(
+                    get_template(f"{WORKSHOP_PAGE}#vote")
+                    .render({**context, "card": card, "c": card.contribution}, request)
+                    .strip()
+                )
+            rendered[part, pk] = _CSRF_INPUT.sub(rf"\g<1>{_CSRF_PLACEHOLDER}\g<2>", html)
+        return rendered
+
+    found = cached_many(keys, render)
     token = get_token(request)
+
+    def html(pk: int) -> str:
+        body = found["card", pk]
+        if pk in apart:
+            body = body.replace(_TALLY_PLACEHOLDER, found["tally", pk], 1)
+        return body.replace(_CSRF_PLACEHOLDER, token)
+
     return [
-        replace(
-            card,
-            # Rendered by the template engine (escaped); the token is the reader's own.
-            html=mark_safe(found[card.contribution.pk].replace(_CSRF_PLACEHOLDER, token)),  # noqa: S308
-        )
+        # Rendered by the template engine (escaped); the token is the reader's own.
+        replace(card, html=mark_safe(html(card.contribution.pk)))  # noqa: S308
         for card in cards
     ]
+
+
+# Bumped when the form's template changes.
+_FORM_TEMPLATE_VERSION = 1
+_IDEMPOTENCY_PLACEHOLDER = "tashawur-idempotency-key"
+
+
+def contribution_form_cached(request: HttpRequest, context: Mapping[str, object]) -> str:
+    """The blank contribution form of the workshop page (a participant's: no speaker picker, no
+    errors) from the cache: its HTML depends on the round table, the language, the dimension
+    chosen in the filters and the settings it shows, not on the data, so one rendering serves
+    every reader (it cost 3 to 4 ms a page, issue 15 item 1). Its CSRF token and its
+    idempotency key (one per rendered form) are stored as placeholders and the reader's put in."""
+    form: ContributionForm = context["form"]  # type: ignore[assignment]
+    workshop: Workshop = context["workshop"]  # type: ignore[assignment]
+    idempotency_key = str(form.initial["idempotency_key"])
+    key = version_key(
+        "workshop-form",
+        _FORM_TEMPLATE_VERSION,
+        get_language(),
+        workshop.pk,
+        context["dimension"],
+        context["may_suggest"],
+        form.voice_max_seconds,
+        form["audio"].help_text,
+    )
+
+    def render_form() -> str:
+        html = get_template(f"{WORKSHOP_PAGE}#contribution-form").render(dict(context), request)
+        html = _CSRF_INPUT.sub(rf"\g<1>{_CSRF_PLACEHOLDER}\g<2>", html)
+        return html.replace(idempotency_key, _IDEMPOTENCY_PLACEHOLDER)
+
+    html = cached_build(key, render_form, timeout=int(settings.TASHAWUR_PAGE_CACHE_SECONDS))
+    # Rendered by the template engine (escaped); the token and the key are the reader's own.
+    return mark_safe(  # noqa: S308
+        html.replace(_CSRF_PLACEHOLDER, get_token(request)).replace(
+            _IDEMPOTENCY_PLACEHOLDER, idempotency_key
+        )
+    )
 
 
 def _dimension_param(request: HttpRequest) -> str | None:
@@ -315,15 +422,17 @@ def workshop_page_context(
     user = request.user
     workshop = workshop_get_for_user(workshop_id=workshop_id, user=user)
     dimension = _dimension_param(request)
-    everything = selectors.workshop_contributions(workshop=workshop, user=user)
-    per_dimension = dict(everything.order_by().values_list("dimension").annotate(n=Count("id")))
     # The cards read the author's id only: no joined rows (author, recorder, theme, territory).
-    contributions = selectors.workshop_contributions(
-        workshop=workshop, user=user, dimension=dimension
-    ).select_related(None)
+    # One queryset built (the ORM's filters cost a few ms each), the dimension's filter on it.
+    everything = selectors.workshop_contributions(workshop=workshop, user=user).select_related(None)
+    per_dimension = dict(everything.order_by().values_list("dimension").annotate(n=Count("id")))
+    contributions = everything.filter(dimension=dimension) if dimension else everything
     # "٣" or "²" is refused (a translated 400), not read as 3; past the last: the last page.
     page_number = page_number_parse(request.GET.get("page"))
-    page = Paginator(contributions, CONTRIBUTIONS_PER_PAGE).get_page(page_number)
+    paginator = Paginator(contributions, CONTRIBUTIONS_PER_PAGE)
+    # The count is the one just made by dimension (the same filters): no COUNT(*) again.
+    paginator.count = per_dimension.get(dimension, 0) if dimension else sum(per_dimension.values())
+    page = paginator.get_page(page_number)
     # A user without a linked Participant (staff, anonymous) has no votes to show.
     participant = getattr(user, "participant", None)
     may_vote = rules.can_vote(user, workshop)
@@ -347,6 +456,8 @@ def workshop_page_context(
     may_contribute = records_for_table or rules.can_contribute(user, workshop)
     # Only the facilitator's form names who is speaking.
     speakers = workshop_speakers(workshop=workshop) if records_for_table else None
+    # A blank participant's form is the same for every reader: its HTML comes from the cache.
+    form_blank = form is None and not records_for_table
     if form is None and may_contribute:
         form = ContributionForm(initial={"dimension": dimension}, speakers=speakers)
     filters = [
@@ -415,6 +526,8 @@ def workshop_page_context(
         ),
     }
     context["cards"] = cards_cached(request, context["cards"], context)  # type: ignore[arg-type]
+    if form_blank and context["form"] is not None:
+        context["form_html"] = contribution_form_cached(request, context)
     return context
 
 
@@ -638,6 +751,39 @@ def _submit(request: HtmxHttpRequest, pk: int, limit: VoiceNoteLimit) -> HttpRes
 @require_POST
 @login_required
 def vote(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    form = VoteForm(request.POST)
+    # Counted before anything is read (a refused or unknown statement counts too).
+    limited = limits.vote_limited(request)
+    if limited is None and form.is_valid():
+        # The common case in two statements; any other (a refusal, a draft, a moderator's
+        # vote on an unpublished statement…) takes the full path, whose rules answer it.
+        quick = vote_cast_quick(
+            contribution_id=pk, user=request.user, value=form.cleaned_data["value"]
+        )
+        if quick is not None:
+            return _vote_answer(request, quick)
+    return _vote_full(request, pk, form, limited)
+
+
+def _vote_answer(request: HtmxHttpRequest, ballot: QuickBallot) -> HttpResponse:
+    response: HttpResponse
+    if request.htmx:
+        context = {
+            "c": ballot,  # the statement's id and new counters
+            "card": {"urls": {"vote": reverse("contributions:vote", args=[ballot.pk])}},
+            "votes": {ballot.pk: ballot.value},
+            "vote_error": None,
+        }
+        response = render(request, f"{WORKSHOP_PAGE}#vote", context)
+    else:
+        response = HttpResponseRedirect(_workshop_url(ballot.workshop_id, ballot.pk))
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _vote_full(
+    request: HtmxHttpRequest, pk: int, form: VoteForm, limited: limits.Limited | None
+) -> HttpResponse:
     user = request.user
     contribution = selectors.contribution_get_for_user(contribution_id=pk, user=user)
     workshop = contribution.workshop
@@ -649,10 +795,8 @@ def vote(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not rules.can_vote(user, workshop) and workshop.status == Workshop.Status.OPEN:
         raise PermissionDenied
 
-    form = VoteForm(request.POST)
     error = None
     ballot = None
-    limited = limits.vote_limited(request)
     if limited is not None:
         error = _vote_rate_message(limited)
     elif form.is_valid():

@@ -58,10 +58,13 @@ def home_page_versions(request: HttpRequest) -> tuple[Any, ...]:
     )
 
 
-def consultation_page_versions(request: HttpRequest, slug: str) -> tuple[Any, ...]:
+def consultation_page_versions(
+    request: HttpRequest, slug: str, consultation: Consultation | None = None
+) -> tuple[Any, ...]:
     """A consultation page's versions (``Http404`` or ``PermissionDenied`` as the page).
-    Four small queries and one cache read."""
-    consultation = consultation_get_for_user(slug=slug, user=request.user)
+    Four small queries and one cache read; three when the caller has read ``consultation``."""
+    if consultation is None:
+        consultation = consultation_get_for_user(slug=slug, user=request.user)
     meetings = Meeting.objects.filter(consultation=consultation)
     workshops = Workshop.objects.filter(meeting__consultation=consultation).aggregate(
         n=Count("pk"), last=Max("updated_at")

@@ -92,7 +92,7 @@ def consultation_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
     if request.user.is_authenticated:
         # The body cached under the page's versions and what it shows of the reader.
-        versions = page_versions.consultation_page_versions(request, slug)
+        versions = page_versions.consultation_page_versions(request, slug, consultation)
         content = content_cached(
             "consultation",
             (*versions, programme is not None, may_moderate),

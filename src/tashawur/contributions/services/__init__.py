@@ -44,8 +44,10 @@ from tashawur.contributions.services.voice import (
 )
 from tashawur.contributions.services.votes import (
     Ballot,
+    QuickBallot,
     contribution_vote_counters_recompute,
     vote_cast,
+    vote_cast_quick,
 )
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "NotesImportPlan",
     "NotesImportRefused",
     "NotesImportResult",
+    "QuickBallot",
     "Report",
     "Submission",
     "VoiceNote",
@@ -75,5 +78,6 @@ __all__ = [
     "participant_erase",
     "voice_note_check",
     "vote_cast",
+    "vote_cast_quick",
     "workshop_close_with_report",
 ]

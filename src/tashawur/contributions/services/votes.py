@@ -7,10 +7,12 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tashawur.actors.models import Participant
-from tashawur.consultations.models import Workshop
+from tashawur.consultations import rules as consultation_rules
+from tashawur.consultations.models import Consultation, Dimension, Meeting, Workshop
 from tashawur.consultations.services import workshop_not_open_error
 from tashawur.contributions.generations import consultation_votes_changed, everything_changed
 from tashawur.contributions.models import (
@@ -166,6 +168,174 @@ def vote_cast(*, contribution: Contribution, participant: Participant, value: in
         except IntegrityError:
             continue  # a concurrent first vote by the same participant won: update it instead
     raise RuntimeError("vote_cast: the vote row kept changing under us")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class QuickBallot:
+    """A vote cast by ``vote_cast_quick``: the statement's new counters, the vote and the
+    vote it replaced. The vote partial reads it as its statement (``c.pk``, ``c.agree_count``…)."""
+
+    pk: int
+    workshop_id: int
+    value: int
+    created: bool
+    previous_value: int | None
+    agree_count: int
+    disagree_count: int
+    pass_count: int
+
+
+def _quick_read_sql() -> str:
+    """What the common case's checks read, in one statement: the statement, its workshop's and
+    consultation's status, the user's participant and their vote. On PostgreSQL the workshop's
+    row takes ``workshop_status_locked``'s shared lock (no vote lands after it closed) and the
+    vote's row is locked for the write that follows (a concurrent vote by the same participant
+    waits, then reads the value this one left)."""
+    quote = connection.ops.quote_name
+    postgresql = connection.vendor == "postgresql"
+    return (
+        "SELECT c.consultation_id, c.dimension, c.moderation_status, c.agree_count, "  # noqa: S608
+        "c.disagree_count, c.pass_count, w.id, w.status, k.status, p.id, p.erased_at, "
+        f"(SELECT v.value FROM {quote(Vote._meta.db_table)} v "
+        "WHERE v.contribution_id = c.id AND v.participant_id = p.id"
+        f"{' FOR UPDATE' if postgresql else ''}) "
+        f"FROM {quote(Contribution._meta.db_table)} c "
+        f"JOIN {quote(Workshop._meta.db_table)} w ON w.id = c.workshop_id "
+        f"JOIN {quote(Meeting._meta.db_table)} m ON m.id = w.meeting_id "
+        f"JOIN {quote(Consultation._meta.db_table)} k ON k.id = m.consultation_id "
+        f"LEFT JOIN {quote(Participant._meta.db_table)} p ON p.user_id = %s "
+        f"WHERE c.id = %s{' FOR SHARE OF w' if postgresql else ''}"
+    )
+
+
+def _quick_write(
+    *, contribution_id: int, participant_id: int, value: int, previous: int | None
+) -> tuple[int, int, int] | None:
+    """Insert or change the vote and move the counters; the new counters, or ``None`` when a
+    concurrent first vote by the same participant was inserted first (then read it again).
+    PostgreSQL: one statement (the vote's write in a CTE, the counters' UPDATE joined to it);
+    SQLite, which has no writing CTE, two (its writing transaction is exclusive: no race)."""
+    quote = connection.ops.quote_name
+    votes, statements = quote(Vote._meta.db_table), quote(Contribution._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    moves = {_COUNTER_FIELD[Vote.Value(value)]: "+"}
+    if previous is not None:
+        moves[_COUNTER_FIELD[Vote.Value(previous)]] = "-"
+    assignments = ", ".join(f"{quote(f)} = {quote(f)} {sign} 1" for f, sign in moves.items())
+    returning = ", ".join(quote(field) for field in _COUNTERS)
+    if previous is None:
+        vote_sql = (
+            f"INSERT INTO {votes} (created_at, updated_at, contribution_id, participant_id, value) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (contribution_id, participant_id) DO NOTHING"
+        )
+        vote_params: list[Any] = [now, now, contribution_id, participant_id, value]
+    else:
+        vote_sql = (
+            f"UPDATE {votes} SET value = %s, updated_at = %s "  # noqa: S608
+            "WHERE contribution_id = %s AND participant_id = %s"
+        )
+        vote_params = [value, now, contribution_id, participant_id]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH moved AS ({vote_sql} RETURNING 1) UPDATE {statements} "  # noqa: S608
+                f"SET {assignments} WHERE id = %s AND EXISTS (SELECT 1 FROM moved) "
+                f"RETURNING {returning}",
+                [*vote_params, contribution_id],
+            )
+        else:
+            cursor.execute(vote_sql, vote_params)
+            if cursor.rowcount != 1:
+                return None
+            cursor.execute(
+                f"UPDATE {statements} SET {assignments} WHERE id = %s "  # noqa: S608
+                f"RETURNING {returning}",
+                [contribution_id],
+            )
+        row = cursor.fetchone()
+    return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+
+
+def vote_cast_quick(*, contribution_id: int, user: Any, value: int) -> QuickBallot | None:
+    """``vote_cast`` for the common case, with the checks of ``contribution_get_for_user`` and
+    the vote view read in the same statement: a signed-in user with a participant, not erased,
+    votes on a published proposal of an open round table whose consultation is not a draft.
+    Two statements on PostgreSQL (the read, which takes the locks, and the write), three on
+    SQLite, all raw SQL: a vote is the most frequent write of a national event, and building
+    the ORM's queries cost most of its CPU (issue 15, item 1).
+
+    ``None``, with nothing written, for every other case (no such statement, a draft, a
+    moderator's or author's unpublished statement, a closed round table, no participant…):
+    the caller then takes the full path (``contribution_get_for_user``, the rules,
+    ``vote_cast``), whose rules and messages answer it."""
+    value = _vote_value_check(value)
+    if not consultation_rules.is_signed_in(user):
+        return None
+    with transaction.atomic():
+        cast = _quick_cast(contribution_id=contribution_id, user_id=user.pk, value=value)
+    if cast is None:
+        return None
+    ballot, consultation_id = cast
+    if ballot.previous_value != ballot.value:
+        # After the commit (in autocommit, one cache round trip instead of two).
+        consultation_votes_changed(consultation_id)
+    return ballot
+
+
+def _quick_cast(
+    *, contribution_id: int, user_id: int, value: int
+) -> tuple[QuickBallot, int] | None:
+    for _attempt in range(3):
+        with connection.cursor() as cursor:
+            cursor.execute(_quick_read_sql(), [user_id, contribution_id])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        (
+            consultation_id,
+            dimension,
+            moderation_status,
+            *counters,
+            workshop_id,
+            workshop_status,
+            consultation_status,
+            participant_id,
+            erased_at,
+            previous,
+        ) = row
+        if (
+            dimension != Dimension.PROPOSAL
+            or moderation_status != ModerationStatus.PUBLISHED
+            or workshop_status != Workshop.Status.OPEN
+            or consultation_status == Consultation.Status.DRAFT
+            or participant_id is None
+            or erased_at is not None
+        ):
+            return None
+        if previous == value:
+            agree, disagree, passed = counters
+        else:
+            moved = _quick_write(
+                contribution_id=contribution_id,
+                participant_id=participant_id,
+                value=value,
+                previous=previous,
+            )
+            if moved is None:
+                continue  # a concurrent first vote by the same participant won: read it again
+            agree, disagree, passed = moved
+        ballot = QuickBallot(
+            pk=contribution_id,
+            workshop_id=workshop_id,
+            value=value,
+            created=previous is None,
+            previous_value=previous,
+            agree_count=agree,
+            disagree_count=disagree,
+            pass_count=passed,
+        )
+        return ballot, consultation_id
+    raise RuntimeError("vote_cast_quick: the vote row kept changing under us")  # pragma: no cover
 
 
 def contribution_vote_counters_recompute(*, contribution_ids: list[int] | None = None) -> int:
