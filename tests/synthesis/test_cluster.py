@@ -109,3 +109,20 @@ def test_centring_removes_a_language_offset():
     centred = centre_by_language(vectors, ["ar"] * 50 + ["fr"] * 50, shrink=0.0)
     sims = np.einsum("ij,ij->i", centred[:50], centred[50:])
     assert sims.min() > 0.9
+
+
+def test_precomputed_silhouette_is_scikit_learns():
+    from sklearn.metrics import silhouette_score
+
+    from tashawur.synthesis._cluster import _cosine_distances, precomputed_silhouette
+
+    rng = np.random.default_rng(3)
+    vectors = l2_normalise(rng.normal(size=(700, 16)))
+    dist = _cosine_distances(vectors)
+    for k in (2, 7):
+        labels = rng.integers(0, k, len(vectors)) * 3 + 1  # any label values, not 0..k-1
+        labels[5] = 1000  # a group of one scores 0
+        expected = silhouette_score(dist, labels, metric="precomputed")
+        # Blocks of rows that do not divide the input, and one row at a time.
+        for block in (256, 1):
+            assert np.isclose(precomputed_silhouette(dist, labels, block=block), expected)

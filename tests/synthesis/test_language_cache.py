@@ -115,3 +115,14 @@ def test_the_identifier_version_changes_with_the_rules(monkeypatch):
     monkeypatch.setattr(_language, "MARKER_WEIGHT", _language.MARKER_WEIGHT + 0.5)
     assert identifier_version() != before
     assert len(before) <= 64  # TextLanguage.identifier
+
+
+def test_without_a_cache_each_distinct_text_is_identified_once(data):
+    copied = data + [dict(r, id=f"{r['id']}-copy") for r in data[:10]]
+    identifier = CountingIdentifier()
+    run = fit(copied, identifier, None)
+    assert sorted(identifier.seen) == sorted({r["text"] for r in copied})
+    by_id = {r.id: r for r in run.records_}
+    for r in data[:10]:
+        copy, first = by_id[f"{r['id']}-copy"], by_id[r["id"]]
+        assert (copy.language, copy.analysis_text) == (first.language, first.analysis_text)

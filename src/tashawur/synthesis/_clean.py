@@ -42,8 +42,14 @@ def strip_invisible(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
+# Every character `normalise_arabic` removes or replaces is in the Arabic block.
+_ARABIC_BLOCK = re.compile("[\u0600-\u06ff]")
+
+
 def normalise_arabic(text: str) -> str:
     """Remove tatweel and diacritics and unify alef, ya/alef maqsura and ta marbuta forms."""
+    if not _ARABIC_BLOCK.search(text):
+        return text  # nothing to do (a Latin text): skips the slow per-character translate
     text = text.replace(_TATWEEL, "")
     text = _ARABIC_DIACRITICS.sub("", text)
     return text.translate(_ALEF)

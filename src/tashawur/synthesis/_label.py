@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -85,25 +86,84 @@ class _TermCounts:
 
     def __init__(self, texts: Sequence[str], terms: Callable[[str], list[str]]) -> None:
         from scipy import sparse
-        from sklearn.feature_extraction.text import CountVectorizer
 
         self.rows = np.array([i for i, t in enumerate(texts) if t], dtype=np.int64)
         self.counts: sparse.csr_matrix | None = None
         self.vocabulary: NDArray[np.str_] = np.array([], dtype=str)
+        #: Spaces in each term: 1 for a bigram, which wins a tie of scores.
+        self.spaces: IntArray = np.zeros(0, dtype=np.int64)
         if not len(self.rows):
             return
 
         def analyse(text: str) -> list[str]:
             return _with_bigrams(terms(text))
 
-        vectorizer = CountVectorizer(
-            analyzer=analyse, min_df=2 if len(self.rows) > 2000 else 1, max_features=200_000
+        counted = term_counts(
+            [texts[i] for i in self.rows.tolist()],
+            analyse,
+            min_df=2 if len(self.rows) > 2000 else 1,
+            max_features=200_000,
         )
-        try:
-            self.counts = vectorizer.fit_transform([texts[i] for i in self.rows.tolist()])
-        except ValueError:  # nothing but stop-words
+        if counted is None:  # nothing but stop-words
             return
-        self.vocabulary = vectorizer.get_feature_names_out()
+        self.counts, self.vocabulary = counted
+        self.spaces = np.char.count(self.vocabulary.astype(str), " ").astype(np.int64)
+
+
+def term_counts(
+    texts: Sequence[str], analyse: Callable[[str], list[str]], *, min_df: int, max_features: int
+) -> tuple[Any, NDArray[Any]] | None:
+    """The matrix and vocabulary of scikit-learn's ``CountVectorizer(analyzer=analyse,
+    min_df=min_df, max_features=max_features).fit_transform(texts)`` (``None`` where it raises:
+    no term, or none left), with the terms under ``min_df`` dropped before the vocabulary is
+    sorted: a consultation's bigrams are mostly seen once, and sorting and pruning every one of
+    them was most of the vectorizer's own time."""
+    from scipy import sparse
+
+    index: dict[str, int] = {}
+    add = index.setdefault
+    columns: list[int] = []
+    values: list[int] = []
+    per_text: list[int] = []  # distinct terms of each text
+    for text in texts:
+        counter: dict[int, int] = {}
+        get = counter.get
+        for term in analyse(text):
+            k = add(term, len(index))
+            counter[k] = get(k, 0) + 1
+        columns.extend(counter)
+        values.extend(counter.values())
+        per_text.append(len(counter))
+    if not index:
+        return None
+    j = np.asarray(columns, dtype=np.int64)
+    n_terms = len(index)
+    df = np.bincount(j, minlength=n_terms)
+    kept = np.flatnonzero(df >= min_df)  # df <= the number of texts: no upper bound bites
+    if not len(kept):
+        return None
+    names = list(index)
+    kept_names = [names[k] for k in kept.tolist()]
+    by_name = sorted(range(len(kept)), key=kept_names.__getitem__)
+    kept = kept[by_name]
+    if len(kept) > max_features:
+        # As the vectorizer limits them: the most frequent (total count), ties as its argsort
+        # of the sorted terms leaves them, kept in term order.
+        total = np.zeros(n_terms, dtype=np.int64)
+        np.add.at(total, j, np.asarray(values, dtype=np.int64))
+        top = (-total[kept]).argsort()[:max_features]
+        kept = kept[np.sort(top)]
+    column_of = np.full(n_terms, -1, dtype=np.int64)
+    column_of[kept] = np.arange(len(kept))
+    rows = np.repeat(np.arange(len(texts)), np.asarray(per_text, dtype=np.int64))
+    cols = column_of[j]
+    present = cols >= 0
+    counts = sparse.csr_matrix(
+        (np.asarray(values, dtype=np.int64)[present], (rows[present], cols[present])),
+        shape=(len(texts), len(kept)),
+    )
+    vocabulary = np.asarray([names[k] for k in kept.tolist()], dtype=object)
+    return counts, vocabulary
 
 
 class ClassTfidfLabeler(Labeler):
@@ -165,27 +225,36 @@ class ClassTfidfLabeler(Labeler):
         idf = np.log1p(average / np.maximum(frequency, 1.0))
         vocabulary = terms.vocabulary
         shortlist = 8 * self.n_phrases
+        # Every group at once, in the order the groups were ranked one by one before (the same
+        # figures, elementwise): score, then the bigram first, then the term (the vocabulary is
+        # sorted, so its index orders the terms as the strings do).
+        indptr, cols_all = per_group.indptr, per_group.indices
+        sizes = np.diff(indptr)
+        row_of = np.repeat(np.arange(n_labels), sizes)
+        score_all = np.round(per_group.data / words_per_group[row_of] * idf[cols_all], 12)
+        # A long group keeps its ``shortlist`` best scores (and every tie of the last).
+        by_score = np.lexsort((-score_all, row_of))
+        cut = np.full(n_labels, -np.inf)
+        long = np.flatnonzero(sizes > shortlist)
+        cut[long] = score_all[by_score[indptr[long] + shortlist - 1]]
+        kept = np.flatnonzero(score_all >= cut[row_of])
+        rows_k, cols_k, score_k = row_of[kept], cols_all[kept], score_all[kept]
+        order = np.lexsort((cols_k, -terms.spaces[cols_k], -score_k, rows_k))
+        ranked_cols = cols_k[order].tolist()
+        bounds = np.searchsorted(rows_k[order], np.arange(n_labels + 1)).tolist()
+        words_of: dict[int, tuple[str, set[str]]] = {}
         for g in range(n_labels):
-            start, end = per_group.indptr[g], per_group.indptr[g + 1]
+            start, end = bounds[g], bounds[g + 1]
             if start == end:
                 continue
-            cols = per_group.indices[start:end]
-            score = np.round(per_group.data[start:end] / words_per_group[g] * idf[cols], 12)
-            if len(cols) > shortlist:
-                cut = -np.partition(-score, shortlist - 1)[shortlist - 1]
-                keep = score >= cut
-                cols, score = cols[keep], score[keep]
-            # On a tie the bigram wins (it says more), then the term itself, so that results
-            # never depend on hash order.
-            order = sorted(
-                range(len(cols)),
-                key=lambda k: (-score[k], -vocabulary[cols[k]].count(" "), vocabulary[cols[k]]),
-            )
             chosen: list[str] = []
             used: set[str] = set()
-            for k in order:
-                phrase = str(vocabulary[cols[k]])
-                words = set(phrase.split())
+            for col in ranked_cols[start:end]:
+                entry = words_of.get(col)
+                if entry is None:
+                    phrase = str(vocabulary[col])
+                    entry = words_of[col] = (phrase, set(phrase.split()))
+                phrase, words = entry
                 if words & used:
                     continue
                 chosen.append(phrase)

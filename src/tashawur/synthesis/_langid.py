@@ -35,6 +35,7 @@ _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _REPEAT = re.compile(r"(\D)\1{2,}")  # 3+ times the same letter: twice (waaaa → waa)
 _NOT_WORD = re.compile(r"[^\w\s]|_")
 _SPACES = re.compile(r"\s+")
+_ARABIC_DIGIT = re.compile("[\u0660-\u0669\u06f0-\u06f9]")
 _ARABIC_DIGITS = str.maketrans(
     {**{chr(0x0660 + d): str(d) for d in range(10)}, **{chr(0x06F0 + d): str(d) for d in range(10)}}
 )
@@ -51,7 +52,10 @@ def model_text(text: str) -> str:
     text = html.unescape(_BREAK.sub(" ", text))
     text = _URL.sub(" ", text)
     text = unicodedata.normalize("NFC", strip_invisible(text))
-    text = normalise_arabic(text).translate(_ARABIC_DIGITS).casefold()
+    text = normalise_arabic(text)
+    if _ARABIC_DIGIT.search(text):  # rare: the per-character translate is slow
+        text = text.translate(_ARABIC_DIGITS)
+    text = text.casefold()
     text = _REPEAT.sub(r"\1\1", text)
     text = _NOT_WORD.sub(" ", text)
     return _SPACES.sub(" ", text).strip()

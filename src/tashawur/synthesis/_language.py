@@ -98,15 +98,19 @@ def _script_counts(text: str) -> tuple[int, int, int]:
 
 def darija_marker_count(cleaned: str) -> int:
     """Count the Darija markers in a cleaned Arabic-script text."""
-    count = 0
-    for word in cleaned.split():
-        bare = word[2:] if word.startswith("ال") and len(word) > 4 else word
-        if word in DARIJA_MARKERS or bare in DARIJA_MARKERS or _DARIJA_NEGATION.match(word):
-            count += 1
-        elif _DARIJA_PREFIX.match(word) and not _NOT_DARIJA_PREFIX.match(word):
-            # كنطالبو, كيخدمو: the Darija present-tense prefixes, on a short verb stem.
-            count += 1 if len(word) >= 5 else 0
-    return count
+    return sum(map(_darija_marker, cleaned.split()))
+
+
+@lru_cache(maxsize=200_000)
+def _darija_marker(word: str) -> int:
+    # 1 when the word is a Darija marker; cached, as `_script_of`: words repeat.
+    bare = word[2:] if word.startswith("ال") and len(word) > 4 else word
+    if word in DARIJA_MARKERS or bare in DARIJA_MARKERS or _DARIJA_NEGATION.match(word):
+        return 1
+    if _DARIJA_PREFIX.match(word) and not _NOT_DARIJA_PREFIX.match(word):
+        # كنطالبو, كيخدمو: the Darija present-tense prefixes, on a short verb stem.
+        return 1 if len(word) >= 5 else 0
+    return 0
 
 
 class _Detectors:

@@ -482,7 +482,14 @@ class Synthesizer(Step):
         texts = [unicodedata.normalize("NFC", r.text) for r in records]
         version = getattr(identifier, "version", None)
         if self.language_cache is None or not version:
-            cleaned, guesses = self._clean_identify_texts(cleaner, identifier, texts)
+            # Each distinct text once (a text's guess does not depend on the others, as the
+            # language cache assumes): copies are common in a consultation.
+            distinct = list(dict.fromkeys(texts))
+            cleaned, guesses = self._clean_identify_texts(cleaner, identifier, distinct)
+            if len(distinct) < len(texts):
+                at = {text: k for k, text in enumerate(distinct)}
+                cleaned = [cleaned[at[t]] for t in texts]
+                guesses = [guesses[at[t]] for t in texts]
         else:
             cleaned, guesses = self._clean_identify_cached(
                 cleaner, identifier, texts, self.language_cache, str(version)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import compress
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,14 +68,21 @@ class HypergeometricProfiler(Profiler):
         profiles: list[dict[str, list[ProfileGroup]]] = [{} for _ in range(n_labels)]
         for name in sorted(fields):
             values = fields[name]
-            present = np.array([bool(v) for v in values]) & (labels >= 0)
+            present = np.fromiter(map(bool, values), dtype=bool, count=len(values))
+            present &= labels >= 0
             if not present.any():
                 continue
-            kept_values = [str(v) for v, p in zip(values, present, strict=True) if p]
-            vocabulary, codes = np.unique(np.array(kept_values), return_inverse=True)
+            kept_values = list(map(str, compress(values, present.tolist())))
+            # Codes in sorted (code point) order, as ``np.unique`` gives them, without sorting
+            # every value.
+            vocabulary = sorted(set(kept_values))
             n_values = len(vocabulary)
             if n_values > self.max_values:
                 continue
+            code_of = {v: c for c, v in enumerate(vocabulary)}
+            codes = np.fromiter(
+                map(code_of.__getitem__, kept_values), dtype=np.int64, count=len(kept_values)
+            )
             groups = labels[present]
             table = np.bincount(groups * n_values + codes, minlength=n_labels * n_values)
             table = table.reshape(n_labels, n_values)
@@ -82,31 +90,53 @@ class HypergeometricProfiler(Profiler):
             per_value = table.sum(axis=0)
             per_group = table.sum(axis=1)
             rows, cols = np.nonzero(table)
-            k = table[rows, cols]
-            share = k / per_group[rows]
-            overall = per_value[cols] / total
+            # Every figure of a cell follows from its value, its count and its finding's size:
+            # cells alike in those three (most findings are small) are worked out once and
+            # share one (frozen) group. Same numbers as cell by cell, elementwise.
+            k_all, size_all = table[rows, cols], per_group[rows]
+            cell = (cols * (total + 1) + k_all) * (total + 1) + size_all
+            _, first, alike = np.unique(cell, return_index=True, return_inverse=True)
+            col, k, size = cols[first], k_all[first], size_all[first]
+            share = k / size
+            overall = per_value[col] / total
             lift = share / overall
             # Only cells that could be flagged are tested (scipy's hypergeometric tail is a
             # Python loop per cell); the others keep p = 1.
             tested = (lift > 1.0) & (k >= self.min_count)
             p = np.ones(len(k))
             if tested.any():
-                p[tested] = hypergeom.sf(
-                    k[tested] - 1, total, per_value[cols[tested]], per_group[rows[tested]]
-                )
+                p[tested] = hypergeom.sf(k[tested] - 1, total, per_value[col[tested]], size[tested])
             corrected = np.minimum(1.0, p * n_values)
             flag = (lift > 1.0) & (k >= self.min_count) & (corrected < self.alpha)
-            for i in np.lexsort((cols, -k, rows)).tolist():
-                profiles[int(rows[i])].setdefault(name, []).append(
-                    ProfileGroup(
-                        value=str(vocabulary[cols[i]]),
-                        count=int(k[i]),
-                        share=round(float(share[i]), 4),
-                        overall_share=round(float(overall[i]), 4),
-                        lift=round(float(lift[i]), 3),
-                        p_value=float(f"{float(corrected[i]):.4g}"),
-                        over_represented=bool(flag[i]),
-                    )
+            made = [
+                ProfileGroup(
+                    value=vocabulary[c],
+                    count=count,
+                    share=round(s, 4),
+                    overall_share=round(o, 4),
+                    lift=round(lf, 3),
+                    p_value=float(f"{pv:.4g}"),
+                    over_represented=fl,
                 )
+                for c, count, s, o, lf, pv, fl in zip(
+                    col.tolist(),
+                    k.tolist(),
+                    share.tolist(),
+                    overall.tolist(),
+                    lift.tolist(),
+                    corrected.tolist(),
+                    flag.tolist(),
+                    strict=True,
+                )
+            ]
+            # Per finding (rows are in order), its groups by count, then value.
+            order = np.lexsort((cols, -k_all, rows))
+            ordered = [made[j] for j in alike.ravel()[order].tolist()]
+            sorted_rows = rows[order]
+            bounds = np.flatnonzero(np.diff(sorted_rows)) + 1
+            starts = [0, *bounds.tolist()]
+            ends = [*bounds.tolist(), len(ordered)]
+            for row, a, b in zip(sorted_rows[starts].tolist(), starts, ends, strict=True):
+                profiles[row][name] = ordered[a:b]
         self.profiles_ = profiles
         return self

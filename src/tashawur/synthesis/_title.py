@@ -164,14 +164,18 @@ def clauses(text: str) -> list[list[_Token]]:
     text = strip_invisible(unicodedata.normalize("NFC", text))
     out: list[list[_Token]] = []
     for clause in _CLAUSE_END.split(text):
-        tokens = []
-        for raw in clause.split():
-            surface = _EDGE.sub("", raw)
-            if surface:
-                tokens.append(_token(surface))
+        tokens = [t for t in map(_word_token, clause.split()) if t is not None]
         if tokens:
             out.append(tokens)
     return out
+
+
+@lru_cache(maxsize=200_000)
+def _word_token(raw: str) -> _Token | None:
+    # A word as split, without the punctuation around it (None when nothing is left); cached
+    # as `_token`: titles read every member's words, and words repeat.
+    surface = _EDGE.sub("", raw)
+    return _token(surface) if surface else None
 
 
 def _phrases(tokens: list[_Token], script: str) -> list[tuple[int, int]]:
