@@ -759,7 +759,8 @@ def test_the_public_page_links_public_evidence_only(
     page = f"/c/{programme.consultation.slug}/programme/"
     link = f"/c/{programme.consultation.slug}/programme/evidence/{update.pk}/"
     assert link not in Client().get(page).content.decode()
-    ProgressUpdate.objects.filter(pk=update.pk).update(evidence_public=True)
+    update.evidence_public = True
+    update.save(update_fields=["evidence_public"])  # a save: the cached page must follow it
     html = Client().get(page).content.decode()
     assert link in html
     with translation.override("ar"):
