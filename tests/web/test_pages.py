@@ -56,6 +56,17 @@ def test_language_switch_posts_to_set_language(world: World, client: Client) -> 
     assert response["Location"] == f"/fr/w/{world.workshop.pk}/"
 
 
+def test_language_switch_back_to_arabic_leaves_the_french_address(
+    world: World, client: Client
+) -> None:
+    response = client.post(
+        "/i18n/setlang/", {"language": "ar", "next": f"/fr/w/{world.workshop.pk}/?page=2"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/w/{world.workshop.pk}/?page=2"
+    assert response.cookies["django_language"].value == "ar"
+
+
 def test_consultation_page_lists_meetings_and_workshops(world: World, client: Client) -> None:
     html = client.get(f"/fr/c/{world.consultation.slug}/").content.decode()
     assert "Rencontre régionale de Taroudant" in html

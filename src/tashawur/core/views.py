@@ -19,8 +19,9 @@ from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import ngettext
+from django.views.i18n import set_language as django_set_language
 
 from tashawur.core import limits
 from tashawur.core.forms import SignInForm
@@ -154,3 +155,14 @@ class PasswordResetView(auth_views.PasswordResetView):
         if refusal is not None:
             return refusal
         return super().form_valid(form)
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's ``set_language``, with ``next`` resolved in its own language. Django turns
+    ``next`` into the chosen language's address by resolving it under the active language,
+    which for ``/i18n/setlang/`` (no prefix) is Arabic: a French address (``/fr/…``) then
+    did not resolve and the reader stayed in French after choosing Arabic."""
+    next_url = request.POST.get("next", request.GET.get("next")) or ""
+    language = translation.get_language_from_path(next_url.split("?", 1)[0])
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return django_set_language(request)
