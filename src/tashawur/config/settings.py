@@ -116,8 +116,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Content-Security-Policy on every response (the policy is CONTENT_SECURITY_POLICY below).
-    "csp.middleware.CSPMiddleware",
+    # Content-Security-Policy on every response (the policy is CONTENT_SECURITY_POLICY below):
+    # django-csp's, with the header built once (core.csp).
+    "tashawur.core.csp.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # HTML compressed on the fly keeps participant pages small on 3G (DESIGN.md §6); Django
     # pads compressed responses against BREACH ("Heal The Breach") since 4.2.
@@ -131,11 +132,13 @@ MIDDLEWARE = [
     # traceback; outside the session, so that a reading request it runs again reloads it.
     "tashawur.core.unavailable.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's locale and messages middleware, without their unused work (core.middleware).
+    "tashawur.core.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's, with the signed-in user's row read without the ORM's query building (core.auth).
+    "tashawur.core.auth.AuthenticationMiddleware",
+    "tashawur.core.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Turns django-axes' lock-out into its page (core.views.account_locked_out); stays last.
