@@ -42,6 +42,10 @@ MAX_PAGES = 1500
 #: number only, and the diagnosis and published pages quote the same contributions.
 FINDING_PAGES = 30
 _FINDING = re.compile(r"^(/fr)?/c/[^/]+/diagnosis/findings/\d+/$")
+#: Contribution pages crawled in French: every one is crawled in Arabic (the site's language);
+#: the French page shows the same fields of the same contribution, in the other language.
+FRENCH_CONTRIBUTION_PAGES = 30
+_FRENCH_CONTRIBUTION = re.compile(r"^/fr/s/\d+/$")
 _HREF = re.compile(r'href="([^"]+)"')
 #: Not pages: the admin (staff only, sends to the sign-in page), the language switch (POST),
 #: the vendored assets.
@@ -97,14 +101,18 @@ def _crawl(client: Client, starts: list[str]) -> Crawl:
     crawl = Crawl()
     queue = deque(starts)
     seen = set(starts)
-    findings: Counter[str] = Counter()
+    sampled: Counter[str] = Counter()
     while queue and len(crawl.texts) < MAX_PAGES:
         url = queue.popleft()
         finding = _FINDING.search(url)
         if finding:
             # Finding pages cost about half a second each: a sample of each language's.
-            findings[finding.group(1)] += 1
-            if findings[finding.group(1)] > FINDING_PAGES:
+            sampled[f"finding{finding.group(1) or ''}"] += 1
+            if sampled[f"finding{finding.group(1) or ''}"] > FINDING_PAGES:
+                continue
+        if _FRENCH_CONTRIBUTION.search(url):
+            sampled["contribution/fr"] += 1
+            if sampled["contribution/fr"] > FRENCH_CONTRIBUTION_PAGES:
                 continue
         response = client.get(url)
         crawl.statuses[url] = response.status_code
@@ -207,6 +215,8 @@ def test_crawl_reaches_every_kind_of_public_page(crawled: Crawl) -> None:
     paths = list(crawl.texts)
     for pattern in (
         r"^/w/\d+/$",
+        r"^/s/\d+/$",
+        r"^/fr/s/\d+/$",
         r"^/fr/w/\d+/\?page=2$",
         r"^/m/",
         r"^/c/[^/]+/$",
