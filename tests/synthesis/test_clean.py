@@ -19,3 +19,11 @@ def test_clean_text_of_punctuation_only_is_empty():
 
 def test_text_cleaner_transforms_each_text():
     assert TextCleaner().fit(["x"]).transform(["Ça VA", "٣ أيام"]) == ["ça va", "3 ايام"]
+
+
+def test_clean_text_folds_every_unicode_space_as_the_whitespace_pattern_does():
+    # Separators of the Unicode whitespace class (no-break, ideographic, NEL, information
+    # separators): one space between words, none at the ends.
+    spaced = "\u00a0أ\u3000b\x85c\x1cd\u2028 e\t\n"
+    assert clean_text(spaced) == "ا b c d e"
+    assert clean_text("mo7\u00a0ta3\u2009x") == "moḥ taɛ x"

@@ -80,3 +80,16 @@ def test_previous_refuses_a_document_that_does_not_match(result, change, message
 def test_previous_accepts_the_result_object_itself(result):
     later = Synthesizer(embedder="lexical").run(records(("ar", "fr")), previous=result)
     assert later.parameters["incremental"] is True
+
+
+def test_findings_as_dicts_are_dataclasses_asdict_with_fresh_containers(result):
+    # The profile step shares one frozen ProfileGroup between cells alike; to_dict reads each
+    # group once but gives every finding its own dicts, equal to dataclasses.asdict's.
+    from dataclasses import asdict
+
+    findings = result.to_dict()["findings"]
+    assert findings == [asdict(f) for f in result.findings]
+    groups = [g for f in findings for gs in f["profiles"].values() for g in gs]
+    shared = [g for f in result.findings for gs in f.profiles.values() for g in gs]
+    assert len({id(g) for g in shared}) < len(shared)  # the library does share groups
+    assert len({id(g) for g in groups}) == len(groups)  # the dicts are never shared

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -365,10 +365,17 @@ def text_to_embed(text: str, translation: str | None, language: str) -> str:
     if translation and translation.strip() and (language in AMAZIGH or language == "und"):
         text = translation
     elif language == "ary-Latn":
-        from arabizi import transliterate
-
-        text = transliterate(text)
+        text = _transliterate(text)
     return text[:MAX_EMBED_CHARS]
+
+
+@lru_cache(maxsize=100_000)
+def _transliterate(text: str) -> str:
+    # Remembered: every run works out the content key of every Arabizi text, embedded or not,
+    # and a worker's next run reads the same texts again (about 0.2 ms each).
+    from arabizi import transliterate
+
+    return str(transliterate(text))
 
 
 def embed_chunk(embedder: Embedder, texts: Sequence[str], languages: Sequence[str]) -> FloatArray:

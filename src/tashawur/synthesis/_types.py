@@ -141,7 +141,7 @@ class SynthesisResult:
             "timings": self.timings,
             "warnings": list(self.warnings),
             "themes": [_plain(t) for t in self.themes],
-            "findings": [_plain(f) for f in self.findings],
+            "findings": _findings_plain(self.findings),
             "duplicates": [
                 {
                     "canonical_id": d.canonical_id,
@@ -191,6 +191,39 @@ def _plain(value: Any) -> Any:
 
 #: The result's types whose fields are all strings, numbers, booleans or None.
 _FLAT = frozenset({Quote, ProfileGroup})
+
+
+def _findings_plain(findings: list[Finding]) -> list[dict[str, Any]]:
+    """``[_plain(f) for f in findings]``, each profile group's fields read once: the profile
+    step shares one frozen `ProfileGroup` between the cells alike (most of a national
+    consultation's), and each gets a copy of that group's dict (a fresh container, as
+    `_plain` gives)."""
+    seen: dict[int, dict[str, Any]] = {}
+
+    def group(value: ProfileGroup) -> dict[str, Any]:
+        plain = seen.get(id(value))  # every group is alive (in ``findings``) meanwhile
+        if plain is None:
+            plain = seen[id(value)] = _plain(value)
+        return dict(plain)
+
+    out = []
+    for finding in findings:
+        plain = {}
+        for name in _finding_fields():
+            value = getattr(finding, name)
+            if name == "profiles":
+                plain[name] = {field: [group(g) for g in groups] for field, groups in value.items()}
+            else:
+                plain[name] = value if type(value) in _ATOM_TYPES else _plain(value)
+        out.append(plain)
+    return out
+
+
+def _finding_fields() -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(Finding)
+    if names is None:
+        names = _FIELD_NAMES.setdefault(Finding, tuple(f.name for f in fields(Finding)))
+    return names
 
 
 def previous_assignment(previous: SynthesisResult | Mapping[str, Any]) -> dict[str, str]:

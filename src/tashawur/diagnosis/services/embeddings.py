@@ -11,11 +11,12 @@ caches them, and ``synthesis_cache`` gives it none).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import connections, router, transaction
+from django.db.models import Model
 
 from tashawur.diagnosis.models import TextEmbedding
 
@@ -42,6 +43,30 @@ def encoder_version(embedder: str) -> str | None:
 def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def rows_by_key(
+    model: type[Model], columns: Sequence[str], keys: Sequence[str]
+) -> Iterator[tuple[Any, ...]]:
+    """The ``columns`` of ``model``'s rows whose ``key`` is one of ``keys``, as tuples, in a few
+    raw ``SELECT … WHERE key IN (…)`` (``READ_CHUNK`` keys each, fewer where the database
+    limits parameters). The ORM's ``key__in`` prepared every key on its own: reading the
+    100,000 keys of a national consultation spent more time there than in the database."""
+    connection = connections[router.db_for_read(model)]
+    limit = connection.features.max_query_params or READ_CHUNK
+    size = max(1, min(READ_CHUNK, limit - 10))
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    column_of = {f.name: str(f.column) for f in model._meta.concrete_fields}
+    selected = ", ".join(quote(column_of[name]) for name in columns)
+    key = quote(column_of["key"])
+    with connection.cursor() as cursor:
+        for chunk in _chunks(keys, size):
+            # Names from the model's metadata, quoted; the keys as parameters.
+            marks = ", ".join(["%s"] * len(chunk))
+            sql = f"SELECT {selected} FROM {table} WHERE {key} IN ({marks})"  # noqa: S608
+            cursor.execute(sql, list(chunk))
+            yield from cursor.fetchall()
 
 
 def synthesis_cache(embedder: str) -> StoredEmbeddingCache | None:
@@ -76,17 +101,12 @@ class StoredEmbeddingCache:
     def prefetch(self, keys: Sequence[str]) -> None:
         """Load the stored vectors of ``keys`` in a few queries (``READ_CHUNK`` keys each)."""
         wanted = [k for k in keys if k not in self._vectors]
-        limit = connection.features.max_query_params or READ_CHUNK
-        size = max(1, min(READ_CHUNK, limit - 10))
-        for chunk in _chunks(wanted, size):
-            rows = TextEmbedding.objects.filter(key__in=chunk).values_list(
-                "key", "model", "dim", "vector"
-            )
-            for key, model, dim, vector in rows.iterator(chunk_size=size):
-                if model != self.model or dim != self.dim or len(vector) != 4 * dim:
-                    self._stale.add(key)
-                    continue
-                self._vectors[key] = np.frombuffer(vector, dtype="<f4")
+        rows = rows_by_key(TextEmbedding, ("key", "model", "dim", "vector"), wanted)
+        for key, model, dim, vector in rows:
+            if model != self.model or dim != self.dim or len(vector) != 4 * dim:
+                self._stale.add(key)
+                continue
+            self._vectors[key] = np.frombuffer(vector, dtype="<f4")
 
     def get(self, key: str) -> NDArray[np.float32] | None:
         """The vector stored for ``key`` (prefetched), or ``None``."""

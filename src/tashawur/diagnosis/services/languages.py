@@ -15,16 +15,14 @@ import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from tashawur.diagnosis.models import TextLanguage
-from tashawur.diagnosis.services.embeddings import _chunks
+from tashawur.diagnosis.services.embeddings import _chunks, rows_by_key
 
 if TYPE_CHECKING:
     from tashawur.synthesis import LanguageGuess
 
-#: Keys per ``IN`` list when reading (SQLite allows 999 parameters per query by default).
-READ_CHUNK = 5000
 #: Rows per insert when saving.
 WRITE_BATCH = 1000
 
@@ -56,28 +54,23 @@ class StoredLanguageCache:
         return len(self._guesses)
 
     def prefetch(self, keys: Sequence[str]) -> None:
-        """Load the stored guesses of ``keys`` in a few queries (``READ_CHUNK`` keys each)."""
+        """Load the stored guesses of ``keys`` in a few queries (``embeddings.rows_by_key``)."""
         from tashawur.synthesis import LanguageGuess
 
         wanted = [k for k in keys if k not in self._guesses]
-        limit = connection.features.max_query_params or READ_CHUNK
-        size = max(1, min(READ_CHUNK, limit - 10))
-        for chunk in _chunks(wanted, size):
-            rows = TextLanguage.objects.filter(key__in=chunk).values_list(
-                "key", "identifier", "language", "script", "confidence", "mixed", "languages"
+        columns = ("key", "identifier", "language", "script", "confidence", "mixed", "languages")
+        for key, identifier, language, script, confidence, mixed, languages in rows_by_key(
+            TextLanguage, columns, wanted
+        ):
+            if identifier != self.identifier:
+                continue  # the key names the version: only a forged row lands here
+            self._guesses[key] = LanguageGuess(
+                language,
+                script,
+                float(confidence),
+                bool(mixed),  # SQLite gives 0 or 1
+                tuple(languages.split(",")) if languages else (),
             )
-            for key, identifier, language, script, confidence, mixed, languages in rows.iterator(
-                chunk_size=size
-            ):
-                if identifier != self.identifier:
-                    continue  # the key names the version: only a forged row lands here
-                self._guesses[key] = LanguageGuess(
-                    language,
-                    script,
-                    confidence,
-                    mixed,
-                    tuple(languages.split(",")) if languages else (),
-                )
 
     def get(self, key: str) -> LanguageGuess | None:
         """The guess stored for ``key`` (prefetched), or ``None``."""
