@@ -288,11 +288,22 @@ class FindingContribution(models.Model):
     contributions).
     """
 
+    # No index of their own on ``run`` and ``finding``: the unique constraints below begin with
+    # each, and serve their look-ups and cascades. A run writes one row per cited contribution
+    # (100,000 at a national scale), each through every index (issue 15, item 3).
     run = models.ForeignKey(
-        SynthesisRun, verbose_name=_("synthesis run"), on_delete=models.CASCADE, related_name="+"
+        SynthesisRun,
+        verbose_name=_("synthesis run"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     finding = models.ForeignKey(
-        Finding, verbose_name=_("finding"), on_delete=models.CASCADE, related_name="citations"
+        Finding,
+        verbose_name=_("finding"),
+        on_delete=models.CASCADE,
+        related_name="citations",
+        db_index=False,
     )
     contribution = models.ForeignKey(
         "contributions.Contribution",
