@@ -17,14 +17,26 @@ SCOPES = [f"test:{n}" for n in range(50)]
 
 
 def _set_many_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The cache writes, each as the keys and values it wrote (a ``set`` writes one)."""
     calls: list[dict[str, Any]] = []
-    set_many = cache.set_many
+    set_many, set_one = cache.set_many, cache.set
+    in_set_many: list[bool] = []  # locmem's set_many calls set for each key
 
     def counting(data: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         calls.append(dict(data))
-        return set_many(data, *args, **kwargs)
+        in_set_many.append(True)
+        try:
+            return set_many(data, *args, **kwargs)
+        finally:
+            in_set_many.pop()
+
+    def counting_one(key: str, value: Any, *args: Any, **kwargs: Any) -> Any:
+        if not in_set_many:
+            calls.append({key: value})
+        return set_one(key, value, *args, **kwargs)
 
     monkeypatch.setattr(cache, "set_many", counting)
+    monkeypatch.setattr(cache, "set", counting_one)
     return calls
 
 
@@ -44,6 +56,15 @@ def test_many_bumps_of_one_transaction_are_replaced_in_one_write_on_commit(
     # with, maybe, what an earlier transaction rolled back left waiting (bumped once too often)
     assert {_generation_key(scope) for scope in SCOPES} <= set(on_commit[0])
     assert all(generation(scope) != before_commit[scope] for scope in SCOPES)
+
+
+def test_one_scope_is_replaced_with_one_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A vote bumps one scope, outside any transaction: one SET, no pipeline."""
+    calls = _set_many_calls(monkeypatch)
+    before = generation("test:one")
+    generation_bump("test:one")
+    assert calls == [{_generation_key("test:one"): generation("test:one")}]
+    assert generation("test:one") != before
 
 
 def test_a_rolled_back_savepoint_loses_no_bump_of_the_transaction(

@@ -199,3 +199,108 @@ def test_limits_and_built_files_work_on_redis(monkeypatch: pytest.MonkeyPatch) -
         key = caching.content_key("test", uuid.uuid4().hex)
         assert caching.cached_build(key, lambda: b"one") == b"one"
         assert caching.cached_build(key, lambda: b"two") == b"one"
+
+
+@pytest.fixture
+def project_redis_cache(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The cache settings.py configures with REDIS_URL (core/redis_cache.py), under a prefix
+    of this test's own."""
+    if not _redis_answers():
+        pytest.skip("no Redis server answers at " + REDIS_URL)
+    redis_caches = {
+        "default": {
+            "BACKEND": "tashawur.core.redis_cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"tashawur-test-{uuid.uuid4().hex}",
+        }
+    }
+    with override_settings(CACHES=redis_caches):
+        from django.core.cache import caches
+
+        caches.close_all()
+        yield caches["default"]
+        caches.close_all()
+
+
+def _commands_counted(monkeypatch: pytest.MonkeyPatch, backend: Any) -> list[str]:
+    """The Redis commands ``backend`` sends from now on (its one client object per pool)."""
+    client = backend._cache.get_client(write=True)
+    sent: list[str] = []
+    execute = client.execute_command
+
+    def counted(*args: Any, **options: Any) -> Any:
+        sent.append(str(args[0]))
+        return execute(*args, **options)
+
+    monkeypatch.setattr(client, "execute_command", counted)
+    return sent
+
+
+@pytest.mark.usefixtures("frozen_rate_windows")
+def test_on_redis_a_limit_counts_in_one_round_trip(
+    monkeypatch: pytest.MonkeyPatch, project_redis_cache: Any
+) -> None:
+    sent = _commands_counted(monkeypatch, project_redis_cache)
+    request = _request()
+    with override_settings(TASHAWUR_RATE_VOTES="2/m"):
+        # Once per server: the script is loaded (it is run by its hash after).
+        request.user = type("U", (), {"pk": 41, "is_authenticated": True})()
+        limits.vote_limited(request)
+        sent.clear()
+        request.user = type("U", (), {"pk": 42, "is_authenticated": True})()
+        results = [limits.vote_limited(request) for _ in range(3)]
+    assert results[:2] == [None, None]
+    assert results[2] is not None and 1 <= results[2].retry_after <= 30
+    # django-ratelimit's add then incr cost three (Django's incr asks whether the key exists).
+    assert len(sent) == 3, sent
+
+
+@pytest.mark.usefixtures("frozen_rate_windows")
+def test_on_redis_the_counter_is_django_ratelimits_own(project_redis_cache: Any) -> None:
+    """The same key, value and expiry as django-ratelimit's add + incr: what it reads (the
+    network lock after failed sign-ins reads without counting) is what was counted."""
+    import django_ratelimit.core
+
+    request = _request("198.51.100.9")
+    request.user = type("U", (), {"pk": 7, "is_authenticated": False})()
+    with override_settings(TASHAWUR_LOGIN_FAILURES_PER_IP=3, TASHAWUR_LOGIN_COOLOFF_MINUTES=2):
+        assert limits.login_network_failure(request) is None
+        assert limits.login_network_failure(request) is None
+        assert limits.login_network_locked(request) is None
+        # django-ratelimit counting the same key carries on from our count, and ours from its.
+        usage = django_ratelimit.core.get_usage(
+            request,
+            group="login-failures",
+            key=limits.client_network_key,
+            rate="3/2m",
+            increment=True,
+        )
+        assert usage is not None and usage["count"] == 3
+        locked = limits.login_network_locked(request)
+        assert locked is not None and 1 <= locked.retry_after <= 30
+        assert limits.login_network_failure(request) is not None
+
+    # The counter lives the window and django-ratelimit's fudge, as its add sets it, and a
+    # later count leaves that expiry as it was.
+    window = django_ratelimit.core._get_window("198.51.100.9", 120)
+    key = django_ratelimit.core._make_cache_key(
+        "login-failures", window, "3/2m", "198.51.100.9", django_ratelimit.core.ALL
+    )
+    raw_key = project_redis_cache.make_and_validate_key(key)
+    client = project_redis_cache._cache.get_client(write=True)
+    assert project_redis_cache.get(key) == 4
+    assert 120 < client.ttl(raw_key) <= 120 + django_ratelimit.core.EXPIRATION_FUDGE
+
+
+@pytest.mark.usefixtures("frozen_rate_windows")
+def test_on_redis_a_counter_created_keeps_its_expiry(project_redis_cache: Any) -> None:
+    request = _request()
+    request.user = type("U", (), {"pk": 43, "is_authenticated": True})()
+    client = project_redis_cache._cache.get_client(write=True)
+    with override_settings(TASHAWUR_RATE_VOTES="5/m"):
+        limits.vote_limited(request)
+        (raw_key,) = client.keys(f"{project_redis_cache.key_prefix}*")
+        client.expire(raw_key, 7)  # as if the window were nearly over
+        limits.vote_limited(request)
+    assert 0 < client.ttl(raw_key) <= 7
+    assert int(client.get(raw_key)) == 2

@@ -18,9 +18,11 @@ from .world import build_world
 
 # Read again, as a reader reads it (the test's world: the participant's own rejected and pending
 # contributions add their rejection's query); the pager's COUNT and the consultation read twice
-# are gone.
-WORKSHOP_QUERIES = 11
-CONSULTATION_QUERIES = 6
+# are gone. The round table's row brings the reader's participant, the reader's votes, reports
+# and consent are one statement, the roster one; the consultation's programme comes from the
+# cache and its round tables' version says whether the reader facilitates one of them.
+WORKSHOP_QUERIES = 6
+CONSULTATION_QUERIES = 4
 
 
 def _queries(client: Client, path: str) -> tuple[int, int]:

@@ -111,3 +111,44 @@ def test_anonymous_vote_is_sent_to_sign_in(world: World, client: Client) -> None
     response = client.post(f"/s/{world.proposal.pk}/vote/", {"value": "1"})
     assert response.status_code == 302
     assert response["Location"].startswith("/login/?next=")
+
+
+@pytest.mark.parametrize("language", ["ar", "fr", "en"])
+def test_the_vote_answer_is_the_templates_vote_partial(
+    world: World, participant_client: Client, htmx_headers: dict[str, str], language: str
+) -> None:
+    """The answer is put together from a skeleton rendered once per language and vote
+    (views._vote_form_html): byte for byte the partial the template renders for it."""
+    from django.middleware.csrf import _unmask_cipher_token
+    from django.template.loader import get_template
+    from django.test import RequestFactory
+    from django.urls import reverse
+    from django.utils import translation
+
+    prefix = "" if language == "ar" else f"/{language}"
+    for value in ("1", "-1", "0", "1", "1"):
+        response = participant_client.post(
+            f"{prefix}/s/{world.proposal.pk}/vote/", {"value": value}, headers=htmx_headers
+        )
+        assert response.status_code == 200
+        html = response.content.decode()
+        world.proposal.refresh_from_db()
+        with translation.override(language):
+            expected = get_template("contributions/workshop.html#vote").render(
+                {
+                    "c": world.proposal,
+                    "card": {
+                        "urls": {"vote": reverse("contributions:vote", args=[world.proposal.pk])}
+                    },
+                    "votes": {world.proposal.pk: int(value)},
+                    "vote_error": None,
+                },
+                RequestFactory().post("/"),
+            )
+        token = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+        found = token.search(html)
+        # The reader's own token (masked afresh, as the template's {% csrf_token %} writes it).
+        assert found is not None
+        secret = participant_client.cookies["csrftoken"].value
+        assert _unmask_cipher_token(found.group(1)) == secret
+        assert token.sub("", html) == token.sub("", expected)

@@ -148,3 +148,85 @@ def test_a_card_after_the_readers_own_vote_shows_it_pressed_and_one_tally(
 
     assert _pressed(card) == ["0"]
     assert card.count('<span class="tally" role="status">') == 1
+
+
+def _oob_card(html: str) -> str:
+    found = re.search(r'<ol hx-swap-oob="afterbegin:#contributions">(.*)</ol>', html, re.S)
+    assert found is not None, "no card of the contribution stored"
+    return found.group(1)
+
+
+def _card_rendered(world: World, contribution: Any, participant: Any, language: str) -> str:
+    """The card of a contribution just stored as the template renders it, uncached."""
+    from django.template.loader import get_template
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    request = RequestFactory().post("/")
+    request.user = participant.user
+    with translation.override(language):
+        (card,) = views.contribution_cards([contribution], own_author_id=participant.pk)
+        return str(
+            get_template("contributions/workshop.html#card").render(
+                {
+                    "workshop": world.workshop,
+                    "card": card,
+                    "own_author_id": participant.pk,
+                    "may_vote": True,
+                    "votes": {},
+                },
+                request,
+            )
+        )
+
+
+@pytest.mark.parametrize("language", ["ar", "fr"])
+@pytest.mark.parametrize("moderation", ["post", "pre"])
+def test_the_card_of_a_contribution_just_stored_is_the_templates(
+    world: World,
+    htmx_headers: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    language: str,
+    moderation: str,
+) -> None:
+    """The card sent back with a stored contribution is filled in from a skeleton
+    (``views._created_card_filled``): byte for byte the template's card, the text escaped,
+    for each dimension, the skeleton rendered once per kind of card."""
+    from tashawur.contributions.models import Contribution
+
+    world.consultation.moderation = moderation
+    world.consultation.save()
+    monkeypatch.setattr(views, "_card_skeletons", {})
+    reader = ParticipantFactory(user=UserFactory(username=f"stored-{language}"), consented=True)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(reader.user)
+    prefix = "" if language == "ar" else f"/{language}"
+    client.get(f"{prefix}/w/{world.workshop.pk}/")
+    secret = client.cookies["csrftoken"].value
+    texts = [
+        ("proposal", "Des pépinières <b>communales</b> & « 987654321987 » tashawurstandintext"),
+        ("proposal", "  Un second   texte, 2001  "),
+        ("challenge", "Les routes coupées l’hiver"),
+    ]
+    for number, (dimension, text) in enumerate(texts):
+        key = f"stored-{language}-{moderation}-{number}"
+        response = client.post(
+            f"{prefix}/w/{world.workshop.pk}/contribute/",
+            {"idempotency_key": key, "text": text, "dimension": dimension},
+            headers={**htmx_headers, "X-CSRFToken": secret},
+        )
+        assert response.status_code == 200
+        card = _oob_card(response.content.decode())
+        contribution = Contribution.objects.get(idempotency_key=key)
+        expected = _card_rendered(world, contribution, reader, language)
+        token = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+        assert token.sub("", card) == token.sub("", expected)
+        assert all(_unmask(found) == secret for found in token.findall(card))
+    # One skeleton per kind of card: the two proposals shared theirs.
+    assert len(views._card_skeletons) == 2
+
+
+def _unmask(token: str) -> str:
+    from django.middleware.csrf import _unmask_cipher_token
+
+    return _unmask_cipher_token(token)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -19,11 +19,14 @@ from tashawur.consultations.models import (
     Invitation,
     Meeting,
     Registration,
+    Theme,
     Workshop,
 )
 from tashawur.core.caching import cache_get, cache_set, version_key
 from tashawur.core.models import User
+from tashawur.core.raw_rows import ModelColumns
 from tashawur.core.roles import Role
+from tashawur.territories.models import Territory
 
 
 def _consultation_check_visible(user: Any, consultation: Consultation) -> None:
@@ -81,14 +84,84 @@ def meeting_get_for_user(*, slug: str, user: Any) -> Meeting:
     return meeting
 
 
+# The round table as its page reads it, with its meeting, consultation, region, theme,
+# facilitator and rapporteur: the columns of each, in this order (``core.raw_rows``).
+_WORKSHOP_ROW = (
+    ModelColumns(Workshop, "w"),
+    ModelColumns(Meeting, "m"),
+    ModelColumns(Consultation, "c"),
+    ModelColumns(Territory, "r"),
+    ModelColumns(Theme, "t"),
+    ModelColumns(User, "f"),
+    ModelColumns(User, "p"),
+    # The reader's participant, which the rules read (``user.participant``): no query of its own.
+    ModelColumns(Participant, "pa"),
+)
+
+
+_WORKSHOP_ROW_SQL: dict[str, str] = {}
+
+
+def _workshop_row_sql() -> str:
+    found = _WORKSHOP_ROW_SQL.get(connection.vendor)
+    if found is not None:
+        return found
+    quote = connection.ops.quote_name
+    found = _WORKSHOP_ROW_SQL[connection.vendor] = (
+        f"SELECT {', '.join(columns.sql() for columns in _WORKSHOP_ROW)} "  # noqa: S608
+        f"FROM {quote(Workshop._meta.db_table)} w "
+        f"JOIN {quote(Meeting._meta.db_table)} m ON m.id = w.meeting_id "
+        f"JOIN {quote(Consultation._meta.db_table)} c ON c.id = m.consultation_id "
+        f"JOIN {quote(Territory._meta.db_table)} r ON r.id = c.region_id "
+        f"JOIN {quote(Theme._meta.db_table)} t ON t.id = w.theme_id "
+        f"LEFT JOIN {quote(User._meta.db_table)} f ON f.id = w.facilitator_id "
+        f"LEFT JOIN {quote(User._meta.db_table)} p ON p.id = w.rapporteur_id "
+        f"LEFT JOIN {quote(Participant._meta.db_table)} pa ON pa.user_id = %s "
+        "WHERE w.id = %s"
+    )
+    return found
+
+
+def _workshop_read(workshop_id: int, user: Any) -> Workshop | None:
+    """``Workshop.objects.select_related("meeting__consultation__region", "theme",
+    "facilitator", "rapporteur").get(pk=workshop_id)`` in hand-written SQL: the ORM spent 3 ms
+    compiling that join for every page (issue 15, item 1), and the row is read afresh each time
+    (nothing cached, nothing stale). The signed-in ``user``'s participant (or that they have
+    none) is read in the same query and kept on ``user`` unless it was read already. ``None``
+    when there is no such round table."""
+    reader = user.pk if user.is_authenticated else None
+    with connection.cursor() as cursor:
+        cursor.execute(_workshop_row_sql(), [reader, workshop_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    objects = []
+    start = 0
+    for columns in _WORKSHOP_ROW:
+        objects.append(columns.build(row, start))
+        start += columns.width
+    workshop, meeting, consultation, region, theme, facilitator, rapporteur, participant = objects
+    if reader is not None and not _PARTICIPANT_OF_USER.is_cached(user):
+        # None: ``user.participant`` raises RelatedObjectDoesNotExist, as a query would find.
+        _PARTICIPANT_OF_USER.set_cached_value(user, participant)
+    assert isinstance(workshop, Workshop) and isinstance(meeting, Meeting)
+    assert isinstance(consultation, Consultation)
+    consultation.region = region  # type: ignore[assignment]
+    meeting.consultation = consultation
+    workshop.meeting = meeting
+    workshop.theme = theme  # type: ignore[assignment]
+    workshop.facilitator = facilitator  # type: ignore[assignment]
+    workshop.rapporteur = rapporteur  # type: ignore[assignment]
+    return workshop
+
+
+_PARTICIPANT_OF_USER = User.participant.related
+
+
 def workshop_get_for_user(*, workshop_id: int, user: Any) -> Workshop:
-    # get(), not first(): no ORDER BY to compile for a primary key (issue 15, item 1).
-    try:
-        workshop = Workshop.objects.select_related(
-            "meeting__consultation__region", "theme", "facilitator", "rapporteur"
-        ).get(pk=workshop_id)
-    except Workshop.DoesNotExist:
-        raise Http404 from None
+    workshop = _workshop_read(workshop_id, user)
+    if workshop is None:
+        raise Http404
     if not rules.can_view_workshop(user, workshop):
         raise PermissionDenied
     return workshop
@@ -97,23 +170,35 @@ def workshop_get_for_user(*, workshop_id: int, user: Any) -> Workshop:
 def workshop_roster_by_actor_type(*, workshop: Workshop) -> list[tuple[ActorType, int]]:
     """How many people on the roster belong to each actor type (subtypes count under their
     type), most numerous first. A person with organisations of two types counts once in each;
-    a person without an organisation is not counted here."""
-    pairs = set(
-        Attendance.objects.filter(workshop=workshop)
-        .filter(participant__organisations__isnull=False)
-        .values_list(
-            "participant_id",
-            "participant__organisations__actor_type_id",
-            "participant__organisations__actor_type__parent_id",
+    a person without an organisation is not counted here. One query, written by hand (the
+    ORM's build of the joins cost the round table's page more than running them)."""
+    quote = connection.ops.quote_name
+    organisations = Participant._meta.get_field("organisations")
+    memberships = quote(organisations.m2m_db_table())
+    member = quote(organisations.m2m_column_name())
+    organisation = quote(organisations.m2m_reverse_name())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT x.n, {_ROSTER_TYPE.sql()} FROM ("  # noqa: S608
+            "SELECT d.type_id, COUNT(*) AS n FROM ("
+            "SELECT DISTINCT a.participant_id, COALESCE(o_type.parent_id, o_type.id) AS type_id "
+            f"FROM {quote(Attendance._meta.db_table)} a "
+            f"JOIN {memberships} po ON po.{member} = a.participant_id "
+            f"JOIN {quote(Organisation._meta.db_table)} o ON o.id = po.{organisation} "
+            f"JOIN {quote(ActorType._meta.db_table)} o_type ON o_type.id = o.actor_type_id "
+            "WHERE a.workshop_id = %s) d GROUP BY d.type_id) x "
+            f"JOIN {quote(ActorType._meta.db_table)} t ON t.id = x.type_id",
+            [workshop.pk],
         )
-    )
-    per_type = {(participant_id, parent or own) for participant_id, own, parent in pairs}
-    counts = Counter(type_id for _, type_id in per_type)
-    types = ActorType.objects.in_bulk(list(counts))
+        rows = cursor.fetchall()
+    counts = [(_ROSTER_TYPE.build(row, 1), int(row[0])) for row in rows]
     return sorted(
-        ((types[type_id], n) for type_id, n in counts.items()),
+        ((actor_type, n) for actor_type, n in counts if actor_type is not None),
         key=lambda item: (-item[1], item[0].position, item[0].slug),
     )
+
+
+_ROSTER_TYPE = ModelColumns(ActorType, "t")
 
 
 def workshop_speakers(*, workshop: Workshop) -> QuerySet[Participant]:

@@ -63,15 +63,19 @@ def can_moderate(user: Any, workshop: Workshop) -> bool:
     )
 
 
-def can_moderate_consultation(user: Any, consultation: Consultation) -> bool:
+def can_moderate_consultation(
+    user: Any, consultation: Consultation, *, facilitates: bool | None = None
+) -> bool:
     """Who may open the consultation's moderation queue: its managers (every item) and the
-    facilitators of its workshops (their own workshops' items only: ``can_moderate``)."""
+    facilitators of its workshops (their own workshops' items only: ``can_moderate``).
+    ``facilitates``: whether ``user`` facilitates one of them, when the caller counted it."""
     if consultation_rules.can_manage_consultation(user, consultation):
         return True
-    return (
-        consultation_rules.is_signed_in(user)
-        and Workshop.objects.filter(meeting__consultation=consultation, facilitator=user).exists()
-    )
+    if not consultation_rules.is_signed_in(user):
+        return False
+    if facilitates is not None:
+        return facilitates
+    return Workshop.objects.filter(meeting__consultation=consultation, facilitator=user).exists()
 
 
 def can_moderate_contribution(user: Any, contribution: Any) -> bool:

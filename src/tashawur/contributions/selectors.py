@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -49,6 +50,7 @@ from tashawur.contributions.models import (
 from tashawur.core.caching import cached_build, cached_many, version_key
 from tashawur.core.errors import DomainError
 from tashawur.core.privacy import anonymity_k, groups_shown
+from tashawur.core.raw_rows import ModelColumns
 from tashawur.territories.models import Territory
 
 
@@ -107,6 +109,144 @@ def workshop_contributions(
             )
         contributions = contributions.filter(dimension=dimension)
     return contributions.order_by("-created_at", "-id")
+
+
+def _workshop_visible_where(workshop: Workshop, user: Any) -> tuple[str, list[Any]]:
+    """The WHERE clause of ``workshop_contributions`` (no dimension) on the alias ``c``."""
+    if not consultation_rules.can_view_workshop(user, workshop):
+        raise PermissionDenied
+    where = "c.workshop_id = %s"
+    params: list[Any] = [workshop.pk]
+    if not rules.can_moderate(user, workshop):
+        participant = getattr(user, "participant", None) if user.is_authenticated else None
+        if participant is None:
+            where += " AND c.moderation_status = %s"
+            params.append(ModerationStatus.PUBLISHED.value)
+        else:
+            where += " AND (c.moderation_status = %s OR c.author_id = %s)"
+            params += [ModerationStatus.PUBLISHED.value, participant.pk]
+    return where, params
+
+
+def workshop_contributions_counted(*, workshop: Workshop, user: Any) -> dict[str, int]:
+    """``{dimension: how many}`` of ``workshop_contributions`` (dimensions with none absent),
+    in hand-written SQL: the ORM's build of the same filters cost the round table's page more
+    than the query (issue 15, item 1)."""
+    where, params = _workshop_visible_where(workshop, user)
+    table = connection.ops.quote_name(Contribution._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.dimension, COUNT(*) FROM {table} c WHERE {where} "  # noqa: S608
+            "GROUP BY c.dimension",
+            params,
+        )
+        return dict(cursor.fetchall())
+
+
+_CONTRIBUTION_COLUMNS = ModelColumns(Contribution, "c")
+
+
+def workshop_contributions_slice(
+    *, workshop: Workshop, user: Any, dimension: str | None, offset: int, limit: int
+) -> list[Contribution]:
+    """``workshop_contributions(...)[offset:offset + limit]`` (``dimension`` already checked),
+    its rows alone (no related row), in hand-written SQL as ``workshop_contributions_counted``."""
+    where, params = _workshop_visible_where(workshop, user)
+    if dimension:
+        where += " AND c.dimension = %s"
+        params.append(dimension)
+    table = connection.ops.quote_name(Contribution._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_CONTRIBUTION_COLUMNS.sql()} FROM {table} c WHERE {where} "  # noqa: S608
+            "ORDER BY c.created_at DESC, c.id DESC LIMIT %s OFFSET %s",
+            [*params, limit, offset],
+        )
+        rows = cursor.fetchall()
+    return [c for row in rows if (c := _CONTRIBUTION_COLUMNS.build(row)) is not None]
+
+
+@dataclass(frozen=True)
+class ReaderMarks:
+    """What a round table's page shows of its reader beside the cards (``reader_marks``)."""
+
+    #: ``{contribution id: vote value}`` of the reader's votes on the cards.
+    votes: dict[int, int]
+    #: The cards the reader reported.
+    flagged: set[int]
+    #: Whether the reader stands by the participation text in force (``None``: not asked).
+    consents: bool | None
+    #: The participation text in force (``None``: none published yet).
+    consent_text_id: int | None
+
+
+def reader_marks(
+    *,
+    participant: Participant | None,
+    contribution_ids: list[int],
+    votes: bool,
+    flags: bool,
+    consent: bool,
+) -> ReaderMarks:
+    """In one query: the participant's votes on ``contribution_ids`` (``votes``), those they
+    reported (``flags``), whether they consent to the participation text in force
+    (``consent``: ``participant_has_active_consent``) and that text's id — four queries of the
+    round table's page before (issue 15, item 1)."""
+    quote = connection.ops.quote_name
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    current = (
+        f"SELECT t.id FROM {quote(ConsentText._meta.db_table)} t "  # noqa: S608
+        "WHERE t.purpose = %s AND t.published_at <= %s ORDER BY t.version DESC LIMIT 1"
+    )
+    purpose = ConsentText.Purpose.PARTICIPATION.value
+    # Typed NULLs: PostgreSQL matches each column's type across the branches.
+    none = "CAST(NULL AS INTEGER)"
+    parts = [f"SELECT 't', ({current}), {none}"]
+    params: list[Any] = [purpose, now]
+    if participant is not None and consent:
+        parts.append(
+            "SELECT 'c', (SELECT CASE WHEN a.granted THEN 1 ELSE 0 END "  # noqa: S608
+            f"FROM {quote(Consent._meta.db_table)} a WHERE a.participant_id = %s "
+            f"AND a.consent_text_id = ({current}) AND a.withdrawn_at IS NULL "
+            f"ORDER BY a.id LIMIT 1), {none}"
+        )
+        params += [participant.pk, purpose, now]
+    ids = [int(pk) for pk in contribution_ids]
+    if participant is not None and ids:
+        among = ", ".join(["%s"] * len(ids))
+        if votes:
+            parts.append(
+                "SELECT 'v', v.contribution_id, CAST(v.value AS INTEGER) "  # noqa: S608
+                f"FROM {quote(Vote._meta.db_table)} v "
+                f"WHERE v.participant_id = %s AND v.contribution_id IN ({among})"
+            )
+            params += [participant.pk, *ids]
+        if flags:
+            parts.append(
+                f"SELECT 'f', f.contribution_id, {none} "  # noqa: S608
+                f"FROM {quote(ContributionFlag._meta.db_table)} f "
+                f"WHERE f.participant_id = %s AND f.contribution_id IN ({among})"
+            )
+            params += [participant.pk, *ids]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        rows = cursor.fetchall()
+    found_votes: dict[int, int] = {}
+    flagged: set[int] = set()
+    consents: bool | None = None
+    consent_text_id: int | None = None
+    for kind, key, value in rows:
+        if kind == "t":
+            consent_text_id = key
+        elif kind == "c":
+            consents = None if key is None else bool(key)
+        elif kind == "v":
+            found_votes[key] = value
+        else:
+            flagged.add(key)
+    return ReaderMarks(
+        votes=found_votes, flagged=flagged, consents=consents, consent_text_id=consent_text_id
+    )
 
 
 def _count(queryset: QuerySet[Any], outer: str) -> Coalesce:
@@ -451,7 +591,10 @@ class AuthorDescription:
 
 
 def contributions_authors_described(
-    *, consultation: Consultation, contributions: Iterable[Contribution]
+    *,
+    consultation: Consultation,
+    contributions: Iterable[Contribution],
+    consent_text_in_force: list[int] | None = None,
 ) -> dict[int, AuthorDescription]:
     """By contribution id, the actor type and province of its author that the public may read
     (``consultation_author_cells``: none when fewer than k authors of the consultation share
@@ -466,20 +609,26 @@ def contributions_authors_described(
     if not authored:
         return {}
     data, everywhere = consultation_data_generation(consultation.pk)
-    # The text in force moves with time alone when a new one was published ahead of its date.
-    consent_text_id = (
-        ConsentText.objects.filter(
-            purpose=ConsentText.Purpose.PARTICIPATION, published_at__lte=timezone.now()
+    # The text in force moves with time alone when a new one was published ahead of its date
+    # (``consent_text_in_force``: its id as the caller read it just now, ``reader_marks``;
+    # ``[]``: none published).
+    in_force = (
+        list(
+            ConsentText.objects.filter(
+                purpose=ConsentText.Purpose.PARTICIPATION, published_at__lte=timezone.now()
+            )
+            .order_by("-version")
+            .values_list("pk", flat=True)[:1]
         )
-        .order_by("-version")
-        .values_list("pk", flat=True)[:1]
+        if consent_text_in_force is None
+        else consent_text_in_force
     )
     key = version_key(
         "authors-described",
         consultation.pk,
         data,
         everywhere,
-        list(consent_text_id),
+        in_force,
         anonymity_k(),
         get_language(),
         authored,

@@ -178,7 +178,13 @@ _PENDING = "tashawur_generations_pending"
 
 
 def _generations_replace(scopes: Iterable[str]) -> None:
-    _cache_call("set_many", {_generation_key(s): uuid.uuid4().hex for s in scopes}, None)
+    tokens = {_generation_key(s): uuid.uuid4().hex for s in scopes}
+    if len(tokens) == 1:
+        # One scope (a vote's): a SET, not the pipeline of set_many (a third of its CPU).
+        ((key, token),) = tokens.items()
+        _cache_call("set", key, token, None)
+    else:
+        _cache_call("set_many", tokens, None)
 
 
 def generation_bump(*scopes: str) -> None:

@@ -15,12 +15,14 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
+from django_ratelimit import core as ratelimit_core
 from django_ratelimit.core import get_usage
 
 log = logging.getLogger(__name__)
@@ -74,15 +76,49 @@ class Limited:
         return max(1, math.ceil(self.retry_after / 60))
 
 
+def _usage_counted(request: HttpRequest, *, group: str, rate: str, key: Any) -> Any:
+    """``get_usage(..., increment=True)`` in one cache round trip where the cache can count
+    so (``core.redis_cache.RedisCache.count_hit``; django-ratelimit's ``add`` then ``incr``
+    cost three on Redis); ``NotImplemented`` for another cache, which goes through
+    django-ratelimit. The same key, window, expiry and answer as django-ratelimit's (for the
+    methods of every request, the only ones used here), which reads these counters too
+    (``login_network_locked``)."""
+    if not getattr(settings, "RATELIMIT_ENABLE", True):
+        return None
+    cache = ratelimit_core.caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    count_hit = getattr(cache, "count_hit", None)
+    if (
+        count_hit is None
+        or "." in rate
+        or not (callable(key) or key in ratelimit_core._SIMPLE_KEYS)
+    ):
+        return NotImplemented  # a rate or key by dotted path, a key by accessor: as django's
+    limit, period = ratelimit_core._split_rate(rate)
+    if period <= 0:
+        raise ImproperlyConfigured("Ratelimit period must be greater than 0")
+    value = key(group, request) if callable(key) else ratelimit_core._SIMPLE_KEYS[key](request)
+    window = ratelimit_core._get_window(value, period)
+    cache_key = ratelimit_core._make_cache_key(group, window, rate, value, ratelimit_core.ALL)
+    count = count_hit(cache_key, period + ratelimit_core.EXPIRATION_FUDGE)
+    return {
+        "count": count,
+        "limit": limit,
+        "should_limit": count > limit,
+        "time_left": window - int(time.time()),
+    }
+
+
 def _usage(
     request: HttpRequest, *, group: str, rate: str | None, key: Any, increment: bool
 ) -> dict[str, Any] | None:
     if rate is None:
         return None
     try:
-        usage: dict[str, Any] | None = get_usage(
-            request, group=group, key=key, rate=rate, increment=increment
-        )
+        usage: dict[str, Any] | None = NotImplemented
+        if increment:
+            usage = _usage_counted(request, group=group, rate=rate, key=key)
+        if usage is NotImplemented:
+            usage = get_usage(request, group=group, key=key, rate=rate, increment=increment)
     except ImproperlyConfigured:
         raise
     except Exception:

@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from tashawur.consultations.selectors import consultation_get_for_reader, consultation_get_for_user
 from tashawur.contributions.generations import consultation_pages_generation
-from tashawur.core.caching import cached_build, version_key
+from tashawur.core.caching import cache_get, cache_set, cached_build, version_key
 from tashawur.diagnosis.models import Finding
 from tashawur.diagnosis.selectors import (
     ResolvedFinding,
@@ -565,8 +565,18 @@ def programme_get_for_reader(*, slug: str, user: Any) -> Programme:
 
 
 def programme_visible_for(*, consultation: Any, user: Any) -> Programme | None:
-    """The consultation's programme when this user may read it, else None (for links)."""
-    programme = Programme.objects.filter(consultation=consultation).first()
+    """The consultation's programme when this user may read it, else None (for links). Its
+    row (or that there is none) is kept in the cache under the consultation's ``pages``
+    generation, which every save and delete of a programme bumps (``programmes.generations``):
+    a cache read, no query, on the consultation's page (issue 15, item 1)."""
+    key = version_key(
+        "programme-row", consultation.pk, *consultation_pages_generation(consultation.pk)
+    )
+    found: tuple[Programme | None] | None = cache_get(key)
+    if found is None:
+        found = (Programme.objects.filter(consultation=consultation).first(),)
+        cache_set(key, found, int(settings.TASHAWUR_PAGE_CACHE_SECONDS))
+    (programme,) = found
     if programme is None:
         return None
     programme.consultation = consultation

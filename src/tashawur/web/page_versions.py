@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.http import HttpRequest
 
 from tashawur.consultations.models import Consultation, Meeting, Strategy, Workshop
@@ -65,11 +65,28 @@ def consultation_page_versions(
     Four small queries and one cache read; three when the caller has read ``consultation``."""
     if consultation is None:
         consultation = consultation_get_for_user(slug=slug, user=request.user)
+    return _consultation_versions(consultation)[0]
+
+
+def consultation_page_versions_for_reader(
+    request: HttpRequest, consultation: Consultation
+) -> tuple[tuple[Any, ...], bool]:
+    """``consultation_page_versions`` and whether the signed-in reader facilitates one of the
+    consultation's round tables (what ``can_moderate_consultation`` asks), counted in the same
+    query as the round tables' version rather than in one of its own."""
+    return _consultation_versions(consultation, facilitator_id=request.user.pk)
+
+
+def _consultation_versions(
+    consultation: Consultation, *, facilitator_id: int | None = None
+) -> tuple[tuple[Any, ...], bool]:
     meetings = Meeting.objects.filter(consultation=consultation)
-    workshops = Workshop.objects.filter(meeting__consultation=consultation).aggregate(
-        n=Count("pk"), last=Max("updated_at")
-    )
-    return (
+    counted: dict[str, Any] = {"n": Count("pk"), "last": Max("updated_at")}
+    if facilitator_id is not None:
+        counted["facilitated"] = Count("pk", filter=Q(facilitator_id=facilitator_id))
+    workshops = Workshop.objects.filter(meeting__consultation=consultation).aggregate(**counted)
+    facilitates = bool(workshops.pop("facilitated", 0))
+    versions = (
         consultation.pk,
         consultation.status,
         consultation.updated_at,
@@ -80,3 +97,4 @@ def consultation_page_versions(
         # The latest publication, the run shown and its curation, the programme's status.
         *diagnosis_versions_row(consultation)[1:],
     )
+    return versions, facilitates

@@ -73,7 +73,16 @@ def consultation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # programme files too), and to the moderation queue, for its managers and its workshops'
     # facilitators: all that the page's body shows of its reader.
     programme = programme_visible_for(consultation=consultation, user=request.user)
-    may_moderate = contribution_rules.can_moderate_consultation(request.user, consultation)
+    versions: tuple[object, ...] = ()
+    facilitates = None
+    if request.user.is_authenticated:
+        # Whether the reader facilitates one of its round tables: counted with their version.
+        versions, facilitates = page_versions.consultation_page_versions_for_reader(
+            request, consultation
+        )
+    may_moderate = contribution_rules.can_moderate_consultation(
+        request.user, consultation, facilitates=facilitates
+    )
 
     def context() -> dict[str, object]:
         # What the cards show, no more: no count nor theme of the round tables (issue 15).
@@ -92,7 +101,6 @@ def consultation_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
     if request.user.is_authenticated:
         # The body cached under the page's versions and what it shows of the reader.
-        versions = page_versions.consultation_page_versions(request, slug, consultation)
         content = content_cached(
             "consultation",
             (*versions, programme is not None, may_moderate),

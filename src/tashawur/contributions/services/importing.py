@@ -50,7 +50,10 @@ from tashawur.actors.services import (
 )
 from tashawur.consultations.models import Consultation, Dimension, Workshop
 from tashawur.consultations.selectors import workshop_speakers
-from tashawur.consultations.services import workshop_not_open_error, workshop_status_locked
+from tashawur.consultations.services import (
+    workshop_not_open_error,
+    workshop_status_and_moderation_locked,
+)
 from tashawur.contributions import note_files, rules
 from tashawur.contributions.models import TEXT_MAX_LENGTH, Channel, Contribution, Language
 from tashawur.contributions.note_files import NoteRow
@@ -467,8 +470,8 @@ def contributions_import(
     wrong row raises ``NotesImportRefused`` and nothing is written. Rows an earlier import of the
     same file stored are counted in ``already`` and stored again nowhere."""
     # Under the workshop's lock for the whole import: a close waits for it, or refuses it.
-    status = workshop_status_locked(workshop_id=workshop.pk)
-    plan = _plan(workshop=workshop, data=data, filename=filename, by=by, status=status)
+    locked = workshop_status_and_moderation_locked(workshop_id=workshop.pk)
+    plan = _plan(workshop=workshop, data=data, filename=filename, by=by, status=locked[0])
     if not plan.ok:
         raise NotesImportRefused(plan)
     consented: set[int] = set()
@@ -496,6 +499,7 @@ def contributions_import(
                 language=result.language,
                 idempotency_key=result.idempotency_key,
                 said_at=said_at_moment(result.said_at, workshop),
+                workshop_locked=locked,
             )
         except DomainError as error:
             result.errors.append(error.message)
