@@ -934,20 +934,7 @@ def _created_card_filled(request: HttpRequest, context: Mapping[str, object]) ->
         )
     html, stand_in_iso, stand_in_shown = skeleton
     html = html.replace(stand_in_iso, card.created_iso).replace(stand_in_shown, card.created_shown)
-    numbers = zip(
-        (_SKELETON_PK, *_SKELETON_COUNTS),
-        (c.pk, c.agree_count, c.disagree_count, c.pass_count),
-        strict=True,
-    )
-    grouped = bool(settings.USE_THOUSAND_SEPARATOR)
-    for stand_in_number, number in numbers:
-        if grouped:
-            html = html.replace(
-                str(formats.localize(stand_in_number)), str(formats.localize(number))
-            )
-        else:
-            html = html.replace(str(stand_in_number), str(number))
-    html = html.replace(str(_SKELETON_PK), str(c.pk)).replace(_CSRF_PLACEHOLDER, get_token(request))
+    html = _stand_ins_filled(request, html, (c.pk, c.agree_count, c.disagree_count, c.pass_count))
     # The text last: nothing in it is taken for a stand-in.
     html = html.replace(_STAND_IN_TEXT, conditional_escape(c.text))
     # Rendered by the template engine; the text escaped as {{ c.text }} escapes it.
@@ -1003,23 +990,27 @@ def _vote_form_html(request: HttpRequest, ballot: QuickBallot) -> str:
         )
         skeleton = _CSRF_INPUT.sub(rf"\g<1>{_CSRF_PLACEHOLDER}\g<2>", html)
         _vote_skeletons[key] = skeleton
-    html = skeleton
-    numbers = zip(
-        (_SKELETON_PK, *_SKELETON_COUNTS),
+    return _stand_ins_filled(
+        request,
+        skeleton,
         (ballot.pk, ballot.agree_count, ballot.disagree_count, ballot.pass_count),
-        strict=True,
     )
-    # As the template writes a number ({{ }} localises it: no change without a thousand
-    # separator), then the pk in the form's address.
+
+
+def _stand_ins_filled(request: HttpRequest, html: str, numbers: tuple[int, int, int, int]) -> str:
+    """A skeleton's stand-in pk and counters replaced by ``numbers`` (pk, agree, disagree,
+    pass), as the template writes a number (``{{ }}`` localises it: no change without a
+    thousand separator), then the pk in the addresses, and its CSRF placeholder by the reader's
+    token."""
     grouped = bool(settings.USE_THOUSAND_SEPARATOR)
-    for stand_in_number, number in numbers:
+    for stand_in_number, number in zip((_SKELETON_PK, *_SKELETON_COUNTS), numbers, strict=True):
         if grouped:
             html = html.replace(
                 str(formats.localize(stand_in_number)), str(formats.localize(number))
             )
         else:
             html = html.replace(str(stand_in_number), str(number))
-    html = html.replace(str(_SKELETON_PK), str(ballot.pk))
+    html = html.replace(str(_SKELETON_PK), str(numbers[0]))
     return html.replace(_CSRF_PLACEHOLDER, get_token(request))
 
 
