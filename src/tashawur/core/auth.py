@@ -3,7 +3,8 @@
 Every signed-in request reads its user's row (Django's ``ModelBackend.get_user``), and building
 that query through the ORM costs some 0.3 ms of CPU of the ~0.45 ms the whole read takes (a
 sixth of the bare view's ~1.6 ms: issue 15, item 1, the floor under every budget). Here the
-``SELECT`` is written once per database alias and its row turned into a ``User`` directly.
+``SELECT``'s column list is written once (``core.raw_rows.ModelColumns``) and its row turned
+into a ``User`` directly.
 Nothing is cached between requests: each request still reads the row, so a sign-out, a password
 change (the session's hash no longer matches) or an erased participant (inactive) takes effect
 at the next request, exactly as with Django's own middleware.
@@ -24,63 +25,33 @@ from django.contrib.auth.middleware import (
     AuthenticationMiddleware as DjangoAuthenticationMiddleware,
 )
 from django.contrib.auth.models import AnonymousUser
-from django.db import connections, router
+from django.db import connection
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
 from tashawur.core.models import User
+from tashawur.core.raw_rows import ModelColumns
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 _MODEL_BACKEND = ModelBackend()
 
-# (database alias, vendor) -> (SELECT by primary key, attribute names, converters per column)
-_STATEMENTS: dict[tuple[str, str], tuple[str, list[str], list[tuple[Any, list[Any]]]]] = {}
-
-
-def _statement(alias: str) -> tuple[str, list[str], list[tuple[Any, list[Any]]]]:
-    connection = connections[alias]
-    key = (alias, connection.vendor)
-    statement = _STATEMENTS.get(key)
-    if statement is None:
-        meta = User._meta
-        quote = connection.ops.quote_name
-        table = meta.db_table
-        fields = list(meta.concrete_fields)
-        # Names from the model, never from input: the user's id is the statement's parameter.
-        columns = ", ".join(f"{quote(table)}.{quote(str(field.column))}" for field in fields)
-        pk_column = quote(str(meta.pk.column))
-        sql = f"SELECT {columns} FROM {quote(table)} WHERE {quote(table)}.{pk_column} = %s"  # noqa: S608
-        # The converters the ORM's compiler applies to each column (SQLite's dates and booleans).
-        converters = []
-        for field in fields:
-            column = field.get_col(table)
-            converters.append(
-                (
-                    column,
-                    connection.ops.get_db_converters(column) + column.get_db_converters(connection),
-                )
-            )
-        statement = (sql, [field.attname for field in fields], converters)
-        _STATEMENTS[key] = statement
-    return statement
+#: The user's columns, turned into a ``User`` as the ORM turns them (``core.raw_rows``).
+_USER_COLUMNS: ModelColumns[User] = ModelColumns(User, "u")
 
 
 def user_row_get(user_id: Any) -> User | None:
     """The user of this primary key, as ``User.objects.get(pk=...)`` reads it; None if none."""
-    alias = router.db_for_read(User)
-    sql, names, converters = _statement(alias)
-    connection = connections[alias]
+    quote = connection.ops.quote_name
+    # Names from the model, never from input: the user's id is the statement's parameter.
+    sql = (
+        f"SELECT {_USER_COLUMNS.sql()} FROM {quote(User._meta.db_table)} u "  # noqa: S608
+        f"WHERE u.{quote(str(User._meta.pk.column))} = %s"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [user_id])
         row = cursor.fetchone()
-    if row is None:
-        return None
-    values = list(row)
-    for index, (column, functions) in enumerate(converters):
-        for function in functions:
-            values[index] = function(values[index], column, connection)
-    return User.from_db(alias, names, values)
+    return None if row is None else _USER_COLUMNS.build(row)
 
 
 def session_user_get(request: HttpRequest) -> Any:
