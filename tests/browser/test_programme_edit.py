@@ -48,7 +48,12 @@ def private_media(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return root
 
 
-def _check(page: Page, context: str) -> None:
+def _check(page: Page, context: str, path: str | None = None) -> None:
+    if path is not None:
+        # A click on a link does not wait for the page it opens: wait for
+        # its address, then for it to load, before measuring it.
+        expect(page).to_have_url(re.compile(re.escape(path) + "$"))
+    page.wait_for_load_state()
     assert page.evaluate("document.documentElement.scrollWidth") <= 412, context
     assert_accessible(page, context=context)
     assert_light(page, context=context)
@@ -90,7 +95,7 @@ def test_regional_coordinator_builds_a_programme_on_a_phone(
 
     # Level 1, the axis.
     page.locator(f'main a[href="/c/{slug}/programme/edit/measures/new/"]').click()
-    _check(page, "new axis form")
+    _check(page, "new axis form", f"/c/{slug}/programme/edit/measures/new/")
     _measure_form(
         page, code="1", title_ar="تثمين المنتجات المحلية", title_fr="Valoriser les produits",
         owner=organisation.pk, budget="1000000",
@@ -119,14 +124,14 @@ def test_regional_coordinator_builds_a_programme_on_a_phone(
     assert action.parent is not None and action.parent.parent_id == axis.pk
 
     page.locator(f'nav.crumbs a[href="/c/{slug}/programme/edit/"]').click()
-    _check(page, "the measure tree")
+    _check(page, "the measure tree", f"/c/{slug}/programme/edit/")
     # An action takes nothing under it.
     expect(page.locator(f'main a[href$="?parent={action.pk}"]')).to_have_count(0)
 
     # Funding of the action, by call.
     page.locator(f'main a[href="/c/{slug}/programme/edit/measures/{action.pk}/"]').click()
     page.locator(f'main a[href="/c/{slug}/programme/edit/measures/{action.pk}/funding/"]').click()
-    _check(page, "funding form")
+    _check(page, "funding form", f"/c/{slug}/programme/edit/measures/{action.pk}/funding/")
     page.locator("#id_indh_p3-amount").fill("300000")
     page.locator("#id_indh_p3-call").fill("INDH P3 2024")
     page.locator("#id_indh_p3-cofinancing_rate").fill("60")
@@ -143,7 +148,7 @@ def test_regional_coordinator_builds_a_programme_on_a_phone(
     page.locator(
         f'main a[href="/c/{slug}/programme/edit/measures/{action.pk}/indicators/new/"]'
     ).click()
-    _check(page, "new indicator form")
+    _check(page, "new indicator form", f"/c/{slug}/programme/edit/measures/{action.pk}/indicators/new/")
     page.locator("#id_name_ar").fill("عدد التعاونيات الحاصلة على علامة")
     page.locator("#id_name_fr").fill("Coopératives labellisées")
     page.locator("#id_unit").fill("تعاونية")
@@ -161,7 +166,7 @@ def test_regional_coordinator_builds_a_programme_on_a_phone(
     # Progress with a photo, shown in public.
     page.locator(f'nav.crumbs a[href="/c/{slug}/programme/edit/measures/{action.pk}/"]').click()
     page.locator(f'main a[href="/c/{slug}/programme/edit/measures/{action.pk}/progress/"]').click()
-    _check(page, "progress form")
+    _check(page, "progress form", f"/c/{slug}/programme/edit/measures/{action.pk}/progress/")
     page.locator("#id_on").fill(dt.date(2021, 7, 1).isoformat())
     page.locator("#id_percent").fill("40")
     page.locator("#id_note").fill("افتُتح الشباك واستقبل 12 تعاونية")
