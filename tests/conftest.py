@@ -45,7 +45,7 @@ def uses_database(item: pytest.Item) -> bool:
 FILE_SECONDS = {
     "tests/web/test_privacy_crawl.py": 800,
     "tests/web/test_hostile_input.py": 500,
-    "tests/web/test_role_matrix.py": 240,
+    "tests/web/test_role_matrix.py": 60,
     "tests/demo/test_demo_voters.py": 145,
     "tests/contributions/test_note_files.py": 145,
     "tests/demo/test_demo_command.py": 140,

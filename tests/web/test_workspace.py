@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
+from django.utils.translation import ngettext
 
 from tashawur.actors.models import ActorType
 from tashawur.consultations.models import (
@@ -26,6 +27,7 @@ from tashawur.consultations.services import invitation_create
 from tashawur.core.models import User
 from tashawur.core.roles import Role
 from tashawur.territories.models import Territory
+from tashawur.web.workspace_forms import AGENDA_MAX_ROWS
 
 from .world import PASSWORD, World
 
@@ -410,6 +412,26 @@ def test_coordinator_creates_a_meeting_with_its_agenda(world: World, staff: Staf
     ]
     page = _client(staff.coordinator).get(response["Location"]).content.decode()
     assert "Séance d&#x27;ouverture" in page
+
+
+@pytest.mark.parametrize("claimed", ["61", "999999999"])
+def test_an_agenda_claiming_too_many_rows_is_refused_without_building_them(
+    world: World, staff: Staff, claimed: str
+) -> None:
+    data = _meeting_post(world, rows=[OPENING])
+    data["agenda-TOTAL_FORMS"] = claimed
+    response = _client(staff.coordinator).post(
+        f"/manage/c/{world.consultation.slug}/meetings/new/", data
+    )
+    assert response.status_code == 422
+    assert len(response.context["agenda"].forms) == AGENDA_MAX_ROWS
+    with translation.override("ar"):
+        refusal = ngettext(
+            "An agenda holds at most %(num)d item.", "An agenda holds at most %(num)d items.", 60
+        ) % {"num": 60}
+    assert refusal != "An agenda holds at most 60 items."
+    assert escape(refusal) in response.content.decode()
+    assert not Meeting.objects.filter(title_fr="Rencontre d'Agadir").exists()
 
 
 def test_coordinator_edits_a_meeting_and_replaces_its_agenda(world: World, staff: Staff) -> None:

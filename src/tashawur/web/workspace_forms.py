@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from tashawur.actors.models import ActorType
 from tashawur.consultations.models import (
@@ -156,8 +157,29 @@ class AgendaItemForm(forms.Form):
     )
 
 
-#: A few blank rows, so that items can be added without JavaScript.
-AgendaFormSet = forms.formset_factory(AgendaItemForm, extra=3, can_delete=True, max_num=60)
+#: A few blank rows, so that items can be added without JavaScript. At most 60 rows, and no more
+#: built: Django would otherwise build up to 1,060 forms for any ``TOTAL_FORMS`` a post claims
+#: (seconds of CPU for one request) before refusing it.
+AGENDA_MAX_ROWS = 60
+
+
+class _AgendaRows(forms.BaseFormSet[AgendaItemForm]):
+    default_error_messages = {
+        "too_many_forms": ngettext_lazy(
+            "An agenda holds at most %(num)d item.", "An agenda holds at most %(num)d items.", "num"
+        )
+    }
+
+
+AgendaFormSet = forms.formset_factory(
+    AgendaItemForm,
+    formset=_AgendaRows,
+    extra=3,
+    can_delete=True,
+    max_num=AGENDA_MAX_ROWS,
+    absolute_max=AGENDA_MAX_ROWS,
+    validate_max=True,
+)
 
 
 def agenda_specs(formset: Any) -> list[AgendaItemSpec]:
