@@ -469,3 +469,97 @@ def test_the_run_reads_each_contributions_province_theme_translation_and_languag
     assert by_id[str(authors.pk)]["translation"] == "Un guichet unique"
     assert "language" not in by_id[str(authors.pk)]
     assert inputs.dimensions == {own.pk: own.dimension, authors.pk: authors.dimension}
+
+
+def _vector_row(key: str, values: list[float], **fields) -> TextEmbedding:
+    return TextEmbedding.objects.create(
+        key=key, model="counting", dim=DIM, vector=np.array(values * DIM, "<f4").tobytes(), **fields
+    )
+
+
+def test_a_worker_reads_a_stored_vector_once_while_its_row_is_unchanged() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    key = hashlib.sha256(b"read once").hexdigest()
+    _vector_row(key, [1.0])
+    stored().prefetch([key])  # an earlier run of this process read it
+
+    again = stored()
+    with CaptureQueriesContext(connection) as queries:
+        again.prefetch([key])
+
+    assert np.allclose(again.get(key), 1.0)
+    vector_column = connection.ops.quote_name("vector")
+    assert not any(vector_column in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_remembered_vector_whose_row_went_is_not_used() -> None:
+    key = hashlib.sha256(b"pruned").hexdigest()
+    row = _vector_row(key, [1.0])
+    pk, created_at = row.pk, row.created_at
+    stored().prefetch([key])  # remembered by this process
+    row.delete()  # pruned, or an insert rolled back
+
+    gone = stored()
+    gone.prefetch([key])
+    assert gone.get(key) is None  # embedded again, and stored again
+
+    # Inserted again under the same id (SQLite reuses the id of a rolled-back insert): another
+    # row, whose vector is read.
+    _vector_row(key, [2.0], pk=pk)
+    TextEmbedding.objects.filter(pk=pk).update(created_at=created_at + dt.timedelta(1))
+    again = stored()
+    again.prefetch([key])
+    assert np.allclose(again.get(key), 2.0)
+
+
+def test_a_refresh_with_remembered_vectors_and_languages_equals_one_without(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tashawur.diagnosis.services import languages
+
+    def keys(result) -> dict[str, object]:
+        out = result.to_dict()
+        out.pop("timings")
+        return out
+
+    data = records(extra=3)
+    fit(CountingEmbedder(), data[:-3], cache=stored())
+    language_cache = languages.synthesis_language_cache
+    first = Synthesizer(
+        embedder=CountingEmbedder(), cache=stored(), language_cache=language_cache()
+    ).fit(data)
+    # The same refresh in this process again: vectors and languages remembered...
+    remembered = Synthesizer(
+        embedder=CountingEmbedder(), cache=stored(), language_cache=language_cache()
+    ).fit(data)
+    # ... and read from the database by a process that remembers nothing.
+    monkeypatch.setattr(embeddings, "_REMEMBERED_VECTORS", {})
+    monkeypatch.setattr(languages, "_REMEMBERED", embeddings.RowMemo(languages.TextLanguage, 10))
+    read = Synthesizer(
+        embedder=CountingEmbedder(), cache=stored(), language_cache=language_cache()
+    ).fit(data)
+
+    assert keys(first.result_) == keys(remembered.result_) == keys(read.result_)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_row_read_by_a_worker_is_confirmed_from_its_key_and_id_alone() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    key = hashlib.sha256(b"committed").hexdigest()
+    row = _vector_row(key, [1.0])  # committed: no transaction around this test
+    stored().prefetch([key])
+
+    again = stored()
+    with CaptureQueriesContext(connection) as queries:
+        again.prefetch([key])
+    assert np.allclose(again.get(key), 1.0)
+    assert not any("created_at" in q["sql"] for q in queries.captured_queries)
+
+    row.delete()  # pruned
+    gone = stored()
+    gone.prefetch([key])
+    assert gone.get(key) is None

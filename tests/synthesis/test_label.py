@@ -143,3 +143,24 @@ def test_term_counts_of_stop_words_only_are_none():
 
     assert term_counts(["le la les", "de"], french_terms, min_df=1, max_features=10) is None
     assert term_counts(["eau", "route"], french_terms, min_df=2, max_features=10) is None
+
+
+def test_term_counts_remembered_across_calls_equal_counts_made_afresh():
+    from tashawur.synthesis._label import TermMemo, _with_bigrams, term_counts
+
+    rng = np.random.default_rng(7)
+    words = ["".join(rng.choice(list("bcdfglmnprstvz"), 3)) + "ou" for _ in range(60)]
+    texts = [" ".join(rng.choice(words, int(rng.integers(1, 9)))) for _ in range(400)]
+
+    def analyse(text):
+        return _with_bigrams(french_terms(text))
+
+    memo = TermMemo(max_texts=500)
+    # A first call fills the memo; the later ones reuse it (and restart it once past its bound).
+    for part in (texts[:250], texts[100:], texts[:250], texts):
+        for min_df, max_features in ((2, 200_000), (1, 40)):
+            fresh = term_counts(part, analyse, min_df=min_df, max_features=max_features)
+            kept = term_counts(part, analyse, min_df=min_df, max_features=max_features, memo=memo)
+            assert list(kept[1]) == list(fresh[1])
+            assert (kept[0] != fresh[0]).nnz == 0 and kept[0].shape == fresh[0].shape
+    assert 0 < len(memo) <= 500

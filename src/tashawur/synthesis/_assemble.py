@@ -49,17 +49,23 @@ def assemble(
     finding_theme = np.zeros(len(finding_ids), dtype=np.int64)
     finding_theme[finding_of] = theme_of
     sizes = np.bincount(finding_of_record[finding_of_record >= 0], minlength=len(finding_ids))
+    # Plain lists for the loops below: a NumPy scalar per item cost more than the rest.
+    member_list, theme_of_finding, size_of = (
+        members.tolist(),
+        finding_theme.tolist(),
+        sizes.tolist(),
+    )
     member_lists: list[list[str]] = [[] for _ in finding_ids]
-    for k, i in enumerate(members.tolist()):
-        member_lists[finding_of[k]].append(records[i].id)
+    for i, f in zip(member_list, finding_of.tolist(), strict=True):
+        member_lists[f].append(records[i].id)
     findings: list[Finding] = []
     for f, fid in enumerate(finding_ids):
-        quoted = [records[members[k]] for k in quotes[f]]
+        quoted = [records[member_list[k]] for k in quotes[f]]
         findings.append(
             Finding(
                 id=fid,
-                theme=theme_ids[finding_theme[f]],
-                size=int(sizes[f]),
+                theme=theme_ids[theme_of_finding[f]],
+                size=int(size_of[f]),
                 label_ar="، ".join(f_ar[f][:3]),
                 label_fr=", ".join(f_fr[f][:3]),
                 key_phrases_ar=f_ar[f],
@@ -68,7 +74,7 @@ def assemble(
                 member_ids=member_lists[f],
                 profiles=profiles[f],
                 quotes=[Quote(id=r.id, text=r.text, language=r.language) for r in quoted],
-                duplicate_count=int(sizes[f]) - len(member_lists[f]),
+                duplicate_count=int(size_of[f]) - len(member_lists[f]),
             )
         )
         if titles is not None:
@@ -92,17 +98,17 @@ def assemble(
         for t, tid in enumerate(theme_ids)
     ]
     assignments: list[dict[str, str | None]] = []
-    for i, r in enumerate(records):
-        f = int(finding_of_record[i])
-        dup = canonical[i] != i
+    canonical_of, analysed = canonical.tolist(), analysable.tolist()
+    for i, (r, f) in enumerate(zip(records, finding_of_record.tolist(), strict=True)):
+        c = canonical_of[i]
         assignments.append(
             {
                 "id": r.id,
                 "language": r.language,
                 "script": r.script,
-                "theme": theme_ids[finding_theme[f]] if f >= 0 else None,
+                "theme": theme_ids[theme_of_finding[f]] if f >= 0 else None,
                 "finding": finding_ids[f] if f >= 0 else None,
-                "duplicate_of": records[canonical[i]].id if dup and analysable[i] else None,
+                "duplicate_of": records[c].id if c != i and analysed[i] else None,
             }
         )
     groups: list[DuplicateGroup] = duplicate_groups([r.id for r in records], canonical, levels)

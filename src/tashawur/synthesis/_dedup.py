@@ -149,12 +149,11 @@ class ThreeLevelDuplicateFinder(DuplicateFinder):
         if len(idx) <= BLOCK_SIZE:
             return [idx]
         # Two independent trees: a pair cut apart by one is very likely together in the other.
+        rows = vectors[idx]  # one copy for both trees
         return [
             idx[b]
             for seed in (self.random_state, self.random_state + 1)
-            for b in split_into_blocks(
-                vectors[idx], BLOCK_SIZE, random_state=seed, overlap=BLOCK_OVERLAP
-            )
+            for b in split_into_blocks(rows, BLOCK_SIZE, random_state=seed, overlap=BLOCK_OVERLAP)
         ]
 
     @staticmethod
@@ -178,8 +177,10 @@ class ThreeLevelDuplicateFinder(DuplicateFinder):
             rows.append(r[keep] + start)
             cols.append(c[keep])
         r_all, c_all = np.concatenate(rows), np.concatenate(cols)
-        if not len(r_all):
-            return r_all, c_all
+        if len(r_all) <= len(block):
+            # Few pairs (most blocks): they are links enough as they are; only the groups
+            # they make matter once all blocks are joined (``_earliest_of_components``).
+            return block[r_all], block[c_all]
         graph = coo_matrix((np.ones(len(r_all)), (r_all, c_all)), shape=(len(block), len(block)))
         _, component = connected_components(graph, directed=False)
         linked = np.unique(np.concatenate([r_all, c_all]))

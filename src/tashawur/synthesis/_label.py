@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -103,6 +104,8 @@ class _TermCounts:
             analyse,
             min_df=2 if len(self.rows) > 2000 else 1,
             max_features=200_000,
+            # The shipped analysers depend on the text alone: a worker remembers their terms.
+            memo=_REMEMBERED.get(terms),
         )
         if counted is None:  # nothing but stop-words
             return
@@ -110,59 +113,117 @@ class _TermCounts:
         self.spaces = np.char.count(self.vocabulary.astype(str), " ").astype(np.int64)
 
 
+class TermMemo:
+    """Each text's distinct terms, as ids into one index of every term seen, with their counts
+    (in the order the analyser first gives them), remembered across calls of `term_counts`.
+
+    An analyser's terms depend on the text alone, so a long-lived worker that labels the same
+    consultation again analyses only its new texts: the members' terms were most of the label
+    step at national scale. Bounded by ``max_texts``: a call that would go over it starts the
+    memo afresh (ids and all). A lock keeps the threads of one process apart.
+    """
+
+    def __init__(self, max_texts: int = 150_000) -> None:
+        self.max_texts = max_texts
+        self.lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.index: dict[str, int] = {}
+        self.names: list[str] = []
+        self.texts: dict[str, tuple[IntArray, IntArray]] = {}
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def counted(
+        self, texts: Sequence[str], analyse: Callable[[str], list[str]]
+    ) -> list[tuple[IntArray, IntArray]]:
+        """The term ids and counts of each text (analysed now when not remembered); call it
+        with ``lock`` held, and read ``names`` before letting it go."""
+        if len(self.texts) + len(texts) > self.max_texts:
+            self._reset()  # before any id of this call is handed out
+        remembered = self.texts
+        index, names = self.index, self.names
+        out = []
+        for text in texts:
+            entry = remembered.get(text)
+            if entry is None:
+                counter: dict[int, int] = {}
+                get = counter.get
+                for term in analyse(text):
+                    k = index.get(term)
+                    if k is None:
+                        k = index[term] = len(names)
+                        names.append(term)
+                    counter[k] = get(k, 0) + 1
+                entry = (
+                    np.fromiter(counter, dtype=np.int64, count=len(counter)),
+                    np.fromiter(counter.values(), dtype=np.int64, count=len(counter)),
+                )
+                remembered[text] = entry
+            out.append(entry)
+        return out
+
+
+#: The memos of the shipped analysers, kept by this process (``TermMemo``).
+_REMEMBERED: dict[Callable[[str], list[str]], TermMemo] = {}
+
+
 def term_counts(
-    texts: Sequence[str], analyse: Callable[[str], list[str]], *, min_df: int, max_features: int
+    texts: Sequence[str],
+    analyse: Callable[[str], list[str]],
+    *,
+    min_df: int,
+    max_features: int,
+    memo: TermMemo | None = None,
 ) -> tuple[Any, NDArray[Any]] | None:
     """The matrix and vocabulary of scikit-learn's ``CountVectorizer(analyzer=analyse,
     min_df=min_df, max_features=max_features).fit_transform(texts)`` (``None`` where it raises:
     no term, or none left), with the terms under ``min_df`` dropped before the vocabulary is
     sorted: a consultation's bigrams are mostly seen once, and sorting and pruning every one of
-    them was most of the vectorizer's own time."""
+    them was most of the vectorizer's own time.
+
+    ``memo``: where each text's terms are remembered across calls (`TermMemo`; only for an
+    ``analyse`` that depends on the text alone, and always the same one); ``None``: none kept.
+    """
+    memo = memo if memo is not None else TermMemo(max_texts=max(len(texts), 1))
+    with memo.lock:
+        entries = memo.counted(texts, analyse)
+        names = memo.names
+        n_terms = len(names)
+        per_text = np.fromiter((len(ids) for ids, _ in entries), dtype=np.int64, count=len(texts))
+        if not per_text.any():
+            return None
+        j = np.concatenate([ids for ids, _ in entries])  # one entry per (text, distinct term)
+        values = np.concatenate([counts for _, counts in entries])
+        del entries
+        df = np.bincount(j, minlength=n_terms)
+        kept = np.flatnonzero(df >= min_df)  # df <= the number of texts: no upper bound bites
+        if not len(kept):
+            return None
+        kept_names = [names[k] for k in kept.tolist()]
+        by_name = sorted(range(len(kept)), key=kept_names.__getitem__)
+        kept = kept[by_name]
+        if len(kept) > max_features:
+            # As the vectorizer limits them: the most frequent (total count), ties as its
+            # argsort of the sorted terms leaves them, kept in term order.
+            total = np.zeros(n_terms, dtype=np.int64)
+            np.add.at(total, j, values)
+            top = (-total[kept]).argsort()[:max_features]
+            kept = kept[np.sort(top)]
+        vocabulary = np.asarray([names[k] for k in kept.tolist()], dtype=object)
     from scipy import sparse
 
-    index: dict[str, int] = {}
-    add = index.setdefault
-    columns: list[int] = []
-    values: list[int] = []
-    per_text: list[int] = []  # distinct terms of each text
-    for text in texts:
-        counter: dict[int, int] = {}
-        get = counter.get
-        for term in analyse(text):
-            k = add(term, len(index))
-            counter[k] = get(k, 0) + 1
-        columns.extend(counter)
-        values.extend(counter.values())
-        per_text.append(len(counter))
-    if not index:
-        return None
-    j = np.asarray(columns, dtype=np.int64)
-    n_terms = len(index)
-    df = np.bincount(j, minlength=n_terms)
-    kept = np.flatnonzero(df >= min_df)  # df <= the number of texts: no upper bound bites
-    if not len(kept):
-        return None
-    names = list(index)
-    kept_names = [names[k] for k in kept.tolist()]
-    by_name = sorted(range(len(kept)), key=kept_names.__getitem__)
-    kept = kept[by_name]
-    if len(kept) > max_features:
-        # As the vectorizer limits them: the most frequent (total count), ties as its argsort
-        # of the sorted terms leaves them, kept in term order.
-        total = np.zeros(n_terms, dtype=np.int64)
-        np.add.at(total, j, np.asarray(values, dtype=np.int64))
-        top = (-total[kept]).argsort()[:max_features]
-        kept = kept[np.sort(top)]
     column_of = np.full(n_terms, -1, dtype=np.int64)
     column_of[kept] = np.arange(len(kept))
-    rows = np.repeat(np.arange(len(texts)), np.asarray(per_text, dtype=np.int64))
+    rows = np.repeat(np.arange(len(texts)), per_text)
     cols = column_of[j]
     present = cols >= 0
     counts = sparse.csr_matrix(
-        (np.asarray(values, dtype=np.int64)[present], (rows[present], cols[present])),
+        (values[present], (rows[present], cols[present])),
         shape=(len(texts), len(kept)),
     )
-    vocabulary = np.asarray([names[k] for k in kept.tolist()], dtype=object)
     return counts, vocabulary
 
 
@@ -319,3 +380,6 @@ def representative_indices(
             ranked.remove(pick)
         picks.append(chosen)
     return picks
+
+
+_REMEMBERED.update({arabic_terms: TermMemo(), french_terms: TermMemo()})

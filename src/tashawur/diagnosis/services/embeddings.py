@@ -69,6 +69,71 @@ def rows_by_key(
             yield from cursor.fetchall()
 
 
+class RowMemo:
+    """Rows of one table that this process's runs have read, by key: each with its id and
+    ``created_at``, and the value made from it (a vector, a language guess), so that a
+    long-lived worker does not read and decode the same rows again on every refresh.
+
+    Stored rows are never changed in place, only inserted and deleted (pruned, replaced under
+    another version, rolled back), so a remembered value is used only once the database shows a
+    row with the same key and id (``confirmed``): a deleted row is not found. A row read outside
+    any transaction (a worker's run) was committed, and a committed row's id is never given to
+    another (PostgreSQL's identity, SQLite's AUTOINCREMENT): its key and id, read from the
+    key's index alone, name it. A row read inside one may be that transaction's own insert,
+    whose id a rollback hands out again: it must show the same ``created_at`` too (a read of
+    the table). Bounded: a process that would go over ``max_rows`` starts afresh.
+    """
+
+    def __init__(self, model: type[Model], max_rows: int) -> None:
+        self.model = model
+        self.max_rows = max_rows
+        self._rows: dict[str, tuple[Any, Any, Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def clear(self) -> None:
+        self._rows = {}
+
+    def confirmed(self, keys: Sequence[str]) -> Iterator[tuple[str, Any]]:
+        """``(key, value)`` for each of ``keys`` remembered whose row is still the one read."""
+        rows = self._rows
+        committed = [k for k in keys if k in rows and rows[k][1] is None]
+        for key, pk in rows_by_key(self.model, ("key", "id"), committed):
+            entry = rows.get(key)
+            if entry is not None and entry[0] == pk and entry[1] is None:
+                yield key, entry[2]
+        uncommitted = [k for k in keys if k in rows and rows[k][1] is not None]
+        for key, pk, created_at in rows_by_key(
+            self.model, ("key", "id", "created_at"), uncommitted
+        ):
+            entry = rows.get(key)
+            if entry is not None and entry[0] == pk and entry[1] == created_at:
+                yield key, entry[2]
+
+    def remember(self, key: str, pk: Any, created_at: Any, value: Any) -> None:
+        """Remember ``value``, made from the row ``pk`` of ``key`` just read (with its
+        ``created_at``) on the model's connection."""
+        if len(self._rows) >= self.max_rows:
+            self._rows = {}
+        connection = connections[router.db_for_read(self.model)]
+        # Read outside any transaction: a committed row, named by its key and id alone.
+        self._rows[key] = (pk, created_at if connection.in_atomic_block else None, value)
+
+
+#: The vectors read by this process's runs, per stored encoder version (``RowMemo``); 120,000
+#: vectors of 512 dimensions take about 250 MiB.
+_REMEMBERED_VECTORS: dict[tuple[str, int], RowMemo] = {}
+REMEMBERED_VECTORS_MAX = 120_000
+
+
+def _remembered_vectors(model: str, dim: int) -> RowMemo:
+    memo = _REMEMBERED_VECTORS.get((model, dim))
+    if memo is None:
+        memo = _REMEMBERED_VECTORS[(model, dim)] = RowMemo(TextEmbedding, REMEMBERED_VECTORS_MAX)
+    return memo
+
+
 def synthesis_cache(embedder: str) -> StoredEmbeddingCache | None:
     """The stored cache for a run with ``embedder``, or ``None`` for an encoder not stored."""
     entry = STORED_ENCODERS.get(embedder)
@@ -99,14 +164,20 @@ class StoredEmbeddingCache:
         return len(self._vectors)
 
     def prefetch(self, keys: Sequence[str]) -> None:
-        """Load the stored vectors of ``keys`` in a few queries (``READ_CHUNK`` keys each)."""
+        """Load the stored vectors of ``keys`` in a few queries (``READ_CHUNK`` keys each):
+        those this process has read before and whose rows are unchanged from its memory
+        (``RowMemo``), the others from the database."""
+        memo = _remembered_vectors(self.model, self.dim)
         wanted = [k for k in keys if k not in self._vectors]
-        rows = rows_by_key(TextEmbedding, ("key", "model", "dim", "vector"), wanted)
-        for key, model, dim, vector in rows:
+        self._vectors.update(memo.confirmed(wanted))
+        wanted = [k for k in wanted if k not in self._vectors]
+        columns = ("key", "id", "created_at", "model", "dim", "vector")
+        for key, pk, created_at, model, dim, vector in rows_by_key(TextEmbedding, columns, wanted):
             if model != self.model or dim != self.dim or len(vector) != 4 * dim:
                 self._stale.add(key)
                 continue
             self._vectors[key] = np.frombuffer(vector, dtype="<f4")
+            memo.remember(key, pk, created_at, self._vectors[key])
 
     def get(self, key: str) -> NDArray[np.float32] | None:
         """The vector stored for ``key`` (prefetched), or ``None``."""

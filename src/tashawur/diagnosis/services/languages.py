@@ -18,13 +18,15 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from tashawur.diagnosis.models import TextLanguage
-from tashawur.diagnosis.services.embeddings import _chunks, rows_by_key
+from tashawur.diagnosis.services.embeddings import RowMemo, _chunks, rows_by_key
 
 if TYPE_CHECKING:
     from tashawur.synthesis import LanguageGuess
 
 #: Rows per insert when saving.
 WRITE_BATCH = 1000
+#: The guesses read by this process's runs (``embeddings.RowMemo``): about 100 bytes each.
+_REMEMBERED = RowMemo(TextLanguage, max_rows=300_000)
 
 
 def synthesis_language_cache() -> StoredLanguageCache:
@@ -58,19 +60,45 @@ class StoredLanguageCache:
         from tashawur.synthesis import LanguageGuess
 
         wanted = [k for k in keys if k not in self._guesses]
-        columns = ("key", "identifier", "language", "script", "confidence", "mixed", "languages")
-        for key, identifier, language, script, confidence, mixed, languages in rows_by_key(
-            TextLanguage, columns, wanted
-        ):
+        # Rows this process has read before and that are unchanged (``RowMemo``): not read again.
+        self._guesses.update(
+            (key, guess)
+            for key, (identifier, guess) in _REMEMBERED.confirmed(wanted)
+            if identifier == self.identifier
+        )
+        wanted = [k for k in wanted if k not in self._guesses]
+        columns = (
+            "key",
+            "id",
+            "created_at",
+            "identifier",
+            "language",
+            "script",
+            "confidence",
+            "mixed",
+            "languages",
+        )
+        for (
+            key,
+            pk,
+            created_at,
+            identifier,
+            language,
+            script,
+            confidence,
+            mixed,
+            languages,
+        ) in rows_by_key(TextLanguage, columns, wanted):
             if identifier != self.identifier:
                 continue  # the key names the version: only a forged row lands here
-            self._guesses[key] = LanguageGuess(
+            guess = self._guesses[key] = LanguageGuess(
                 language,
                 script,
                 float(confidence),
                 bool(mixed),  # SQLite gives 0 or 1
                 tuple(languages.split(",")) if languages else (),
             )
+            _REMEMBERED.remember(key, pk, created_at, (identifier, guess))
 
     def get(self, key: str) -> LanguageGuess | None:
         """The guess stored for ``key`` (prefetched), or ``None``."""

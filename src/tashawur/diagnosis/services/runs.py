@@ -328,7 +328,12 @@ def synthesis_run_execute(*, run_id: int) -> SynthesisRun | None:
         # The worker is told to stop mid-run: say so now rather than once the lease lapses.
         _run_mark_stopped(run.pk)
         raise
-    run.refresh_from_db()
+    # The stored result (megabytes of JSON at national scale: ~0.5 s to parse) is left deferred:
+    # read from the database only if the caller asks for ``run.result``.
+    run.refresh_from_db(
+        fields=[f.attname for f in SynthesisRun._meta.concrete_fields if f.name != "result"]
+    )
+    run.__dict__.pop("result", None)
     return run
 
 

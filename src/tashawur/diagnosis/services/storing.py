@@ -220,6 +220,7 @@ def result_store(
         planned.append((f, dict(counts), dominant_dimension(counts)))
     # The diagnosis reads by dimension, then by weight: the most carried finding first.
     planned.sort(key=lambda p: (_DIMENSION_ORDER[p[2]], -p[0].size, _key_order(p[0].id)))
+    profiles_json = _ProfilesJson()
 
     _rows_insert(
         Finding,
@@ -246,10 +247,7 @@ def result_store(
                 "duplicate_count": f.duplicate_count,
                 "dimension": dimension,
                 "dimension_counts": counts,
-                "profiles": {
-                    field: [_profile_group(g) for g in groups]
-                    for field, groups in f.profiles.items()
-                },
+                "profiles": profiles_json(f.profiles),
                 "position": position,
             }
             for position, (f, counts, dimension) in enumerate(planned, start=1)
@@ -341,15 +339,19 @@ def _rows_insert(model: type[Model], rows: Iterable[dict[str, Any]]) -> int:
         for f in fields
     ]
 
+    pairs = [(name, default) for name, default, _, _ in spec]
+    json_at = [(k, encoder) for k, (_, _, is_json, encoder) in enumerate(spec) if is_json]
+
     def prepared(row: dict[str, Any]) -> list[Any]:
         get = row.get
-        values = []
-        for name, default, is_json, encoder in spec:
-            value = get(name, default)
-            if is_json and value is not None:
+        values = [get(name, default) for name, default in pairs]
+        for k, encoder in json_at:
+            value = values[k]
+            if value is not None:
                 # Written as JSON text: the column's type (jsonb, or text on SQLite) parses it.
-                value = json.dumps(value, cls=encoder)
-            values.append(value)
+                values[k] = (
+                    str(value) if type(value) is JsonText else json.dumps(value, cls=encoder)
+                )
         return values
 
     count = 0
@@ -411,6 +413,35 @@ def opinion_map_points(opinions: OpinionMap) -> dict[str, Any]:
         )
     )
     return {"points": [list(p) for p in points]}
+
+
+class JsonText(str):
+    """A JSON field's value already written as JSON text: ``_rows_insert`` writes it as it is."""
+
+
+class _ProfilesJson:
+    """A finding's profiles as the JSON text ``json.dumps`` gives the ``_profile_group`` form
+    (same separators and escapes), each shared ``ProfileGroup`` encoded once: most findings
+    are small, and their cells alike share one group (the library's ``HypergeometricProfiler``).
+    For one store: the groups are kept alive by the result meanwhile, so their ids are stable."""
+
+    def __init__(self) -> None:
+        self._encoded: dict[int, str] = {}
+        self._keep: list[ProfileGroup] = []
+
+    def __call__(self, profiles: Mapping[str, Iterable[ProfileGroup]]) -> JsonText:
+        encoded = self._encoded
+        parts = []
+        for field, groups in profiles.items():
+            cells = []
+            for group in groups:
+                text = encoded.get(id(group))
+                if text is None:
+                    text = encoded[id(group)] = json.dumps(_profile_group(group))
+                    self._keep.append(group)  # its id stays its own while encoded holds it
+                cells.append(text)
+            parts.append(f"{json.dumps(field)}: [{', '.join(cells)}]")
+        return JsonText("{" + ", ".join(parts) + "}")
 
 
 def _profile_group(group: ProfileGroup) -> dict[str, Any]:
