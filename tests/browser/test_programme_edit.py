@@ -148,7 +148,9 @@ def test_regional_coordinator_builds_a_programme_on_a_phone(
     page.locator(
         f'main a[href="/c/{slug}/programme/edit/measures/{action.pk}/indicators/new/"]'
     ).click()
-    _check(page, "new indicator form", f"/c/{slug}/programme/edit/measures/{action.pk}/indicators/new/")
+    _check(
+        page, "new indicator form", f"/c/{slug}/programme/edit/measures/{action.pk}/indicators/new/"
+    )
     page.locator("#id_name_ar").fill("عدد التعاونيات الحاصلة على علامة")
     page.locator("#id_name_fr").fill("Coopératives labellisées")
     page.locator("#id_unit").fill("تعاونية")
