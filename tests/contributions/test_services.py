@@ -13,7 +13,12 @@ from tashawur.contributions.models import (
     ModerationStatus,
     Vote,
 )
-from tashawur.contributions.services import contribution_moderate, contribution_submit, vote_cast
+from tashawur.contributions.services import (
+    contribution_moderate,
+    contribution_submit,
+    submissions,
+    vote_cast,
+)
 from tashawur.core.errors import DomainError
 from tests.actors.factories import ConsentTextFactory, ParticipantFactory, UserFactory
 from tests.consultations.factories import MeetingFactory, ThemeFactory, WorkshopFactory
@@ -511,10 +516,10 @@ def test_contribution_submit_crash_after_the_oral_consent_leaves_nothing(worksho
     facilitator = UserFactory(role="facilitator")
     speaker = at_the_table(workshop, reads=False)
 
-    def crash(**kwargs):
+    def crash(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Contribution.objects, "create", crash)
+    monkeypatch.setattr(submissions._contribution_insert, "insert", crash)
     with pytest.raises(RuntimeError):
         submit(workshop, speaker, channel=Channel.FACILITATOR, recorded_by=facilitator)
 

@@ -1,8 +1,11 @@
 """``vote_cast_quick``: the common case of a vote in raw SQL, exact like ``vote_cast``, and
 ``None`` (nothing written) for every case the full path must answer."""
 
+import threading
+import time
+
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -10,6 +13,7 @@ from tashawur.consultations.models import Consultation, Dimension, Workshop
 from tashawur.contributions.generations import consultation_votes_generation
 from tashawur.contributions.models import Contribution, ModerationStatus, Vote
 from tashawur.contributions.services import vote_cast_quick
+from tashawur.contributions.services.votes import QuickBallot
 from tashawur.core.errors import DomainError
 from tests.actors.factories import ParticipantFactory, UserFactory
 from tests.consultations.factories import WorkshopFactory
@@ -66,8 +70,9 @@ def test_vote_cast_quick_changed_vote_moves_both_counters():
 @pytest.mark.django_db
 def test_vote_cast_quick_same_vote_again_writes_nothing():
     proposal = ContributionFactory()
-    user, _participant = _voter()
+    user, participant = _voter()
     vote_cast_quick(contribution_id=proposal.pk, user=user, value=Vote.Value.DISAGREE)
+    first = Vote.objects.get(participant=participant)
 
     with CaptureQueriesContext(connection) as queries:
         ballot = vote_cast_quick(contribution_id=proposal.pk, user=user, value=-1)
@@ -76,8 +81,11 @@ def test_vote_cast_quick_same_vote_again_writes_nothing():
     assert (ballot.created, ballot.previous_value) == (False, -1)
     assert (ballot.agree_count, ballot.disagree_count, ballot.pass_count) == (0, 1, 0)
     assert _counts(proposal) == (0, 1, 0)
-    # The savepoint, the read and the release: no write.
-    assert len(queries) == 3, [q["sql"][:80] for q in queries.captured_queries]
+    assert Vote.objects.get(participant=participant).updated_at == first.updated_at
+    # PostgreSQL: the one statement, whose writes found nothing to write; SQLite: the
+    # savepoint, the read and the release.
+    expected = 1 if connection.vendor == "postgresql" else 3
+    assert len(queries) == expected, [q["sql"][:80] for q in queries.captured_queries]
 
 
 @pytest.mark.django_db
@@ -210,3 +218,58 @@ def test_vote_cast_quick_bumps_the_votes_generation_when_a_counter_moves():
 
     assert after_vote != before
     assert consultation_votes_generation(proposal.consultation_id) == after_vote
+
+
+@pytest.mark.django_db(transaction=True)
+def test_vote_cast_quick_waiting_on_a_change_of_the_same_vote_counts_from_what_it_left():
+    # PostgreSQL's one statement: the vote it waited on and the counters are read once locked.
+    # From the counters of the statement's snapshot, the decrement of the vote that changed
+    # meanwhile fails the counters' CHECK (PostgreSQL checks it before it reads the row again).
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's writing transaction is exclusive: no vote waits inside it")
+    proposal = ContributionFactory(workshop=WorkshopFactory())
+    user, _participant = _voter()
+    vote_cast_quick(contribution_id=proposal.pk, user=user, value=Vote.Value.AGREE)
+    changed, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                results["first"] = vote_cast_quick(
+                    contribution_id=proposal.pk, user=user, value=Vote.Value.DISAGREE
+                )
+                changed.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def second() -> None:
+        try:
+            results["second"] = vote_cast_quick(
+                contribution_id=proposal.pk, user=user, value=Vote.Value.PASS
+            )
+        except Exception as error:  # handed to the assertions
+            results["second"] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert changed.wait(10)
+    threads[1].start()
+    time.sleep(0.5)  # the second waits on the vote's lock
+    release.set()
+    for thread in threads:
+        thread.join(20)
+
+    second_ballot = results["second"]
+    assert isinstance(second_ballot, QuickBallot), second_ballot
+    assert second_ballot.previous_value == Vote.Value.DISAGREE
+    counters = (
+        second_ballot.agree_count,
+        second_ballot.disagree_count,
+        second_ballot.pass_count,
+    )
+    assert counters == (0, 0, 1)
+    assert _counts(proposal) == (0, 0, 1)

@@ -1,5 +1,5 @@
-"""The signed-in participant's round-table and consultation pages issue a pinned number of
-queries, the same with five or fifty people contributing and voting (issue 15, item 1): the
+"""The signed-in participant's round-table, consultation and home pages issue a pinned number
+of queries, the same with five or fifty people contributing and voting (issue 15, item 1): the
 cached parts (cards, their tallies, the blank form, the header, the consultation's body) read
 nothing more when they are found, and a query added back fails here."""
 
@@ -23,6 +23,9 @@ from .world import build_world
 # cache and its round tables' version says whether the reader facilitates one of them.
 WORKSHOP_QUERIES = 6
 CONSULTATION_QUERIES = 4
+# The user, then the versions of the home page's cached body in one statement (consultations,
+# strategies, meetings and round tables: four queries before).
+HOME_QUERIES = 2
 
 
 def _queries(client: Client, path: str) -> tuple[int, int]:
@@ -37,7 +40,7 @@ def _queries(client: Client, path: str) -> tuple[int, int]:
     return found[0], found[1]
 
 
-@pytest.mark.parametrize("page", ["workshop", "consultation"])
+@pytest.mark.parametrize("page", ["workshop", "consultation", "home"])
 def test_a_participant_page_issues_a_pinned_number_of_queries_at_any_size(
     db: object, page: str
 ) -> None:
@@ -45,16 +48,20 @@ def test_a_participant_page_issues_a_pinned_number_of_queries_at_any_size(
     world = chain.world
     client = Client()
     client.force_login(world.participant_user)
-    path = (
-        reverse("contributions:workshop", args=[world.workshop.pk])
-        if page == "workshop"
-        else reverse("web:consultation", args=[world.consultation.slug])
-    )
+    path = {
+        "workshop": reverse("contributions:workshop", args=[world.workshop.pk]),
+        "consultation": reverse("web:consultation", args=[world.consultation.slug]),
+        "home": reverse("web:home"),
+    }[page]
     grow(chain, 5, start=0)
     small = _queries(client, path)
     grow(chain, 45, start=5)
     large = _queries(client, path)
 
-    expected = WORKSHOP_QUERIES if page == "workshop" else CONSULTATION_QUERIES
+    expected = {
+        "workshop": WORKSHOP_QUERIES,
+        "consultation": CONSULTATION_QUERIES,
+        "home": HOME_QUERIES,
+    }[page]
     assert large == small
     assert small[1] == expected

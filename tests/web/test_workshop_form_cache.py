@@ -133,11 +133,12 @@ def test_the_form_of_a_contributions_answer_is_the_templates_with_the_readers_to
     moderation: str,
     language: str,
 ) -> None:
-    """A participant's contribution is answered with a fresh form from the cache
+    """A participant's contribution is answered with a fresh form rendered once per process
     (``views._created_form_cached``): the template's, with the thanks that fits what was
     stored, each reader's CSRF token and a new idempotency key each time."""
     from django.middleware.csrf import _unmask_cipher_token
 
+    from tashawur.contributions import views
     from tashawur.contributions.forms import ContributionForm
 
     blank_forms_built: list[str] = []
@@ -150,6 +151,7 @@ def test_the_form_of_a_contributions_answer_is_the_templates_with_the_readers_to
 
     request_path = ""
     monkeypatch.setattr(ContributionForm, "__init__", counted)
+    monkeypatch.setattr(views, "_page_fragments", views._Fragments())
     cache.clear()
     world.consultation.moderation = moderation
     world.consultation.save()

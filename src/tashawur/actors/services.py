@@ -4,6 +4,7 @@ import datetime as dt
 import re
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
@@ -215,25 +216,32 @@ def participant_consent_answer(
 ) -> bool | None:
     """The participant's standing answer to the current text for ``purpose``: ``True`` (yes),
     ``False`` (declined) or ``None`` (never asked, withdrawn, or asked an older version)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            *participant_consent_answer_sql(participant_id=participant.pk, purpose=purpose)
+        )
+        row = cursor.fetchone()
+    return None if row is None else bool(row[0])
+
+
+def participant_consent_answer_sql(
+    *, participant_id: int, purpose: str = ConsentText.Purpose.PARTICIPATION
+) -> tuple[str, list[Any]]:
+    """``participant_consent_answer``'s query and parameters: one row, its ``granted``, or
+    none. In parentheses it is a scalar subquery, for a statement that reads it with other
+    things (a contribution, with its round table's status: ``contribution_submit``)."""
     # One query: the current text (``consent_text_current``) as a subquery (none published: no
     # answer matches it); one active answer at most per text (``consent_one_active_per_text``).
     # Written by hand: every contribution asks, and the ORM spent 1 ms building it (issue 15).
     quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT a.granted FROM {quote(Consent._meta.db_table)} a "  # noqa: S608
-            "WHERE a.participant_id = %s AND a.withdrawn_at IS NULL AND a.consent_text_id = "
-            f"(SELECT t.id FROM {quote(ConsentText._meta.db_table)} t "
-            "WHERE t.purpose = %s AND t.published_at <= %s ORDER BY t.version DESC LIMIT 1) "
-            "LIMIT 1",
-            [
-                participant.pk,
-                purpose,
-                connection.ops.adapt_datetimefield_value(timezone.now()),
-            ],
-        )
-        row = cursor.fetchone()
-    return None if row is None else bool(row[0])
+    return (
+        f"SELECT a.granted FROM {quote(Consent._meta.db_table)} a "  # noqa: S608
+        "WHERE a.participant_id = %s AND a.withdrawn_at IS NULL AND a.consent_text_id = "
+        f"(SELECT t.id FROM {quote(ConsentText._meta.db_table)} t "
+        "WHERE t.purpose = %s AND t.published_at <= %s ORDER BY t.version DESC LIMIT 1) "
+        "LIMIT 1",
+        [participant_id, purpose, connection.ops.adapt_datetimefield_value(timezone.now())],
+    )
 
 
 def participant_has_active_consent(

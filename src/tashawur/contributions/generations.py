@@ -118,10 +118,13 @@ def consultation_data_changed(*consultation_ids: int | None) -> None:
     generation_bump(*{_data(pk) for pk in ids}, *{_removals(pk) for pk in ids})
 
 
-def consultation_data_added(*consultation_ids: int | None) -> None:
+def consultation_data_added(*consultation_ids: int | None, on_commit_only: bool = False) -> None:
     """A contribution of these consultations was added to what may be published (created,
-    published by moderation, its language tagged), and nothing was taken out."""
-    generation_bump(*{_data(pk) for pk in consultation_ids if pk is not None})
+    published by moderation, its language tagged), and nothing was taken out.
+    ``on_commit_only``: as ``generation_bump``'s."""
+    generation_bump(
+        *{_data(pk) for pk in consultation_ids if pk is not None}, on_commit_only=on_commit_only
+    )
 
 
 def consultation_votes_changed(*consultation_ids: int | None) -> None:

@@ -19,7 +19,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import get_template
 from django.urls import get_script_prefix, reverse
@@ -33,9 +32,9 @@ from django.utils.translation import get_language, gettext, ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST, require_safe
 
-from tashawur.actors.models import Participant
+from tashawur.actors.models import ActorType, Participant
 from tashawur.consultations import rules as consultation_rules
-from tashawur.consultations.models import Dimension, Workshop
+from tashawur.consultations.models import Consultation, Dimension, Meeting, Workshop
 from tashawur.consultations.selectors import (
     SPEAKERS_SHOWN,
     workshop_get_for_user,
@@ -63,6 +62,7 @@ from tashawur.contributions.services import (
 from tashawur.contributions.services.voice import voice_max_bytes, voice_too_large_error
 from tashawur.core import limits
 from tashawur.core.caching import cached_build, cached_many, version_key
+from tashawur.core.csrf import response_token
 from tashawur.core.errors import DomainError
 from tashawur.core.htmx import HtmxHttpRequest
 from tashawur.core.models import User
@@ -309,7 +309,7 @@ def cards_cached(
         return rendered
 
     found = cached_many(keys, render)
-    token = get_token(request)
+    token = response_token(request)
 
     def html(pk: int) -> str:
         body = found["card", pk]
@@ -324,41 +324,137 @@ def cards_cached(
     ]
 
 
-# Bumped when the form's template changes.
-_FORM_TEMPLATE_VERSION = 1
+class _Fragments:
+    """Parts of the workshop page rendered once per process under everything they show (the
+    key is the shown values themselves, so none is ever stale): the page's head and its list's
+    filters, about a millisecond of template a page (issue 15, item 1). No cache round trip:
+    a new key (a count moved, a title edited) renders once in each process. At most ``size``
+    kept; rendered every time under DEBUG (templates reloaded)."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self.kept: dict[tuple[object, ...], str] = {}
+
+    def html(self, key: tuple[object, ...], render: Callable[[], str]) -> str:
+        found = None if settings.DEBUG else self.kept.get(key)
+        if found is None:
+            found = render()
+            if len(self.kept) >= self.size:
+                self.kept.clear()
+            self.kept[key] = found
+        return found
+
+
+_page_fragments = _Fragments()
+# Where the head takes the closed round table's report (``workshop_report_cached``).
+_REPORT_PLACEHOLDER = "<tashawur:report>"
+
+
+def workshop_head_html(request: HttpRequest, context: Mapping[str, object]) -> str | None:
+    """The page's head (its path, title, theme, status, facilitator, question, report and
+    roster: the ``head`` partial) for a reader with nothing to do on the round table but
+    contribute, vote and report (``None`` for its staff, whose head has forms and links of
+    theirs); the report's HTML is put in."""
+    if any(
+        context[name] for name in ("may_open", "may_close", "may_moderate", "records_for_table")
+    ):
+        return None
+    workshop: Workshop = context["workshop"]  # type: ignore[assignment]
+    meeting: Meeting = context["meeting"]  # type: ignore[assignment]
+    consultation: Consultation = context["consultation"]  # type: ignore[assignment]
+    roster: list[tuple[ActorType, int]] = context["roster"]  # type: ignore[assignment]
+    report_html = str(context["report_html"])
+    key = (
+        "head",
+        get_language(),
+        get_script_prefix(),
+        consultation.slug,
+        consultation.title,
+        meeting.slug,
+        meeting.title,
+        workshop.pk,
+        workshop.title,
+        workshop.theme.label,
+        workshop.status,
+        str(workshop.facilitator) if workshop.facilitator else "",
+        workshop.question,
+        bool(report_html),
+        tuple((actor_type.label, n) for actor_type, n in roster),
+        context["roster_others"],
+        context["anonymity_k"],
+    )
+
+    def render() -> str:
+        # The placeholder as the report's HTML is written, unescaped.
+        placeholder = mark_safe(_REPORT_PLACEHOLDER) if report_html else ""  # noqa: S308
+        shown = {**context, "report_html": placeholder}
+        return get_template(f"{WORKSHOP_PAGE}#head").render(shown, request)
+
+    html = _page_fragments.html(key, render)
+    # Rendered by the template engine (escaped); the report too (``workshop_report_cached``).
+    return mark_safe(html.replace(_REPORT_PLACEHOLDER, report_html, 1))  # noqa: S308
+
+
+def workshop_filters_html(request: HttpRequest, context: Mapping[str, object]) -> str:
+    """The list's heading and its filters by dimension, with their counts (the ``filters``
+    partial)."""
+    workshop: Workshop = context["workshop"]  # type: ignore[assignment]
+    filters: list[dict[str, object]] = context["filters"]  # type: ignore[assignment]
+    key = (
+        "filters",
+        get_language(),
+        get_script_prefix(),
+        workshop.pk,
+        context["dimension"],
+        context["total_count"],
+        tuple(f["count"] for f in filters),
+    )
+
+    def render() -> str:
+        return get_template(f"{WORKSHOP_PAGE}#filters").render(dict(context), request)
+
+    # Rendered by the template engine (escaped); nothing of a reader but their counts.
+    return mark_safe(_page_fragments.html(key, render))  # noqa: S308
+
+
 _IDEMPOTENCY_PLACEHOLDER = "tashawur-idempotency-key"
 
 
 def contribution_form_cached(request: HttpRequest, context: Mapping[str, object]) -> str:
     """The blank contribution form of the workshop page (a participant's: no speaker picker, no
-    errors) from the cache: its HTML depends on the round table, the language, the dimension
-    chosen in the filters and the settings it shows, not on the data, so one rendering serves
-    every reader (it cost 3 to 4 ms a page, issue 15 item 1). Its CSRF token and its
-    idempotency key (one per rendered form) are stored as placeholders and the reader's put in."""
-    form: ContributionForm = context["form"]  # type: ignore[assignment]
+    errors), rendered once per process (``_page_fragments``): its HTML depends on the round
+    table, the language and address prefix, the dimension chosen in the filters and the
+    settings it shows (the longest voice note, which its help text says in the language), not
+    on the data, so one rendering serves every reader (it cost 3 to 4 ms a page, issue 15
+    item 1); no cache round trip, and the form itself is built only to render it (0.4 ms).
+    Its CSRF token and its idempotency key (one per rendered form) are kept as placeholders
+    and the reader's put in."""
     workshop: Workshop = context["workshop"]  # type: ignore[assignment]
-    idempotency_key = str(form.initial["idempotency_key"])
-    key = version_key(
-        "workshop-form",
-        _FORM_TEMPLATE_VERSION,
+    dimension = context["dimension"]
+    key = (
+        "form",
         get_language(),
+        get_script_prefix(),
         workshop.pk,
-        context["dimension"],
+        dimension,
         context["may_suggest"],
-        form.voice_max_seconds,
-        form["audio"].help_text,
+        int(settings.TASHAWUR_VOICE_MAX_SECONDS),
     )
 
     def render_form() -> str:
-        html = get_template(f"{WORKSHOP_PAGE}#contribution-form").render(dict(context), request)
-        html = _CSRF_INPUT.sub(rf"\g<1>{_CSRF_PLACEHOLDER}\g<2>", html)
-        return html.replace(idempotency_key, _IDEMPOTENCY_PLACEHOLDER)
+        form = ContributionForm(
+            initial={"dimension": dimension, "idempotency_key": _IDEMPOTENCY_PLACEHOLDER}
+        )
+        html = get_template(f"{WORKSHOP_PAGE}#contribution-form").render(
+            {**context, "form": form}, request
+        )
+        return _CSRF_INPUT.sub(rf"\g<1>{_CSRF_PLACEHOLDER}\g<2>", html)
 
-    html = cached_build(key, render_form, timeout=int(settings.TASHAWUR_PAGE_CACHE_SECONDS))
+    html = _page_fragments.html(key, render_form)
     # Rendered by the template engine (escaped); the token and the key are the reader's own.
     return mark_safe(  # noqa: S308
-        html.replace(_CSRF_PLACEHOLDER, get_token(request)).replace(
-            _IDEMPOTENCY_PLACEHOLDER, idempotency_key
+        html.replace(_CSRF_PLACEHOLDER, response_token(request)).replace(
+            _IDEMPOTENCY_PLACEHOLDER, new_idempotency_key()
         )
     )
 
@@ -500,9 +596,10 @@ def workshop_page_context(
     k = anonymity_k()
     # Only the facilitator's form names who is speaking.
     speakers = workshop_speakers(workshop=workshop) if records_for_table else None
-    # A blank participant's form is the same for every reader: its HTML comes from the cache.
-    form_blank = form is None and not records_for_table
-    if form is None and may_contribute:
+    # A blank participant's form is the same for every reader: its HTML comes from the cache
+    # (``contribution_form_cached``), and the form is built only when it renders it.
+    form_blank = form is None and may_contribute and not records_for_table
+    if form is None and may_contribute and not form_blank:
         form = ContributionForm(initial={"dimension": dimension}, speakers=speakers)
     filters = [
         {
@@ -562,17 +659,16 @@ def workshop_page_context(
         and not records_for_table
         and participant is not None
         and marks.consents is not True,
-        "form": form
-        if form is not None
-        else (
-            ContributionForm(initial={"dimension": dimension}, speakers=speakers)
-            if may_contribute
-            else None
-        ),
+        # None for a blank participant's form, whose HTML is ``form_html``.
+        "form": form,
+        # The one token of the page's forms, cached parts and template alike.
+        "csrf_token": response_token(request),
     }
     context["cards"] = cards_cached(request, context["cards"], context)  # type: ignore[arg-type]
-    if form_blank and context["form"] is not None:
+    if form_blank:
         context["form_html"] = contribution_form_cached(request, context)
+    context["head_html"] = workshop_head_html(request, context)
+    context["filters_html"] = workshop_filters_html(request, context)
     return context
 
 
@@ -829,20 +925,22 @@ def _created_form_cached(
     request: HttpRequest, workshop: Workshop, contribution: Contribution
 ) -> str:
     """The fresh form a participant's stored contribution is answered with, its thanks above
-    it, from the cache: as the blank form of the page (``contribution_form_cached``), its HTML
-    depends on the round table, the language and the settings it shows, and here on which
-    thanks it says (a voice note, a text awaiting moderation, a text published), not on the
-    reader nor on what they wrote; its CSRF token and its new idempotency key are put in."""
+    it, rendered once per process (``_page_fragments``): as the blank form of the page
+    (``contribution_form_cached``), its HTML depends on the round table, the language and
+    address prefix and the settings it shows, and here on which thanks it says (a voice note,
+    a text awaiting moderation, a text published), not on the reader nor on what they wrote;
+    no cache round trip (0.25 ms a contribution, issue 15 item 1). Its CSRF token and its new
+    idempotency key are put in."""
     if not contribution.text:
         thanks = "voice"
     elif contribution.moderation_status == ModerationStatus.PENDING:
         thanks = "pending"
     else:
         thanks = "published"
-    key = version_key(
-        "workshop-form-created",
-        _FORM_TEMPLATE_VERSION,
+    key = (
+        "created-form",
         get_language(),
+        get_script_prefix(),
         workshop.pk,
         thanks,
         int(settings.TASHAWUR_VOICE_MAX_SECONDS),
@@ -861,10 +959,10 @@ def _created_form_cached(
         html = get_template(f"{WORKSHOP_PAGE}#contribution-form").render(context, request)
         return _CSRF_INPUT.sub(rf"\g<1>{_CSRF_PLACEHOLDER}\g<2>", html)
 
-    html = cached_build(key, render_form, timeout=int(settings.TASHAWUR_PAGE_CACHE_SECONDS))
+    html = _page_fragments.html(key, render_form)
     # Rendered by the template engine (escaped); the token and the key are the reader's own.
     return mark_safe(  # noqa: S308
-        html.replace(_CSRF_PLACEHOLDER, get_token(request)).replace(
+        html.replace(_CSRF_PLACEHOLDER, response_token(request)).replace(
             _IDEMPOTENCY_PLACEHOLDER, new_idempotency_key()
         )
     )
@@ -1011,7 +1109,7 @@ def _stand_ins_filled(request: HttpRequest, html: str, numbers: tuple[int, int, 
         else:
             html = html.replace(str(stand_in_number), str(number))
     html = html.replace(str(_SKELETON_PK), str(numbers[0]))
-    return html.replace(_CSRF_PLACEHOLDER, get_token(request))
+    return html.replace(_CSRF_PLACEHOLDER, response_token(request))
 
 
 def _vote_answer(request: HtmxHttpRequest, ballot: QuickBallot) -> HttpResponse:

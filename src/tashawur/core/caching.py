@@ -187,7 +187,7 @@ def _generations_replace(scopes: Iterable[str]) -> None:
         _cache_call("set_many", tokens, None)
 
 
-def generation_bump(*scopes: str) -> None:
+def generation_bump(*scopes: str, on_commit_only: bool = False) -> None:
     """Give each of ``scopes`` a new random token now and again once the current transaction
     commits: everything cached under the old tokens is never read again. The second bump is
     the one that counts (a reader between the two may cache the uncommitted past under the
@@ -199,11 +199,18 @@ def generation_bump(*scopes: str) -> None:
     (one Redis round trip for a transaction that saved a thousand rows, not a thousand); the
     others find the set empty. Each call still queues its callback, so a savepoint rolled back
     with the callback of an earlier call loses no bump; a scope left in the set by a rolled
-    back transaction is bumped at the next commit, once too often, never too few times."""
+    back transaction is bumped at the next commit, once too often, never too few times.
+
+    ``on_commit_only``: the caller's transaction is its own (its ``atomic`` the outermost) and
+    reads nothing cached under ``scopes`` before it commits, so the bump is made on commit
+    alone: one cache round trip, not two (a contribution: issue 15, item 1). Inside a
+    transaction that the caller did not open (a test's, an import's), which may read them
+    before it commits, the bump is made now too."""
     if not scopes:
         return
-    _generations_replace(scopes)
     connection = transaction.get_connection()
+    if not (on_commit_only and len(connection.atomic_blocks) == 1):
+        _generations_replace(scopes)
     if connection.get_autocommit() and not connection.in_atomic_block:
         return  # nothing uncommitted: that bump was the one on commit (one round trip)
     pending: set[str] = connection.__dict__.setdefault(_PENDING, set())

@@ -22,6 +22,7 @@ from tashawur.consultations.services.workshops import (
     workshop_not_open_error,
     workshop_open,
     workshop_status_and_moderation_locked,
+    workshop_status_and_moderation_locked_with,
     workshop_status_locked,
 )
 from tashawur.consultations.services.workspace import (
@@ -68,6 +69,7 @@ __all__ = [
     "workshop_not_open_error",
     "workshop_open",
     "workshop_status_and_moderation_locked",
+    "workshop_status_and_moderation_locked_with",
     "workshop_status_locked",
     "workshop_update",
 ]

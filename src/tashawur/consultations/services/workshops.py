@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +38,34 @@ def workshop_status_locked(*, workshop_id: int) -> str:
             raise Workshop.DoesNotExist
         return str(row[0])
     return Workshop.objects.values_list("status", flat=True).get(pk=workshop_id)
+
+
+def workshop_status_and_moderation_locked_with(
+    *, workshop_id: int, reads: Sequence[tuple[str, Sequence[Any]]]
+) -> tuple[str, str, list[Any]]:
+    """``workshop_status_and_moderation_locked``, and the value of each of ``reads`` (the SQL
+    of a query of one column and one row at most, and its parameters; ``None`` for no row),
+    in order, read in the same statement as scalar subqueries: a contribution reads its
+    sender's idempotency key and its author's consent with the status, one query, not three.
+    The lock is the same: on the round table's row alone."""
+    quote = connection.ops.quote_name
+    columns = "".join(f", ({sql})" for sql, _params in reads)
+    params: list[Any] = [param for _sql, read_params in reads for param in read_params]
+    # SQLite: no row locks; its writing transactions run one at a time (IMMEDIATE).
+    lock = " FOR SHARE OF w" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT w.status, c.moderation{columns} "  # noqa: S608
+            f"FROM {quote(Workshop._meta.db_table)} w "
+            f"JOIN {quote(Meeting._meta.db_table)} m ON m.id = w.meeting_id "
+            f"JOIN {quote(Consultation._meta.db_table)} c ON c.id = m.consultation_id "
+            f"WHERE w.id = %s{lock}",
+            [*params, workshop_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Workshop.DoesNotExist
+    return str(row[0]), str(row[1]), list(row[2:])
 
 
 def workshop_status_and_moderation_locked(*, workshop_id: int) -> tuple[str, str]:

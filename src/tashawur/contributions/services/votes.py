@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,8 +41,12 @@ class Ballot:
 # --- votes -----------------------------------------------------------------------------------
 
 
+# ``Vote.Value.values`` builds its list on every read.
+_VALUES = frozenset(Vote.Value.values)
+
+
 def _vote_value_check(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value not in Vote.Value.values:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in _VALUES:
         raise DomainError(
             _("A vote is agree (1), disagree (-1) or pass (0)."),
             code="vote_value_invalid",
@@ -185,39 +190,53 @@ class QuickBallot:
     pass_count: int
 
 
+@functools.cache
 def _quick_read_sql() -> str:
-    """What the common case's checks read, in one statement: the statement, its workshop's and
-    consultation's status, the user's participant and their vote. On PostgreSQL the workshop's
-    row takes ``workshop_status_locked``'s shared lock (no vote lands after it closed) and the
-    vote's row is locked for the write that follows (a concurrent vote by the same participant
-    waits, then reads the value this one left)."""
+    """What the common case's checks read on SQLite (``_quick_cast``), in one statement: the
+    statement, its workshop's and consultation's status, the user's participant and their vote.
+    No lock to take: SQLite's writing transaction is exclusive. Written once per process."""
     quote = connection.ops.quote_name
-    postgresql = connection.vendor == "postgresql"
     return (
         "SELECT c.consultation_id, c.dimension, c.moderation_status, c.agree_count, "  # noqa: S608
         "c.disagree_count, c.pass_count, w.id, w.status, k.status, p.id, p.erased_at, "
         f"(SELECT v.value FROM {quote(Vote._meta.db_table)} v "
-        "WHERE v.contribution_id = c.id AND v.participant_id = p.id"
-        f"{' FOR UPDATE' if postgresql else ''}) "
+        "WHERE v.contribution_id = c.id AND v.participant_id = p.id) "
         f"FROM {quote(Contribution._meta.db_table)} c "
         f"JOIN {quote(Workshop._meta.db_table)} w ON w.id = c.workshop_id "
         f"JOIN {quote(Meeting._meta.db_table)} m ON m.id = w.meeting_id "
         f"JOIN {quote(Consultation._meta.db_table)} k ON k.id = m.consultation_id "
         f"LEFT JOIN {quote(Participant._meta.db_table)} p ON p.user_id = %s "
-        f"WHERE c.id = %s{' FOR SHARE OF w' if postgresql else ''}"
+        "WHERE c.id = %s"
     )
 
 
 def _quick_write(
     *, contribution_id: int, participant_id: int, value: int, previous: int | None
 ) -> tuple[int, int, int] | None:
-    """Insert or change the vote and move the counters; the new counters, or ``None`` when a
-    concurrent first vote by the same participant was inserted first (then read it again).
-    PostgreSQL: one statement (the vote's write in a CTE, the counters' UPDATE joined to it);
-    SQLite, which has no writing CTE, two (its writing transaction is exclusive: no race)."""
+    """Insert or change the vote and move the counters (SQLite, whose writing transaction is
+    exclusive: no race); the new counters, or ``None`` when the vote was inserted meanwhile."""
+    vote_sql, counters_sql = _quick_write_sql(value, previous)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    vote_params: list[Any] = (
+        [now, now, contribution_id, participant_id, value]
+        if previous is None
+        else [value, now, contribution_id, participant_id]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(vote_sql, vote_params)
+        if cursor.rowcount != 1:
+            return None
+        cursor.execute(counters_sql, [contribution_id])
+        row = cursor.fetchone()
+    return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+
+
+@functools.cache
+def _quick_write_sql(value: int, previous: int | None) -> tuple[str, str]:
+    """``_quick_write``'s statements for this vote replacing ``previous`` (``None``: a first
+    vote): the vote's write, and the counters' UPDATE. Written once per process and pair."""
     quote = connection.ops.quote_name
     votes, statements = quote(Vote._meta.db_table), quote(Contribution._meta.db_table)
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
     moves = {_COUNTER_FIELD[Vote.Value(value)]: "+"}
     if previous is not None:
         moves[_COUNTER_FIELD[Vote.Value(previous)]] = "-"
@@ -228,41 +247,131 @@ def _quick_write(
             f"INSERT INTO {votes} (created_at, updated_at, contribution_id, participant_id, value) "  # noqa: S608
             "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (contribution_id, participant_id) DO NOTHING"
         )
-        vote_params: list[Any] = [now, now, contribution_id, participant_id, value]
     else:
         vote_sql = (
             f"UPDATE {votes} SET value = %s, updated_at = %s "  # noqa: S608
             "WHERE contribution_id = %s AND participant_id = %s"
         )
-        vote_params = [value, now, contribution_id, participant_id]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"WITH moved AS ({vote_sql} RETURNING 1) UPDATE {statements} "  # noqa: S608
-                f"SET {assignments} WHERE id = %s AND EXISTS (SELECT 1 FROM moved) "
-                f"RETURNING {returning}",
-                [*vote_params, contribution_id],
-            )
-        else:
-            cursor.execute(vote_sql, vote_params)
-            if cursor.rowcount != 1:
-                return None
-            cursor.execute(
-                f"UPDATE {statements} SET {assignments} WHERE id = %s "  # noqa: S608
-                f"RETURNING {returning}",
-                [contribution_id],
-            )
-        row = cursor.fetchone()
-    return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+    return vote_sql, (
+        f"UPDATE {statements} SET {assignments} WHERE id = %s "  # noqa: S608
+        f"RETURNING {returning}"
+    )
+
+
+@functools.cache
+def _quick_cast_sql_postgresql() -> str:
+    """The common case's checks and write in one PostgreSQL statement, in autocommit: no BEGIN
+    and no COMMIT, one round trip instead of four. Its locks are taken in the order of
+    ``vote_cast``'s (the round table shared, the vote, the statement), so neither waits on
+    the other in a cycle.
+
+    ``target`` reads the statement, its round table's and consultation's status and the user's
+    participant, and takes ``workshop_status_locked``'s shared lock on the round table (a
+    closing that commits first is seen: a row locked after a wait is read again as it is now);
+    ``eligible`` keeps it when the common case's checks hold. ``old`` locks the participant's
+    vote and the statement's row, and reads both as they are once locked: a concurrent vote by
+    the same person waits, then reads the value that vote left, with the counters it left.
+    ``changed`` replaces the vote when its value differs, ``inserted`` adds a first vote
+    (nothing, on a conflict with a concurrent first vote: the caller runs the statement again,
+    which finds that vote in ``old``), and ``moved`` moves the counters from those ``old``
+    read. Not from the statement's own snapshot of the row: PostgreSQL checks the counters'
+    CHECK constraints on the row computed from the snapshot before it finds that another vote
+    changed it (and computes it again), so a vote changed meanwhile would be refused as a
+    negative counter."""
+    quote = connection.ops.quote_name
+    votes, statements = quote(Vote._meta.db_table), quote(Contribution._meta.db_table)
+    moves = ", ".join(
+        f"{quote(field)} = COALESCE((SELECT {quote(field)} FROM old), c.{quote(field)}) "  # noqa: S608
+        f"+ CASE WHEN %(value)s = {int(value)} THEN 1 ELSE 0 END "
+        f"- CASE WHEN (SELECT previous FROM changed) = {int(value)} THEN 1 ELSE 0 END"
+        for value, field in _COUNTER_FIELD.items()
+    )
+    counters = ", ".join(f"c.{quote(field)}" for field in _COUNTERS)
+    return (
+        "WITH target AS MATERIALIZED ("  # noqa: S608
+        "SELECT c.id, c.consultation_id, c.dimension, c.moderation_status, "
+        "w.id AS workshop_id, w.status AS workshop_status, k.status AS consultation_status, "
+        "p.id AS participant_id, p.erased_at "
+        f"FROM {statements} c "
+        f"JOIN {quote(Workshop._meta.db_table)} w ON w.id = c.workshop_id "
+        f"JOIN {quote(Meeting._meta.db_table)} m ON m.id = w.meeting_id "
+        f"JOIN {quote(Consultation._meta.db_table)} k ON k.id = m.consultation_id "
+        f"LEFT JOIN {quote(Participant._meta.db_table)} p ON p.user_id = %(user)s "
+        "WHERE c.id = %(statement)s FOR SHARE OF w), "
+        "eligible AS MATERIALIZED (SELECT * FROM target "
+        "WHERE dimension = %(proposal)s AND moderation_status = %(published)s "
+        "AND workshop_status = %(open)s AND consultation_status <> %(draft)s "
+        "AND participant_id IS NOT NULL AND erased_at IS NULL), "
+        f"old AS MATERIALIZED (SELECT v.id, v.value, {counters} FROM {votes} v "
+        "JOIN eligible e ON v.contribution_id = e.id AND v.participant_id = e.participant_id "
+        f"JOIN {statements} c ON c.id = v.contribution_id "
+        "FOR UPDATE OF v FOR NO KEY UPDATE OF c), "
+        f"changed AS (UPDATE {votes} v SET value = %(value)s, updated_at = %(now)s FROM old "
+        "WHERE v.id = old.id AND old.value <> %(value)s RETURNING old.value AS previous), "
+        f"inserted AS (INSERT INTO {votes} "
+        "(created_at, updated_at, contribution_id, participant_id, value) "
+        "SELECT %(now)s, %(now)s, e.id, e.participant_id, %(value)s FROM eligible e "
+        "WHERE NOT EXISTS (SELECT 1 FROM old) "
+        "ON CONFLICT (contribution_id, participant_id) DO NOTHING RETURNING 1), "
+        f"moved AS (UPDATE {statements} c SET {moves} WHERE c.id = %(statement)s "
+        "AND (EXISTS (SELECT 1 FROM changed) OR EXISTS (SELECT 1 FROM inserted)) "
+        f"RETURNING {counters}) "
+        "SELECT e.consultation_id, e.workshop_id, "
+        f"{', '.join(f'o.{quote(field)}' for field in _COUNTERS)}, "
+        "o.value, EXISTS (SELECT 1 FROM inserted), "
+        f"{', '.join(f'moved.{quote(field)}' for field in _COUNTERS)} "
+        "FROM eligible e LEFT JOIN old o ON TRUE LEFT JOIN moved ON TRUE"
+    )
+
+
+def _quick_cast_postgresql(
+    *, contribution_id: int, user_id: int, value: int
+) -> tuple[QuickBallot, int] | None:
+    params: dict[str, Any] = {
+        "user": user_id,
+        "statement": contribution_id,
+        "value": value,
+        "now": timezone.now(),
+        "proposal": Dimension.PROPOSAL.value,
+        "published": ModerationStatus.PUBLISHED.value,
+        "open": Workshop.Status.OPEN.value,
+        "draft": Consultation.Status.DRAFT.value,
+    }
+    sql = _quick_cast_sql_postgresql()
+    for _attempt in range(3):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        consultation_id, workshop_id, *read, previous, created, agree, disagree, passed = row
+        if previous == value:
+            # Nothing written: the counters as read under the vote's lock.
+            agree, disagree, passed = read
+        elif agree is None:
+            continue  # a concurrent first vote by the same participant won: run it again
+        ballot = QuickBallot(
+            pk=contribution_id,
+            workshop_id=workshop_id,
+            value=value,
+            created=bool(created),
+            previous_value=previous,
+            agree_count=int(agree),
+            disagree_count=int(disagree),
+            pass_count=int(passed),
+        )
+        return ballot, consultation_id
+    raise RuntimeError("vote_cast_quick: the vote row kept changing under us")  # pragma: no cover
 
 
 def vote_cast_quick(*, contribution_id: int, user: Any, value: int) -> QuickBallot | None:
     """``vote_cast`` for the common case, with the checks of ``contribution_get_for_user`` and
     the vote view read in the same statement: a signed-in user with a participant, not erased,
     votes on a published proposal of an open round table whose consultation is not a draft.
-    Two statements on PostgreSQL (the read, which takes the locks, and the write), three on
-    SQLite, all raw SQL: a vote is the most frequent write of a national event, and building
-    the ORM's queries cost most of its CPU (issue 15, item 1).
+    One statement on PostgreSQL (``_quick_cast_sql_postgresql``: the locks, the checks and the
+    write, in autocommit), three in a transaction on SQLite, all raw SQL: a vote is the most
+    frequent write of a national event, and building the ORM's queries and the round trips to
+    the database cost most of its CPU (issue 15, item 1).
 
     ``None``, with nothing written, for every other case (no such statement, a draft, a
     moderator's or author's unpublished statement, a closed round table, no participant…):
@@ -271,8 +380,11 @@ def vote_cast_quick(*, contribution_id: int, user: Any, value: int) -> QuickBall
     value = _vote_value_check(value)
     if not consultation_rules.is_signed_in(user):
         return None
-    with transaction.atomic():
-        cast = _quick_cast(contribution_id=contribution_id, user_id=user.pk, value=value)
+    if connection.vendor == "postgresql":
+        cast = _quick_cast_postgresql(contribution_id=contribution_id, user_id=user.pk, value=value)
+    else:
+        with transaction.atomic():
+            cast = _quick_cast(contribution_id=contribution_id, user_id=user.pk, value=value)
     if cast is None:
         return None
     ballot, consultation_id = cast
@@ -285,6 +397,7 @@ def vote_cast_quick(*, contribution_id: int, user: Any, value: int) -> QuickBall
 def _quick_cast(
     *, contribution_id: int, user_id: int, value: int
 ) -> tuple[QuickBallot, int] | None:
+    """SQLite's ``vote_cast_quick``, inside its transaction."""
     for _attempt in range(3):
         with connection.cursor() as cursor:
             cursor.execute(_quick_read_sql(), [user_id, contribution_id])
